@@ -1,0 +1,168 @@
+"""Audit log: one entry per mutation, hash-chained per tenant so any later edit is evident."""
+
+import hashlib
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlmodel import col
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from promptsales.domain_core.infrastructure.tables import AuditChainHeadRecord, AuditEntryRecord
+from promptsales.domain_core.infrastructure.upsert import insert_ignore
+from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.ids import new_id
+
+GENESIS_HASH = "0" * 64
+
+
+@dataclass(frozen=True, slots=True)
+class PendingAuditEntry:
+    """An entry collected during a unit of work, chained and written just before commit."""
+
+    action: str
+    target_type: str
+    target_id: str
+    changes: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class ChainVerification:
+    """Result of checking a tenant's chain; ``broken_entry_id`` names the first entry that fails."""
+
+    ok: bool
+    entries_checked: int
+    broken_entry_id: str | None = None
+    broken_seq: int | None = None
+    reason: str | None = None
+
+
+def summarize_changes(before: dict[str, Any] | None, after: dict[str, Any] | None) -> dict[str, Any]:
+    """Keep only the fields that changed, as ``{"before": {...}, "after": {...}}``."""
+    before = before or {}
+    after = after or {}
+    keys = sorted(set(before) | set(after))
+    changed = [k for k in keys if before.get(k) != after.get(k)]
+    return {
+        "before": {k: before.get(k) for k in changed if k in before},
+        "after": {k: after.get(k) for k in changed if k in after},
+    }
+
+
+def entry_hash(record: AuditEntryRecord) -> str:
+    """Hash of an entry's content and its predecessor's hash."""
+    body = {
+        "id": record.id,
+        "tenant_id": record.tenant_id,
+        "seq": record.seq,
+        "occurred_at": record.occurred_at.isoformat(),
+        "actor_id": record.actor_id,
+        "actor_kind": record.actor_kind,
+        "source": record.source,
+        "action": record.action,
+        "target_type": record.target_type,
+        "target_id": record.target_id,
+        "changes": record.changes,
+        "request_id": record.request_id,
+        "idempotency_key": record.idempotency_key,
+        "prev_hash": record.prev_hash,
+    }
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+async def append_entries(
+    session: AsyncSession,
+    caller: Caller,
+    entries: Sequence[PendingAuditEntry],
+    *,
+    now: datetime,
+    idempotency_key: str | None,
+) -> None:
+    """Chain and insert ``entries``; the head row lock orders concurrent writers of one tenant."""
+    if not entries:
+        return
+    await session.execute(
+        insert_ignore(session, AuditChainHeadRecord).values(
+            tenant_id=caller.tenant_id, seq=0, hash=GENESIS_HASH
+        )
+    )
+    head = (
+        await session.execute(
+            select(AuditChainHeadRecord)
+            .where(col(AuditChainHeadRecord.tenant_id) == caller.tenant_id)
+            .with_for_update()
+        )
+    ).scalar_one()
+    seq, prev = head.seq, head.hash
+    for pending in entries:
+        seq += 1
+        record = AuditEntryRecord(
+            id=new_id("aud"),
+            tenant_id=caller.tenant_id,
+            seq=seq,
+            occurred_at=now,
+            actor_id=caller.actor_id,
+            actor_kind=caller.actor_kind,
+            source=caller.source,
+            action=pending.action,
+            target_type=pending.target_type,
+            target_id=pending.target_id,
+            changes=pending.changes,
+            request_id=caller.request_id,
+            idempotency_key=idempotency_key,
+            prev_hash=prev,
+            hash="",
+        )
+        record.hash = entry_hash(record)
+        prev = record.hash
+        session.add(record)
+    head.seq, head.hash = seq, prev
+    session.add(head)
+    await session.flush()
+
+
+async def verify_chain(session: AsyncSession, tenant_id: str, *, batch: int = 1000) -> ChainVerification:
+    """Recompute the tenant's chain from the first entry and report the first mismatch."""
+    prev = GENESIS_HASH
+    expected_seq = 1
+    checked = 0
+    last_seq = 0
+    while True:
+        rows = (
+            (
+                await session.execute(
+                    select(AuditEntryRecord)
+                    .where(col(AuditEntryRecord.tenant_id) == tenant_id, col(AuditEntryRecord.seq) > last_seq)
+                    .order_by(col(AuditEntryRecord.seq))
+                    .limit(batch)
+                )
+            )
+            .scalars()
+            .all()
+        )
+        if not rows:
+            return ChainVerification(ok=True, entries_checked=checked)
+        for record in rows:
+            checked += 1
+            problem = None
+            if record.seq != expected_seq:
+                problem = f"sequence gap: expected {expected_seq}, found {record.seq}"
+            elif record.prev_hash != prev:
+                problem = "prev_hash does not match the previous entry"
+            elif entry_hash(record) != record.hash:
+                problem = "content does not match its hash (entry was altered)"
+            if problem:
+                return ChainVerification(
+                    ok=False,
+                    entries_checked=checked,
+                    broken_entry_id=record.id,
+                    broken_seq=record.seq,
+                    reason=problem,
+                )
+            prev = record.hash
+            expected_seq += 1
+            last_seq = record.seq

@@ -1,0 +1,80 @@
+"""Deployment settings from ``PROMPTSALES_*`` environment variables; read in bootstrap, never at import."""
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CONTEXTS: tuple[str, ...] = ("crm",)
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".promptsales"
+
+
+class Settings(BaseSettings):
+    """Everything a PromptSales process needs to know about its deployment."""
+
+    model_config = SettingsConfigDict(env_prefix="PROMPTSALES_", env_file=None, extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir, description="Where embedded data lives.")
+    database_url: str | None = Field(
+        default=None, description="SQLAlchemy async URL; default: a SQLite file in data_dir."
+    )
+    migration_database_url: str | None = Field(
+        default=None, description="Owner connection used for migrations; default: database_url."
+    )
+    database_app_role: str = Field(
+        default="promptsales_app",
+        pattern=r"^([a-z_][a-z0-9_]{0,62})?$",
+        description="Postgres non-owner role the app switches to (RLS applies); empty to connect as is.",
+    )
+    database_pool_size: int = Field(default=10, ge=1, le=200)
+    redis_url: str | None = Field(default=None, description="Redis URL; enables Redis Streams relay.")
+    tenant: str = Field(default="local", min_length=1, max_length=64, description="Tenant for local mode.")
+    actor: str = Field(default="local-agent", min_length=1, max_length=128)
+    log_level: Literal["debug", "info", "warning", "error"] = "info"
+    log_format: Literal["console", "json"] = "console"
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    toolsets: Annotated[tuple[str, ...], NoDecode] = Field(default=CONTEXTS, description="Contexts mounted by the gateway.")
+    outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    auto_migrate: bool | None = Field(
+        default=None, description="Upgrade the schema on start; default: only for SQLite."
+    )
+
+    @field_validator("toolsets", mode="before")
+    @classmethod
+    def _split_toolsets(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator("toolsets")
+    @classmethod
+    def _known_toolsets(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = sorted(set(value) - set(CONTEXTS))
+        if unknown:
+            raise ValueError(f"unknown context(s) {unknown}; choose from {list(CONTEXTS)}")
+        return value
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The async database URL actually used."""
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'promptsales.db'}"
+
+    @property
+    def resolved_migration_url(self) -> str:
+        """The URL migrations run with (the schema owner)."""
+        return self.migration_database_url or self.resolved_database_url
+
+    @property
+    def is_sqlite(self) -> bool:
+        """Whether the embedded SQLite backend is in use."""
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def migrate_on_start(self) -> bool:
+        """Embedded mode upgrades its schema on start; server deployments run ``db upgrade`` explicitly."""
+        return self.is_sqlite if self.auto_migrate is None else self.auto_migrate

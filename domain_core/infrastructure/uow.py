@@ -1,0 +1,169 @@
+"""Unit of work: one transaction carrying business rows, audit entries, outbox events and idempotency."""
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from datetime import datetime
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from promptsales.domain_core.infrastructure import audit, idempotency
+from promptsales.domain_core.infrastructure.tables import OutboxEventRecord
+from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.clock import Clock, utc_now
+from promptsales.domain_core.shared.errors import Unavailable
+from promptsales.domain_core.shared.events import DomainEvent
+
+R = TypeVar("R", bound=BaseModel)
+EventsCommitted = Callable[[str], None]
+
+
+class UnitOfWork:
+    """What a service sees of the current transaction: the session, the caller, and ways to record."""
+
+    def __init__(self, session: AsyncSession, caller: Caller, now: datetime) -> None:
+        self.session = session
+        self.caller = caller
+        self.now = now
+        self.idempotency_key: str | None = None
+        self._audit: list[audit.PendingAuditEntry] = []
+        self._events: list[DomainEvent] = []
+
+    @property
+    def tenant_id(self) -> str:
+        """The tenant every query of this unit must be scoped to."""
+        return self.caller.tenant_id
+
+    def audit(
+        self,
+        action: str,
+        *,
+        target_type: str,
+        target_id: str,
+        before: dict[str, Any] | None = None,
+        after: dict[str, Any] | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> None:
+        """Record an audit entry, written with the rest of the transaction."""
+        summary = changes if changes is not None else audit.summarize_changes(before, after)
+        self._audit.append(audit.PendingAuditEntry(action, target_type, target_id, summary))
+
+    def emit(self, event_type: str, payload: dict[str, Any]) -> DomainEvent:
+        """Record a domain event in the outbox, published after commit."""
+        event = DomainEvent(type=event_type, tenant_id=self.tenant_id, payload=payload, occurred_at=self.now)
+        self._events.append(event)
+        return event
+
+    @property
+    def has_events(self) -> bool:
+        """Whether this unit wrote outbox events (the relay is nudged after commit)."""
+        return bool(self._events)
+
+    async def _flush_side_records(self) -> None:
+        for event in self._events:
+            self.session.add(
+                OutboxEventRecord(
+                    id=event.id,
+                    tenant_id=event.tenant_id,
+                    type=event.type,
+                    payload=event.payload,
+                    occurred_at=event.occurred_at,
+                )
+            )
+        await audit.append_entries(
+            self.session, self.caller, self._audit, now=self.now, idempotency_key=self.idempotency_key
+        )
+
+
+class UnitOfWorkFactory:
+    """Opens tenant-scoped transactions on one engine."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, clock: Clock = utc_now, on_events: EventsCommitted | None = None
+    ) -> None:
+        self.engine = engine
+        self.clock = clock
+        self.on_events = on_events
+        self.dialect = engine.dialect.name
+
+    @asynccontextmanager
+    async def begin(self, caller: Caller, *, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
+        """A transaction scoped to ``caller.tenant_id``; commits on success, rolls back on any error."""
+        async with AsyncSession(self.engine, expire_on_commit=False, autoflush=False) as session:
+            await session.connection(execution_options={"promptsales_read_only": read_only})
+            if self.dialect == "postgresql":
+                # RLS policies read this setting; is_local=true scopes it to this transaction only.
+                await session.execute(
+                    text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": caller.tenant_id}
+                )
+            uow = UnitOfWork(session, caller, self.clock())
+            yield uow
+            if not read_only:
+                await uow._flush_side_records()
+            await session.commit()
+        if uow.has_events and self.on_events is not None:
+            self.on_events(caller.tenant_id)
+
+    async def read(self, caller: Caller, work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
+        """Run a read-only use case."""
+        try:
+            async with self.begin(caller, read_only=True) as uow:
+                return await work(uow)
+        except (OperationalError, InterfaceError) as exc:
+            raise _unavailable(exc) from exc
+
+    async def mutate(
+        self,
+        caller: Caller,
+        *,
+        action: str,
+        arguments: dict[str, Any],
+        idempotency_key: str | None,
+        work: Callable[[UnitOfWork], Awaitable[R]],
+        result_type: type[R],
+    ) -> R:
+        """Run a mutating use case once per idempotency key; retried once when a concurrent insert races."""
+        digest = idempotency.request_hash(arguments) if idempotency_key else ""
+        for attempt in (1, 2):
+            try:
+                async with self.begin(caller) as uow:
+                    uow.idempotency_key = idempotency_key
+                    if idempotency_key:
+                        stored = await idempotency.claim(
+                            uow.session,
+                            tenant_id=caller.tenant_id,
+                            scope=action,
+                            key=idempotency_key,
+                            digest=digest,
+                            now=uow.now,
+                        )
+                        if stored is not None:
+                            return result_type.model_validate(stored)
+                    result = await work(uow)
+                    if idempotency_key:
+                        await idempotency.complete(
+                            uow.session,
+                            tenant_id=caller.tenant_id,
+                            scope=action,
+                            key=idempotency_key,
+                            response=result.model_dump(mode="json"),
+                        )
+                    return result
+            except IntegrityError:
+                # A concurrent writer inserted the same natural key first; the retry sees its row.
+                if attempt == 2:
+                    raise
+            except (OperationalError, InterfaceError) as exc:
+                raise _unavailable(exc) from exc
+        raise AssertionError("unreachable")
+
+
+def _unavailable(exc: Exception) -> Unavailable:
+    return Unavailable(
+        "The database could not complete the request; nothing was changed.",
+        hint="Retry in a few seconds; if it persists, check /readyz.",
+    )

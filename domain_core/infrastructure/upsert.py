@@ -1,0 +1,14 @@
+"""Dialect-aware INSERT … ON CONFLICT DO NOTHING for the two supported backends."""
+
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def insert_ignore(session: AsyncSession, table: Any) -> Any:
+    """An insert that silently skips rows whose primary key already exists."""
+    bind = session.get_bind()
+    if bind.dialect.name == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing()
+    return sqlite.insert(table).on_conflict_do_nothing()
