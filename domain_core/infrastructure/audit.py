@@ -126,26 +126,30 @@ async def append_entries(
 
 
 async def verify_chain(session: AsyncSession, tenant_id: str, *, batch: int = 1000) -> ChainVerification:
-    """Recompute the tenant's chain from the first entry and report the first mismatch."""
+    """Recompute the tenant's chain from the first entry and report the first mismatch.
+
+    The chain must end exactly at the tenant's chain head, so deleting the newest entries (or rehashing
+    the newest one) is caught too. Entries appended after the head was read are left for the next run.
+    """
+    head = (
+        await session.execute(
+            select(AuditChainHeadRecord).where(col(AuditChainHeadRecord.tenant_id) == tenant_id)
+        )
+    ).scalar_one_or_none()
     prev = GENESIS_HASH
     expected_seq = 1
     checked = 0
     last_seq = 0
+    last_id: str | None = None
     while True:
-        rows = (
-            (
-                await session.execute(
-                    select(AuditEntryRecord)
-                    .where(col(AuditEntryRecord.tenant_id) == tenant_id, col(AuditEntryRecord.seq) > last_seq)
-                    .order_by(col(AuditEntryRecord.seq))
-                    .limit(batch)
-                )
-            )
-            .scalars()
-            .all()
+        query = select(AuditEntryRecord).where(
+            col(AuditEntryRecord.tenant_id) == tenant_id, col(AuditEntryRecord.seq) > last_seq
         )
+        if head is not None:
+            query = query.where(col(AuditEntryRecord.seq) <= head.seq)
+        rows = (await session.execute(query.order_by(col(AuditEntryRecord.seq)).limit(batch))).scalars().all()
         if not rows:
-            return ChainVerification(ok=True, entries_checked=checked)
+            return _check_end(head, checked, last_seq, last_id, prev)
         for record in rows:
             checked += 1
             problem = None
@@ -165,4 +169,31 @@ async def verify_chain(session: AsyncSession, tenant_id: str, *, batch: int = 10
                 )
             prev = record.hash
             expected_seq += 1
-            last_seq = record.seq
+            last_seq, last_id = record.seq, record.id
+
+
+def _check_end(
+    head: AuditChainHeadRecord | None, checked: int, last_seq: int, last_id: str | None, prev: str
+) -> ChainVerification:
+    if head is None:
+        if checked:
+            return ChainVerification(
+                ok=False, entries_checked=checked, reason="the chain head is missing (it was deleted)"
+            )
+        return ChainVerification(ok=True, entries_checked=0)
+    if last_seq != head.seq:
+        return ChainVerification(
+            ok=False,
+            entries_checked=checked,
+            broken_seq=last_seq + 1,
+            reason=f"entries missing: the chain ends at seq {last_seq} but its head records seq {head.seq}",
+        )
+    if prev != head.hash:
+        return ChainVerification(
+            ok=False,
+            entries_checked=checked,
+            broken_entry_id=last_id,
+            broken_seq=last_seq,
+            reason="the newest entry does not match the hash recorded in the chain head",
+        )
+    return ChainVerification(ok=True, entries_checked=checked)

@@ -23,7 +23,14 @@ def request_hash(arguments: dict[str, Any]) -> str:
 
 
 async def claim(
-    session: AsyncSession, *, tenant_id: str, scope: str, key: str, digest: str, now: datetime
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    scope: str,
+    key: str,
+    digest: str,
+    now: datetime,
+    retention: timedelta = RETENTION,
 ) -> dict[str, Any] | None:
     """Reserve ``key`` inside the current transaction, or return the stored response of an earlier call.
 
@@ -45,7 +52,7 @@ async def claim(
             request_hash=digest,
             response=None,
             created_at=now,
-            expires_at=now + RETENTION,
+            expires_at=now + retention,
         )
         .returning(IdempotencyRecord.key)
     )

@@ -38,7 +38,9 @@ class Settings(BaseSettings):
     log_format: Literal["console", "json"] = "console"
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
-    toolsets: Annotated[tuple[str, ...], NoDecode] = Field(default=CONTEXTS, description="Contexts mounted by the gateway.")
+    toolsets: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=CONTEXTS, description="Contexts mounted by the gateway."
+    )
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
     auto_migrate: bool | None = Field(
         default=None, description="Upgrade the schema on start; default: only for SQLite."

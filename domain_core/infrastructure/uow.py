@@ -2,7 +2,7 @@
 
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -127,6 +127,28 @@ class UnitOfWorkFactory:
         result_type: type[R],
     ) -> R:
         """Run a mutating use case once per idempotency key; retried once when a concurrent insert races."""
+        result, _ = await self.mutate_tracked(
+            caller,
+            action=action,
+            arguments=arguments,
+            idempotency_key=idempotency_key,
+            work=work,
+            result_type=result_type,
+        )
+        return result
+
+    async def mutate_tracked(
+        self,
+        caller: Caller,
+        *,
+        action: str,
+        arguments: dict[str, Any],
+        idempotency_key: str | None,
+        work: Callable[[UnitOfWork], Awaitable[R]],
+        result_type: type[R],
+        retention: timedelta = idempotency.RETENTION,
+    ) -> tuple[R, bool]:
+        """Like ``mutate``, also telling whether the result was replayed from an earlier call."""
         digest = idempotency.request_hash(arguments) if idempotency_key else ""
         for attempt in (1, 2):
             try:
@@ -140,9 +162,10 @@ class UnitOfWorkFactory:
                             key=idempotency_key,
                             digest=digest,
                             now=uow.now,
+                            retention=retention,
                         )
                         if stored is not None:
-                            return result_type.model_validate(stored)
+                            return result_type.model_validate(stored), True
                     result = await work(uow)
                     if idempotency_key:
                         await idempotency.complete(
@@ -152,7 +175,7 @@ class UnitOfWorkFactory:
                             key=idempotency_key,
                             response=result.model_dump(mode="json"),
                         )
-                    return result
+                    return result, False
             except IntegrityError:
                 # A concurrent writer inserted the same natural key first; the retry sees its row.
                 if attempt == 2:

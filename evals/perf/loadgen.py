@@ -48,6 +48,7 @@ MODERN_META: dict[str, Any] = {
 }
 ACCEPT_MCP = "application/json, text/event-stream"
 REQUEST_TIMEOUT_S = 10.0
+WATCHDOG_PERIOD_S = 0.5
 RECONNECT_PAUSE_S = 0.05
 MAX_DISTINCT_ERRORS = 20
 ERROR_TEXT_LIMIT = 200
@@ -136,8 +137,10 @@ class HttpConnection:
 
     def __init__(self, endpoint: Endpoint) -> None:
         self.endpoint = endpoint
+        self.busy_since: float | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._aborted = False
 
     @property
     def is_open(self) -> bool:
@@ -150,13 +153,32 @@ class HttpConnection:
         if self._writer is not None:
             self._writer.close()
         self._reader = self._writer = None
+        self.busy_since = None
+
+    def abort(self) -> None:
+        """Drop the connection under a pending request (watchdog); the request fails with TimeoutError."""
+        if self._writer is not None:
+            self._aborted = True
+            self._writer.transport.abort()
 
     async def post(self, prefix: bytes, body: bytes) -> HttpResponse:
-        """Send ``prefix`` (from :func:`request_prefix`) plus ``body``; read the whole answer."""
+        """Send ``prefix`` (from :func:`request_prefix`) plus ``body``; read the whole answer.
+
+        No per-request timer (it would cost more than the rest of the client): a watchdog calls
+        :meth:`abort` on requests older than the timeout.
+        """
         if self._reader is None or self._writer is None:
             raise ProtocolError("connection is not open")
+        self.busy_since = time.perf_counter()
         self._writer.write(b"%s%d\r\n\r\n%s" % (prefix, len(body), body))
-        response = await self._read_response(self._reader)
+        try:
+            response = await self._read_response(self._reader)
+        except (OSError, asyncio.IncompleteReadError) as exc:
+            if self._aborted:
+                self._aborted = False
+                raise TimeoutError(f"no answer within {REQUEST_TIMEOUT_S:g} s") from exc
+            raise
+        self.busy_since = None
         if not response.keep_alive:
             self.close()
         return response
@@ -275,6 +297,11 @@ class ToolSession:
     def close(self) -> None:
         self._http.close()
 
+    def abort_if_stuck(self, limit: float) -> None:
+        """Abort the pending request if it was sent before ``limit`` (perf_counter time)."""
+        if self._http.busy_since is not None and self._http.busy_since < limit:
+            self._http.abort()
+
     def next_sequence(self) -> int:
         """Per-session call counter that keeps running across phases (unique write keys)."""
         return next(self._sequence)
@@ -371,6 +398,10 @@ class PhaseStats:
         rank = min(len(ordered), max(1, math.ceil(q * len(ordered))))
         return ordered[rank - 1] * 1000.0
 
+    def _ms(self, q: float) -> float | None:
+        value = self.percentile_ms(q)
+        return None if math.isnan(value) else round(value, 2)
+
     def top_error(self) -> str | None:
         if not self.error_samples:
             return None
@@ -383,10 +414,10 @@ class PhaseStats:
             "wall_s": round(self.wall_s, 3),
             "calls_per_s": round(self.calls_per_s, 1),
             "target_rate": None if self.target_rate is None else round(self.target_rate, 1),
-            "p50_ms": round(self.percentile_ms(0.50), 2),
-            "p90_ms": round(self.percentile_ms(0.90), 2),
-            "p99_ms": round(self.percentile_ms(0.99), 2),
-            "max_ms": round(self.percentile_ms(1.0), 2),
+            "p50_ms": self._ms(0.50),
+            "p90_ms": self._ms(0.90),
+            "p99_ms": self._ms(0.99),
+            "max_ms": self._ms(1.0),
             "loadgen_cpu_fraction": round(self.loadgen_cpu_fraction, 3),
             "error_samples": dict(sorted(self.error_samples.items(), key=lambda item: -item[1])[:5]),
         }
@@ -407,7 +438,8 @@ class SessionPool:
         self.sessions = [ToolSession(endpoint, protocol) for _ in range(connections)]
 
     async def __aenter__(self) -> SessionPool:
-        await asyncio.gather(*(session.open() for session in self.sessions))
+        async with asyncio.timeout(REQUEST_TIMEOUT_S):
+            await asyncio.gather(*(session.open() for session in self.sessions))
         return self
 
     async def __aexit__(self, *exc_info: object) -> None:
@@ -433,10 +465,21 @@ class SessionPool:
             self._drive(session, factory, stats, deadline, _schedule(start, interval, index, count))
             for index, session in enumerate(self.sessions)
         ]
-        await asyncio.gather(*drivers)
+        watchdog = asyncio.create_task(self._watchdog())
+        try:
+            await asyncio.gather(*drivers)
+        finally:
+            watchdog.cancel()
         stats.wall_s = time.perf_counter() - start
         stats.loadgen_cpu_s = process_cpu_seconds() - cpu0
         return stats
+
+    async def _watchdog(self) -> None:
+        while True:
+            await asyncio.sleep(WATCHDOG_PERIOD_S)
+            limit = time.perf_counter() - REQUEST_TIMEOUT_S
+            for session in self.sessions:
+                session.abort_if_stuck(limit)
 
     async def _drive(
         self,
@@ -474,8 +517,7 @@ async def _timed_call(
     session: ToolSession, tool: str, arguments: JsonObject, stats: PhaseStats, started: float
 ) -> None:
     try:
-        async with asyncio.timeout(REQUEST_TIMEOUT_S):
-            outcome = await session.call(tool, arguments)
+        outcome = await session.call(tool, arguments)
     except (OSError, EOFError, TimeoutError, ValueError, ProtocolError, asyncio.IncompleteReadError) as exc:
         session.close()
         stats.record_error(_clip(f"{type(exc).__name__}: {exc}"))
@@ -485,16 +527,6 @@ async def _timed_call(
         stats.latencies_s.append(time.perf_counter() - started)
     else:
         stats.record_error(outcome.error or "unknown error")
-
-
-async def call_once(endpoint: Endpoint, protocol: Protocol, tool: str, arguments: JsonObject) -> CallOutcome:
-    """Single call on a fresh session (for probes and seeding)."""
-    session = ToolSession(endpoint, protocol)
-    try:
-        await session.open()
-        return await session.call(tool, arguments)
-    finally:
-        session.close()
 
 
 # --------------------------------------------------------------------------- CLI

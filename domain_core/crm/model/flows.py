@@ -32,8 +32,8 @@ from promptsales.domain_core.crm.model.flow_definitions import (
     EndStep,
     FlowDefinition,
     HandoffStep,
-    Scalar,
     SayStep,
+    Scalar,
     SetFieldStep,
     Step,
     normalize_reply,
@@ -193,7 +193,7 @@ _DEFAULT_REASK: dict[AnswerKind, str] = {
 # Voice cannot show a format or a numbered list, so its defaults describe what to say instead.
 _DEFAULT_VOICE_REASK: dict[AnswerKind, str] = {
     **_DEFAULT_REASK,
-    "email": "Sorry, I didn't get a valid email address. Could you say it again, like name at company dot com?",
+    "email": "Sorry, I missed that email address. Could you say it again, like name at company dot com?",
     "choice": "Sorry, I didn't get that.",
 }
 
@@ -352,7 +352,9 @@ def _run_from(run: _Run, step_id: str) -> FlowTurn:
         run.visited += 1
         match step:
             case AskStep():
-                run.messages.append(_with_options(render_template(step.text, run.values()), step, run.channel))
+                run.messages.append(
+                    _with_options(render_template(step.text, run.values()), step, run.channel)
+                )
                 return run.turn(step_id, "active", 0, _awaiting(step))
             case HandoffStep():
                 run.messages.append(render_template(step.text, run.values()))

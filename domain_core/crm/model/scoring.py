@@ -27,7 +27,7 @@ Purchase potential: high when score >= ``potential.high_min_score`` or the budge
 """
 
 from datetime import datetime, timedelta
-from typing import Annotated, Literal, get_args
+from typing import Annotated, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -36,7 +36,6 @@ from promptsales.domain_core.crm.model.scoring_rules import (
     default_scoring_rules,
     merge_rule_overrides,
     normalize_key,
-    words,
 )
 from promptsales.domain_core.crm.model.vocabulary import (
     MANUAL_STAGES,
@@ -58,9 +57,6 @@ __all__ = [
 ]
 
 FactorGroup = Literal["fit", "engagement", "qualification", "adjustment"]
-# Highest first: when a title matches several levels ("CEO & Head of Sales") the most senior wins.
-_SENIORITY_RANK: tuple[Seniority, ...] = get_args(Seniority)
-_KEYWORD_LEVELS: tuple[Seniority, ...] = ("c_level", "vp", "director", "manager", "individual_contributor")
 
 
 class LeadFacts(BaseModel):
@@ -128,33 +124,16 @@ class Classification(BaseModel):
     rules_version: int
 
 
-def _match_seniority(title: str | None, rules: ScoringRules) -> tuple[Seniority, str | None]:
-    """Return the seniority a title implies and the keyword that decided it (None if no keyword)."""
-    if title is None or not title.strip():
-        return "unknown", None
-    tokens = words(title)
-    matches: list[tuple[int, int, Seniority, str]] = []
-    for level in _KEYWORD_LEVELS:
-        for keyword in getattr(rules.fit.seniority.keywords, level):
-            phrase = words(keyword)
-            for start in range(len(tokens) - len(phrase) + 1):
-                if tokens[start : start + len(phrase)] == phrase:
-                    matches.append((start, start + len(phrase), level, keyword))
-    # A phrase beats the words inside it: "vice president" is vp, not the c_level "president".
-    kept = [
-        m
-        for m in matches
-        if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in matches)
-    ]
-    if not kept:
-        return "individual_contributor", None
-    best = min(kept, key=lambda m: (_SENIORITY_RANK.index(m[2]), m[0]))
-    return best[2], best[3]
-
-
 def infer_seniority(title: str | None, rules: ScoringRules) -> Seniority:
     """Infer seniority from a job title with the rules' keywords (whole words, accents and case ignored)."""
-    return _match_seniority(title, rules)[0]
+    return rules.fit.seniority.keywords.match(title)[0]
+
+
+def _factor(
+    group: FactorGroup, factor: str, value: str | None, points: int, top: int, reason: str
+) -> ScoreFactor:
+    """Build a :class:`ScoreFactor` positionally, keeping the factor functions short."""
+    return ScoreFactor(group=group, factor=factor, value=value, points=points, max_points=top, reason=reason)
 
 
 def _plural(count: int, noun: str) -> str:
@@ -163,176 +142,125 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}{suffix}"
 
 
-def _fit_factors(facts: LeadFacts, rules: ScoringRules, seniority: Seniority, keyword: str | None) -> list[ScoreFactor]:
-    """Score who the lead is: industry, company size, region and seniority."""
-    fit = rules.fit
-    industry = normalize_key(facts.industry or "")
+def _industry(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
+    """Points for the lead's industry, matched by normalized key."""
+    industry, table = normalize_key(facts.industry or ""), rules.fit.industry
     if not industry:
-        ind_points, ind_reason = 0, "Industry unknown: no points."
-    elif industry in fit.industry.points:
-        ind_points = fit.industry.points[industry]
-        ind_reason = f"Industry '{industry}' is scored {ind_points} points."
+        points, reason = 0, "Industry unknown: no points."
+    elif industry in table.points:
+        points = table.points[industry]
+        reason = f"Industry '{industry}' is scored {points} points."
     else:
-        ind_points = fit.industry.default_points
-        ind_reason = f"Industry '{industry}' is not listed: default {ind_points} points."
+        points = table.default_points
+        reason = f"Industry '{industry}' is not listed: default {points} points."
+    return _factor("fit", "industry", industry or None, points, table.max_points, reason)
 
-    size, size_points = facts.employee_count, 0
+
+def _company_size(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
+    """Points for the company's employee count."""
+    size, sizes = facts.employee_count, rules.fit.company_size
     if size is None:
-        size_reason = "Company size unknown: no points."
-    else:
-        band = next((b for b in fit.company_size.bands if b.min <= size and (b.max is None or size <= b.max)), None)
-        if band is None:
-            size_reason = f"{_plural(size, 'employee')} is outside every size band: no points."
-        else:
-            size_points = band.points
-            span = f"{band.min}+" if band.max is None else f"{band.min}-{band.max}"
-            size_reason = f"{_plural(size, 'employee')} falls in the {span} band: {size_points} points."
+        return _factor("fit", "company_size", None, 0, sizes.max_points, "Company size unknown: no points.")
+    band, value = sizes.band_for(size), _plural(size, "employee")
+    if band is None:
+        reason = f"{value} is outside every size band: no points."
+        return _factor("fit", "company_size", value, 0, sizes.max_points, reason)
+    span = f"{band.min}+" if band.max is None else f"{band.min}-{band.max}"
+    reason = f"{value} is in the {span} band: {band.points} points."
+    return _factor("fit", "company_size", value, band.points, sizes.max_points, reason)
 
-    country, region = facts.country, normalize_key(facts.region or "")
-    regional = fit.region.regions.get(country, {}) if country else {}
+
+def _region(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
+    """Points for the country, refined by region where the rules list it."""
+    country, region, table = facts.country, normalize_key(facts.region or ""), rules.fit.region
+    value = "/".join(part for part in (country, region) if part) or None
+    regional = table.regions.get(country, {}) if country else {}
     if country is None:
-        reg_points, reg_reason = 0, "Country unknown: no points."
+        points, reason = 0, "Country unknown: no points."
     elif region in regional:
-        reg_points = regional[region]
-        reg_reason = f"Region '{region}' of {country} is scored {reg_points} points."
-    elif country in fit.region.countries:
-        reg_points = fit.region.countries[country]
-        reg_reason = f"Country {country} is scored {reg_points} points."
+        points = regional[region]
+        reason = f"Region '{region}' of {country} is scored {points} points."
+    elif country in table.countries:
+        points = table.countries[country]
+        reason = f"Country {country} is scored {points} points."
     else:
-        reg_points = fit.region.default_points
-        reg_reason = f"Country {country} is not listed: default {reg_points} points."
-    reg_value = "/".join(part for part in (country, region) if part) or None
+        points = table.default_points
+        reason = f"Country {country} is not listed: default {points} points."
+    return _factor("fit", "region", value, points, table.max_points, reason)
 
-    sen_points: int = getattr(fit.seniority.points, seniority)
+
+def _seniority(
+    facts: LeadFacts, rules: ScoringRules, seniority: Seniority, keyword: str | None
+) -> ScoreFactor:
+    """Points for the seniority inferred from the title."""
+    table = rules.fit.seniority
+    points: int = getattr(table.points, seniority)
     if seniority == "unknown":
-        sen_reason = f"No job title, so seniority is unknown: {sen_points} points."
+        reason = f"No job title, so seniority is unknown: {points} points."
     elif keyword is None:
-        sen_reason = f"No seniority keyword in the title, so individual contributor: {sen_points} points."
+        reason = f"No seniority keyword in the title, so individual contributor: {points} points."
     else:
-        sen_reason = f"Title keyword '{keyword}' means {seniority}: {sen_points} points."
-    return [
-        ScoreFactor(
-            group="fit",
-            factor="industry",
-            value=industry or None,
-            points=ind_points,
-            max_points=fit.industry.max_points,
-            reason=ind_reason,
-        ),
-        ScoreFactor(
-            group="fit",
-            factor="company_size",
-            value=None if size is None else _plural(size, "employee"),
-            points=size_points,
-            max_points=fit.company_size.max_points,
-            reason=size_reason,
-        ),
-        ScoreFactor(
-            group="fit",
-            factor="region",
-            value=reg_value,
-            points=reg_points,
-            max_points=fit.region.max_points,
-            reason=reg_reason,
-        ),
-        ScoreFactor(
-            group="fit",
-            factor="seniority",
-            value=(facts.title or "").strip() or None,
-            points=sen_points,
-            max_points=fit.seniority.max_points,
-            reason=sen_reason,
-        ),
-    ]
+        reason = f"Title keyword '{keyword}' means {seniority}: {points} points."
+    title = (facts.title or "").strip() or None
+    return _factor("fit", "seniority", title, points, table.max_points, reason)
 
 
-def _capped(group: FactorGroup, count: int, noun: str, per: int, cap: int, total: int) -> ScoreFactor:
-    """Build a count-based factor ("3 touches at 3 points each, capped at 10")."""
-    points = min(cap, total)
-    reason = f"No {noun}s yet: no points." if count == 0 else f"{_plural(count, noun)} at {per} points each"
-    if count:
-        reason += f", capped at {cap}: {points} points." if total > cap else f": {points} points."
-    return ScoreFactor(
-        group=group,
-        factor=f"{noun}es" if noun.endswith("ch") else f"{noun}s",
-        value=_plural(count, noun) if count else None,
-        points=points,
-        max_points=cap,
-        reason=reason,
+def _per_item(factor: str, count: int, noun: str, per: int, cap: int) -> ScoreFactor:
+    """Engagement points per counted item (touches, channels), up to a cap."""
+    points, value = min(cap, count * per), _plural(count, noun)
+    if count == 0:
+        return _factor("engagement", factor, None, 0, cap, f"No {factor} yet: no points.")
+    reason = f"{value} at {per} points each (cap {cap}): {points} points."
+    return _factor("engagement", factor, value, points, cap, reason)
+
+
+def _recency(facts: LeadFacts, rules: ScoringRules, now: datetime) -> ScoreFactor:
+    """Points for how recently the lead was active, by the first recency band that holds it."""
+    recency = rules.engagement.recency
+    if facts.last_activity_at is None:
+        return _factor(
+            "engagement", "recency", None, 0, recency.max_points, "No recorded activity: no points."
+        )
+    # Activity stamped after `now` (clock skew) counts as happening now.
+    elapsed = max(now - facts.last_activity_at, timedelta(0))
+    value = "less than a day ago" if elapsed.days == 0 else f"{_plural(elapsed.days, 'day')} ago"
+    band = next((b for b in recency.bands if elapsed <= timedelta(days=b.within_days)), None)
+    if band is None:
+        reason = f"Last activity {value}, older than every recency band: no points."
+        return _factor("engagement", "recency", value, 0, recency.max_points, reason)
+    reason = f"Last activity {value}, within {_plural(band.within_days, 'day')}: {band.points} points."
+    return _factor("engagement", "recency", value, band.points, recency.max_points, reason)
+
+
+def _interactions(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
+    """Points per interaction plus a bonus per inbound one, up to a cap."""
+    table = rules.engagement.interactions
+    total, inbound = facts.interaction_count, facts.inbound_interaction_count
+    if total == 0:
+        return _factor(
+            "engagement", "interactions", None, 0, table.max_points, "No interactions yet: no points."
+        )
+    points = min(table.max_points, total * table.points_per_interaction + inbound * table.points_per_inbound)
+    value = f"{_plural(total, 'interaction')} ({inbound} inbound)"
+    reason = (
+        f"{_plural(total, 'interaction')} at {table.points_per_interaction} points each plus "
+        f"{table.points_per_inbound} per inbound one (cap {table.max_points}): {points} points."
     )
+    return _factor("engagement", "interactions", value, points, table.max_points, reason)
 
 
 def _engagement_factors(facts: LeadFacts, rules: ScoringRules, now: datetime) -> list[ScoreFactor]:
     """Score what the lead did: touches, recency of activity, distinct channels and interactions."""
-    eng = rules.engagement
-    touches = _capped(
-        "engagement",
-        facts.touch_count,
-        "touch",
-        eng.touches.points_per_touch,
-        eng.touches.max_points,
-        facts.touch_count * eng.touches.points_per_touch,
-    )
-
-    rec_points, rec_value = 0, None
-    if facts.last_activity_at is None:
-        rec_reason = "No recorded activity: no points."
-    else:
-        # Activity stamped after `now` (clock skew) counts as happening now.
-        elapsed = max(now - facts.last_activity_at, timedelta(0))
-        rec_value = "less than a day ago" if elapsed.days == 0 else f"{_plural(elapsed.days, 'day')} ago"
-        band = next((b for b in eng.recency.bands if elapsed <= timedelta(days=b.within_days)), None)
-        if band is None:
-            rec_reason = f"Last activity {rec_value}, older than every recency band: no points."
-        else:
-            rec_points = band.points
-            rec_reason = f"Last activity {rec_value}, within {band.within_days} days: {rec_points} points."
-
-    channels = sorted({key for key in (normalize_key(c) for c in facts.touch_channels) if key})
-    per_channel, channel_cap = eng.channels.points_per_channel, eng.channels.max_points
-    channel_points = min(channel_cap, len(channels) * per_channel)
-    channel_reason = (
-        "No source channels known: no points."
-        if not channels
-        else f"{_plural(len(channels), 'distinct channel')} at {per_channel} points each, "
-        f"capped at {channel_cap}: {channel_points} points."
-    )
-
-    inter = eng.interactions
-    total, inbound = facts.interaction_count, facts.inbound_interaction_count
-    inter_points = min(inter.max_points, total * inter.points_per_interaction + inbound * inter.points_per_inbound)
-    inter_reason = (
-        "No interactions yet: no points."
-        if total == 0
-        else f"{_plural(total, 'interaction')} at {inter.points_per_interaction} points each plus "
-        f"{inter.points_per_inbound} per inbound one, capped at {inter.max_points}: {inter_points} points."
+    touches, channels = rules.engagement.touches, rules.engagement.channels
+    distinct = sorted({key for key in (normalize_key(c) for c in facts.touch_channels) if key})
+    channel_factor = _per_item(
+        "channels", len(distinct), "channel", channels.points_per_channel, channels.max_points
     )
     return [
-        touches,
-        ScoreFactor(
-            group="engagement",
-            factor="recency",
-            value=rec_value,
-            points=rec_points,
-            max_points=eng.recency.max_points,
-            reason=rec_reason,
-        ),
-        ScoreFactor(
-            group="engagement",
-            factor="channels",
-            value=", ".join(channels) or None,
-            points=channel_points,
-            max_points=channel_cap,
-            reason=channel_reason,
-        ),
-        ScoreFactor(
-            group="engagement",
-            factor="interactions",
-            value=f"{_plural(total, 'interaction')} ({inbound} inbound)" if total else None,
-            points=inter_points,
-            max_points=inter.max_points,
-            reason=inter_reason,
-        ),
+        _per_item("touches", facts.touch_count, "touch", touches.points_per_touch, touches.max_points),
+        _recency(facts, rules, now),
+        channel_factor.model_copy(update={"value": ", ".join(distinct) or None}),
+        _interactions(facts, rules),
     ]
 
 
@@ -342,36 +270,26 @@ def _qualification_factors(facts: LeadFacts, rules: ScoringRules) -> list[ScoreF
     for question, choices in rules.qualification.answers.items():
         answer = (facts.qualification.get(question) or "").strip() or None
         points = choices.get(answer, 0) if answer else 0
+        label = question.capitalize()
         if answer is None:
-            reason = f"{question.capitalize()} not answered: no points."
+            reason = f"{label} not answered: no points."
         elif answer not in choices:
-            reason = f"{question.capitalize()} answer '{answer}' is not a known choice: no points."
+            reason = f"{label} answer '{answer}' is not a known choice: no points."
         else:
-            reason = f"{question.capitalize()} answered '{answer}': {points} points."
-        factors.append(
-            ScoreFactor(
-                group="qualification",
-                factor=question,
-                value=answer,
-                points=points,
-                max_points=max(choices.values(), default=0),
-                reason=reason,
-            )
-        )
+            reason = f"{label} answered '{answer}': {points} points."
+        top = max(choices.values(), default=0)
+        factors.append(_factor("qualification", question, answer, points, top, reason))
     return factors
 
 
 def _cap(group: FactorGroup, factors: list[ScoreFactor], cap: int) -> list[ScoreFactor]:
-    """Add a negative ``<group>_cap`` factor when the group's points exceed its cap; the sum then equals it."""
+    """Append a negative ``<group>_cap`` factor when the group exceeds its cap, so points sum to the cap."""
     total = sum(f.points for f in factors)
     if total <= cap:
         return factors
     excess = total - cap
     reason = f"{group.capitalize()} is capped at {cap} points: {excess} points over the cap are dropped."
-    correction = ScoreFactor(
-        group=group, factor=f"{group}_cap", value=f"{total} points", points=-excess, max_points=0, reason=reason
-    )
-    return [*factors, correction]
+    return [*factors, _factor(group, f"{group}_cap", f"{total} points", -excess, 0, reason)]
 
 
 def _adjustment_factor(adjustment: int) -> ScoreFactor:
@@ -382,17 +300,12 @@ def _adjustment_factor(adjustment: int) -> ScoreFactor:
         reason = f"Manual and flow score adjustments remove {-adjustment} points."
     else:
         reason = "No manual or flow score adjustments."
-    return ScoreFactor(
-        group="adjustment",
-        factor="score_adjustment",
-        value=f"{adjustment:+d}",
-        points=adjustment,
-        max_points=0,
-        reason=reason,
-    )
+    return _factor("adjustment", "score_adjustment", f"{adjustment:+d}", adjustment, 0, reason)
 
 
-def _stage(facts: LeadFacts, rules: ScoringRules, score: int, answers: dict[str, int]) -> tuple[LifecycleStage, str]:
+def _stage(
+    facts: LeadFacts, rules: ScoringRules, score: int, answers: dict[str, int]
+) -> tuple[LifecycleStage, str]:
     """Apply the stage rule from the module docstring."""
     if facts.current_stage in MANUAL_STAGES:
         return facts.current_stage, (
@@ -414,34 +327,25 @@ def _stage(facts: LeadFacts, rules: ScoringRules, score: int, answers: dict[str,
             if score < stages.sql_min_score
             else f"these answers are missing or not positive: {', '.join(missing)}"
         )
-        return "mql", f"Score {score} reaches the MQL threshold ({stages.mql_min_score}); not SQL because {why}."
+        return (
+            "mql",
+            f"Score {score} reaches the MQL threshold ({stages.mql_min_score}); not SQL because {why}.",
+        )
     return "lead", f"Score {score} is below the MQL threshold ({stages.mql_min_score})."
-
-
-def _potential(facts: LeadFacts, rules: ScoringRules, score: int) -> PurchasePotential:
-    """High on score or a high budget answer, medium on score, else low."""
-    budget = (facts.qualification.get("budget") or "").strip()
-    if score >= rules.potential.high_min_score or budget in rules.potential.high_budgets:
-        return "high"
-    return "medium" if score >= rules.potential.medium_min_score else "low"
-
-
-def _customer_type(facts: LeadFacts, rules: ScoringRules) -> CustomerType:
-    """Customer type from the employee-count bands, with fallbacks for unknown sizes and no company."""
-    ct = rules.customer_type
-    size = facts.employee_count
-    if size is None:
-        return ct.unknown_size_type if normalize_key(facts.industry or "") else ct.no_company_type
-    band = next((b for b in ct.bands if b.min <= size and (b.max is None or size <= b.max)), None)
-    return ct.unknown_size_type if band is None else band.type
 
 
 def classify(facts: LeadFacts, rules: ScoringRules, *, now: datetime) -> Classification:
     """Classify one lead under ``rules`` as of ``now`` (aware); deterministic for the same inputs."""
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a timezone-aware datetime")
-    seniority, keyword = _match_seniority(facts.title, rules)
-    fit = _cap("fit", _fit_factors(facts, rules, seniority, keyword), rules.fit.max_points)
+    seniority, keyword = rules.fit.seniority.keywords.match(facts.title)
+    fit_factors = [
+        _industry(facts, rules),
+        _company_size(facts, rules),
+        _region(facts, rules),
+        _seniority(facts, rules, seniority, keyword),
+    ]
+    fit = _cap("fit", fit_factors, rules.fit.max_points)
     engagement = _cap("engagement", _engagement_factors(facts, rules, now), rules.engagement.max_points)
     answers = _qualification_factors(facts, rules)
     qualification = _cap("qualification", answers, rules.qualification.max_points)
@@ -454,8 +358,10 @@ def classify(facts: LeadFacts, rules: ScoringRules, *, now: datetime) -> Classif
         fit_score=sum(f.points for f in fit),
         engagement_score=sum(f.points for f in engagement),
         qualification_score=sum(f.points for f in qualification),
-        purchase_potential=_potential(facts, rules, score),
-        customer_type=_customer_type(facts, rules),
+        purchase_potential=rules.potential.level(score, facts.qualification.get("budget")),
+        customer_type=rules.customer_type.type_for(
+            facts.employee_count, bool(normalize_key(facts.industry or ""))
+        ),
         seniority=seniority,
         factors=factors,
         stage_reason=stage_reason,

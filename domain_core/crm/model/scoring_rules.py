@@ -12,16 +12,18 @@ import importlib.resources
 import re
 import unicodedata
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any, Protocol
+from typing import Annotated, Any, Protocol, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
-from promptsales.domain_core.crm.model.vocabulary import CustomerType
+from promptsales.domain_core.crm.model.vocabulary import CustomerType, PurchasePotential, Seniority
 
 Points = Annotated[int, Field(ge=0, le=100)]
 Threshold = Annotated[int, Field(ge=0, le=100)]
 CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$")]
 
+# Most senior first; "unknown" has no keywords (it means no title at all).
+_KEYWORD_LEVELS: tuple[Seniority, ...] = ("c_level", "vp", "director", "manager", "individual_contributor")
 _SEPARATORS = re.compile(r"[\s\-]+")
 _WORDS = re.compile(r"\w+")
 
@@ -39,7 +41,7 @@ def normalize_key(text: str) -> str:
 
 def words(text: str) -> tuple[str, ...]:
     """Split folded ``text`` into whole words (punctuation and hyphens separate words)."""
-    return tuple(word for word in _WORDS.findall(fold(text).replace("_", " ")))
+    return tuple(_WORDS.findall(fold(text).replace("_", " ")))
 
 
 def _normalized_keys(points: Mapping[str, int], what: str) -> dict[str, int]:
@@ -62,6 +64,14 @@ class _Band(Protocol):
     def max(self) -> int | None: ...
 
 
+_B = TypeVar("_B", bound=_Band)
+
+
+def _band_for(bands: Sequence[_B], size: int) -> _B | None:
+    """Return the band holding ``size`` (bounds inclusive), if any."""
+    return next((b for b in bands if b.min <= size and (b.max is None or size <= b.max)), None)
+
+
 def _check_bands(bands: Sequence[_Band]) -> None:
     """Bands must be sorted by ``min``, non-overlapping, and only the last may be open-ended."""
     for index, band in enumerate(bands):
@@ -74,7 +84,7 @@ def _check_bands(bands: Sequence[_Band]) -> None:
             raise ValueError(f"band {index - 1} is open-ended (max null) but is not the last band")
         if band.min <= previous.max:
             raise ValueError(
-                f"band {index} (min {band.min}) overlaps or is not after band {index - 1} (max {previous.max})"
+                f"band {index} (min {band.min}) must start after band {index - 1} ends (max {previous.max})"
             )
 
 
@@ -123,6 +133,10 @@ class CompanySizeRules(_Rules):
         """The most points this factor can give."""
         return max((band.points for band in self.bands), default=0)
 
+    def band_for(self, employee_count: int) -> SizeBand | None:
+        """Return the band holding ``employee_count``, if any."""
+        return _band_for(self.bands, employee_count)
+
 
 class RegionRules(_Rules):
     """Points per country, optionally refined per normalized region of a country; else ``default_points``."""
@@ -163,6 +177,31 @@ class SeniorityKeywords(_Rules):
     manager: tuple[str, ...] = ()
     individual_contributor: tuple[str, ...] = ()
 
+    def match(self, title: str | None) -> tuple[Seniority, str | None]:
+        """Return the seniority a title implies and the keyword that decided it (None when none did)."""
+        # No title is "unknown"; a title without any keyword is "individual_contributor".
+        if title is None or not title.strip():
+            return "unknown", None
+        tokens = words(title)
+        found: list[tuple[int, int, int, str]] = []  # (start, end, rank, keyword); rank 0 = most senior
+        for rank, level in enumerate(_KEYWORD_LEVELS):
+            for keyword in getattr(self, level):
+                phrase = words(keyword)
+                for start in range(len(tokens) - len(phrase) + 1):
+                    if tokens[start : start + len(phrase)] == phrase:
+                        found.append((start, start + len(phrase), rank, keyword))
+        # A phrase beats the words inside it: "vice president" is vp, not the c_level "president", and
+        # "lead generation" is not the manager "lead". Of the rest the most senior wins ("CEO & Head of").
+        kept = [
+            m
+            for m in found
+            if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found)
+        ]
+        if not kept:
+            return "individual_contributor", None
+        _, _, rank, keyword = min(kept, key=lambda m: (m[2], m[0]))
+        return _KEYWORD_LEVELS[rank], keyword
+
     @model_validator(mode="after")
     def _distinct(self) -> "SeniorityKeywords":
         seen: dict[tuple[str, ...], str] = {}
@@ -186,7 +225,7 @@ class SeniorityRules(_Rules):
     @property
     def max_points(self) -> int:
         """The most points this factor can give."""
-        return max(self.points.model_dump().values())
+        return max(int(points) for points in self.points.model_dump().values())
 
 
 class FitRules(_Rules):
@@ -296,6 +335,12 @@ class PotentialRules(_Rules):
             )
         return self
 
+    def level(self, score: int, budget: str | None) -> PurchasePotential:
+        """High on score or a listed high budget answer, medium on score, else low."""
+        if score >= self.high_min_score or (budget or "").strip() in self.high_budgets:
+            return "high"
+        return "medium" if score >= self.medium_min_score else "low"
+
 
 class CustomerTypeBand(_Rules):
     """Employee counts from ``min`` to ``max`` (inclusive; ``None`` = no upper bound) mean ``type``."""
@@ -318,6 +363,13 @@ class CustomerTypeRules(_Rules):
         _check_bands(bands)
         return bands
 
+    def type_for(self, employee_count: int | None, has_company: bool) -> CustomerType:
+        """Customer type by size band; the fallbacks cover an unknown or unbanded size and no company."""
+        if employee_count is None:
+            return self.unknown_size_type if has_company else self.no_company_type
+        band = _band_for(self.bands, employee_count)
+        return self.unknown_size_type if band is None else band.type
+
 
 class ScoringRules(_Rules):
     """One tenant's complete scoring rules; ``version`` is stamped on every classification."""
@@ -339,7 +391,9 @@ class ScoringRules(_Rules):
         if qualification is not None:
             unknown = [key for key in stages.sql_requires if key not in qualification.answers]
             if unknown:
-                raise ValueError(f"sql_requires names questions missing from qualification.answers: {unknown}")
+                raise ValueError(
+                    f"sql_requires names questions missing from qualification.answers: {unknown}"
+                )
         return stages
 
     @field_validator("potential")
@@ -350,7 +404,9 @@ class ScoringRules(_Rules):
             budgets = qualification.answers.get("budget", {})
             unknown = [value for value in potential.high_budgets if value not in budgets]
             if unknown:
-                raise ValueError(f"high_budgets names answers missing from qualification.answers.budget: {unknown}")
+                raise ValueError(
+                    f"high_budgets names answers missing from qualification.answers.budget: {unknown}"
+                )
         return potential
 
 

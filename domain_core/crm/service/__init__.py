@@ -1,0 +1,1 @@
+"""CRM use cases: keyword-only functions that take a unit of work."""

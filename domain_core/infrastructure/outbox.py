@@ -1,0 +1,176 @@
+"""Outbox relay: publishes committed events at least once; consumers dedupe by event id."""
+
+import asyncio
+import contextlib
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Protocol
+
+import structlog
+from sqlalchemy import select, text, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
+
+from promptsales.domain_core.infrastructure.tables import OutboxEventRecord, ProcessedEventRecord
+from promptsales.domain_core.infrastructure.upsert import insert_ignore
+from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
+from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.events import DomainEvent
+
+log = structlog.get_logger(__name__)
+BATCH_SIZE = 200
+
+
+class EventPublisher(Protocol):
+    """Where the relay hands committed events (in-process bus or Redis Streams)."""
+
+    async def publish(self, events: list[DomainEvent]) -> None: ...
+
+
+EventHandler = Callable[[UnitOfWork, DomainEvent], Awaitable[None]]
+
+
+def to_event(record: OutboxEventRecord) -> DomainEvent:
+    """Rebuild the domain event from its outbox row."""
+    return DomainEvent(
+        id=record.id,
+        type=record.type,
+        tenant_id=record.tenant_id,
+        payload=record.payload,
+        occurred_at=record.occurred_at,
+    )
+
+
+class OutboxRelay:
+    """Moves unpublished outbox rows to the publisher; nudged after commits, polls to recover."""
+
+    def __init__(
+        self, uow_factory: UnitOfWorkFactory, publisher: EventPublisher, *, poll_seconds: float = 1.0
+    ) -> None:
+        self._uow = uow_factory
+        self._publisher = publisher
+        self._poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def nudge(self, tenant_id: str) -> None:
+        """Called after a commit that wrote events, so they go out without waiting for the poll."""
+        self._wakeup.set()
+
+    async def start(self) -> None:
+        """Run the relay loop in the background."""
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        """Stop the loop; unpublished rows stay in the outbox for the next start."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+            self._wakeup.clear()
+            try:
+                await self.drain()
+            except Exception:
+                # Publishing failed (e.g. Redis down): rows stay pending and the next poll retries them.
+                log.warning("outbox_relay_failed", exc_info=True)
+
+    async def drain(self) -> int:
+        """Publish every pending event now; returns how many were published."""
+        published = 0
+        for tenant_id in await self._pending_tenants():
+            while True:
+                count = await self._publish_batch(tenant_id)
+                published += count
+                if count < BATCH_SIZE:
+                    break
+        return published
+
+    async def _pending_tenants(self) -> list[str]:
+        engine: AsyncEngine = self._uow.engine
+        async with engine.connect() as connection:
+            if engine.dialect.name == "postgresql":
+                rows = await connection.execute(text("SELECT promptsales_outbox_pending_tenants()"))
+            else:
+                rows = await connection.execute(
+                    text("SELECT DISTINCT tenant_id FROM outbox_events WHERE published_at IS NULL")
+                )
+            return [row[0] for row in rows]
+
+    async def _publish_batch(self, tenant_id: str) -> int:
+        caller = Caller(tenant_id=tenant_id, actor_id="outbox-relay", actor_kind="system", source="system")
+        async with self._uow.begin(caller) as uow:
+            records = (
+                (
+                    await uow.session.execute(
+                        select(OutboxEventRecord)
+                        .where(
+                            col(OutboxEventRecord.tenant_id) == tenant_id,
+                            col(OutboxEventRecord.published_at).is_(None),
+                        )
+                        .order_by(col(OutboxEventRecord.id))
+                        .limit(BATCH_SIZE)
+                        .with_for_update(skip_locked=True)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            if not records:
+                return 0
+            await self._publisher.publish([to_event(r) for r in records])
+            await uow.session.execute(
+                update(OutboxEventRecord)
+                .where(
+                    col(OutboxEventRecord.tenant_id) == tenant_id,
+                    col(OutboxEventRecord.id).in_([r.id for r in records]),
+                )
+                .values(published_at=uow.now, attempts=col(OutboxEventRecord.attempts) + 1)
+            )
+            return len(records)
+
+
+async def handle_once(
+    uow_factory: UnitOfWorkFactory, consumer: str, event: DomainEvent, handler: EventHandler
+) -> bool:
+    """Run ``handler`` for ``event`` unless ``consumer`` already did; the marker commits with its effects."""
+    caller = Caller(tenant_id=event.tenant_id, actor_id=consumer, actor_kind="system", source="system")
+    async with uow_factory.begin(caller) as uow:
+        marked = await uow.session.execute(
+            insert_ignore(uow.session, ProcessedEventRecord)
+            .values(tenant_id=event.tenant_id, consumer=consumer, event_id=event.id, processed_at=uow.now)
+            .returning(ProcessedEventRecord.event_id)
+        )
+        if marked.first() is None:
+            return False
+        await handler(uow, event)
+        return True
+
+
+class InProcessBus:
+    """Embedded-mode publisher: delivers straight to the subscribed consumers of this process."""
+
+    def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
+        self._uow = uow_factory
+        self._subscriptions: list[tuple[str, frozenset[str], EventHandler]] = []
+
+    def subscribe(self, consumer: str, event_types: set[str], handler: EventHandler) -> None:
+        """Register ``handler`` under a stable consumer name (the dedupe key)."""
+        self._subscriptions.append((consumer, frozenset(event_types), handler))
+
+    async def publish(self, events: list[DomainEvent]) -> None:
+        """Deliver each event to each interested consumer; a failure leaves the batch unpublished."""
+        for event in events:
+            for consumer, types, handler in self._subscriptions:
+                if event.type in types:
+                    await handle_once(self._uow, consumer, event, handler)
+
+
+def event_time(value: str) -> datetime:
+    """Parse an ISO timestamp carried in a stream message."""
+    return datetime.fromisoformat(value)

@@ -1,0 +1,109 @@
+"""The ``promptsales`` command line: serve, database, demo data and imports."""
+
+import asyncio
+import gc
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from promptsales.domain_core.infrastructure.logging import configure_logging
+from promptsales.domain_core.infrastructure.schema import upgrade_to_head
+from promptsales.domain_core.infrastructure.settings import CONTEXTS, Settings
+from promptsales.domain_core.shared.caller import Caller
+
+app = typer.Typer(help="PromptSales: MCP servers for AI-run sales and marketing.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+crm_app = typer.Typer(help="CRM utilities.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(crm_app, name="crm")
+console = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    settings = Settings()
+    configure_logging(settings.log_level, settings.log_format)
+    return settings
+
+
+@app.command()
+def serve(
+    transport: Annotated[Literal["stdio", "http"], typer.Option(help="stdio for desktop clients; http for agents.")] = "stdio",
+    host: Annotated[str | None, typer.Option(help="HTTP bind address (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="HTTP port (default 8000).")] = None,
+    context: Annotated[str | None, typer.Option(help=f"Comma-separated contexts to mount ({','.join(CONTEXTS)}).")] = None,
+    json_response: Annotated[bool, typer.Option("--json-response", help="Plain JSON responses (faster, no progress).")] = False,
+) -> None:
+    """Serve the suite (gateway with every enabled context)."""
+    from promptsales.servers.gateway import build_gateway
+    from promptsales.servers.runtime import Runtime
+
+    settings = _settings()
+    if context:
+        settings = settings.model_copy(update={"toolsets": Settings(toolsets=context).toolsets})  # type: ignore[arg-type]
+    runtime = Runtime(settings)
+    gateway = build_gateway(runtime)
+    if transport == "stdio":
+        gateway.run(transport="stdio", show_banner=False)
+        return
+    import uvicorn
+
+    from promptsales.servers.http import http_app
+
+    asgi = http_app(gateway, runtime, json_response=json_response)
+    # Long-lived objects created so far never need collecting; a higher threshold trims GC pauses (p99).
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
+    uvicorn.run(asgi, host=host or settings.http_host, port=port or settings.http_port, log_level="warning",
+                lifespan="on")
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the latest schema (creates the app role and RLS policies on Postgres)."""
+    settings = _settings()
+    upgrade_to_head(settings.resolved_migration_url, app_role=settings.database_app_role)
+    console.print("[green]Database is at the latest schema.[/green]")
+
+
+@app.command()
+def demo() -> None:
+    """Seed a realistic demo tenant (organizations, contacts, leads, interactions, a segment, a flow run)."""
+    from promptsales.servers.demo import seed_demo
+
+    settings = _settings()
+    summary = asyncio.run(seed_demo(settings))
+    console.print(f"[green]Demo data ready for tenant '{settings.tenant}':[/green] {summary}")
+
+
+@crm_app.command("import")
+def crm_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True)]) -> None:
+    """Import leads from a CSV file (same columns as the import_leads tool), with a progress bar."""
+    from promptsales.servers.runtime import Runtime
+
+    settings = _settings()
+    text = file.read_text(encoding="utf-8-sig")
+
+    async def run() -> None:
+        runtime = Runtime(settings)
+        await runtime.start()
+        try:
+            caller = Caller(tenant_id=settings.tenant, actor_id=settings.actor, actor_kind="human", source="cli")
+            with Progress(TextColumn("Importing"), BarColumn(), MofNCompleteColumn(), console=console) as bar:
+                task = bar.add_task("rows", total=None)
+
+                async def progress(done: int, total: int) -> None:
+                    bar.update(task, completed=done, total=total)
+
+                report = await runtime.crm.import_leads(caller, csv_text=text, progress=progress)
+        finally:
+            await runtime.stop()
+        console.print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+                      f"rejected {report.rejected} of {report.total_rows} rows")
+        for error in report.errors:
+            console.print(f"  row {error.row}: {error.message}", style="yellow")
+
+    asyncio.run(run())

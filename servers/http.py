@@ -1,0 +1,38 @@
+"""The HTTP face of the suite: streamable MCP at /mcp plus /healthz, /readyz and /metrics."""
+
+from typing import Any
+
+from fastmcp import FastMCP
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from promptsales.servers.runtime import Runtime
+
+
+def add_operational_routes(server: FastMCP, runtime: Runtime) -> None:
+    """Health, readiness and metrics routes (unauthenticated; they reveal no tenant data)."""
+
+    @server.custom_route("/healthz", methods=["GET"])
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @server.custom_route("/readyz", methods=["GET"])
+    async def readyz(request: Request) -> Response:
+        ok = await runtime.ready()
+        return JSONResponse({"status": "ready" if ok else "unavailable"}, status_code=200 if ok else 503)
+
+    @server.custom_route("/metrics", methods=["GET"])
+    async def metrics(request: Request) -> Response:
+        return Response(generate_latest(runtime.registry), media_type=CONTENT_TYPE_LATEST)
+
+
+def http_app(server: FastMCP, runtime: Runtime, *, json_response: bool = False) -> Any:
+    """The ASGI app: stateless (any replica serves any request), SSE by default, Host/Origin checked."""
+    add_operational_routes(server, runtime)
+    return server.http_app(
+        path="/mcp",
+        stateless_http=True,
+        json_response=json_response,
+        host_origin_protection="auto",
+    )

@@ -1,0 +1,80 @@
+"""The one place every tool call passes: request id, metrics, and mapping errors to actionable text."""
+
+import time
+import uuid
+from typing import Any
+
+import structlog
+from fastmcp.exceptions import ToolError
+from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
+from pydantic import ValidationError
+
+from promptsales.domain_core.shared.errors import DomainError, Unavailable
+from promptsales.servers.metrics import ToolMetrics
+
+log = structlog.get_logger(__name__)
+
+
+def _domain_cause(exc: BaseException) -> DomainError | None:
+    """The domain error behind ``exc`` (fastmcp wraps tool exceptions in ToolError)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, DomainError):
+            return seen
+        seen = seen.__cause__
+    return None
+
+
+def _pydantic_cause(exc: BaseException) -> ValidationError | None:
+    seen: BaseException | None = exc.__cause__
+    while seen is not None:
+        if isinstance(seen, ValidationError):
+            return seen
+        seen = seen.__cause__
+    return None
+
+
+class ToolCallMiddleware(Middleware):
+    """Times and counts calls; turns failures into isError results a model can act on."""
+
+    def __init__(self, metrics: ToolMetrics) -> None:
+        self._metrics = metrics
+
+    async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        tool = context.message.name
+        request_id = uuid.uuid4().hex[:16]
+        started = time.perf_counter()
+        self._metrics.in_flight.inc()
+        outcome = "ok"
+        try:
+            result = await call_next(context)
+            if getattr(result, "is_error", False):
+                outcome = "error"
+            return result
+        except ToolError as exc:
+            domain = _domain_cause(exc)
+            if domain is not None:
+                outcome = "unavailable" if isinstance(domain, Unavailable) else "rejected"
+                log.info("tool_rejected", tool=tool, code=domain.code, field=domain.field, request_id=request_id)
+                raise ToolError(domain.public_message()) from None
+            if exc.__cause__ is None or isinstance(exc.__cause__, ToolError):
+                outcome = "rejected"
+                raise
+            invalid = _pydantic_cause(exc)
+            if invalid is not None:
+                outcome = "rejected"
+                first = invalid.errors()[0]
+                where = ".".join(str(p) for p in first["loc"]) or "arguments"
+                raise ToolError(f"Invalid value for {where}: {first['msg']}.") from None
+            outcome = "error"
+            log.error("tool_failed", tool=tool, request_id=request_id, exc_info=exc.__cause__)
+            raise ToolError(
+                f"Internal error while running {tool}; nothing was changed. Reference {request_id}."
+            ) from None
+        except Exception:
+            outcome = "rejected"
+            raise
+        finally:
+            self._metrics.in_flight.dec()
+            self._metrics.calls.labels(tool=tool, outcome=outcome).inc()
+            self._metrics.latency.labels(tool=tool).observe(time.perf_counter() - started)

@@ -1,0 +1,45 @@
+"""What tool functions need from the running process: facades and the caller of the current request."""
+
+from typing import Annotated, Protocol
+
+from fastmcp import Context
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from promptsales.domain_core.crm.facade import CrmFacade
+from promptsales.domain_core.shared.caller import Caller
+
+
+class ToolRuntime(Protocol):
+    """The process's services as seen by tools (implemented by the server runtime)."""
+
+    @property
+    def crm(self) -> CrmFacade:
+        """The CRM facade."""
+        ...
+
+    def caller(self, ctx: Context) -> Caller:
+        """The authenticated caller of the current request."""
+        ...
+
+
+IdempotencyKey = Annotated[
+    str | None,
+    Field(
+        default=None,
+        min_length=1,
+        max_length=255,
+        description="Optional client-chosen key; resending the same key with the same arguments returns the "
+        "first result without repeating the change (keys are kept 48 h).",
+    ),
+]
+Cursor = Annotated[
+    str | None, Field(default=None, max_length=2000, description="next_cursor from the previous page; omit to start.")
+]
+Limit = Annotated[int, Field(default=20, ge=1, le=100, description="Page size (max 100).")]
+
+READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)
+UPSERT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
+REPLACE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=False)

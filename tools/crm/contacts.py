@@ -1,0 +1,128 @@
+"""CRM tools for organizations and contacts."""
+
+from typing import Annotated, Any
+
+from fastmcp import Context, FastMCP
+from pydantic import Field
+
+from promptsales.domain_core.crm.dto import ContactPage, ContactView, OrganizationView
+from promptsales.tools.context import CREATE, DESTRUCTIVE, READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
+from promptsales.tools.crm.fields import (
+    ConsentArg,
+    ContactId,
+    Country,
+    Email,
+    Name,
+    OrganizationId,
+    Owner,
+    Phone,
+    Region,
+    Tags,
+    Title,
+)
+
+
+def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
+    """Add the organization and contact tools to ``mcp``."""
+
+    @mcp.tool(annotations=CREATE, tags={"crm", "write"})
+    async def create_organization(
+        ctx: Context,
+        name: Annotated[str, Field(min_length=1, max_length=200, description="Company name.")],
+        domain: Annotated[str | None, Field(default=None, max_length=253, description="Web domain, e.g. acme.com.")] = None,
+        industry: Annotated[str | None, Field(default=None, max_length=80, description="Industry, e.g. software.")] = None,
+        employee_count: Annotated[int | None, Field(default=None, ge=0, le=10_000_000)] = None,
+        country: Country = None,
+        region: Region = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> OrganizationView:
+        """Create a company record. A second company with the same domain is rejected (reuse its id)."""
+        return await runtime.crm.create_organization(
+            runtime.caller(ctx), idempotency_key=idempotency_key, name=name, domain=domain, industry=industry,
+            employee_count=employee_count, country=country, region=region)
+
+    @mcp.tool(annotations=CREATE, tags={"crm", "write"})
+    async def create_contact(
+        ctx: Context,
+        first_name: Name = None,
+        last_name: Name = None,
+        email: Email = None,
+        phone: Phone = None,
+        title: Title = None,
+        organization_id: Annotated[OrganizationId | None, Field(default=None)] = None,
+        country: Country = None,
+        region: Region = None,
+        owner: Owner = None,
+        tags: Tags = None,
+        attributes: Annotated[dict[str, Any] | None, Field(default=None, description="Extra fields.")] = None,
+        consent: ConsentArg = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ContactView:
+        """Create a person. Email/phone are normalized and must be unique; to record a lead from a channel
+        with provenance, use capture_lead instead (it upserts)."""
+        return await runtime.crm.create_contact(
+            runtime.caller(ctx), idempotency_key=idempotency_key, consent=consent, first_name=first_name,
+            last_name=last_name, email=email, phone=phone, title=title, organization_id=organization_id,
+            country=country, region=region, owner=owner, tags=tags, attributes=attributes)
+
+    @mcp.tool(annotations=READ, tags={"crm", "read"})
+    async def get_contact(ctx: Context, contact_id: ContactId) -> ContactView:
+        """Read one contact: identity, organization id, tags, attributes and consent per channel."""
+        return await runtime.crm.get_contact(runtime.caller(ctx), contact_id=contact_id)
+
+    @mcp.tool(annotations=UPSERT, tags={"crm", "write"})
+    async def update_contact(
+        ctx: Context,
+        contact_id: ContactId,
+        first_name: Name = None,
+        last_name: Name = None,
+        email: Email = None,
+        phone: Phone = None,
+        title: Title = None,
+        organization_id: Annotated[OrganizationId | None, Field(default=None)] = None,
+        country: Country = None,
+        region: Region = None,
+        owner: Owner = None,
+        tags: Annotated[list[str] | None, Field(default=None, max_length=50, description="Replaces all tags.")] = None,
+        attributes: Annotated[
+            dict[str, Any] | None, Field(default=None, description="Merged into attributes; null values delete keys.")
+        ] = None,
+        consent: ConsentArg = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ContactView:
+        """Change some fields of a contact; omitted fields stay as they are."""
+        given = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "title": title,
+                 "organization_id": organization_id, "country": country, "region": region, "owner": owner,
+                 "tags": tags, "attributes": attributes}
+        changes = {k: v for k, v in given.items() if v is not None}
+        return await runtime.crm.update_contact(runtime.caller(ctx), contact_id=contact_id, changes=changes,
+                                                consent=consent, idempotency_key=idempotency_key)
+
+    @mcp.tool(annotations=READ, tags={"crm", "read"})
+    async def search_contacts(
+        ctx: Context,
+        query: Annotated[str | None, Field(default=None, max_length=200, description="Name, email, phone or title text.")] = None,
+        organization_id: Annotated[OrganizationId | None, Field(default=None)] = None,
+        country: Annotated[str | None, Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO-2 code.")] = None,
+        tag: Annotated[str | None, Field(default=None, max_length=60)] = None,
+        owner: Owner = None,
+        cursor: Cursor = None,
+        limit: Limit = 20,
+    ) -> ContactPage:
+        """Find active (not merged) contacts by text and filters, in creation order, paginated."""
+        filters = {k: v for k, v in {"organization_id": organization_id, "country": country, "tag": tag,
+                                      "owner": owner}.items() if v is not None}
+        return await runtime.crm.search_contacts(runtime.caller(ctx), text=query, filters=filters, cursor=cursor,
+                                                 limit=limit)
+
+    @mcp.tool(annotations=DESTRUCTIVE, tags={"crm", "write"})
+    async def merge_contacts(
+        ctx: Context,
+        survivor_id: Annotated[ContactId, Field(description="Contact that remains.")],
+        duplicate_id: Annotated[ContactId, Field(description="Contact folded into the survivor.")],
+        idempotency_key: IdempotencyKey = None,
+    ) -> ContactView:
+        """Merge a duplicate person into a survivor: leads, interactions, flow runs, tags and consent history
+        move over; the survivor keeps its values and fills gaps; the duplicate stays as a pointer (audited)."""
+        return await runtime.crm.merge_contacts(runtime.caller(ctx), survivor_id=survivor_id,
+                                                duplicate_id=duplicate_id, idempotency_key=idempotency_key)

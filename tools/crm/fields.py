@@ -1,0 +1,36 @@
+"""Parameter types shared by CRM tools: ids, names, channels — described and constrained once."""
+
+from typing import Annotated
+
+from pydantic import Field
+
+from promptsales.domain_core.crm.dto import ConsentInput, Utm
+
+
+def _id(prefix: str, what: str) -> object:
+    return Field(pattern=rf"^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$", description=f"{what} id ({prefix}_...).")
+
+
+ContactId = Annotated[str, _id("ct", "Contact")]
+LeadId = Annotated[str, _id("ld", "Lead")]
+OrganizationId = Annotated[str, _id("org", "Organization")]
+SegmentId = Annotated[str, _id("seg", "Segment")]
+RunId = Annotated[str, _id("run", "Flow run")]
+Name = Annotated[str | None, Field(default=None, min_length=1, max_length=100)]
+Email = Annotated[str | None, Field(default=None, min_length=3, max_length=320, description="Email address.")]
+Phone = Annotated[
+    str | None,
+    Field(default=None, min_length=3, max_length=40, description="Phone, international (+14155550123) or national."),
+]
+Country = Annotated[
+    str | None, Field(default=None, min_length=2, max_length=60, description="ISO country code (US, ES) or name.")
+]
+Region = Annotated[str | None, Field(default=None, max_length=100, description="State or province.")]
+Title = Annotated[str | None, Field(default=None, max_length=150, description="Job title, e.g. 'VP Marketing'.")]
+Owner = Annotated[str | None, Field(default=None, max_length=128, description="Owning sales rep (user id or email).")]
+Tags = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=60)]] | None,
+    Field(default=None, max_length=50, description="Free-form tags."),
+]
+ConsentArg = Annotated[ConsentInput | None, Field(default=None, description="Consent per channel.")]
+UtmArg = Annotated[Utm | None, Field(default=None, description="UTM parameters of the touch.")]
