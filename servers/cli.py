@@ -3,7 +3,7 @@
 import asyncio
 import gc
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -30,11 +30,17 @@ def _settings() -> Settings:
 
 @app.command()
 def serve(
-    transport: Annotated[Literal["stdio", "http"], typer.Option(help="stdio for desktop clients; http for agents.")] = "stdio",
+    transport: Annotated[
+        Literal["stdio", "http"], typer.Option(help="stdio for desktop clients; http for agents.")
+    ] = "stdio",
     host: Annotated[str | None, typer.Option(help="HTTP bind address (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="HTTP port (default 8000).")] = None,
-    context: Annotated[str | None, typer.Option(help=f"Comma-separated contexts to mount ({','.join(CONTEXTS)}).")] = None,
-    json_response: Annotated[bool, typer.Option("--json-response", help="Plain JSON responses (faster, no progress).")] = False,
+    context: Annotated[
+        str | None, typer.Option(help=f"Comma-separated contexts to mount ({','.join(CONTEXTS)}).")
+    ] = None,
+    json_response: Annotated[
+        bool, typer.Option("--json-response", help="Plain JSON responses (faster, no progress).")
+    ] = False,
 ) -> None:
     """Serve the suite (gateway with every enabled context)."""
     from promptsales.servers.gateway import build_gateway
@@ -42,7 +48,8 @@ def serve(
 
     settings = _settings()
     if context:
-        settings = settings.model_copy(update={"toolsets": Settings(toolsets=context).toolsets})  # type: ignore[arg-type]
+        overrides: dict[str, Any] = {"toolsets": context}
+        settings = Settings(**overrides)
     runtime = Runtime(settings)
     gateway = build_gateway(runtime)
     if transport == "stdio":
@@ -57,8 +64,13 @@ def serve(
     gc.collect()
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
-    uvicorn.run(asgi, host=host or settings.http_host, port=port or settings.http_port, log_level="warning",
-                lifespan="on")
+    uvicorn.run(
+        asgi,
+        host=host or settings.http_host,
+        port=port or settings.http_port,
+        log_level="warning",
+        lifespan="on",
+    )
 
 
 @db_app.command("upgrade")
@@ -101,8 +113,10 @@ def crm_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
                 report = await runtime.crm.import_leads(caller, csv_text=text, progress=progress)
         finally:
             await runtime.stop()
-        console.print(f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
-                      f"rejected {report.rejected} of {report.total_rows} rows")
+        console.print(
+            f"created {report.created}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"rejected {report.rejected} of {report.total_rows} rows"
+        )
         for error in report.errors:
             console.print(f"  row {error.row}: {error.message}", style="yellow")
 

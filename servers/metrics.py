@@ -8,7 +8,10 @@ class ToolMetrics:
 
     def __init__(self, registry: CollectorRegistry) -> None:
         self.calls = Counter(
-            "promptsales_tool_calls", "Tool calls by tool and outcome.", ["tool", "outcome"], registry=registry
+            "promptsales_tool_calls",
+            "Tool calls by tool and outcome.",
+            ["tool", "outcome"],
+            registry=registry,
         )
         self.latency = Histogram(
             "promptsales_tool_latency_seconds",

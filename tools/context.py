@@ -34,7 +34,8 @@ IdempotencyKey = Annotated[
     ),
 ]
 Cursor = Annotated[
-    str | None, Field(default=None, max_length=2000, description="next_cursor from the previous page; omit to start.")
+    str | None,
+    Field(default=None, max_length=2000, description="next_cursor from the previous page; omit to start."),
 ]
 Limit = Annotated[int, Field(default=20, ge=1, le=100, description="Page size (max 100).")]
 

@@ -2,7 +2,9 @@
 
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
+
+from pydantic import BaseModel
 
 from promptsales.domain_core.crm.dto import (
     CaptureResult,
@@ -43,6 +45,7 @@ from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import DomainError
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
+R = TypeVar("R", bound=BaseModel)
 ProgressCallback = Callable[[int, int], Awaitable[None]]
 IMPORT_KEY_RETENTION = timedelta(days=3650)
 
@@ -64,9 +67,9 @@ class CrmFacade:
         action: str,
         arguments: dict[str, Any],
         key: str | None,
-        work: Callable[[UnitOfWork], Awaitable[Any]],
-        result_type: type[Any],
-    ) -> Any:
+        work: Callable[[UnitOfWork], Awaitable[R]],
+        result_type: type[R],
+    ) -> R:
         return await self._uow.mutate(
             caller,
             action=action,
@@ -173,13 +176,9 @@ class CrmFacade:
         )
 
     # Leads
-    async def capture_lead(
-        self, caller: Caller, *, idempotency_key: str | None = None, **fields: Any
-    ) -> CaptureResult:
+    async def capture_lead(self, caller: Caller, *, idempotency_key: str | None = None, **fields: Any) -> CaptureResult:
         """Capture a lead (upsert by person)."""
-        arguments = {
-            k: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v) for k, v in fields.items()
-        }
+        arguments = {k: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v) for k, v in fields.items()}
         return await self._mutate(
             caller,
             "crm.capture_lead",
@@ -242,7 +241,9 @@ class CrmFacade:
             "crm.update_lead",
             arguments,
             idempotency_key,
-            lambda uow: leads.update_lead(uow, **arguments),
+            lambda uow: leads.update_lead(
+                uow, lead_id=lead_id, owner=owner, stage=stage, clear_manual_stage=clear_manual_stage
+            ),
             LeadView,
         )
 
@@ -345,9 +346,7 @@ class CrmFacade:
         """Count and sample for a rule or a saved segment."""
 
         async def work(uow: UnitOfWork) -> SegmentPreview:
-            parsed = (
-                await segments.load_rule(uow, segment_id) if segment_id else parse_segment_rule(rule or {})
-            )
+            parsed = await segments.load_rule(uow, segment_id) if segment_id else parse_segment_rule(rule or {})
             return await segments.preview(uow, rule=parsed)
 
         return await self._uow.read(caller, work)
@@ -419,7 +418,7 @@ class CrmFacade:
             "crm.start_flow",
             arguments,
             idempotency_key,
-            lambda uow: flows.start(uow, **arguments),
+            lambda uow: flows.start(uow, flow_id=flow_id, contact_id=contact_id, channel=channel),
             FlowRunView,
         )
 
@@ -439,7 +438,7 @@ class CrmFacade:
             "crm.advance_flow",
             arguments,
             idempotency_key,
-            lambda uow: flows.advance(uow, **arguments),
+            lambda uow: flows.advance(uow, run_id=run_id, user_input=user_input, channel=channel),
             FlowRunView,
         )
 
@@ -448,12 +447,11 @@ class CrmFacade:
         self, caller: Caller, *, csv_text: str, progress: ProgressCallback | None = None
     ) -> ImportReport:
         """Capture every valid row in its own transaction; re-importing the same rows changes nothing."""
-        columns, unknown = imports.read_header(csv_text)
+        _, unknown = imports.read_header(csv_text)
         parsed = list(imports.parse_rows(csv_text))
         created = updated = unchanged = 0
         errors = [
-            ImportRowError(row=0, field=name, message=f"Unknown column '{name}' was ignored.")
-            for name in unknown
+            ImportRowError(row=0, field=name, message=f"Unknown column '{name}' was ignored.") for name in unknown
         ]
         for index, item in enumerate(parsed, start=1):
             if isinstance(item, imports.RowProblem):
@@ -471,9 +469,7 @@ class CrmFacade:
                         retention=IMPORT_KEY_RETENTION,
                     )
                 except DomainError as exc:
-                    errors.append(
-                        ImportRowError(row=item.number, field=exc.field, message=exc.public_message())
-                    )
+                    errors.append(ImportRowError(row=item.number, field=exc.field, message=exc.public_message()))
                 else:
                     if replayed:
                         unchanged += 1

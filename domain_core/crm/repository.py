@@ -47,7 +47,7 @@ async def find_organization(
     conditions = [func.lower(col(OrganizationRecord.name)) == name.lower()]
     if domain:
         conditions.insert(0, col(OrganizationRecord.domain) == domain)
-    rows = (
+    rows: Sequence[OrganizationRecord] = (
         (
             await session.execute(
                 select(OrganizationRecord)
@@ -70,9 +70,7 @@ async def get_contact(
     session: AsyncSession, tenant_id: str, contact_id: str, *, for_update: bool = False
 ) -> ContactRecord | None:
     """One contact by id (merged contacts included; callers follow merged_into_id)."""
-    query = select(ContactRecord).where(
-        col(ContactRecord.tenant_id) == tenant_id, col(ContactRecord.id) == contact_id
-    )
+    query = select(ContactRecord).where(col(ContactRecord.tenant_id) == tenant_id, col(ContactRecord.id) == contact_id)
     if for_update:
         query = query.with_for_update()
     return (await session.execute(query)).scalar_one_or_none()
@@ -85,7 +83,7 @@ async def find_contact(
     for column, value in ((ContactRecord.email, email), (ContactRecord.phone, phone)):
         if value is None:
             continue
-        found = (
+        found: ContactRecord | None = (
             await session.execute(
                 select(ContactRecord)
                 .where(
@@ -101,18 +99,14 @@ async def find_contact(
     return None
 
 
-async def tags_by_contact(
-    session: AsyncSession, tenant_id: str, contact_ids: Sequence[str]
-) -> dict[str, list[str]]:
+async def tags_by_contact(session: AsyncSession, tenant_id: str, contact_ids: Sequence[str]) -> dict[str, list[str]]:
     """Tags of each contact, sorted."""
     result: dict[str, list[str]] = {cid: [] for cid in contact_ids}
     if not contact_ids:
         return result
     rows = await session.execute(
         select(col(ContactTagRecord.contact_id), col(ContactTagRecord.tag))
-        .where(
-            col(ContactTagRecord.tenant_id) == tenant_id, col(ContactTagRecord.contact_id).in_(contact_ids)
-        )
+        .where(col(ContactTagRecord.tenant_id) == tenant_id, col(ContactTagRecord.contact_id).in_(contact_ids))
         .order_by(col(ContactTagRecord.tag))
     )
     for contact_id, tag in rows:
@@ -131,9 +125,7 @@ async def replace_tags(session: AsyncSession, tenant_id: str, contact_id: str, t
         session.add(ContactTagRecord(tenant_id=tenant_id, contact_id=contact_id, tag=tag))
 
 
-async def consent_sources(
-    session: AsyncSession, tenant_id: str, contact_id: str
-) -> dict[str, ConsentEventRecord]:
+async def consent_sources(session: AsyncSession, tenant_id: str, contact_id: str) -> dict[str, ConsentEventRecord]:
     """The latest consent event per channel."""
     rows = (
         (
@@ -184,7 +176,7 @@ async def search_contacts(
         query = query.where(col(ContactRecord.owner) == filters["owner"])
     if filters.get("tag"):
         query = query.where(
-            select(ContactTagRecord.tag)
+            select(col(ContactTagRecord.tag))
             .where(
                 col(ContactTagRecord.tenant_id) == tenant_id,
                 col(ContactTagRecord.contact_id) == ContactRecord.id,
@@ -311,9 +303,7 @@ async def get_segment(session: AsyncSession, tenant_id: str, segment_id: str) ->
     """One segment by id."""
     return (
         await session.execute(
-            select(SegmentRecord).where(
-                col(SegmentRecord.tenant_id) == tenant_id, col(SegmentRecord.id) == segment_id
-            )
+            select(SegmentRecord).where(col(SegmentRecord.tenant_id) == tenant_id, col(SegmentRecord.id) == segment_id)
         )
     ).scalar_one_or_none()
 
@@ -322,9 +312,7 @@ async def segment_by_name(session: AsyncSession, tenant_id: str, name: str) -> S
     """One segment by its unique name."""
     return (
         await session.execute(
-            select(SegmentRecord).where(
-                col(SegmentRecord.tenant_id) == tenant_id, col(SegmentRecord.name) == name
-            )
+            select(SegmentRecord).where(col(SegmentRecord.tenant_id) == tenant_id, col(SegmentRecord.name) == name)
         )
     ).scalar_one_or_none()
 

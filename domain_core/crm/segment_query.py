@@ -96,8 +96,7 @@ def segment_count_query(rule: SegmentGroup, *, tenant_id: str, now: datetime) ->
 def _group(group: SegmentGroup, now: datetime) -> ColumnElement[bool]:
     """AND/OR the children; each child is two-valued, so NOT of the result is exact."""
     parts = [
-        _group(child, now) if isinstance(child, SegmentGroup) else _condition(child, now)
-        for child in group.children
+        _group(child, now) if isinstance(child, SegmentGroup) else _condition(child, now) for child in group.children
     ]
     combined = and_(*parts) if group.mode == "all" else or_(*parts)
     return not_(combined) if group.negate else combined

@@ -86,9 +86,7 @@ async def append_entries(
     if not entries:
         return
     await session.execute(
-        insert_ignore(session, AuditChainHeadRecord).values(
-            tenant_id=caller.tenant_id, seq=0, hash=GENESIS_HASH
-        )
+        insert_ignore(session, AuditChainHeadRecord).values(tenant_id=caller.tenant_id, seq=0, hash=GENESIS_HASH)
     )
     head = (
         await session.execute(
@@ -132,9 +130,7 @@ async def verify_chain(session: AsyncSession, tenant_id: str, *, batch: int = 10
     the newest one) is caught too. Entries appended after the head was read are left for the next run.
     """
     head = (
-        await session.execute(
-            select(AuditChainHeadRecord).where(col(AuditChainHeadRecord.tenant_id) == tenant_id)
-        )
+        await session.execute(select(AuditChainHeadRecord).where(col(AuditChainHeadRecord.tenant_id) == tenant_id))
     ).scalar_one_or_none()
     prev = GENESIS_HASH
     expected_seq = 1

@@ -64,9 +64,7 @@ async def claim(
     return existing.response or {}
 
 
-async def complete(
-    session: AsyncSession, *, tenant_id: str, scope: str, key: str, response: dict[str, Any]
-) -> None:
+async def complete(session: AsyncSession, *, tenant_id: str, scope: str, key: str, response: dict[str, Any]) -> None:
     """Store the response of the call that claimed ``key``, in the same transaction as its effect."""
     record = (
         await session.execute(

@@ -12,8 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
 from promptsales.domain_core.infrastructure.tables import OutboxEventRecord, ProcessedEventRecord
-from promptsales.domain_core.infrastructure.upsert import insert_ignore
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
+from promptsales.domain_core.infrastructure.upsert import insert_ignore
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.events import DomainEvent
 
@@ -44,9 +44,7 @@ def to_event(record: OutboxEventRecord) -> DomainEvent:
 class OutboxRelay:
     """Moves unpublished outbox rows to the publisher; nudged after commits, polls to recover."""
 
-    def __init__(
-        self, uow_factory: UnitOfWorkFactory, publisher: EventPublisher, *, poll_seconds: float = 1.0
-    ) -> None:
+    def __init__(self, uow_factory: UnitOfWorkFactory, publisher: EventPublisher, *, poll_seconds: float = 1.0) -> None:
         self._uow = uow_factory
         self._publisher = publisher
         self._poll_seconds = poll_seconds
@@ -104,40 +102,59 @@ class OutboxRelay:
 
     async def _publish_batch(self, tenant_id: str) -> int:
         caller = Caller(tenant_id=tenant_id, actor_id="outbox-relay", actor_kind="system", source="system")
+        if self._uow.dialect == "sqlite":
+            return await self._publish_batch_unlocked(caller)
         async with self._uow.begin(caller) as uow:
-            records = (
-                (
-                    await uow.session.execute(
-                        select(OutboxEventRecord)
-                        .where(
-                            col(OutboxEventRecord.tenant_id) == tenant_id,
-                            col(OutboxEventRecord.published_at).is_(None),
-                        )
-                        .order_by(col(OutboxEventRecord.id))
-                        .limit(BATCH_SIZE)
-                        .with_for_update(skip_locked=True)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            # Row locks keep concurrent relays off the same rows while this batch is being published.
+            records = await _pending_records(uow, lock=True)
             if not records:
                 return 0
             await self._publisher.publish([to_event(r) for r in records])
-            await uow.session.execute(
-                update(OutboxEventRecord)
-                .where(
-                    col(OutboxEventRecord.tenant_id) == tenant_id,
-                    col(OutboxEventRecord.id).in_([r.id for r in records]),
-                )
-                .values(published_at=uow.now, attempts=col(OutboxEventRecord.attempts) + 1)
-            )
+            await _mark_published(uow, [r.id for r in records])
             return len(records)
 
+    async def _publish_batch_unlocked(self, caller: Caller) -> int:
+        # SQLite has a single writer: publishing inside the write transaction would block an in-process
+        # consumer's own transaction (a deadlock until busy_timeout). Read, publish, then mark instead;
+        # a crash in between republishes the batch, which consumers dedupe by event id.
+        async with self._uow.begin(caller, read_only=True) as uow:
+            records = await _pending_records(uow, lock=False)
+        if not records:
+            return 0
+        await self._publisher.publish([to_event(r) for r in records])
+        async with self._uow.begin(caller) as uow:
+            await _mark_published(uow, [r.id for r in records])
+        return len(records)
 
-async def handle_once(
-    uow_factory: UnitOfWorkFactory, consumer: str, event: DomainEvent, handler: EventHandler
-) -> bool:
+
+async def _pending_records(uow: UnitOfWork, *, lock: bool) -> list[OutboxEventRecord]:
+    query = (
+        select(OutboxEventRecord)
+        .where(
+            col(OutboxEventRecord.tenant_id) == uow.tenant_id,
+            col(OutboxEventRecord.published_at).is_(None),
+        )
+        .order_by(col(OutboxEventRecord.id))
+        .limit(BATCH_SIZE)
+    )
+    if lock:
+        query = query.with_for_update(skip_locked=True)
+    return list((await uow.session.execute(query)).scalars().all())
+
+
+async def _mark_published(uow: UnitOfWork, ids: list[str]) -> None:
+    await uow.session.execute(
+        update(OutboxEventRecord)
+        .where(
+            col(OutboxEventRecord.tenant_id) == uow.tenant_id,
+            col(OutboxEventRecord.id).in_(ids),
+            col(OutboxEventRecord.published_at).is_(None),
+        )
+        .values(published_at=uow.now, attempts=col(OutboxEventRecord.attempts) + 1)
+    )
+
+
+async def handle_once(uow_factory: UnitOfWorkFactory, consumer: str, event: DomainEvent, handler: EventHandler) -> bool:
     """Run ``handler`` for ``event`` unless ``consumer`` already did; the marker commits with its effects."""
     caller = Caller(tenant_id=event.tenant_id, actor_id=consumer, actor_kind="system", source="system")
     async with uow_factory.begin(caller) as uow:

@@ -85,34 +85,20 @@ class BenchConfig:
 
 
 def parse_args(argv: Sequence[str] | None) -> BenchConfig:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per phase")
     parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each scenario")
-    parser.add_argument(
-        "--connections", type=int, default=16, help="keep-alive connections, 1 call in flight each"
-    )
+    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections, 1 call in flight each")
     parser.add_argument("--protocol", choices=["modern", "legacy"], default="modern", help="MCP protocol era")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--json-response", dest="json_response", action="store_true", help="serve JSON responses"
-    )
-    mode.add_argument(
-        "--sse", dest="json_response", action="store_false", help="serve SSE responses (default)"
-    )
-    parser.add_argument(
-        "--only", action="append", choices=SCENARIOS, help="run only these scenarios (repeatable)"
-    )
+    mode.add_argument("--json-response", dest="json_response", action="store_true", help="serve JSON responses")
+    mode.add_argument("--sse", dest="json_response", action="store_false", help="serve SSE responses (default)")
+    parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these scenarios (repeatable)")
     parser.add_argument("--leads", type=int, default=50, help="leads captured before the read scenario")
-    parser.add_argument(
-        "--paced-fraction", type=float, default=0.7, help="paced load as a fraction of saturation"
-    )
+    parser.add_argument("--paced-fraction", type=float, default=0.7, help="paced load as a fraction of saturation")
     parser.add_argument("--startup-timeout", type=float, default=60.0, help="seconds to wait for /readyz")
     parser.add_argument("--mcp-path", default="/mcp", help="MCP endpoint path of the suite")
-    parser.add_argument(
-        "--json-out", type=Path, default=None, help="also write all figures to this JSON file"
-    )
+    parser.add_argument("--json-out", type=Path, default=None, help="also write all figures to this JSON file")
     parser.add_argument("--pg-host", default="127.0.0.1")
     parser.add_argument("--pg-port", type=int, default=5432)
     parser.add_argument("--pg-user", default="postgres")
@@ -242,22 +228,16 @@ def baseline_section(cfg: BenchConfig, logs: Path, results: list[Measurement], c
     argv = [sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(PERF_DIR)]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     console.print(f"[dim]starting baseline (Starlette + uvicorn) on :{port}[/dim]")
-    with running_server(
-        "baseline", argv, os.environ, logs / "baseline.log", (port, "/readyz"), 30.0
-    ) as server:
+    with running_server("baseline", argv, os.environ, logs / "baseline.log", (port, "/readyz"), 30.0) as server:
         endpoint = Endpoint("127.0.0.1", port, "/rpc")
         asyncio.run(_baseline_load(endpoint, CpuProbe(server.pid), cfg, results))
 
 
-async def _baseline_load(
-    endpoint: Endpoint, probe: CpuProbe, cfg: BenchConfig, results: list[Measurement]
-) -> None:
+async def _baseline_load(endpoint: Endpoint, probe: CpuProbe, cfg: BenchConfig, results: list[Measurement]) -> None:
     async with SessionPool(endpoint, Protocol.PLAIN, cfg.connections) as pool:
         if cfg.warmup > 0:
             await pool.run(baseline_factory, cfg.warmup)
-        results.append(
-            await measure(pool, baseline_factory, probe, ("baseline", "saturation"), cfg.duration, None)
-        )
+        results.append(await measure(pool, baseline_factory, probe, ("baseline", "saturation"), cfg.duration, None))
 
 
 def suite_env(cfg: BenchConfig, database: str) -> dict[str, str]:
@@ -269,9 +249,7 @@ def suite_env(cfg: BenchConfig, database: str) -> dict[str, str]:
     }
 
 
-def crm_section(
-    cfg: BenchConfig, logs: Path, results: list[Measurement], notes: list[str], console: Console
-) -> None:
+def crm_section(cfg: BenchConfig, logs: Path, results: list[Measurement], notes: list[str], console: Console) -> None:
     cli = str(Path(sys.executable).parent / "promptsales")
     with scratch_database(cfg.pg) as database:
         console.print(f"[dim]created database {database}; migrating[/dim]")
@@ -282,9 +260,7 @@ def crm_section(
         argv += ["--json-response"] if cfg.json_response else []
         console.print(f"[dim]starting suite: {' '.join(argv[1:])}[/dim]")
         ready = (port, "/readyz")
-        with running_server(
-            "promptsales", argv, env, logs / "suite.log", ready, cfg.startup_timeout
-        ) as server:
+        with running_server("promptsales", argv, env, logs / "suite.log", ready, cfg.startup_timeout) as server:
             backends = BackendPids(cfg.pg, database)
             try:
                 endpoint = Endpoint("127.0.0.1", port, cfg.mcp_path)
@@ -314,9 +290,7 @@ async def _crm_load(
         async with SessionPool(endpoint, cfg.protocol, cfg.connections) as pool:
             results.extend(await saturate_then_pace(pool, factory, probe, scenario, cfg))
             if pool.session_ids_seen:
-                notes.append(
-                    f"{scenario}: server returned Mcp-Session-Id on {pool.session_ids_seen} connections"
-                )
+                notes.append(f"{scenario}: server returned Mcp-Session-Id on {pool.session_ids_seen} connections")
 
 
 # --------------------------------------------------------------------------- entry point
@@ -376,9 +350,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "elapsed_s": round(time.monotonic() - started, 1),
             "bench_cpu_s": round(process_cpu_seconds() - cpu0, 2),
         }
-        print_report(
-            console, results, f"PromptSales CRM — {cfg.protocol.value}, {mode}, {cfg.connections} conns"
-        )
+        print_report(console, results, f"PromptSales CRM — {cfg.protocol.value}, {mode}, {cfg.connections} conns")
         for note in notes:
             console.print(f"[yellow]note:[/yellow] {note}")
         if cfg.json_out is not None:

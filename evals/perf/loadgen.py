@@ -533,9 +533,7 @@ async def _timed_call(
 
 
 def _parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("url", help="endpoint, e.g. http://127.0.0.1:8000/mcp")
     parser.add_argument("--protocol", choices=[p.value for p in Protocol], default=Protocol.MODERN.value)
     parser.add_argument("--tool", default="add")

@@ -155,14 +155,10 @@ def print_report(console: Console, results: list[Measurement], title: str) -> No
         console.print(targets_table(checks))
     for m in results:
         if m.stats.errors:
-            console.print(
-                f"[red]{m.label}: {m.stats.errors} errors[/red]; most frequent: {m.stats.top_error()!r}"
-            )
+            console.print(f"[red]{m.label}: {m.stats.errors} errors[/red]; most frequent: {m.stats.top_error()!r}")
 
 
-def report_json(
-    config: dict[str, Any], environment: dict[str, Any], results: list[Measurement]
-) -> dict[str, Any]:
+def report_json(config: dict[str, Any], environment: dict[str, Any], results: list[Measurement]) -> dict[str, Any]:
     baseline = find(results, "baseline")
     return {
         "config": config,

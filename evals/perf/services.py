@@ -92,9 +92,7 @@ def run_command(argv: Sequence[str], env: Mapping[str, str], timeout_s: float, l
         try:
             done = subprocess.run(argv, env=env, stdout=sink, stderr=subprocess.STDOUT, timeout=timeout_s)
         except subprocess.TimeoutExpired as exc:
-            raise StartupError(
-                f"{' '.join(argv)} timed out after {timeout_s:.0f} s\n{log_tail(log)}"
-            ) from exc
+            raise StartupError(f"{' '.join(argv)} timed out after {timeout_s:.0f} s\n{log_tail(log)}") from exc
         except OSError as exc:
             raise StartupError(f"cannot run {argv[0]}: {exc}") from exc
     if done.returncode != 0:

@@ -37,9 +37,7 @@ from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFac
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.ids import new_id
 
-PG_ADMIN_URL = os.environ.get(
-    "PROMPTSALES_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
-)
+PG_ADMIN_URL = os.environ.get("PROMPTSALES_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("PROMPTSALES_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 APP_ROLE = "promptsales_app"
 
@@ -127,9 +125,7 @@ def pg_uow(pg_engine: AsyncEngine) -> UnitOfWorkFactory:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def fresh_pg(
-    postgres_server: PostgresServer, tmp_path: Path
-) -> AsyncIterator[tuple[str, UnitOfWorkFactory]]:
+async def fresh_pg(postgres_server: PostgresServer, tmp_path: Path) -> AsyncIterator[tuple[str, UnitOfWorkFactory]]:
     """A database of its own (for tests that look at every tenant's rows, like the outbox relay)."""
     name = postgres_server.create_database()
     engine = create_engine(Settings(database_url=pg_url(name), data_dir=tmp_path, database_pool_size=5))
@@ -159,9 +155,7 @@ def sqlite_path(sqlite_template: Path, tmp_path: Path) -> Path:
 
 @pytest_asyncio.fixture(loop_scope="session")
 async def sqlite_uow(sqlite_path: Path) -> AsyncIterator[UnitOfWorkFactory]:
-    engine = create_engine(
-        Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}", data_dir=sqlite_path.parent)
-    )
+    engine = create_engine(Settings(database_url=f"sqlite+aiosqlite:///{sqlite_path}", data_dir=sqlite_path.parent))
     yield UnitOfWorkFactory(engine)
     await engine.dispose()
 
@@ -239,9 +233,7 @@ async def count_rows(uow_factory: UnitOfWorkFactory, tenant_id: str, record: Any
     """Rows of ``record`` visible to ``tenant_id`` (filtered explicitly as well, so SQLite agrees)."""
 
     async def work(uow: UnitOfWork) -> Any:
-        total = await uow.session.execute(
-            select(func.count()).select_from(record).where(record.tenant_id == tenant_id)
-        )
+        total = await uow.session.execute(select(func.count()).select_from(record).where(record.tenant_id == tenant_id))
         return _Count(value=int(total.scalar_one()))
 
     result = await uow_factory.read(caller_for(tenant_id), work)
@@ -273,9 +265,7 @@ def organization_work(name: str, *, calls: list[str] | None = None, fail: bool =
         )
         uow.session.add(org)
         await uow.session.flush()  # the row really reaches the database inside the transaction
-        uow.audit(
-            "crm.organization.create", target_type="organization", target_id=org.id, after={"name": name}
-        )
+        uow.audit("crm.organization.create", target_type="organization", target_id=org.id, after={"name": name})
         uow.emit("crm.organization_created", {"organization_id": org.id, "name": name})
         if fail:
             raise RuntimeError("boom after insert")

@@ -42,9 +42,7 @@ async def test_mutations_build_an_intact_gap_free_chain(backend: Backend) -> Non
     assert chain[0].prev_hash == "0" * 64
     assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(chain))
     assert {entry.idempotency_key for entry in chain} == {f"k-{i}" for i in range(5)}
-    assert {(entry.actor_id, entry.actor_kind, entry.source) for entry in chain} == {
-        ("test-agent", "agent", "mcp")
-    }
+    assert {(entry.actor_id, entry.actor_kind, entry.source) for entry in chain} == {("test-agent", "agent", "mcp")}
     assert all(entry.request_id for entry in chain)
     assert chain[0].changes == {"before": {}, "after": {"name": "Org 0"}}
     assert await verify(backend.uow, tenant) == ChainVerification(ok=True, entries_checked=5)
@@ -137,9 +135,7 @@ async def test_chains_are_per_tenant(backend: Backend) -> None:
 async def test_concurrent_mutations_keep_the_chain_gap_free(backend: Backend) -> None:
     tenant = new_tenant()
 
-    await asyncio.gather(
-        *(create_organization(backend.uow, tenant, f"Org {i}", key=f"k-{i}") for i in range(10))
-    )
+    await asyncio.gather(*(create_organization(backend.uow, tenant, f"Org {i}", key=f"k-{i}") for i in range(10)))
 
     chain = await entries(backend.uow, tenant)
     assert [entry.seq for entry in chain] == list(range(1, 11))

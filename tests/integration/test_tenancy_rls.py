@@ -24,9 +24,7 @@ pytestmark = pytest.mark.postgres
 @pytest_asyncio.fixture(loop_scope="session")
 async def single_connection_engine(pg_database: str, tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     """An app engine whose pool holds one connection, so consecutive uses share one server session."""
-    engine = create_engine(
-        Settings(database_url=pg_url(pg_database), data_dir=tmp_path, database_pool_size=1)
-    )
+    engine = create_engine(Settings(database_url=pg_url(pg_database), data_dir=tmp_path, database_pool_size=1))
     yield engine
     await engine.dispose()
 
@@ -101,9 +99,7 @@ async def test_writing_another_tenants_row_is_rejected(pg_uow: UnitOfWorkFactory
     with pytest.raises(ProgrammingError, match="row-level security"):
         async with pg_uow.begin(caller_for(tenant_a)) as uow:
             await uow.session.execute(
-                update(OrganizationRecord)
-                .where(col(OrganizationRecord.id) == a_ids[0])
-                .values(tenant_id=tenant_b)
+                update(OrganizationRecord).where(col(OrganizationRecord.id) == a_ids[0]).values(tenant_id=tenant_b)
             )
 
     assert sorted(await org_names(pg_uow, tenant_a)) == sorted(a_ids)

@@ -49,9 +49,7 @@ def play(
 
 def flow(steps: Mapping[str, Any], start: str = "q", **extra: Any) -> FlowDefinition:
     """Build a small test flow."""
-    return FlowDefinition.model_validate(
-        {"id": "test-flow", "name": "Test", "start": start, "steps": steps, **extra}
-    )
+    return FlowDefinition.model_validate({"id": "test-flow", "name": "Test", "start": start, "steps": steps, **extra})
 
 
 COLOR_ASK: dict[str, Any] = {
@@ -77,8 +75,7 @@ def test_bant_happy_path_hands_off_to_sales(bant: FlowDefinition) -> None:
     first = turns[0]
     assert first.messages == (
         "Hi Ana! Thanks for reaching out. Four quick questions and I'll point you to the right help.",
-        "How pressing is the problem you want to solve?\n"
-        "1) Urgent  2) Important but not urgent  3) Just exploring",
+        "How pressing is the problem you want to solve?\n1) Urgent  2) Important but not urgent  3) Just exploring",
     )
     assert first.awaiting is not None and first.awaiting.field == "need"
     assert [option.id for option in first.awaiting.choices] == ["urgent", "important", "exploring"]
@@ -94,8 +91,7 @@ def test_bant_happy_path_hands_off_to_sales(bant: FlowDefinition) -> None:
     assert last.state.status == "handed_off"
     assert last.state.current_step == "handoff_sales"
     assert last.messages == (
-        "Thanks Ana! This sounds like a great fit, "
-        "so I'm connecting you with one of our sales specialists now.",
+        "Thanks Ana! This sounds like a great fit, so I'm connecting you with one of our sales specialists now.",
     )
     assert last.captured == {"timeline": "this_month"}
     assert last.effects == (
@@ -174,8 +170,7 @@ def test_invalid_answer_reasks_with_options_then_hands_off() -> None:
     turns = play(definition, ["purple", "", "yellow"])
 
     assert turns[1].messages == (
-        "Sorry, I didn't get that. Please reply with the number or name of an option.\n"
-        "1) Red  2) Sky blue  3) Green",
+        "Sorry, I didn't get that. Please reply with the number or name of an option.\n1) Red  2) Sky blue  3) Green",
     )
     assert turns[1].state.reasks == 1 and turns[1].captured == {} and turns[1].effects == ()
     assert turns[1].awaiting is not None and not turns[1].done
@@ -359,8 +354,7 @@ def test_one_run_can_switch_channels(bant: FlowDefinition) -> None:
     chat_first = start_flow(bant, channel="chat", context=CONTEXT)
     turn = advance_flow(bant, chat_first.state, "urgent", channel="voice", context=CONTEXT)
     assert turn.messages[0].endswith(
-        "You can say: Under a thousand, 1 to 10 thousand, "
-        "10 to 50 thousand, Over 50 thousand, or Not sure yet."
+        "You can say: Under a thousand, 1 to 10 thousand, 10 to 50 thousand, Over 50 thousand, or Not sure yet."
     )
     turn = advance_flow(bant, turn.state, "over 50 thousand", channel="chat", context=CONTEXT)
     assert turn.state.answers["budget"] == "over_50k"
@@ -428,9 +422,7 @@ def test_state_for_another_flow_or_version_is_rejected(bant: FlowDefinition) -> 
         advance_flow(newer, state, "1", channel="chat", context={})
     assert caught.value.field == "flow_version"
     with pytest.raises(FlowError) as caught:
-        advance_flow(
-            bant, state.model_copy(update={"current_step": "greet"}), "1", channel="chat", context={}
-        )
+        advance_flow(bant, state.model_copy(update={"current_step": "greet"}), "1", channel="chat", context={})
     assert caught.value.field == "current_step"
 
 

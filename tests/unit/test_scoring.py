@@ -75,9 +75,7 @@ def test_default_rules_load_once_and_are_consistent() -> None:
     engagement_parts = (eng.touches, eng.recency, eng.channels, eng.interactions)
     assert sum(part.max_points for part in fit_parts) == fit.max_points
     assert sum(part.max_points for part in engagement_parts) == eng.max_points
-    assert (
-        sum(max(c.values()) for c in RULES.qualification.answers.values()) == RULES.qualification.max_points
-    )
+    assert sum(max(c.values()) for c in RULES.qualification.answers.values()) == RULES.qualification.max_points
     assert ScoringRules.model_validate(RULES.model_dump(mode="json")) == RULES
 
 
@@ -305,9 +303,7 @@ def test_infer_seniority(title: str | None, seniority: str) -> None:
 
 
 def test_seniority_keywords_are_tenant_data() -> None:
-    rules = merge_rule_overrides(
-        RULES, {"fit": {"seniority": {"keywords": {"vp": ["vp", "chief of staff"]}}}}
-    )
+    rules = merge_rule_overrides(RULES, {"fit": {"seniority": {"keywords": {"vp": ["vp", "chief of staff"]}}}})
     assert infer_seniority("Chief of Staff", rules) == "vp"
 
 
@@ -363,11 +359,7 @@ def test_tenant_overrides_change_results() -> None:
 def test_customer_type_bands_are_data() -> None:
     tenant = merge_rule_overrides(
         RULES,
-        {
-            "customer_type": {
-                "bands": [{"min": 1, "max": 49, "type": "smb"}, {"min": 50, "type": "enterprise"}]
-            }
-        },
+        {"customer_type": {"bands": [{"min": 1, "max": 49, "type": "smb"}, {"min": 50, "type": "enterprise"}]}},
     )
     assert classify(LeadFacts(employee_count=60), RULES, now=NOW).customer_type == "smb"
     assert classify(LeadFacts(employee_count=60), tenant, now=NOW).customer_type == "enterprise"
@@ -506,21 +498,15 @@ _ANSWERS = {
 def lead_facts(draw: st.DrawFn) -> LeadFacts:
     """Random but valid facts, including extremes and junk free text."""
     interactions = draw(st.integers(0, 60))
-    qualification = {
-        key: draw(st.sampled_from(values)) for key, values in _ANSWERS.items() if draw(st.booleans())
-    }
+    qualification = {key: draw(st.sampled_from(values)) for key, values in _ANSWERS.items() if draw(st.booleans())}
     return LeadFacts(
         industry=draw(st.one_of(st.sampled_from(_INDUSTRIES), st.text(max_size=20))),
         employee_count=draw(st.one_of(st.none(), st.integers(0, 200_000))),
         country=draw(st.one_of(st.none(), st.sampled_from(["US", "MX", "CO", "KE", "ES"]))),
-        region=draw(
-            st.one_of(st.none(), st.sampled_from(["Jalisco", "Bogotá", "Texas"]), st.text(max_size=10))
-        ),
+        region=draw(st.one_of(st.none(), st.sampled_from(["Jalisco", "Bogotá", "Texas"]), st.text(max_size=10))),
         title=draw(st.one_of(st.sampled_from(_TITLES), st.text(max_size=30))),
         touch_count=draw(st.integers(0, 100)),
-        touch_channels=tuple(
-            draw(st.lists(st.sampled_from(SOURCE_CHANNELS + INTERACTION_CHANNELS), max_size=6))
-        ),
+        touch_channels=tuple(draw(st.lists(st.sampled_from(SOURCE_CHANNELS + INTERACTION_CHANNELS), max_size=6))),
         last_activity_at=draw(
             st.one_of(st.none(), st.integers(-3_600, 400 * 86_400).map(lambda s: NOW - timedelta(seconds=s)))
         ),
@@ -540,13 +526,7 @@ def test_any_facts_give_a_bounded_explained_score(facts: LeadFacts, fit_cap: int
         result = classify(facts, rules, now=NOW)
         assert 0 <= result.score <= 100
         raw = raw_points(result)
-        assert (
-            raw
-            == result.fit_score
-            + result.engagement_score
-            + result.qualification_score
-            + facts.score_adjustment
-        )
+        assert raw == result.fit_score + result.engagement_score + result.qualification_score + facts.score_adjustment
         assert result.score == max(0, min(100, raw))
         assert result.fit_score <= rules.fit.max_points
         assert result.engagement_score <= rules.engagement.max_points

@@ -6,9 +6,9 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine
+from sqlalchemy import Engine, create_engine, select
 from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 
 import promptsales.domain_core.crm.tables  # noqa: F401  # registers the tables before create_all
 from promptsales.domain_core.crm.model.segments import parse_segment_rule
@@ -145,9 +145,7 @@ def engine() -> Iterator[Engine]:
 
 def members(engine: Engine, raw: dict[str, Any], tenant: str = T1) -> list[str]:
     """The ids of all members, in query order (duplicates kept so tests can see them)."""
-    query = segment_members_query(
-        parse_segment_rule(raw), tenant_id=tenant, now=NOW, after_id=None, limit=100
-    )
+    query = segment_members_query(parse_segment_rule(raw), tenant_id=tenant, now=NOW, after_id=None, limit=100)
     with Session(engine) as session:
         return [row.id for row in session.execute(query).scalars()]
 
@@ -286,6 +284,16 @@ def test_other_tenants_rows_are_never_returned(engine: Engine) -> None:
     assert members(engine, one("country", "in", ["MX", "US"]), tenant=T2) == ["d01", "d02"]
     assert set(members(engine, one("email_domain", "exists"))).isdisjoint({"d01", "d02"})
     assert count(engine, one("stage", "eq", "sql"), tenant=T2) == 1
+
+
+def test_predicate_composes_inside_a_leads_listing(engine: Engine) -> None:
+    # The segment service filters lead listings by "contact_id IN (members)": the inner EXISTS on crm_leads
+    # must stay its own subquery rather than be correlated to the outer crm_leads.
+    rule = parse_segment_rule(one("score", "gte", 85))
+    members_ids = select(col(ContactRecord.id)).where(segment_predicate(rule, tenant_id=T1, now=NOW))
+    query = select(col(LeadRecord.id)).where(col(LeadRecord.contact_id).in_(members_ids)).order_by(col(LeadRecord.id))
+    with Session(engine) as session:
+        assert list(session.execute(query).scalars()) == ["L2", "L3"]  # both leads of c02, whose L3 scores 90
 
 
 def test_keyset_pagination_walks_all_members_in_id_order(engine: Engine) -> None:

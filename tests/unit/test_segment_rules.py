@@ -154,9 +154,7 @@ def test_vocabulary_value_error_names_the_value_and_lists_allowed() -> None:
     assert "'prospect'" in error.message
     assert "subscriber, lead, mql, sql, opportunity, customer" in error.message
     listed = fails({"any": [cond("source", "in", ["email", "fax"])]})
-    assert (
-        listed.field == "rule.any[0].value[1]" and "'fax'" in listed.message and "whatsapp" in listed.message
-    )
+    assert listed.field == "rule.any[0].value[1]" and "'fax'" in listed.message and "whatsapp" in listed.message
     consent = fails({"all": [cond("consent.whatsapp", "neq", "yes")]})
     assert "granted, revoked" in consent.message
 
@@ -200,7 +198,7 @@ def test_bad_values_name_the_json_path(raw: dict[str, Any], path: str, fragment:
         ({"any": {"field": "score"}}, "rule.any", "non-empty list"),
         ({"all": [cond("score", "gt", 1)], "any": [cond("score", "gt", 1)]}, "rule", "exactly one of"),
         (cond("score", "gt", 1), "rule", "exactly one of"),
-        (["all"], "rule", "must be an object"),
+        (["all"], "rule", "must be a group object"),
         ({"all": [cond("score", "gt", 1)], "limit": 5}, "rule", "Unknown key(s) limit"),
         (
             {"all": [{"field": "score", "operator": "gt", "value": 1}]},

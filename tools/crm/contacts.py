@@ -6,7 +6,16 @@ from fastmcp import Context, FastMCP
 from pydantic import Field
 
 from promptsales.domain_core.crm.dto import ContactPage, ContactView, OrganizationView
-from promptsales.tools.context import CREATE, DESTRUCTIVE, READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
+from promptsales.tools.context import (
+    CREATE,
+    DESTRUCTIVE,
+    READ,
+    UPSERT,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    ToolRuntime,
+)
 from promptsales.tools.crm.fields import (
     ConsentArg,
     ContactId,
@@ -29,8 +38,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def create_organization(
         ctx: Context,
         name: Annotated[str, Field(min_length=1, max_length=200, description="Company name.")],
-        domain: Annotated[str | None, Field(default=None, max_length=253, description="Web domain, e.g. acme.com.")] = None,
-        industry: Annotated[str | None, Field(default=None, max_length=80, description="Industry, e.g. software.")] = None,
+        domain: Annotated[
+            str | None, Field(default=None, max_length=253, description="Web domain, e.g. acme.com.")
+        ] = None,
+        industry: Annotated[
+            str | None, Field(default=None, max_length=80, description="Industry, e.g. software.")
+        ] = None,
         employee_count: Annotated[int | None, Field(default=None, ge=0, le=10_000_000)] = None,
         country: Country = None,
         region: Region = None,
@@ -38,8 +51,15 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     ) -> OrganizationView:
         """Create a company record. A second company with the same domain is rejected (reuse its id)."""
         return await runtime.crm.create_organization(
-            runtime.caller(ctx), idempotency_key=idempotency_key, name=name, domain=domain, industry=industry,
-            employee_count=employee_count, country=country, region=region)
+            runtime.caller(ctx),
+            idempotency_key=idempotency_key,
+            name=name,
+            domain=domain,
+            industry=industry,
+            employee_count=employee_count,
+            country=country,
+            region=region,
+        )
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def create_contact(
@@ -61,9 +81,21 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         """Create a person. Email/phone are normalized and must be unique; to record a lead from a channel
         with provenance, use capture_lead instead (it upserts)."""
         return await runtime.crm.create_contact(
-            runtime.caller(ctx), idempotency_key=idempotency_key, consent=consent, first_name=first_name,
-            last_name=last_name, email=email, phone=phone, title=title, organization_id=organization_id,
-            country=country, region=region, owner=owner, tags=tags, attributes=attributes)
+            runtime.caller(ctx),
+            idempotency_key=idempotency_key,
+            consent=consent,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phone=phone,
+            title=title,
+            organization_id=organization_id,
+            country=country,
+            region=region,
+            owner=owner,
+            tags=tags,
+            attributes=attributes,
+        )
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_contact(ctx: Context, contact_id: ContactId) -> ContactView:
@@ -85,23 +117,41 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         owner: Owner = None,
         tags: Annotated[list[str] | None, Field(default=None, max_length=50, description="Replaces all tags.")] = None,
         attributes: Annotated[
-            dict[str, Any] | None, Field(default=None, description="Merged into attributes; null values delete keys.")
+            dict[str, Any] | None,
+            Field(default=None, description="Merged into attributes; null values delete keys."),
         ] = None,
         consent: ConsentArg = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ContactView:
         """Change some fields of a contact; omitted fields stay as they are."""
-        given = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone, "title": title,
-                 "organization_id": organization_id, "country": country, "region": region, "owner": owner,
-                 "tags": tags, "attributes": attributes}
+        given = {
+            "first_name": first_name,
+            "last_name": last_name,
+            "email": email,
+            "phone": phone,
+            "title": title,
+            "organization_id": organization_id,
+            "country": country,
+            "region": region,
+            "owner": owner,
+            "tags": tags,
+            "attributes": attributes,
+        }
         changes = {k: v for k, v in given.items() if v is not None}
-        return await runtime.crm.update_contact(runtime.caller(ctx), contact_id=contact_id, changes=changes,
-                                                consent=consent, idempotency_key=idempotency_key)
+        return await runtime.crm.update_contact(
+            runtime.caller(ctx),
+            contact_id=contact_id,
+            changes=changes,
+            consent=consent,
+            idempotency_key=idempotency_key,
+        )
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def search_contacts(
         ctx: Context,
-        query: Annotated[str | None, Field(default=None, max_length=200, description="Name, email, phone or title text.")] = None,
+        query: Annotated[
+            str | None, Field(default=None, max_length=200, description="Name, email, phone or title text.")
+        ] = None,
         organization_id: Annotated[OrganizationId | None, Field(default=None)] = None,
         country: Annotated[str | None, Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO-2 code.")] = None,
         tag: Annotated[str | None, Field(default=None, max_length=60)] = None,
@@ -110,10 +160,19 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         limit: Limit = 20,
     ) -> ContactPage:
         """Find active (not merged) contacts by text and filters, in creation order, paginated."""
-        filters = {k: v for k, v in {"organization_id": organization_id, "country": country, "tag": tag,
-                                      "owner": owner}.items() if v is not None}
-        return await runtime.crm.search_contacts(runtime.caller(ctx), text=query, filters=filters, cursor=cursor,
-                                                 limit=limit)
+        filters = {
+            k: v
+            for k, v in {
+                "organization_id": organization_id,
+                "country": country,
+                "tag": tag,
+                "owner": owner,
+            }.items()
+            if v is not None
+        }
+        return await runtime.crm.search_contacts(
+            runtime.caller(ctx), text=query, filters=filters, cursor=cursor, limit=limit
+        )
 
     @mcp.tool(annotations=DESTRUCTIVE, tags={"crm", "write"})
     async def merge_contacts(
@@ -124,5 +183,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     ) -> ContactView:
         """Merge a duplicate person into a survivor: leads, interactions, flow runs, tags and consent history
         move over; the survivor keeps its values and fills gaps; the duplicate stays as a pointer (audited)."""
-        return await runtime.crm.merge_contacts(runtime.caller(ctx), survivor_id=survivor_id,
-                                                duplicate_id=duplicate_id, idempotency_key=idempotency_key)
+        return await runtime.crm.merge_contacts(
+            runtime.caller(ctx),
+            survivor_id=survivor_id,
+            duplicate_id=duplicate_id,
+            idempotency_key=idempotency_key,
+        )

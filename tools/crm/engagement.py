@@ -28,6 +28,12 @@ RULE_HELP = (
     "contains, exists, within_days."
 )
 MAX_CSV_CHARS = 5_000_000
+CSV_HELP = (
+    "CSV with a header row. Columns: email and/or phone (required), first_name, last_name, title, company, "
+    "company_domain, industry, employee_count, country, region, source, campaign, utm_source, utm_medium, "
+    "utm_campaign, utm_term, utm_content, referrer, landing_page, occurred_at, consent_email, consent_sms, "
+    "consent_whatsapp (yes/no), tags (a;b), owner."
+)
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -41,11 +47,19 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         description: Annotated[str | None, Field(default=None, max_length=1000)] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> SegmentView:
-        return await runtime.crm.create_segment(runtime.caller(ctx), name=name, description=description, rule=rule,
-                                                idempotency_key=idempotency_key)
+        return await runtime.crm.create_segment(
+            runtime.caller(ctx),
+            name=name,
+            description=description,
+            rule=rule,
+            idempotency_key=idempotency_key,
+        )
 
-    @mcp.tool(annotations=READ, tags={"crm", "read"},
-              description=f"Count the contacts a rule (or saved segment) selects now, with a sample of 10. {RULE_HELP}")
+    @mcp.tool(
+        annotations=READ,
+        tags={"crm", "read"},
+        description=f"Count the contacts a rule (or saved segment) selects now, with a sample of 10. {RULE_HELP}",
+    )
     async def preview_segment(
         ctx: Context,
         rule: Annotated[dict[str, Any] | None, Field(default=None, description="Rule to try.")] = None,
@@ -60,8 +74,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context, segment_id: SegmentId, cursor: Cursor = None, limit: Limit = 20
     ) -> ContactPage:
         """The contacts in a saved segment right now (rules are evaluated live), paginated."""
-        return await runtime.crm.list_segment_members(runtime.caller(ctx), segment_id=segment_id, cursor=cursor,
-                                                      limit=limit)
+        return await runtime.crm.list_segment_members(
+            runtime.caller(ctx), segment_id=segment_id, cursor=cursor, limit=limit
+        )
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def list_segments(ctx: Context) -> SegmentList:
@@ -77,8 +92,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     ) -> Customer360:
         """Everything about one person: contact, organization, leads with scores and explanations, interaction
         timeline (newest first, paginated), segments they belong to, consent. A merged id shows its survivor."""
-        return await runtime.crm.get_customer_360(runtime.caller(ctx), contact_id=contact_id,
-                                                  timeline_cursor=timeline_cursor, timeline_limit=timeline_limit)
+        return await runtime.crm.get_customer_360(
+            runtime.caller(ctx),
+            contact_id=contact_id,
+            timeline_cursor=timeline_cursor,
+            timeline_limit=timeline_limit,
+        )
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def list_flows(ctx: Context) -> FlowList:
@@ -88,16 +107,28 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def start_flow(
         ctx: Context,
-        flow_id: Annotated[str, Field(min_length=1, max_length=80, pattern=r"^[a-z0-9][a-z0-9_-]*$",
-                                      description="Flow id, e.g. bant-qualification.")],
+        flow_id: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=80,
+                pattern=r"^[a-z0-9][a-z0-9_-]*$",
+                description="Flow id, e.g. bant-qualification.",
+            ),
+        ],
         contact_id: ContactId,
         channel: Annotated[FlowChannel, Field(description="chat renders numbered options; voice speaks them.")],
         idempotency_key: IdempotencyKey = None,
     ) -> FlowRunView:
         """Start a bot conversation with a contact. Returns run_id and the bot's first message(s); relay the
         person's replies with advance_flow."""
-        return await runtime.crm.start_flow(runtime.caller(ctx), flow_id=flow_id, contact_id=contact_id,
-                                            channel=channel, idempotency_key=idempotency_key)
+        return await runtime.crm.start_flow(
+            runtime.caller(ctx),
+            flow_id=flow_id,
+            contact_id=contact_id,
+            channel=channel,
+            idempotency_key=idempotency_key,
+        )
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def advance_flow(
@@ -109,17 +140,25 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     ) -> FlowRunView:
         """Give the person's answer to a running flow. Invalid answers are re-asked; valid ones are saved on the
         contact/lead (budget, authority, need, timeline...) and the lead is re-scored. done=true at the end."""
-        return await runtime.crm.advance_flow(runtime.caller(ctx), run_id=run_id, user_input=user_input,
-                                              channel=channel, idempotency_key=idempotency_key)
+        return await runtime.crm.advance_flow(
+            runtime.caller(ctx),
+            run_id=run_id,
+            user_input=user_input,
+            channel=channel,
+            idempotency_key=idempotency_key,
+        )
 
     @mcp.tool(annotations=UPSERT, tags={"crm", "write", "import"})
     async def import_leads(
         ctx: Context,
-        csv_text: Annotated[str, Field(min_length=1, max_length=MAX_CSV_CHARS, description=(
-            "CSV with a header row. Columns: email and/or phone (required), first_name, last_name, title, company, "
-            "company_domain, industry, employee_count, country, region, source, campaign, utm_source, utm_medium, "
-            "utm_campaign, utm_term, utm_content, referrer, landing_page, occurred_at, consent_email, consent_sms, "
-            "consent_whatsapp (yes/no), tags (a;b), owner."))],
+        csv_text: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=MAX_CSV_CHARS,
+                description=CSV_HELP,
+            ),
+        ],
     ) -> ImportReport:
         """Import leads from CSV text. Each valid row is captured (upsert by person); invalid rows are reported
         with their row number and field. Re-importing the same rows changes nothing. Sends progress."""
@@ -129,8 +168,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
         return await runtime.crm.import_leads(runtime.caller(ctx), csv_text=csv_text, progress=progress)
 
-    @mcp.resource("crm://scoring-rules", mime_type="application/json",
-                  description="The scoring rules in force for this tenant.")
+    @mcp.resource(
+        "crm://scoring-rules",
+        mime_type="application/json",
+        description="The scoring rules in force for this tenant.",
+    )
     async def scoring_rules_resource(ctx: Context) -> str:
         view = await runtime.crm.get_scoring_rules(runtime.caller(ctx))
         return json.dumps(view.rules)

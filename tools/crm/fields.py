@@ -20,10 +20,16 @@ Name = Annotated[str | None, Field(default=None, min_length=1, max_length=100)]
 Email = Annotated[str | None, Field(default=None, min_length=3, max_length=320, description="Email address.")]
 Phone = Annotated[
     str | None,
-    Field(default=None, min_length=3, max_length=40, description="Phone, international (+14155550123) or national."),
+    Field(
+        default=None,
+        min_length=3,
+        max_length=40,
+        description="Phone, international (+14155550123) or national.",
+    ),
 ]
 Country = Annotated[
-    str | None, Field(default=None, min_length=2, max_length=60, description="ISO country code (US, ES) or name.")
+    str | None,
+    Field(default=None, min_length=2, max_length=60, description="ISO country code (US, ES) or name."),
 ]
 Region = Annotated[str | None, Field(default=None, max_length=100, description="State or province.")]
 Title = Annotated[str | None, Field(default=None, max_length=150, description="Job title, e.g. 'VP Marketing'.")]

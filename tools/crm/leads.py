@@ -14,8 +14,22 @@ from promptsales.domain_core.crm.dto import (
     LeadView,
     ScoringRulesView,
 )
-from promptsales.domain_core.crm.model.vocabulary import Direction, InteractionChannel, LifecycleStage, SourceChannel
-from promptsales.tools.context import CREATE, READ, REPLACE, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
+from promptsales.domain_core.crm.model.vocabulary import (
+    Direction,
+    InteractionChannel,
+    LifecycleStage,
+    SourceChannel,
+)
+from promptsales.tools.context import (
+    CREATE,
+    READ,
+    REPLACE,
+    UPSERT,
+    Cursor,
+    IdempotencyKey,
+    Limit,
+    ToolRuntime,
+)
 from promptsales.tools.crm.fields import (
     ConsentArg,
     ContactId,
@@ -53,11 +67,15 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         employee_count: Annotated[int | None, Field(default=None, ge=0, le=10_000_000)] = None,
         country: Country = None,
         region: Region = None,
-        campaign_ref: Annotated[str | None, Field(default=None, max_length=120, description="Campaign id/name.")] = None,
+        campaign_ref: Annotated[
+            str | None, Field(default=None, max_length=120, description="Campaign id/name.")
+        ] = None,
         utm: UtmArg = None,
         referrer: Url = None,
         landing_page: Url = None,
-        occurred_at: Annotated[datetime | None, Field(default=None, description="When it happened; default now.")] = None,
+        occurred_at: Annotated[
+            datetime | None, Field(default=None, description="When it happened; default now.")
+        ] = None,
         consent: ConsentArg = None,
         owner: Owner = None,
         subscribed_only: Annotated[bool, Field(description="Newsletter sign-up without sales intent.")] = False,
@@ -68,11 +86,30 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         Finds the person by normalized email, else E.164 phone: a known person gets a new touch, never a
         duplicate. The lead is classified at once (stage, 0-100 score, potential, explanation)."""
         return await runtime.crm.capture_lead(
-            runtime.caller(ctx), idempotency_key=idempotency_key, email=email, phone=phone, first_name=first_name,
-            last_name=last_name, title=title, company=company, company_domain=company_domain, industry=industry,
-            employee_count=employee_count, country=country, region=region, source_channel=source_channel,
-            campaign_ref=campaign_ref, utm=utm, referrer=referrer, landing_page=landing_page,
-            occurred_at=occurred_at, consent=consent, owner=owner, subscribed_only=subscribed_only, tags=tags)
+            runtime.caller(ctx),
+            idempotency_key=idempotency_key,
+            email=email,
+            phone=phone,
+            first_name=first_name,
+            last_name=last_name,
+            title=title,
+            company=company,
+            company_domain=company_domain,
+            industry=industry,
+            employee_count=employee_count,
+            country=country,
+            region=region,
+            source_channel=source_channel,
+            campaign_ref=campaign_ref,
+            utm=utm,
+            referrer=referrer,
+            landing_page=landing_page,
+            occurred_at=occurred_at,
+            consent=consent,
+            owner=owner,
+            subscribed_only=subscribed_only,
+            tags=tags,
+        )
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_lead(ctx: Context, lead_id: LeadId) -> LeadView:
@@ -94,16 +131,30 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         limit: Limit = 20,
     ) -> LeadPage:
         """List leads newest first, filtered by stage, score range, source, segment, owner or creation time."""
-        filters: dict[str, Any] = {"stage": stage, "min_score": min_score, "max_score": max_score, "source": source,
-                                   "owner": owner, "created_from": created_from, "created_to": created_to}
-        return await runtime.crm.list_leads(runtime.caller(ctx), filters={k: v for k, v in filters.items() if v is not None},
-                                            segment_id=segment_id, cursor=cursor, limit=limit)
+        filters: dict[str, Any] = {
+            "stage": stage,
+            "min_score": min_score,
+            "max_score": max_score,
+            "source": source,
+            "owner": owner,
+            "created_from": created_from,
+            "created_to": created_to,
+        }
+        return await runtime.crm.list_leads(
+            runtime.caller(ctx),
+            filters={k: v for k, v in filters.items() if v is not None},
+            segment_id=segment_id,
+            cursor=cursor,
+            limit=limit,
+        )
 
     @mcp.tool(annotations=UPSERT, tags={"crm", "write"})
     async def update_lead(
         ctx: Context,
         lead_id: LeadId,
-        owner: Annotated[str | None, Field(default=None, max_length=128, description="New owner; '' unassigns.")] = None,
+        owner: Annotated[
+            str | None, Field(default=None, max_length=128, description="New owner; '' unassigns.")
+        ] = None,
         stage: Annotated[
             Literal["opportunity", "customer"] | None,
             Field(default=None, description="Set by a person when a deal opens or is won; kept until cleared."),
@@ -112,11 +163,19 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> LeadView:
         """Assign a lead's owner or set a manual stage (opportunity, customer)."""
-        return await runtime.crm.update_lead(runtime.caller(ctx), lead_id=lead_id, owner=owner, stage=stage,
-                                             clear_manual_stage=clear_manual_stage, idempotency_key=idempotency_key)
+        return await runtime.crm.update_lead(
+            runtime.caller(ctx),
+            lead_id=lead_id,
+            owner=owner,
+            stage=stage,
+            clear_manual_stage=clear_manual_stage,
+            idempotency_key=idempotency_key,
+        )
 
     @mcp.tool(annotations=UPSERT, tags={"crm", "write"})
-    async def classify_lead(ctx: Context, lead_id: LeadId, idempotency_key: IdempotencyKey = None) -> ClassificationView:
+    async def classify_lead(
+        ctx: Context, lead_id: LeadId, idempotency_key: IdempotencyKey = None
+    ) -> ClassificationView:
         """Re-score a lead now with the tenant's rules: stage, score = fit + engagement + qualification,
         purchase potential, customer type, and every factor with the points it gave. Deterministic."""
         return await runtime.crm.classify_lead(runtime.caller(ctx), lead_id=lead_id, idempotency_key=idempotency_key)
@@ -130,15 +189,20 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=REPLACE, tags={"crm", "write", "admin"})
     async def set_scoring_rules(
         ctx: Context,
-        overrides: Annotated[dict[str, Any], Field(description="Partial rules merged into the current ones, "
-                                                   "e.g. {\"stages\": {\"mql_min_score\": 45}}.")],
-        reset: Annotated[bool, Field(description="Start from the shipped defaults instead of the current rules.")] = False,
+        overrides: Annotated[
+            dict[str, Any],
+            Field(description='Partial rules merged into the current ones, e.g. {"stages": {"mql_min_score": 45}}.'),
+        ],
+        reset: Annotated[
+            bool, Field(description="Start from the shipped defaults instead of the current rules.")
+        ] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> ScoringRulesView:
         """Change the tenant's scoring rules. Validated as a whole; errors name the bad path. Applies to
         future classifications (run classify_lead to refresh existing leads)."""
-        return await runtime.crm.set_scoring_rules(runtime.caller(ctx), overrides=overrides, reset=reset,
-                                                   idempotency_key=idempotency_key)
+        return await runtime.crm.set_scoring_rules(
+            runtime.caller(ctx), overrides=overrides, reset=reset, idempotency_key=idempotency_key
+        )
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def log_interaction(
@@ -149,11 +213,21 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         summary: Annotated[str | None, Field(default=None, max_length=4000)] = None,
         transcript: Annotated[str | None, Field(default=None, max_length=100_000)] = None,
         occurred_at: Annotated[datetime | None, Field(default=None, description="Default now.")] = None,
-        lead_id: Annotated[LeadId | None, Field(default=None, description="Default: the contact's latest lead.")] = None,
+        lead_id: Annotated[
+            LeadId | None, Field(default=None, description="Default: the contact's latest lead.")
+        ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> InteractionView:
         """Record a chat, call, email, SMS, WhatsApp message, meeting or web visit with a contact. It goes on
         the timeline, updates last activity and re-scores the lead's engagement."""
         return await runtime.crm.log_interaction(
-            runtime.caller(ctx), idempotency_key=idempotency_key, contact_id=contact_id, channel=channel,
-            direction=direction, summary=summary, transcript=transcript, occurred_at=occurred_at, lead_id=lead_id)
+            runtime.caller(ctx),
+            idempotency_key=idempotency_key,
+            contact_id=contact_id,
+            channel=channel,
+            direction=direction,
+            summary=summary,
+            transcript=transcript,
+            occurred_at=occurred_at,
+            lead_id=lead_id,
+        )

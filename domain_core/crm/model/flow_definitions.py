@@ -89,9 +89,7 @@ class AskStep(_Frozen):
                     # A numeric key would shadow "reply with the option's number".
                     raise ValueError(f"choices: option '{choice.id}' key '{key}' is a bare number")
                 if owner.setdefault(key, choice.id) != choice.id:
-                    raise ValueError(
-                        f"choices: '{key}' matches both option '{owner[key]}' and option '{choice.id}'"
-                    )
+                    raise ValueError(f"choices: '{key}' matches both option '{owner[key]}' and option '{choice.id}'")
         return self
 
 

@@ -352,9 +352,7 @@ def _run_from(run: _Run, step_id: str) -> FlowTurn:
         run.visited += 1
         match step:
             case AskStep():
-                run.messages.append(
-                    _with_options(render_template(step.text, run.values()), step, run.channel)
-                )
+                run.messages.append(_with_options(render_template(step.text, run.values()), step, run.channel))
                 return run.turn(step_id, "active", 0, _awaiting(step))
             case HandoffStep():
                 run.messages.append(render_template(step.text, run.values()))
@@ -378,8 +376,7 @@ def _run_from(run: _Run, step_id: str) -> FlowTurn:
                 run.effects.append(Effect(kind="adjust_score", points=step.points, reason=step.reason))
                 step_id = step.next
     raise FlowError(
-        f"flow '{run.definition.id}' ran more than {MAX_STEPS_PER_TURN} steps in one turn without "
-        "waiting for input",
+        f"flow '{run.definition.id}' ran more than {MAX_STEPS_PER_TURN} steps in one turn without waiting for input",
         field="steps",
     )
 

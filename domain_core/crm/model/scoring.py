@@ -129,9 +129,7 @@ def infer_seniority(title: str | None, rules: ScoringRules) -> Seniority:
     return rules.fit.seniority.keywords.match(title)[0]
 
 
-def _factor(
-    group: FactorGroup, factor: str, value: str | None, points: int, top: int, reason: str
-) -> ScoreFactor:
+def _factor(group: FactorGroup, factor: str, value: str | None, points: int, top: int, reason: str) -> ScoreFactor:
     """Build a :class:`ScoreFactor` positionally, keeping the factor functions short."""
     return ScoreFactor(group=group, factor=factor, value=value, points=points, max_points=top, reason=reason)
 
@@ -189,9 +187,7 @@ def _region(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
     return _factor("fit", "region", value, points, table.max_points, reason)
 
 
-def _seniority(
-    facts: LeadFacts, rules: ScoringRules, seniority: Seniority, keyword: str | None
-) -> ScoreFactor:
+def _seniority(facts: LeadFacts, rules: ScoringRules, seniority: Seniority, keyword: str | None) -> ScoreFactor:
     """Points for the seniority inferred from the title."""
     table = rules.fit.seniority
     points: int = getattr(table.points, seniority)
@@ -218,9 +214,7 @@ def _recency(facts: LeadFacts, rules: ScoringRules, now: datetime) -> ScoreFacto
     """Points for how recently the lead was active, by the first recency band that holds it."""
     recency = rules.engagement.recency
     if facts.last_activity_at is None:
-        return _factor(
-            "engagement", "recency", None, 0, recency.max_points, "No recorded activity: no points."
-        )
+        return _factor("engagement", "recency", None, 0, recency.max_points, "No recorded activity: no points.")
     # Activity stamped after `now` (clock skew) counts as happening now.
     elapsed = max(now - facts.last_activity_at, timedelta(0))
     value = "less than a day ago" if elapsed.days == 0 else f"{_plural(elapsed.days, 'day')} ago"
@@ -237,9 +231,7 @@ def _interactions(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
     table = rules.engagement.interactions
     total, inbound = facts.interaction_count, facts.inbound_interaction_count
     if total == 0:
-        return _factor(
-            "engagement", "interactions", None, 0, table.max_points, "No interactions yet: no points."
-        )
+        return _factor("engagement", "interactions", None, 0, table.max_points, "No interactions yet: no points.")
     points = min(table.max_points, total * table.points_per_interaction + inbound * table.points_per_inbound)
     value = f"{_plural(total, 'interaction')} ({inbound} inbound)"
     reason = (
@@ -253,9 +245,7 @@ def _engagement_factors(facts: LeadFacts, rules: ScoringRules, now: datetime) ->
     """Score what the lead did: touches, recency of activity, distinct channels and interactions."""
     touches, channels = rules.engagement.touches, rules.engagement.channels
     distinct = sorted({key for key in (normalize_key(c) for c in facts.touch_channels) if key})
-    channel_factor = _per_item(
-        "channels", len(distinct), "channel", channels.points_per_channel, channels.max_points
-    )
+    channel_factor = _per_item("channels", len(distinct), "channel", channels.points_per_channel, channels.max_points)
     return [
         _per_item("touches", facts.touch_count, "touch", touches.points_per_touch, touches.max_points),
         _recency(facts, rules, now),
@@ -303,9 +293,7 @@ def _adjustment_factor(adjustment: int) -> ScoreFactor:
     return _factor("adjustment", "score_adjustment", f"{adjustment:+d}", adjustment, 0, reason)
 
 
-def _stage(
-    facts: LeadFacts, rules: ScoringRules, score: int, answers: dict[str, int]
-) -> tuple[LifecycleStage, str]:
+def _stage(facts: LeadFacts, rules: ScoringRules, score: int, answers: dict[str, int]) -> tuple[LifecycleStage, str]:
     """Apply the stage rule from the module docstring."""
     if facts.current_stage in MANUAL_STAGES:
         return facts.current_stage, (
@@ -359,9 +347,7 @@ def classify(facts: LeadFacts, rules: ScoringRules, *, now: datetime) -> Classif
         engagement_score=sum(f.points for f in engagement),
         qualification_score=sum(f.points for f in qualification),
         purchase_potential=rules.potential.level(score, facts.qualification.get("budget")),
-        customer_type=rules.customer_type.type_for(
-            facts.employee_count, bool(normalize_key(facts.industry or ""))
-        ),
+        customer_type=rules.customer_type.type_for(facts.employee_count, bool(normalize_key(facts.industry or ""))),
         seniority=seniority,
         factors=factors,
         stage_reason=stage_reason,

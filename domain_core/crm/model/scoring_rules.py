@@ -192,11 +192,7 @@ class SeniorityKeywords(_Rules):
                         found.append((start, start + len(phrase), rank, keyword))
         # A phrase beats the words inside it: "vice president" is vp, not the c_level "president", and
         # "lead generation" is not the manager "lead". Of the rest the most senior wins ("CEO & Head of").
-        kept = [
-            m
-            for m in found
-            if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found)
-        ]
+        kept = [m for m in found if not any(o[0] <= m[0] and m[1] <= o[1] and o[1] - o[0] > m[1] - m[0] for o in found)]
         if not kept:
             return "individual_contributor", None
         _, _, rank, keyword = min(kept, key=lambda m: (m[2], m[0]))
@@ -313,9 +309,7 @@ class StageRules(_Rules):
     @model_validator(mode="after")
     def _ordered(self) -> "StageRules":
         if self.mql_min_score >= self.sql_min_score:
-            raise ValueError(
-                f"mql_min_score ({self.mql_min_score}) must be below sql_min_score ({self.sql_min_score})"
-            )
+            raise ValueError(f"mql_min_score ({self.mql_min_score}) must be below sql_min_score ({self.sql_min_score})")
         return self
 
 
@@ -330,8 +324,7 @@ class PotentialRules(_Rules):
     def _ordered(self) -> "PotentialRules":
         if self.medium_min_score >= self.high_min_score:
             raise ValueError(
-                f"medium_min_score ({self.medium_min_score}) must be below "
-                f"high_min_score ({self.high_min_score})"
+                f"medium_min_score ({self.medium_min_score}) must be below high_min_score ({self.high_min_score})"
             )
         return self
 
@@ -391,9 +384,7 @@ class ScoringRules(_Rules):
         if qualification is not None:
             unknown = [key for key in stages.sql_requires if key not in qualification.answers]
             if unknown:
-                raise ValueError(
-                    f"sql_requires names questions missing from qualification.answers: {unknown}"
-                )
+                raise ValueError(f"sql_requires names questions missing from qualification.answers: {unknown}")
         return stages
 
     @field_validator("potential")
@@ -404,9 +395,7 @@ class ScoringRules(_Rules):
             budgets = qualification.answers.get("budget", {})
             unknown = [value for value in potential.high_budgets if value not in budgets]
             if unknown:
-                raise ValueError(
-                    f"high_budgets names answers missing from qualification.answers.budget: {unknown}"
-                )
+                raise ValueError(f"high_budgets names answers missing from qualification.answers.budget: {unknown}")
         return potential
 
 
@@ -429,7 +418,5 @@ def merge_rule_overrides(base: ScoringRules, overrides: Mapping[str, Any]) -> Sc
 @functools.cache
 def default_scoring_rules() -> ScoringRules:
     """Return the shipped default rules (loaded and validated once)."""
-    resource = importlib.resources.files("promptsales.domain_core.crm.model").joinpath(
-        "default_scoring_rules.json"
-    )
+    resource = importlib.resources.files("promptsales.domain_core.crm.model").joinpath("default_scoring_rules.json")
     return ScoringRules.model_validate_json(resource.read_text(encoding="utf-8"))

@@ -92,9 +92,7 @@ SEGMENT_FIELDS: Mapping[str, FieldSpec] = MappingProxyType(
         "company_size": FieldSpec("number", "organization", "organization employee count"),
         "country": FieldSpec("code", "contact", "contact country (ISO-2)"),
         "region": FieldSpec("text", "contact", "contact region", case_insensitive=True),
-        "purchase_potential": FieldSpec(
-            "vocabulary", "lead", "lead purchase potential", get_args(PurchasePotential)
-        ),
+        "purchase_potential": FieldSpec("vocabulary", "lead", "lead purchase potential", get_args(PurchasePotential)),
         "stage": FieldSpec("vocabulary", "lead", "lead lifecycle stage", LIFECYCLE_ORDER),
         "score": FieldSpec("number", "lead", "lead score (0-100)"),
         "source": FieldSpec("vocabulary", "lead", "lead source channel", SOURCE_CHANNELS),
@@ -174,9 +172,7 @@ def describe_rule(rule: SegmentGroup) -> str:
 def _parse_group(raw: Any, path: str, *, depth: int, seen: list[int]) -> SegmentGroup:
     """Parse one group; ``seen`` counts conditions across the whole rule to enforce the size limit."""
     if not isinstance(raw, Mapping):
-        raise ValidationFailed(
-            f'{path} must be an object such as {{"all": [...]}}; got {type(raw).__name__}.', field=path
-        )
+        raise ValidationFailed(f'{path} must be a group object such as {{"all": [...]}}.', field=path)
     modes = [key for key in ("all", "any") if key in raw]
     if len(modes) != 1:
         raise ValidationFailed(
@@ -194,9 +190,7 @@ def _parse_group(raw: Any, path: str, *, depth: int, seen: list[int]) -> Segment
     mode = modes[0]
     items = raw[mode]
     if not isinstance(items, list) or not items:
-        raise ValidationFailed(
-            f"'{mode}' must be a non-empty list of conditions or groups.", field=f"{path}.{mode}"
-        )
+        raise ValidationFailed(f"'{mode}' must be a non-empty list of conditions or groups.", field=f"{path}.{mode}")
     children: list[SegmentCondition | SegmentGroup] = []
     for index, item in enumerate(items):
         child_path = f"{path}.{mode}[{index}]"
@@ -245,9 +239,7 @@ def _field_spec(name: Any, path: str) -> FieldSpec:
     """Look up a field, suggesting the closest valid name when it is unknown."""
     valid = ", ".join(SEGMENT_FIELDS)
     if not isinstance(name, str) or not name:
-        raise ValidationFailed(
-            "A condition needs 'field', the name of what to compare.", field=path, hint=valid
-        )
+        raise ValidationFailed("A condition needs 'field', the name of what to compare.", field=path, hint=valid)
     spec = SEGMENT_FIELDS.get(name)
     if spec is None:
         close = difflib.get_close_matches(name, list(SEGMENT_FIELDS), n=1)
@@ -283,9 +275,7 @@ def _normalize_value(name: str, spec: FieldSpec, op: Op, value: Any, path: str) 
             hint='Omit "value"; to match contacts without it add "not": true.',
         )
     if value is None:
-        raise ValidationFailed(
-            f"Operator '{op}' on '{name}' needs a value: {_EXPECTED[spec.kind]}.", field=path
-        )
+        raise ValidationFailed(f"Operator '{op}' on '{name}' needs a value: {_EXPECTED[spec.kind]}.", field=path)
     if op != "in":
         return _normalize_scalar(name, spec, op, value, path)
     if not isinstance(value, list | tuple) or not value:
@@ -309,9 +299,7 @@ def _normalize_scalar(name: str, spec: FieldSpec, op: Op, value: Any, path: str)
         return _normalize_datetime(value, path)
     if spec.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-            raise ValidationFailed(
-                f"Field '{name}' compares numbers; got {value!r}.", field=path, hint=_EXPECTED["number"]
-            )
+            raise ValidationFailed(f"'{name}' compares numbers, e.g. 60 (no quotes); got {value!r}.", field=path)
         return value
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed(f"Field '{name}' needs {_EXPECTED[spec.kind]}; got {value!r}.", field=path)
@@ -331,9 +319,7 @@ def _normalize_scalar(name: str, spec: FieldSpec, op: Op, value: Any, path: str)
     if name == "email_domain":
         text = text.removeprefix("@")
         if not text or "@" in text:
-            raise ValidationFailed(
-                f"email_domain takes a domain such as 'acme.com'; got {value!r}.", field=path
-            )
+            raise ValidationFailed(f"email_domain takes a domain such as 'acme.com'; got {value!r}.", field=path)
     # contains is always case-insensitive; eq/in only on fields where case carries no meaning.
     return text.lower() if spec.case_insensitive or op == "contains" else text
 

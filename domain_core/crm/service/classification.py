@@ -81,7 +81,7 @@ async def lead_facts(
         inbound_interaction_count=inbound,
         qualification={k: str(v) for k, v in lead.qualification.items()},
         score_adjustment=lead.score_adjustment,
-        current_stage=lead.stage if lead.manual_stage else None,  # type: ignore[arg-type]
+        current_stage=lead.stage if lead.manual_stage else None,
         subscribed_only=lead.subscribed_only,
     )
 

@@ -134,9 +134,7 @@ def apply_consent(
         )
 
 
-async def _ensure_unique(
-    uow: UnitOfWork, *, email: str | None, phone: str | None, exclude_id: str | None
-) -> None:
+async def _ensure_unique(uow: UnitOfWork, *, email: str | None, phone: str | None, exclude_id: str | None) -> None:
     existing = await repo.find_contact(uow.session, uow.tenant_id, email=email, phone=None)
     if existing is not None and existing.id != exclude_id:
         raise Conflict(
@@ -221,9 +219,7 @@ async def update_contact(
     if "email" in changes:
         contact.email = normalize_email(changes["email"]) if changes["email"] else None
     if "phone" in changes:
-        contact.phone = (
-            normalize_phone(changes["phone"], country=contact.country) if changes["phone"] else None
-        )
+        contact.phone = normalize_phone(changes["phone"], country=contact.country) if changes["phone"] else None
     if "email" in changes or "phone" in changes:
         await _ensure_unique(uow, email=contact.email, phone=contact.phone, exclude_id=contact.id)
     if changes.get("organization_id"):
@@ -275,9 +271,7 @@ async def search_contacts(
         limit=limit + 1,
     )
     items = [views.contact_summary(r) for r in rows[:limit]]
-    next_cursor = (
-        encode_cursor("contacts", scope_filters, [rows[limit - 1].id]) if len(rows) > limit else None
-    )
+    next_cursor = encode_cursor("contacts", scope_filters, [rows[limit - 1].id]) if len(rows) > limit else None
     return Page(items=items, next_cursor=next_cursor)
 
 
@@ -364,7 +358,5 @@ async def merge_contacts(uow: UnitOfWork, *, survivor_id: str, duplicate_id: str
         target_id=duplicate.id,
         changes={"merged_into_id": survivor.id},
     )
-    uow.emit(
-        "crm.contacts_merged", {"survivor_id": survivor.id, "duplicate_id": duplicate.id, "moved": moved}
-    )
+    uow.emit("crm.contacts_merged", {"survivor_id": survivor.id, "duplicate_id": duplicate.id, "moved": moved})
     return await contact_dto(uow, survivor)

@@ -27,9 +27,7 @@ async def timeline_page(
     next_cursor = None
     if len(rows) > limit:
         last = rows[limit - 1]
-        next_cursor = encode_cursor(
-            "timeline", {"contact_id": contact_id}, [last.occurred_at.isoformat(), last.id]
-        )
+        next_cursor = encode_cursor("timeline", {"contact_id": contact_id}, [last.occurred_at.isoformat(), last.id])
     return items, next_cursor
 
 

@@ -1,6 +1,6 @@
 """Attention flows for chat and voice bots: start a run, advance it, apply what the answers mean."""
 
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -17,6 +17,7 @@ from promptsales.domain_core.crm.model.flows import (
     start_flow,
 )
 from promptsales.domain_core.crm.model.identity import normalize_email, normalize_phone
+from promptsales.domain_core.crm.model.vocabulary import FlowChannel, LifecycleStage
 from promptsales.domain_core.crm.service import contacts
 from promptsales.domain_core.crm.service.classification import reclassify
 from promptsales.domain_core.crm.tables import ContactRecord, FlowDefinitionRecord, FlowRunRecord, LeadRecord
@@ -56,9 +57,7 @@ async def save_definition(uow: UnitOfWork, *, raw: dict[str, Any]) -> FlowDefini
         path = "definition." + ".".join(str(p) for p in first["loc"])
         raise ValidationFailed(f"{path}: {first['msg']}", field=path) from exc
     record = await repo.flow_definition(uow.session, uow.tenant_id, flow.id)
-    record = record or FlowDefinitionRecord(
-        tenant_id=uow.tenant_id, flow_id=flow.id, definition={}, updated_at=uow.now
-    )
+    record = record or FlowDefinitionRecord(tenant_id=uow.tenant_id, flow_id=flow.id, definition={}, updated_at=uow.now)
     record.definition = flow.model_dump(mode="json")
     record.updated_at = uow.now
     uow.session.add(record)
@@ -129,14 +128,14 @@ def _view(run: FlowRunRecord, turn: FlowTurn, lead: LeadRecord | None) -> FlowRu
         run_id=run.id,
         flow_id=run.flow_id,
         contact_id=run.contact_id,
-        channel=run.channel,  # type: ignore[arg-type]
+        channel=cast(FlowChannel, run.channel),
         status=turn.state.status,
         messages=list(turn.messages),
         captured=dict(turn.captured),
         awaiting=turn.awaiting.model_dump(mode="json") if turn.awaiting else None,
         done=turn.done,
-        lead_stage=lead.stage if lead else None,
-        lead_score=lead.score if lead else None,  # type: ignore[arg-type]
+        lead_stage=cast(LifecycleStage, lead.stage) if lead else None,
+        lead_score=lead.score if lead else None,
     )
 
 
@@ -151,7 +150,7 @@ async def start(uow: UnitOfWork, *, flow_id: str, contact_id: str, channel: str)
     leads = await repo.leads_of_contact(uow.session, uow.tenant_id, contact.id)
     lead = leads[0] if leads else None
     try:
-        turn = start_flow(flow, channel=channel, context=_context(contact))  # type: ignore[arg-type]
+        turn = start_flow(flow, channel=cast(FlowChannel, channel), context=_context(contact))
     except FlowError as exc:
         raise _flow_failure(exc) from exc
     run = FlowRunRecord(
@@ -191,18 +190,16 @@ async def advance(uow: UnitOfWork, *, run_id: str, user_input: str, channel: str
         )
     flow = await definition(uow, run.flow_id)
     contact = await contacts.load_contact(uow, run.contact_id, for_update=True)
-    lead = (
-        await repo.get_lead(uow.session, uow.tenant_id, run.lead_id, for_update=True) if run.lead_id else None
-    )
+    lead = await repo.get_lead(uow.session, uow.tenant_id, run.lead_id, for_update=True) if run.lead_id else None
     used_channel = channel or run.channel
     try:
         turn = advance_flow(
             flow,
             FlowState.model_validate(run.state),
             user_input,
-            channel=used_channel,
+            channel=cast(FlowChannel, used_channel),
             context=_context(contact),
-        )  # type: ignore[arg-type]
+        )
     except FlowError as exc:
         raise _flow_failure(exc) from exc
     await _apply_effects(uow, run, contact, lead, turn.effects)

@@ -115,9 +115,7 @@ def _arguments(row: dict[str, str]) -> dict[str, Any]:
         try:
             occurred_at = datetime.fromisoformat(value["occurred_at"])
         except ValueError as exc:
-            raise ValidationFailed(
-                "occurred_at must be an ISO-8601 date or datetime.", field="occurred_at"
-            ) from exc
+            raise ValidationFailed("occurred_at must be an ISO-8601 date or datetime.", field="occurred_at") from exc
     consent = {
         ch: ConsentGrant(granted=_flag(value[f"consent_{ch}"], f"consent_{ch}"), source="import")
         for ch in ("email", "sms", "whatsapp")

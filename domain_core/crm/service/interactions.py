@@ -32,15 +32,9 @@ async def log_interaction(
     if at > uow.now:
         raise ValidationFailed("occurred_at is in the future.", field="occurred_at")
     leads = await repo.leads_of_contact(uow.session, uow.tenant_id, contact.id)
-    lead = (
-        next((item for item in leads if item.id == lead_id), None)
-        if lead_id
-        else (leads[0] if leads else None)
-    )
+    lead = next((item for item in leads if item.id == lead_id), None) if lead_id else (leads[0] if leads else None)
     if lead_id and lead is None:
-        raise ValidationFailed(
-            f"lead '{lead_id}' does not belong to contact '{contact.id}'.", field="lead_id"
-        )
+        raise ValidationFailed(f"lead '{lead_id}' does not belong to contact '{contact.id}'.", field="lead_id")
     record = InteractionRecord(
         id=new_id("int"),
         tenant_id=uow.tenant_id,

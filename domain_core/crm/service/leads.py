@@ -85,9 +85,7 @@ async def capture_lead(
 ) -> CaptureResult:
     """Upsert the person by normalized email/phone, append a touch, and classify the lead."""
     if not email and not phone:
-        raise ValidationFailed(
-            "capture_lead needs an email or a phone to identify the person.", field="email"
-        )
+        raise ValidationFailed("capture_lead needs an email or a phone to identify the person.", field="email")
     country_code = normalize_country(country) if country else None
     norm_email = normalize_email(email) if email else None
     norm_phone = normalize_phone(phone, country=country_code) if phone else None
@@ -154,11 +152,7 @@ async def capture_lead(
         await repo.replace_tags(uow.session, uow.tenant_id, contact.id, [*existing_tags, *tags])
 
     utm_data = utm.model_dump(exclude_none=True) if utm else {}
-    lead = (
-        None
-        if created
-        else next(iter(await repo.leads_of_contact(uow.session, uow.tenant_id, contact.id)), None)
-    )
+    lead = None if created else next(iter(await repo.leads_of_contact(uow.session, uow.tenant_id, contact.id)), None)
     is_new_lead = lead is None
     if lead is None:
         lead = LeadRecord(

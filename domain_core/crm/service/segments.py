@@ -36,11 +36,9 @@ def segment_view(record: SegmentRecord) -> SegmentView:
     )
 
 
-async def create_segment(
-    uow: UnitOfWork, *, name: str, description: str | None, rule: dict[str, Any]
-) -> SegmentView:
+async def create_segment(uow: UnitOfWork, *, name: str, description: str | None, rule: dict[str, Any]) -> SegmentView:
     """Validate and save a segment rule under a unique name."""
-    parsed = parse_segment_rule(rule)
+    parse_segment_rule(rule)  # validates; raises naming the bad path
     if await repo.segment_by_name(uow.session, uow.tenant_id, name) is not None:
         raise Conflict(f"A segment named '{name}' already exists.", field="name", hint="Choose another name.")
     record = SegmentRecord(
@@ -72,15 +70,11 @@ async def load_rule(uow: UnitOfWork, segment_id: str) -> SegmentGroup:
 
 async def preview(uow: UnitOfWork, *, rule: SegmentGroup) -> SegmentPreview:
     """Count of matching contacts now, with a small sample."""
-    count = (
-        await uow.session.execute(segment_count_query(rule, tenant_id=uow.tenant_id, now=uow.now))
-    ).scalar_one()
+    count = (await uow.session.execute(segment_count_query(rule, tenant_id=uow.tenant_id, now=uow.now))).scalar_one()
     rows = (
         (
             await uow.session.execute(
-                segment_members_query(
-                    rule, tenant_id=uow.tenant_id, now=uow.now, after_id=None, limit=SAMPLE_SIZE
-                )
+                segment_members_query(rule, tenant_id=uow.tenant_id, now=uow.now, after_id=None, limit=SAMPLE_SIZE)
             )
         )
         .scalars()
@@ -91,9 +85,7 @@ async def preview(uow: UnitOfWork, *, rule: SegmentGroup) -> SegmentPreview:
     )
 
 
-async def members(
-    uow: UnitOfWork, *, segment_id: str, cursor: str | None, limit: int
-) -> Page[ContactSummary]:
+async def members(uow: UnitOfWork, *, segment_id: str, cursor: str | None, limit: int) -> Page[ContactSummary]:
     """A page of a segment's current members in id order."""
     rule = await load_rule(uow, segment_id)
     position = decode_cursor(cursor, "segment_members", {"segment_id": segment_id})
@@ -145,7 +137,4 @@ async def memberships(uow: UnitOfWork, contact_id: str) -> list[SegmentView]:
 
 async def list_all(uow: UnitOfWork) -> list[SegmentView]:
     """Every saved segment of the tenant, by name."""
-    return [
-        segment_view(r)
-        for r in await repo.list_segments(uow.session, uow.tenant_id, limit=MEMBERSHIP_SEGMENT_CAP)
-    ]
+    return [segment_view(r) for r in await repo.list_segments(uow.session, uow.tenant_id, limit=MEMBERSHIP_SEGMENT_CAP)]

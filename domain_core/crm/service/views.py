@@ -35,9 +35,7 @@ def display_name(contact: ContactRecord) -> str | None:
     return name or None
 
 
-def consent_state(
-    contact: ContactRecord, sources: dict[str, ConsentEventRecord] | None = None
-) -> ConsentState:
+def consent_state(contact: ContactRecord, sources: dict[str, ConsentEventRecord] | None = None) -> ConsentState:
     """Current consent per channel, with where and when it was last given."""
     sources = sources or {}
 
@@ -101,15 +99,15 @@ def classification_view(lead: LeadRecord) -> ClassificationView:
     explanation: dict[str, Any] = lead.explanation
     return ClassificationView(
         lead_id=lead.id,
-        stage=lead.stage,  # type: ignore[arg-type]
+        stage=lead.stage,
         previous_stage=explanation.get("previous_stage"),
         stage_reason=explanation.get("stage_reason", ""),
         score=lead.score,
         fit_score=lead.fit_score,
         engagement_score=lead.engagement_score,
         qualification_score=explanation.get("qualification_score", 0),
-        purchase_potential=lead.purchase_potential,  # type: ignore[arg-type]
-        customer_type=lead.customer_type,  # type: ignore[arg-type]
+        purchase_potential=lead.purchase_potential,
+        customer_type=lead.customer_type,
         seniority=explanation.get("seniority", "unknown"),
         factors=[ScoreFactorView.model_validate(f) for f in explanation.get("factors", [])],
         rules_version=explanation.get("rules_version", 0),
@@ -123,7 +121,7 @@ def lead_view(lead: LeadRecord) -> LeadView:
         id=lead.id,
         contact_id=lead.contact_id,
         owner=lead.owner,
-        source_channel=lead.source_channel,  # type: ignore[arg-type]
+        source_channel=lead.source_channel,
         campaign_ref=lead.campaign_ref,
         utm=Utm.model_validate(lead.utm),
         referrer=lead.referrer,
@@ -131,10 +129,10 @@ def lead_view(lead: LeadRecord) -> LeadView:
         first_touch_at=lead.first_touch_at,
         last_touch_at=lead.last_touch_at,
         touch_count=lead.touch_count,
-        stage=lead.stage,  # type: ignore[arg-type]
+        stage=lead.stage,
         score=lead.score,
-        purchase_potential=lead.purchase_potential,  # type: ignore[arg-type]
-        customer_type=lead.customer_type,  # type: ignore[arg-type]
+        purchase_potential=lead.purchase_potential,
+        customer_type=lead.customer_type,
         qualification=dict(lead.qualification),
         classification=classification_view(lead),
         created_at=lead.created_at,
@@ -148,10 +146,10 @@ def lead_summary(lead: LeadRecord, contact: ContactRecord) -> LeadSummary:
         contact_id=lead.contact_id,
         contact_name=display_name(contact),
         email=contact.email,
-        source_channel=lead.source_channel,  # type: ignore[arg-type]
-        stage=lead.stage,  # type: ignore[arg-type]
+        source_channel=lead.source_channel,
+        stage=lead.stage,
         score=lead.score,
-        purchase_potential=lead.purchase_potential,  # type: ignore[arg-type]
+        purchase_potential=lead.purchase_potential,
         owner=lead.owner,
         last_touch_at=lead.last_touch_at,
         created_at=lead.created_at,
@@ -165,7 +163,7 @@ def interaction_view(record: InteractionRecord) -> InteractionView:
 
 def contact_audit_fields(contact: ContactRecord, tags: list[str] | None = None) -> dict[str, Any]:
     """The fields of a contact the audit log summarizes."""
-    fields = {
+    fields: dict[str, Any] = {
         "organization_id": contact.organization_id,
         "first_name": contact.first_name,
         "last_name": contact.last_name,

@@ -83,9 +83,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("crm_consent_events", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_crm_consent_contact", ["tenant_id", "contact_id", "recorded_at"], unique=False
-        )
+        batch_op.create_index("ix_crm_consent_contact", ["tenant_id", "contact_id", "recorded_at"], unique=False)
 
     op.create_table(
         "crm_contact_tags",
@@ -122,9 +120,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("crm_contacts", schema=None) as batch_op:
-        batch_op.create_index(
-            "ix_crm_contact_tenant_activity", ["tenant_id", "last_activity_at"], unique=False
-        )
+        batch_op.create_index("ix_crm_contact_tenant_activity", ["tenant_id", "last_activity_at"], unique=False)
         batch_op.create_index("ix_crm_contact_tenant_org", ["tenant_id", "organization_id"], unique=False)
         batch_op.create_index(
             "uq_crm_contact_email",
