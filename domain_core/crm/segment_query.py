@@ -143,7 +143,11 @@ def _compare(column: Mapped[Any], spec: FieldSpec, op: Op, value: Any, now: date
 
 
 def _lead_exists(test: ColumnElement[bool]) -> ColumnElement[bool]:
-    """The contact has at least one lead satisfying ``test``."""
+    """The contact has at least one lead satisfying ``test``.
+
+    Correlated explicitly (contacts only) so the predicate still works nested in a query that itself reads
+    crm_leads, e.g. a lead listing filtered by ``contact_id IN (members)``.
+    """
     return (
         exists()
         .where(

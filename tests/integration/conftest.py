@@ -17,9 +17,12 @@ from typing import Any
 import psycopg
 import pytest
 import pytest_asyncio
+import redis
 import redis.asyncio as aioredis
 from psycopg import sql
 from pydantic import BaseModel
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -193,14 +196,22 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 # ------------------------------------------------------------------------------------------------ Redis
 
 
-@pytest_asyncio.fixture(loop_scope="session")
-async def redis_client() -> AsyncIterator[aioredis.Redis]:
-    client = aioredis.Redis.from_url(REDIS_URL, socket_connect_timeout=3)
+@pytest.fixture(scope="session")
+def redis_server() -> str:
+    """The Redis URL, once it has answered a PING (checked once per run, without retries)."""
+    probe = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=3, retry=Retry(NoBackoff(), 0))
     try:
-        await client.ping()
-    except Exception as exc:
-        await client.aclose()
+        probe.ping()
+    except redis.RedisError as exc:
         _unavailable("Redis", exc)
+    finally:
+        probe.close()
+    return REDIS_URL
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def redis_client(redis_server: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_server)
     yield client
     await client.aclose()
 

@@ -4,7 +4,6 @@ import asyncio
 
 import pytest
 
-from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.shared.errors import Conflict, IdempotencyConflict
 from tests.integration.conftest import Backend, create_organization, new_tenant, side_effect_counts
 
@@ -73,28 +72,24 @@ async def test_failed_work_leaves_nothing_behind_and_the_key_can_be_retried(back
     assert await side_effect_counts(backend.uow, tenant) == ONE_OF_EACH
 
 
-@pytest.mark.postgres
-async def test_concurrent_calls_with_one_key_have_one_effect(pg_uow: UnitOfWorkFactory) -> None:
+async def test_concurrent_calls_with_one_key_have_one_effect(backend: Backend) -> None:
     tenant, calls = new_tenant(), []
 
     results = await asyncio.gather(
-        *(create_organization(pg_uow, tenant, "Acme", key="k-race", calls=calls) for _ in range(20))
+        *(create_organization(backend.uow, tenant, "Acme", key="k-race", calls=calls) for _ in range(20))
     )
 
     assert len({result.id for result in results}) == 1
     assert calls == ["Acme"]
-    assert await side_effect_counts(pg_uow, tenant) == ONE_OF_EACH
+    assert await side_effect_counts(backend.uow, tenant) == ONE_OF_EACH
 
 
-@pytest.mark.postgres
-async def test_concurrent_conflicting_calls_have_one_effect_and_the_rest_conflict(
-    pg_uow: UnitOfWorkFactory,
-) -> None:
+async def test_concurrent_conflicting_calls_have_one_effect_and_the_rest_conflict(backend: Backend) -> None:
     tenant = new_tenant()
     names = [f"Org {i}" for i in range(10)]
 
     outcomes = await asyncio.gather(
-        *(create_organization(pg_uow, tenant, name, key="k-contested") for name in names),
+        *(create_organization(backend.uow, tenant, name, key="k-contested") for name in names),
         return_exceptions=True,
     )
 
@@ -103,4 +98,4 @@ async def test_concurrent_conflicting_calls_have_one_effect_and_the_rest_conflic
     assert len(winners) == 1
     assert len(losers) == 9
     assert all(isinstance(o, IdempotencyConflict) for o in losers)
-    assert await side_effect_counts(pg_uow, tenant) == ONE_OF_EACH
+    assert await side_effect_counts(backend.uow, tenant) == ONE_OF_EACH
