@@ -180,7 +180,7 @@ def backend(request: pytest.FixtureRequest) -> Backend:
 
         def pg_execute(statement: str, params: tuple[Any, ...] = ()) -> None:
             with owner_connect(database) as connection:
-                connection.execute(sql.SQL(statement.replace("?", "%s")), params)  # type: ignore[arg-type]
+                connection.execute(sql.SQL(statement.replace("?", "%s")), params)
 
         return Backend("postgres", uow, pg_execute)
     path: Path = request.getfixturevalue("sqlite_path")
@@ -243,7 +243,7 @@ class CreatedOrganization(BaseModel):
 async def count_rows(uow_factory: UnitOfWorkFactory, tenant_id: str, record: Any) -> int:
     """Rows of ``record`` visible to ``tenant_id`` (filtered explicitly as well, so SQLite agrees)."""
 
-    async def work(uow: UnitOfWork) -> Any:
+    async def work(uow: UnitOfWork) -> _Count:
         total = await uow.session.execute(select(func.count()).select_from(record).where(record.tenant_id == tenant_id))
         return _Count(value=int(total.scalar_one()))
 

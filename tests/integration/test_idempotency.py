@@ -12,7 +12,7 @@ NOTHING = {"organizations": 0, "audit": 0, "outbox": 0, "idempotency": 0}
 
 
 async def test_same_key_and_arguments_replay_the_stored_result(backend: Backend) -> None:
-    tenant, calls = new_tenant(), []
+    tenant, calls = new_tenant(), list[str]()
 
     first = await create_organization(backend.uow, tenant, "Acme", key="k-1", calls=calls)
     second = await create_organization(backend.uow, tenant, "Acme", key="k-1", calls=calls)
@@ -24,7 +24,7 @@ async def test_same_key_and_arguments_replay_the_stored_result(backend: Backend)
 
 
 async def test_same_key_with_different_arguments_is_a_conflict(backend: Backend) -> None:
-    tenant, calls = new_tenant(), []
+    tenant, calls = new_tenant(), list[str]()
     await create_organization(backend.uow, tenant, "Acme", key="k-1", calls=calls)
 
     with pytest.raises(IdempotencyConflict) as caught:
@@ -59,7 +59,7 @@ async def test_keys_are_scoped_per_tenant_and_absent_keys_never_dedupe(backend: 
 
 
 async def test_failed_work_leaves_nothing_behind_and_the_key_can_be_retried(backend: Backend) -> None:
-    tenant, calls = new_tenant(), []
+    tenant, calls = new_tenant(), list[str]()
 
     with pytest.raises(RuntimeError, match="boom after insert"):
         await create_organization(backend.uow, tenant, "Acme", key="k-fail", calls=calls, fail=True)
@@ -73,7 +73,7 @@ async def test_failed_work_leaves_nothing_behind_and_the_key_can_be_retried(back
 
 
 async def test_concurrent_calls_with_one_key_have_one_effect(backend: Backend) -> None:
-    tenant, calls = new_tenant(), []
+    tenant, calls = new_tenant(), list[str]()
 
     results = await asyncio.gather(
         *(create_organization(backend.uow, tenant, "Acme", key="k-race", calls=calls) for _ in range(20))

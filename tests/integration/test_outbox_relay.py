@@ -60,7 +60,7 @@ async def outbox_rows(uow_factory: UnitOfWorkFactory, tenant: str) -> list[Outbo
 async def processed_ids(uow_factory: UnitOfWorkFactory, tenant: str, consumer: str) -> list[str]:
     async with uow_factory.begin(caller_for(tenant), read_only=True) as uow:
         rows = await uow.session.execute(
-            select(ProcessedEventRecord.event_id).where(
+            select(col(ProcessedEventRecord.event_id)).where(
                 col(ProcessedEventRecord.tenant_id) == tenant, col(ProcessedEventRecord.consumer) == consumer
             )
         )
