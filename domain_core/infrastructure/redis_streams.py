@@ -146,8 +146,6 @@ class RedisStreamConsumer:
                     await self._reclaim(limit=10 * READ_COUNT)
                     next_claim = time.monotonic() + claim_every
                 await self._handle_all(await self._read_new(block_ms=self._block_ms))
-            except asyncio.CancelledError:
-                raise
             except Exception:
                 # Redis unreachable or the group vanished: back off; pending messages are not lost.
                 log.warning("stream_consumer_failed", stream=self.stream, group=self.group, exc_info=True)
@@ -157,10 +155,12 @@ class RedisStreamConsumer:
     async def process_available(self, max_messages: int = 1_000) -> int:
         """Reclaim idle pending messages, then handle new ones (never blocks); returns how many were acked."""
         acked = await self._reclaim(limit=max_messages)
-        while acked < max_messages:
-            messages = await self._read_new(block_ms=None, count=min(READ_COUNT, max_messages - acked))
+        read = 0
+        while read < max_messages:
+            messages = await self._read_new(block_ms=None, count=min(READ_COUNT, max_messages - read))
             if not messages:
                 break
+            read += len(messages)
             acked += await self._handle_all(messages)
         return acked
 

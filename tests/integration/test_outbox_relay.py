@@ -32,7 +32,7 @@ class Recorder:
     def __init__(self, failures: int = 0) -> None:
         self.handled: list[DomainEvent] = []
         self.failures = failures
-        self.arrived = asyncio.Event()
+        self._changed = asyncio.Condition()
 
     async def __call__(self, uow: UnitOfWork, event: DomainEvent) -> None:
         assert uow.tenant_id == event.tenant_id
@@ -40,7 +40,13 @@ class Recorder:
             self.failures -= 1
             raise RuntimeError("handler failed")
         self.handled.append(event)
-        self.arrived.set()
+        async with self._changed:
+            self._changed.notify_all()
+
+    async def wait_for(self, count: int, *, timeout: float = 10) -> None:
+        """Until ``count`` events were handled (by a background task); bounded, fails on timeout."""
+        async with asyncio.timeout(timeout), self._changed:
+            await self._changed.wait_for(lambda: len(self.handled) >= count)
 
     @property
     def ids(self) -> list[str]:
@@ -154,7 +160,7 @@ async def test_commit_nudges_the_running_relay(sqlite_uow: UnitOfWorkFactory) ->
     await relay.start()
     try:
         await create_organization(app, tenant, "Acme")
-        await asyncio.wait_for(recorder.arrived.wait(), timeout=10)  # the hour-long poll never fires
+        await recorder.wait_for(1)  # the hour-long poll never fires
     finally:
         await relay.stop()
     assert [event.payload["name"] for event in recorder.handled] == ["Acme"]
@@ -347,20 +353,46 @@ async def test_consumer_group_on_a_fresh_stream(
 
 @pytest.mark.postgres
 @pytest.mark.redis
-async def test_background_consumer_handles_new_messages(
+async def test_background_consumer_reclaims_then_reads_new_messages(
     pg_factory: UnitOfWorkFactory, redis_client: aioredis.Redis, stream_name: str
 ) -> None:
+    tenant = new_tenant()
+    relay = OutboxRelay(pg_factory, RedisStreamPublisher(redis_client, stream=stream_name))
+    await create_organization(pg_factory, tenant, "Acme")
+    await relay.drain()
+    crashed = consumer_for(redis_client, pg_factory, stream_name, Recorder(failures=1), worker_name="w1")
+    assert await crashed.process_available() == 0  # "Acme" is now pending on w1
+
     recorder = Recorder()
-    consumer = consumer_for(redis_client, pg_factory, stream_name, recorder)
+    consumer = consumer_for(redis_client, pg_factory, stream_name, recorder, worker_name="w2", claim_idle_ms=0)
     await consumer.start()
     try:
-        tenant = new_tenant()
-        await create_organization(pg_factory, tenant, "Acme")
-        await OutboxRelay(pg_factory, RedisStreamPublisher(redis_client, stream=stream_name)).drain()
-        await asyncio.wait_for(recorder.arrived.wait(), timeout=10)
+        await recorder.wait_for(1)  # reclaimed from w1 by the loop's XAUTOCLAIM
+        await create_organization(pg_factory, tenant, "Globex")
+        await relay.drain()
+        await recorder.wait_for(2)  # read by the loop's blocking XREADGROUP
     finally:
         await consumer.stop()
-    assert [event.payload["name"] for event in recorder.handled] == ["Acme"]
+    assert [event.payload["name"] for event in recorder.handled] == ["Acme", "Globex"]
+    assert await pending_count(redis_client, stream_name, "test-consumer") == 0
+
+
+@pytest.mark.postgres
+@pytest.mark.redis
+async def test_process_available_stops_at_max_messages(
+    pg_factory: UnitOfWorkFactory, redis_client: aioredis.Redis, stream_name: str
+) -> None:
+    tenant = new_tenant()
+    for i in range(5):
+        await create_organization(pg_factory, tenant, f"Org {i}")
+    await OutboxRelay(pg_factory, RedisStreamPublisher(redis_client, stream=stream_name)).drain()
+    recorder = Recorder()
+    consumer = consumer_for(redis_client, pg_factory, stream_name, recorder)
+
+    assert await consumer.process_available(max_messages=2) == 2
+    assert await consumer.process_available(max_messages=2) == 2
+    assert await consumer.process_available(max_messages=2) == 1
+    assert [event.payload["name"] for event in recorder.handled] == [f"Org {i}" for i in range(5)]
 
 
 @pytest.mark.postgres
