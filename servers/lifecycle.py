@@ -6,6 +6,7 @@ from typing import Any
 from fastmcp.server.lifespan import Lifespan, lifespan
 
 from promptsales.servers.runtime import Runtime
+from promptsales.servers.schema_lookup import install_schema_lookup
 
 
 def runtime_lifespan(runtime: Runtime) -> Lifespan:
@@ -14,6 +15,7 @@ def runtime_lifespan(runtime: Runtime) -> Lifespan:
     @lifespan
     async def _lifespan(server: Any) -> AsyncIterator[dict[str, Any]]:
         await runtime.start()
+        await install_schema_lookup(server)
         try:
             yield {"runtime": runtime}
         finally:

@@ -43,9 +43,9 @@ class Recorder:
         async with self._changed:
             self._changed.notify_all()
 
-    async def wait_for(self, count: int, *, timeout: float = 10) -> None:
-        """Until ``count`` events were handled (by a background task); bounded, fails on timeout."""
-        async with asyncio.timeout(timeout), self._changed:
+    async def wait_for(self, count: int) -> None:
+        """Until ``count`` events were handled (by a background task); bounded at 10 s, then it fails."""
+        async with asyncio.timeout(10), self._changed:
             await self._changed.wait_for(lambda: len(self.handled) >= count)
 
     @property
@@ -373,6 +373,11 @@ async def test_background_consumer_reclaims_then_reads_new_messages(
         await recorder.wait_for(2)  # read by the loop's blocking XREADGROUP
     finally:
         await consumer.stop()
+    assert [event.payload["name"] for event in recorder.handled] == ["Acme", "Globex"]
+
+    # stop() may cancel between the handler's commit and XACK: what is left pending is reclaimed and deduped.
+    sweeper = consumer_for(redis_client, pg_factory, stream_name, recorder, worker_name="w3", claim_idle_ms=0)
+    await sweeper.process_available()
     assert [event.payload["name"] for event in recorder.handled] == ["Acme", "Globex"]
     assert await pending_count(redis_client, stream_name, "test-consumer") == 0
 
