@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import col
 
 from promptsales.domain_core.crm import repository as repo
@@ -18,6 +18,7 @@ from promptsales.domain_core.crm.tables import (
     LeadRecord,
     OrganizationRecord,
 )
+from promptsales.domain_core.infrastructure.audit import summarize_changes
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import Conflict, NotFound, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
@@ -299,10 +300,10 @@ async def merge_contacts(uow: UnitOfWork, *, survivor_id: str, duplicate_id: str
         moved[name] = int(getattr(result, "rowcount", 0) or 0)
     merged_tags = sorted(set(tags[survivor.id]) | set(tags[duplicate.id]))
     await repo.replace_tags(uow.session, tenant, survivor.id, merged_tags)
+    # The duplicate's tags now live on the survivor.
     await uow.session.execute(
-        ContactTagRecord.__table__.delete().where(  # type: ignore[attr-defined]
-            (ContactTagRecord.__table__.c.tenant_id == tenant)  # type: ignore[attr-defined]
-            & (ContactTagRecord.__table__.c.contact_id == duplicate.id)  # type: ignore[attr-defined]
+        delete(ContactTagRecord).where(
+            col(ContactTagRecord.tenant_id) == tenant, col(ContactTagRecord.contact_id) == duplicate.id
         )
     )
     # The survivor keeps its own values and fills its gaps from the duplicate (history is never dropped).
@@ -345,9 +346,7 @@ async def merge_contacts(uow: UnitOfWork, *, survivor_id: str, duplicate_id: str
         target_type="contact",
         target_id=survivor.id,
         changes={
-            **__import__("promptsales.domain_core.infrastructure.audit", fromlist=["x"]).summarize_changes(
-                before, views.contact_audit_fields(survivor, merged_tags)
-            ),
+            **summarize_changes(before, views.contact_audit_fields(survivor, merged_tags)),
             "merged_contact_id": duplicate.id,
             "moved": moved,
         },
