@@ -6,11 +6,12 @@ audit trail, outbox events and lead classification are the real ones. The data a
 
 Re-running never duplicates anything, on two levels:
 
-* every mutating call carries a deterministic idempotency key (``demo:<step>:<n>``) and times are anchored
-  to the start of the UTC day, so a re-run on the same day replays the stored results;
 * before each step the seeder reads what is already there (a person's touch count, their timeline, their
   lead's qualification answers, the saved segments' names, an organization's domain) and skips what was
-  done, so re-runs stay clean after the idempotency keys expire or on another day.
+  done, so a re-run adds nothing, on any day and long after idempotency keys have expired;
+* every mutating call also carries a deterministic idempotency key (``demo:<step>:<n>``), with times
+  anchored to the start of the UTC day, so two runs racing on the same day send identical arguments under
+  identical keys and each step still takes effect once.
 """
 
 from collections import Counter
@@ -165,8 +166,9 @@ class _Seeder:
                     region=organization.region,
                 )
             except Conflict:
-                continue  # an organization with this domain exists (an earlier run whose key expired)
-            # A replayed key also lands here; organizations are not counted in ``added`` for that reason.
+                # The domain is taken: an earlier run whose key has expired created it. (A replayed key
+                # returns normally instead, so organizations are left out of ``added``.)
+                continue
 
     async def _load_state(self, person: DemoPerson) -> _PersonState:
         """Find the person by email, then phone, and read their lead and timeline."""

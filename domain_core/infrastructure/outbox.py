@@ -91,7 +91,9 @@ class OutboxRelay:
 
     async def _pending_tenants(self) -> list[str]:
         engine: AsyncEngine = self._uow.engine
-        async with engine.connect() as connection:
+        async with engine.connect() as plain:
+            # Read-only: on SQLite this starts a deferred transaction instead of taking the write lock.
+            connection = await plain.execution_options(promptsales_read_only=True)
             if engine.dialect.name == "postgresql":
                 rows = await connection.execute(text("SELECT promptsales_outbox_pending_tenants()"))
             else:

@@ -55,7 +55,12 @@ def decode_cursor(cursor: str | None, scope: str, filters: dict[str, Any]) -> li
         raise ValidationFailed(
             "cursor is not valid.", field="cursor", hint="Pass next_cursor exactly as returned."
         ) from exc
-    if digest != _scope_digest(scope, filters) or not isinstance(position, list):
+    # A sort key is a list of scalars (ids, ISO timestamps, numbers); nested values are not ours.
+    if (
+        digest != _scope_digest(scope, filters)
+        or not isinstance(position, list)
+        or not all(isinstance(part, str | int | float) and not isinstance(part, bool) for part in position)
+    ):
         raise ValidationFailed(
             "cursor belongs to a different listing or filters.",
             field="cursor",

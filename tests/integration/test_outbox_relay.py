@@ -9,7 +9,7 @@ import pytest_asyncio
 import redis.asyncio as aioredis
 from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlmodel import col
 
 from promptsales.domain_core.infrastructure.outbox import InProcessBus, OutboxRelay, handle_once, to_event
@@ -226,6 +226,10 @@ async def test_relay_publishes_every_tenants_events_to_the_stream(
     for tenant, name in ((tenant_a, "A1"), (tenant_a, "A2"), (tenant_b, "B1")):
         await create_organization(pg_factory, tenant, name)
     relay = OutboxRelay(pg_factory, RedisStreamPublisher(redis_client, stream=stream_name))
+    async with pg_factory.engine.connect() as connection:  # the app role, no tenant set
+        visible = (await connection.execute(text("SELECT count(*) FROM outbox_events"))).scalar_one()
+        pending = await connection.execute(text("SELECT promptsales_outbox_pending_tenants()"))
+        assert (visible, sorted(row[0] for row in pending)) == (0, sorted([tenant_a, tenant_b]))
 
     assert await relay.drain() == 3  # tenants found through the SECURITY DEFINER lookup, rows read under RLS
     assert await relay.drain() == 0

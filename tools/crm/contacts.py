@@ -21,11 +21,13 @@ from promptsales.tools.crm.fields import (
     ContactId,
     Country,
     Email,
+    EmployeeCount,
     Name,
     OrganizationId,
     Owner,
     Phone,
     Region,
+    Tag,
     Tags,
     Title,
 )
@@ -44,7 +46,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         industry: Annotated[
             str | None, Field(default=None, max_length=80, description="Industry, e.g. software.")
         ] = None,
-        employee_count: Annotated[int | None, Field(default=None, ge=0, le=10_000_000)] = None,
+        employee_count: EmployeeCount = None,
         country: Country = None,
         region: Region = None,
         idempotency_key: IdempotencyKey = None,
@@ -115,7 +117,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         country: Country = None,
         region: Region = None,
         owner: Owner = None,
-        tags: Annotated[list[str] | None, Field(default=None, max_length=50, description="Replaces all tags.")] = None,
+        tags: Annotated[list[Tag] | None, Field(default=None, max_length=50, description="Replaces all tags.")] = None,
         attributes: Annotated[
             dict[str, Any] | None,
             Field(default=None, description="Merged into attributes; null values delete keys."),
@@ -154,7 +156,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ] = None,
         organization_id: Annotated[OrganizationId | None, Field(default=None)] = None,
         country: Annotated[str | None, Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO-2 code.")] = None,
-        tag: Annotated[str | None, Field(default=None, max_length=60)] = None,
+        tag: Annotated[
+            str | None, Field(default=None, max_length=60, description="Only contacts with this tag.")
+        ] = None,
         owner: Owner = None,
         cursor: Cursor = None,
         limit: Limit = 20,

@@ -42,9 +42,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=CREATE, tags={"crm", "write"}, description=f"Save a named audience segment. {RULE_HELP}")
     async def create_segment(
         ctx: Context,
-        name: Annotated[str, Field(min_length=1, max_length=120)],
+        name: Annotated[str, Field(min_length=1, max_length=120, description="Unique segment name.")],
         rule: Annotated[dict[str, Any], Field(description="Segment rule (see tool description).")],
-        description: Annotated[str | None, Field(default=None, max_length=1000)] = None,
+        description: Annotated[
+            str | None, Field(default=None, max_length=1000, description="What the segment is for.")
+        ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> SegmentView:
         return await runtime.crm.create_segment(

@@ -16,7 +16,7 @@ LeadId = Annotated[str, _id("ld", "Lead")]
 OrganizationId = Annotated[str, _id("org", "Organization")]
 SegmentId = Annotated[str, _id("seg", "Segment")]
 RunId = Annotated[str, _id("run", "Flow run")]
-Name = Annotated[str | None, Field(default=None, min_length=1, max_length=100)]
+Name = Annotated[str | None, Field(default=None, min_length=1, max_length=100, description="Given or family name.")]
 Email = Annotated[str | None, Field(default=None, min_length=3, max_length=320, description="Email address.")]
 Phone = Annotated[
     str | None,
@@ -27,6 +27,9 @@ Phone = Annotated[
         description="Phone, international (+14155550123) or national.",
     ),
 ]
+EmployeeCount = Annotated[
+    int | None, Field(default=None, ge=0, le=10_000_000, description="Number of employees of the company.")
+]
 Country = Annotated[
     str | None,
     Field(default=None, min_length=2, max_length=60, description="ISO country code (US, ES) or name."),
@@ -34,8 +37,9 @@ Country = Annotated[
 Region = Annotated[str | None, Field(default=None, max_length=100, description="State or province.")]
 Title = Annotated[str | None, Field(default=None, max_length=150, description="Job title, e.g. 'VP Marketing'.")]
 Owner = Annotated[str | None, Field(default=None, max_length=128, description="Owning sales rep (user id or email).")]
+Tag = Annotated[str, Field(min_length=1, max_length=60)]
 Tags = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=60)]] | None,
+    list[Tag] | None,
     Field(default=None, max_length=50, description="Free-form tags."),
 ]
 ConsentArg = Annotated[ConsentInput | None, Field(default=None, description="Consent per channel.")]

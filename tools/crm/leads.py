@@ -35,6 +35,7 @@ from promptsales.tools.crm.fields import (
     ContactId,
     Country,
     Email,
+    EmployeeCount,
     LeadId,
     Name,
     Owner,
@@ -46,13 +47,14 @@ from promptsales.tools.crm.fields import (
     UtmArg,
 )
 
-Url = Annotated[str | None, Field(default=None, max_length=2048)]
+Url = Annotated[str | None, Field(default=None, max_length=2048, description="Full URL.")]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     """Add the lead, classification and interaction tools to ``mcp``."""
 
-    @mcp.tool(annotations=UPSERT, tags={"crm", "write"})
+    # Not idempotent: every call appends a touch (touch_count, engagement score) unless idempotency_key is reused.
+    @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def capture_lead(
         ctx: Context,
         source_channel: Annotated[SourceChannel, Field(description="Channel the lead came from.")],
@@ -62,9 +64,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         last_name: Name = None,
         title: Title = None,
         company: Annotated[str | None, Field(default=None, max_length=200, description="Company name.")] = None,
-        company_domain: Annotated[str | None, Field(default=None, max_length=253)] = None,
-        industry: Annotated[str | None, Field(default=None, max_length=80)] = None,
-        employee_count: Annotated[int | None, Field(default=None, ge=0, le=10_000_000)] = None,
+        company_domain: Annotated[
+            str | None, Field(default=None, max_length=253, description="Company web domain, e.g. acme.com.")
+        ] = None,
+        industry: Annotated[
+            str | None, Field(default=None, max_length=80, description="Company industry, e.g. software.")
+        ] = None,
+        employee_count: EmployeeCount = None,
         country: Country = None,
         region: Region = None,
         campaign_ref: Annotated[
@@ -120,8 +126,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def list_leads(
         ctx: Context,
         stage: LifecycleStage | None = None,
-        min_score: Annotated[int | None, Field(default=None, ge=0, le=100)] = None,
-        max_score: Annotated[int | None, Field(default=None, ge=0, le=100)] = None,
+        min_score: Annotated[int | None, Field(default=None, ge=0, le=100, description="Score at least.")] = None,
+        max_score: Annotated[int | None, Field(default=None, ge=0, le=100, description="Score at most.")] = None,
         source: SourceChannel | None = None,
         segment_id: Annotated[SegmentId | None, Field(default=None)] = None,
         owner: Owner = None,
@@ -210,8 +216,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         contact_id: ContactId,
         channel: InteractionChannel,
         direction: Direction,
-        summary: Annotated[str | None, Field(default=None, max_length=4000)] = None,
-        transcript: Annotated[str | None, Field(default=None, max_length=100_000)] = None,
+        summary: Annotated[
+            str | None, Field(default=None, max_length=4000, description="Short summary (or give transcript).")
+        ] = None,
+        transcript: Annotated[
+            str | None, Field(default=None, max_length=100_000, description="Full conversation text.")
+        ] = None,
         occurred_at: Annotated[datetime | None, Field(default=None, description="Default now.")] = None,
         lead_id: Annotated[
             LeadId | None, Field(default=None, description="Default: the contact's latest lead.")

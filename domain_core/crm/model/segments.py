@@ -48,6 +48,8 @@ MAX_CONDITIONS = 50
 MAX_LIST_VALUES = 100
 MAX_TEXT_LENGTH = 200
 MAX_WITHIN_DAYS = 3650
+MAX_INTEGER = 2**63 - 1
+MIN_INTEGER = -(2**63)
 
 _OPS: Mapping[FieldKind, tuple[Op, ...]] = {
     "number": ("eq", "neq", "in", "gt", "gte", "lt", "lte", "exists"),
@@ -300,6 +302,9 @@ def _normalize_scalar(name: str, spec: FieldSpec, op: Op, value: Any, path: str)
     if spec.kind == "number":
         if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
             raise ValidationFailed(f"'{name}' compares numbers, e.g. 60 (no quotes); got {value!r}.", field=path)
+        if isinstance(value, int) and not MIN_INTEGER <= value <= MAX_INTEGER:
+            # Databases bind 64-bit integers; a bigger literal would fail in the driver, not here.
+            raise ValidationFailed(f"'{name}' compares numbers from {MIN_INTEGER} to {MAX_INTEGER}.", field=path)
         return value
     if not isinstance(value, str) or not value.strip():
         raise ValidationFailed(f"Field '{name}' needs {_EXPECTED[spec.kind]}; got {value!r}.", field=path)
@@ -332,7 +337,10 @@ def _normalize_datetime(value: Any, path: str) -> datetime:
             parsed = datetime.fromisoformat(value.strip())
     if parsed is None:
         raise ValidationFailed(f"Expected {_EXPECTED['date']}; got {value!r}.", field=path)
-    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    try:
+        return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValidationFailed(f"{value!r} is out of range once converted to UTC.", field=path) from exc
 
 
 def _json_scalar(value: Any) -> Any:

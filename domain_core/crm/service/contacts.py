@@ -20,6 +20,7 @@ from promptsales.domain_core.crm.tables import (
 )
 from promptsales.domain_core.infrastructure.audit import summarize_changes
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
+from promptsales.domain_core.shared.clock import as_utc
 from promptsales.domain_core.shared.errors import Conflict, NotFound, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 from promptsales.domain_core.shared.pagination import Page, decode_cursor, encode_cursor
@@ -130,7 +131,7 @@ def apply_consent(
                 channel=channel,
                 status=status,
                 source=grant.source or default_source,
-                recorded_at=grant.at or uow.now,
+                recorded_at=as_utc(grant.at, field=f"consent.{channel}.at") if grant.at else uow.now,
             )
         )
 
@@ -268,7 +269,7 @@ async def search_contacts(
         uow.tenant_id,
         text=text,
         filters=filters,
-        after_id=position[0] if position else None,
+        after_id=str(position[0]) if position else None,
         limit=limit + 1,
     )
     items = [views.contact_summary(r) for r in rows[:limit]]

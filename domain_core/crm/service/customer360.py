@@ -8,6 +8,8 @@ from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.dto import Customer360, InteractionView, SegmentView
 from promptsales.domain_core.crm.service import contacts, views
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
+from promptsales.domain_core.shared.clock import as_utc
+from promptsales.domain_core.shared.errors import ValidationFailed
 from promptsales.domain_core.shared.pagination import decode_cursor, encode_cursor
 
 TIMELINE_CAP = 50
@@ -21,7 +23,14 @@ async def timeline_page(
 ) -> tuple[list[InteractionView], str | None]:
     """A page of a contact's timeline, newest first."""
     position = decode_cursor(cursor, "timeline", {"contact_id": contact_id})
-    before = (datetime.fromisoformat(position[0]), str(position[1])) if position else None
+    before = None
+    if position:
+        try:
+            before = (as_utc(datetime.fromisoformat(str(position[0])), field="timeline_cursor"), str(position[1]))
+        except (ValueError, IndexError) as exc:
+            raise ValidationFailed(
+                "timeline_cursor is not valid.", field="timeline_cursor", hint="Pass timeline_next_cursor as returned."
+            ) from exc
     rows = await repo.timeline(uow.session, uow.tenant_id, contact_id, before=before, limit=limit + 1)
     items = [views.interaction_view(r) for r in rows[:limit]]
     next_cursor = None

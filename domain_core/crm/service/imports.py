@@ -46,6 +46,25 @@ KNOWN_COLUMNS = frozenset(
         "owner",
     }
 )
+# The same length limits capture_lead's arguments have (and the columns they are stored in).
+MAX_LENGTHS = {
+    "email": 320,
+    "phone": 40,
+    "first_name": 100,
+    "last_name": 100,
+    "title": 150,
+    "company": 200,
+    "company_domain": 253,
+    "industry": 80,
+    "country": 60,
+    "region": 100,
+    "campaign": 120,
+    "referrer": 2048,
+    "landing_page": 2048,
+    "owner": 128,
+}
+MAX_TAG_LENGTH = 60
+MAX_EMPLOYEES = 10_000_000
 _TRUE = {"yes", "y", "true", "1", "si", "sí", "granted"}
 _FALSE = {"no", "n", "false", "0", "revoked"}
 
@@ -68,10 +87,20 @@ class RowProblem:
     message: str
 
 
+def _records(text: str) -> Iterator[list[str]]:
+    """The CSV's rows as lists of cells; unreadable CSV (e.g. a huge cell) is a ValidationFailed."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from reader
+    except csv.Error as exc:
+        raise ValidationFailed(
+            f"The CSV could not be read at line {reader.line_num}: {exc}.", field="csv_text"
+        ) from exc
+
+
 def read_header(text: str) -> tuple[list[str], list[str]]:
     """The normalized column names and the unknown ones (ignored, reported)."""
-    reader = csv.reader(io.StringIO(text))
-    header = next(reader, None)
+    header = next(_records(text), None)
     if not header:
         raise ValidationFailed("The CSV is empty; the first line must be a header row.", field="csv_text")
     columns = [h.strip().lower().replace(" ", "_") for h in header]
@@ -95,6 +124,9 @@ def _flag(value: str, column: str) -> bool:
 
 def _arguments(row: dict[str, str]) -> dict[str, Any]:
     value = {k: v.strip() for k, v in row.items() if k in KNOWN_COLUMNS and v and v.strip()}
+    for column, limit in MAX_LENGTHS.items():
+        if len(value.get(column, "")) > limit:
+            raise ValidationFailed(f"{column} is longer than {limit} characters.", field=column)
     source = value.get("source", "import").lower().replace(" ", "_")
     if source not in get_args(SourceChannel):
         raise ValidationFailed(
@@ -108,8 +140,8 @@ def _arguments(row: dict[str, str]) -> dict[str, Any]:
             employees = int(value["employee_count"].replace(",", ""))
         except ValueError as exc:
             raise ValidationFailed("employee_count must be a whole number.", field="employee_count") from exc
-        if employees < 0:
-            raise ValidationFailed("employee_count cannot be negative.", field="employee_count")
+        if not 0 <= employees <= MAX_EMPLOYEES:
+            raise ValidationFailed(f"employee_count must be from 0 to {MAX_EMPLOYEES}.", field="employee_count")
     occurred_at = None
     if "occurred_at" in value:
         try:
@@ -131,6 +163,9 @@ def _arguments(row: dict[str, str]) -> dict[str, Any]:
         )
     except ValidationError as exc:
         raise ValidationFailed("a utm_* value is longer than 200 characters.", field="utm") from exc
+    tags = [t.strip() for t in value["tags"].split(";") if t.strip()] if "tags" in value else None
+    if tags and max(len(t) for t in tags) > MAX_TAG_LENGTH:
+        raise ValidationFailed(f"each tag must be at most {MAX_TAG_LENGTH} characters.", field="tags")
     return {
         "email": value.get("email"),
         "phone": value.get("phone"),
@@ -152,14 +187,14 @@ def _arguments(row: dict[str, str]) -> dict[str, Any]:
         "consent": ConsentInput(**consent) if consent else None,
         "owner": value.get("owner"),
         "subscribed_only": False,
-        "tags": [t.strip() for t in value["tags"].split(";") if t.strip()] if "tags" in value else None,
+        "tags": tags,
     }
 
 
 def parse_rows(text: str) -> Iterator[ImportRow | RowProblem]:
     """Yield each data row as capture arguments or as a problem; row numbers count data rows from 1."""
     columns, _ = read_header(text)
-    reader = csv.reader(io.StringIO(text))
+    reader = _records(text)
     next(reader)
     for number, cells in enumerate(reader, start=1):
         if number > MAX_ROWS:

@@ -28,7 +28,7 @@ async def log_interaction(
     if not (summary or transcript):
         raise ValidationFailed("Give a summary or a transcript of the interaction.", field="summary")
     contact = await contacts.active_contact(uow, contact_id)
-    at = as_utc(occurred_at) if occurred_at else uow.now
+    at = as_utc(occurred_at, field="occurred_at") if occurred_at else uow.now
     if at > uow.now:
         raise ValidationFailed("occurred_at is in the future.", field="occurred_at")
     leads = await repo.leads_of_contact(uow.session, uow.tenant_id, contact.id)

@@ -89,7 +89,7 @@ async def capture_lead(
     country_code = normalize_country(country) if country else None
     norm_email = normalize_email(email) if email else None
     norm_phone = normalize_phone(phone, country=country_code) if phone else None
-    touched_at = as_utc(occurred_at) if occurred_at else uow.now
+    touched_at = as_utc(occurred_at, field="occurred_at") if occurred_at else uow.now
     if touched_at > uow.now:
         raise ValidationFailed("occurred_at is in the future.", field="occurred_at")
     industry_key = industry.strip().lower() if industry else None
@@ -254,13 +254,17 @@ async def list_leads(
     uow: UnitOfWork, *, filters: dict[str, Any], segment_contacts: Any | None, cursor: str | None, limit: int
 ) -> Page[LeadSummary]:
     """Leads newest first, filtered, with a cursor."""
+    filters = {
+        k: as_utc(v, field=k) if k in ("created_from", "created_to") and v is not None else v
+        for k, v in filters.items()
+    }
     position = decode_cursor(cursor, "leads", filters)
     rows = await repo.list_leads(
         uow.session,
         uow.tenant_id,
         filters=filters,
         segment_contacts=segment_contacts,
-        after_id=position[0] if position else None,
+        after_id=str(position[0]) if position else None,
         limit=limit + 1,
     )
     items = [views.lead_summary(lead, contact) for lead, contact in rows[:limit]]

@@ -96,7 +96,7 @@ async def members(uow: UnitOfWork, *, segment_id: str, cursor: str | None, limit
                     rule,
                     tenant_id=uow.tenant_id,
                     now=uow.now,
-                    after_id=position[0] if position else None,
+                    after_id=str(position[0]) if position else None,
                     limit=limit + 1,
                 )
             )

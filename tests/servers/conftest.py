@@ -1,0 +1,150 @@
+"""Server-level fixtures: each test gets its own SQLite database and an in-memory MCP client on the gateway.
+
+The schema is migrated once per session into a template file; every test copies it into its own tmp dir,
+so tests never share data but do not each pay for running the migrations.
+"""
+
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+from fastmcp import Client, FastMCP
+from mcp.types import CallToolResult
+
+from promptsales.domain_core.infrastructure.schema import upgrade_to_head
+from promptsales.domain_core.infrastructure.settings import Settings
+from promptsales.servers.gateway import build_gateway
+from promptsales.servers.runtime import Runtime
+
+DB_FILE = "promptsales.db"
+# Text that must never reach a client: internals, stack traces, SQL, driver names, fastmcp's unmasked wrapper.
+LEAK_MARKERS = ("Internal error", "Traceback", "sqlalchemy", "SELECT", "psycopg", "Error calling tool")
+
+
+class Crm:
+    """Calls the CRM tools through an MCP client and checks the result kind (test modules get it as a fixture)."""
+
+    @staticmethod
+    def assert_clean(text: str) -> None:
+        """Fail when an error text shows internals instead of an actionable message."""
+        leaked = [marker for marker in LEAK_MARKERS if marker.lower() in text.lower()]
+        assert not leaked, f"error text leaks {leaked}: {text}"
+
+    @staticmethod
+    def iso(moment: datetime) -> str:
+        """ISO-8601 with a Z, as a client would send it."""
+        return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+    @classmethod
+    def ago(cls, **delta: float) -> str:
+        """An ISO timestamp ``delta`` before now (``delta`` as for timedelta)."""
+        return cls.iso(datetime.now(UTC) - timedelta(**delta))
+
+    def __init__(self, client: Client, prefix: str = "crm_") -> None:
+        self.client = client
+        self.prefix = prefix
+
+    async def raw(self, tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
+        """The tool result as the client sees it (never raises on isError)."""
+        return await self.client.call_tool(self.prefix + tool, arguments or {}, raise_on_error=False)
+
+    async def ok(self, tool: str, **arguments: Any) -> dict[str, Any]:
+        """Call a tool that must succeed; return its structured content."""
+        result = await self.raw(tool, arguments)
+        text = result.content[0].text if result.content else ""
+        assert not result.is_error, f"{tool} failed: {text}"
+        assert isinstance(result.structured_content, dict)
+        return result.structured_content
+
+    async def error(self, tool: str, **arguments: Any) -> str:
+        """Call a tool that must fail cleanly; return the error text."""
+        result = await self.raw(tool, arguments)
+        assert result.is_error, f"{tool} unexpectedly succeeded: {result.structured_content}"
+        text = result.content[0].text
+        self.assert_clean(text)
+        return text
+
+    async def lead(self, email: str | None = None, **fields: Any) -> dict[str, Any]:
+        """capture_lead with a default channel; returns the CaptureResult."""
+        fields.setdefault("source_channel", "web_form")
+        if email is not None:
+            fields["email"] = email
+        return await self.ok("capture_lead", **fields)
+
+    async def strong_lead(self, email: str = "ceo@acme.com", **fields: Any) -> dict[str, Any]:
+        """A lead with a high fit score: a CEO of a 500-person US software company."""
+        profile = {
+            "first_name": "Ada",
+            "last_name": "Lovelace",
+            "title": "CEO",
+            "company": "Acme",
+            "company_domain": "acme.com",
+            "industry": "Software",
+            "employee_count": 500,
+            "country": "US",
+        }
+        return await self.lead(email, **{**profile, **fields})
+
+
+def new_runtime(data_dir: Path, template: Path) -> Runtime:
+    """A runtime on a private copy of the migrated template database."""
+    shutil.copyfile(template, data_dir / DB_FILE)
+    settings = Settings(
+        data_dir=data_dir,
+        database_url=None,
+        redis_url=None,
+        tenant="acme",
+        toolsets=("crm",),
+        auto_migrate=False,
+    )
+    return Runtime(settings)
+
+
+@pytest.fixture(scope="session")
+def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file at the schema head, copied by every test."""
+    folder = tmp_path_factory.mktemp("template-db")
+    upgrade_to_head(Settings(data_dir=folder, database_url=None).resolved_migration_url)
+    return folder / DB_FILE
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, migrated_template: Path) -> Runtime:
+    """This test's runtime (own database); started by the server's lifespan."""
+    return new_runtime(tmp_path, migrated_template)
+
+
+@pytest.fixture
+def gateway(runtime: Runtime) -> FastMCP:
+    """The gateway with the CRM mounted under ``crm``."""
+    return build_gateway(runtime)
+
+
+@pytest_asyncio.fixture
+async def client(gateway: FastMCP) -> AsyncIterator[Client]:
+    """An in-memory client on the 2026-07-28 (sessionless) protocol."""
+    async with Client(gateway, mode="auto") as connected:
+        yield connected
+
+
+@pytest_asyncio.fixture(params=["auto", "legacy"])
+async def era_client(gateway: FastMCP, request: pytest.FixtureRequest) -> AsyncIterator[Client]:
+    """An in-memory client on each protocol era (modern sessionless and the legacy handshake)."""
+    async with Client(gateway, mode=request.param) as connected:
+        yield connected
+
+
+@pytest.fixture
+def crm(client: Client) -> Crm:
+    """CRM tool caller on the modern-era client."""
+    return Crm(client)
+
+
+@pytest.fixture
+def era_crm(era_client: Client) -> Crm:
+    """CRM tool caller on each protocol era."""
+    return Crm(era_client)

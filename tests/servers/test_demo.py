@@ -1,0 +1,165 @@
+"""``promptsales demo``: a complete, realistic demo tenant, seeded through the facade, never duplicated."""
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from promptsales.domain_core.crm.dto import ContactSummary, LeadSummary, LeadView
+from promptsales.domain_core.infrastructure.settings import Settings
+from promptsales.servers.demo import demo_caller, seed_demo
+from promptsales.servers.demo_data import INTERACTIONS, ORGANIZATIONS, PEOPLE, SEGMENTS, TOUCHES
+from promptsales.servers.runtime import Runtime
+
+TENANT = "demo"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the demo tenant holds, read back through the facade."""
+
+    contacts: list[ContactSummary]
+    leads: list[LeadSummary]
+    lead_views: list[LeadView]
+    sql_leads: list[LeadSummary]
+    organization_ids: set[str]
+    interactions: int
+    segment_members: dict[str, int]
+
+    def fingerprint(self) -> tuple[object, ...]:
+        """What must not change when the seeder runs again."""
+        return (
+            sorted(c.id for c in self.contacts),
+            sorted((v.id, v.source_channel, v.touch_count, v.stage, v.score) for v in self.lead_views),
+            sorted(lead.id for lead in self.sql_leads),
+            self.organization_ids,
+            self.interactions,
+            self.segment_members,
+        )
+
+
+def settings_for(data_dir: Path) -> Settings:
+    return Settings(data_dir=data_dir, tenant=TENANT, log_level="warning")
+
+
+async def snapshot(data_dir: Path) -> Snapshot:
+    runtime = Runtime(settings_for(data_dir))
+    await runtime.start()
+    crm, caller = runtime.crm, demo_caller(TENANT)
+    try:
+        contacts: list[ContactSummary] = []
+        cursor: str | None = None
+        while True:
+            page = await crm.search_contacts(caller, text=None, filters={}, cursor=cursor, limit=10)
+            contacts += page.items
+            if (cursor := page.next_cursor) is None:
+                break
+        leads: list[LeadSummary] = []
+        cursor = None
+        while True:
+            lead_page = await crm.list_leads(caller, filters={}, segment_id=None, cursor=cursor, limit=10)
+            leads += lead_page.items
+            if (cursor := lead_page.next_cursor) is None:
+                break
+        sql = await crm.list_leads(caller, filters={"stage": "sql"}, segment_id=None, cursor=None, limit=100)
+        views = [await crm.get_lead(caller, lead_id=lead.id) for lead in leads]
+        organization_ids: set[str] = set()
+        interactions = 0
+        for contact in contacts:
+            view = await crm.get_customer_360(caller, contact_id=contact.id, timeline_cursor=None, timeline_limit=50)
+            assert view.timeline_next_cursor is None
+            interactions += len(view.timeline)
+            if view.organization is not None:
+                organization_ids.add(view.organization.id)
+        members: dict[str, int] = {}
+        for segment in (await crm.list_segments(caller)).items:
+            page = await crm.list_segment_members(caller, segment_id=segment.id, cursor=None, limit=100)
+            assert page.next_cursor is None
+            members[segment.name] = len(page.items)
+        return Snapshot(contacts, leads, views, sql.items, organization_ids, interactions, members)
+    finally:
+        await runtime.stop()
+
+
+async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_path: Path) -> None:
+    first_summary = await seed_demo(settings_for(tmp_path))
+    first = await snapshot(tmp_path)
+    second_summary = await seed_demo(settings_for(tmp_path))
+    second = await snapshot(tmp_path)
+
+    people = len({touch.person for touch in TOUCHES})
+    assert first_summary == (
+        f"6 organizations, {people} leads ({len(TOUCHES)} touches from 9 channels), "
+        f"{len(INTERACTIONS)} interactions, 2 segments, 2 flow runs"
+    )
+    assert second_summary == f"{first_summary} (already seeded; nothing added)"
+    assert second.fingerprint() == first.fingerprint()
+
+    # People, leads and their touches: one lead per person, repeat visitors with several touches.
+    assert len(second.contacts) == len(PEOPLE) == people
+    assert len(second.leads) == people
+    assert sum(view.touch_count for view in second.lead_views) == len(TOUCHES)
+    assert sum(1 for view in second.lead_views if view.touch_count > 1) >= 5
+    assert len(second.organization_ids) == len(ORGANIZATIONS)
+    assert second.interactions == len(INTERACTIONS)
+
+    # Provenance: many source channels; ads leads carry their UTM campaign data.
+    sources = {view.source_channel for view in second.lead_views}
+    assert len(sources) >= 5
+    ads = [view for view in second.lead_views if view.source_channel == "ads_platform"]
+    assert ads
+    assert all(view.utm.source and view.utm.medium and view.utm.campaign for view in ads)
+    assert {(view.utm.source, view.utm.medium) for view in ads} == {("google", "cpc"), ("meta", "paid_social")}
+    assert {view.stage for view in second.lead_views} >= {"subscriber", "lead", "mql", "sql"}
+
+    # Touch times are spread over the last 60 days, all in the past.
+    now = datetime.now(UTC)
+    assert all(now - timedelta(days=61) < view.first_touch_at <= view.last_touch_at < now for view in second.lead_views)
+
+    # The finished BANT run qualified its lead to sql; the voice run stopped after one answer.
+    assert len(second.sql_leads) >= 1
+    qualified = next(view for view in second.lead_views if view.id == second.sql_leads[0].id)
+    assert qualified.qualification == {
+        "need": "urgent",
+        "budget": "over_50k",
+        "authority": "decision_maker",
+        "timeline": "this_month",
+    }
+    assert any(view.qualification == {"need": "important"} for view in second.lead_views)
+
+    # Both segments exist, each with members.
+    assert set(second.segment_members) == {segment.name for segment in SEGMENTS}
+    assert all(count >= 1 for count in second.segment_members.values())
+
+
+async def test_a_rerun_on_another_day_adds_nothing(tmp_path: Path) -> None:
+    """Different times mean different arguments, so idempotency keys cannot replay: state checks must hold."""
+    today = datetime.now(UTC).date()
+    await seed_demo(settings_for(tmp_path), today=today - timedelta(days=1))
+    first = await snapshot(tmp_path)
+
+    summary = await seed_demo(settings_for(tmp_path), today=today)
+
+    assert summary.endswith("(already seeded; nothing added)")
+    assert (await snapshot(tmp_path)).fingerprint() == first.fingerprint()
+
+
+def test_cli_demo_command_seeds_and_prints_the_summary(tmp_path: Path) -> None:
+    env = {
+        **os.environ,
+        "PROMPTSALES_DATA_DIR": str(tmp_path),
+        "PROMPTSALES_TENANT": TENANT,
+        "PROMPTSALES_LOG_LEVEL": "warning",
+        "COLUMNS": "250",
+    }
+    command = [str(Path(sys.executable).parent / "promptsales"), "demo"]
+
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert f"Demo data ready for tenant '{TENANT}'" in output
+    assert "6 organizations" in output and "2 flow runs" in output
+    assert (tmp_path / "promptsales.db").exists()
