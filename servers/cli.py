@@ -13,6 +13,7 @@ from promptsales.domain_core.infrastructure.logging import configure_logging
 from promptsales.domain_core.infrastructure.schema import upgrade_to_head
 from promptsales.domain_core.infrastructure.settings import CONTEXTS, Settings
 from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.errors import DomainError
 
 app = typer.Typer(help="PromptSales: MCP servers for AI-run sales and marketing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -120,4 +121,8 @@ def crm_import(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
         for error in report.errors:
             console.print(f"  row {error.row}: {error.message}", style="yellow")
 
-    asyncio.run(run())
+    try:
+        asyncio.run(run())
+    except DomainError as exc:
+        console.print(f"[red]Import failed:[/red] {exc.public_message()}", markup=True, highlight=False)
+        raise typer.Exit(1) from None

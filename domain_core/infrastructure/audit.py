@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from promptsales.domain_core.infrastructure.tables import AuditChainHeadRecord, AuditEntryRecord
-from promptsales.domain_core.infrastructure.upsert import insert_ignore
+from promptsales.domain_core.infrastructure.upsert import upsert_touch
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.ids import new_id
 
@@ -85,17 +85,14 @@ async def append_entries(
     """Chain and insert ``entries``; the head row lock orders concurrent writers of one tenant."""
     if not entries:
         return
-    await session.execute(
-        insert_ignore(session, AuditChainHeadRecord).values(tenant_id=caller.tenant_id, seq=0, hash=GENESIS_HASH)
-    )
-    head = (
+    # One statement creates the tenant's head if missing, locks it (DO UPDATE takes the row lock) and reads it.
+    seq, prev = (
         await session.execute(
-            select(AuditChainHeadRecord)
-            .where(col(AuditChainHeadRecord.tenant_id) == caller.tenant_id)
-            .with_for_update()
+            upsert_touch(session, AuditChainHeadRecord, ["tenant_id"])
+            .values(tenant_id=caller.tenant_id, seq=0, hash=GENESIS_HASH)
+            .returning(col(AuditChainHeadRecord.seq), col(AuditChainHeadRecord.hash))
         )
-    ).scalar_one()
-    seq, prev = head.seq, head.hash
+    ).one()
     for pending in entries:
         seq += 1
         record = AuditEntryRecord(
@@ -118,8 +115,11 @@ async def append_entries(
         record.hash = entry_hash(record)
         prev = record.hash
         session.add(record)
-    head.seq, head.hash = seq, prev
-    session.add(head)
+    await session.execute(
+        update(AuditChainHeadRecord)
+        .where(col(AuditChainHeadRecord.tenant_id) == caller.tenant_id)
+        .values(seq=seq, hash=prev)
+    )
     await session.flush()
 
 

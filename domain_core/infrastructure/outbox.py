@@ -19,6 +19,7 @@ from promptsales.domain_core.shared.events import DomainEvent
 
 log = structlog.get_logger(__name__)
 BATCH_SIZE = 200
+BATCH_DELAY_SECONDS = 0.05
 
 
 class EventPublisher(Protocol):
@@ -69,9 +70,14 @@ class OutboxRelay:
 
     async def _run(self) -> None:
         while True:
+            # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that races with nudge() setting the
+            # event (gh-86296), so stop() would wait forever (seen as `promptsales crm import` hanging).
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), timeout=self._poll_seconds)
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wakeup.wait()
             self._wakeup.clear()
+            # Let a burst of commits accumulate so one relay pass publishes them together.
+            await asyncio.sleep(BATCH_DELAY_SECONDS)
             try:
                 await self.drain()
             except Exception:

@@ -1,11 +1,14 @@
 """Server-level fixtures: each test gets its own SQLite database and an in-memory MCP client on the gateway.
 
-The schema is migrated once per session into a template file; every test copies it into its own tmp dir,
+The schema is migrated once per session into a template file; every test copies it into its own folder,
 so tests never share data but do not each pay for running the migrations.
 """
 
+import logging
+import os
 import shutil
-from collections.abc import AsyncIterator
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -90,10 +93,10 @@ class Crm:
         return await self.lead(email, **{**profile, **fields})
 
 
-def new_runtime(data_dir: Path, template: Path) -> Runtime:
-    """A runtime on a private copy of the migrated template database."""
+def database_settings(data_dir: Path, template: Path) -> Settings:
+    """Settings for a private copy of the migrated template database in ``data_dir``."""
     shutil.copyfile(template, data_dir / DB_FILE)
-    settings = Settings(
+    return Settings(
         data_dir=data_dir,
         database_url=None,
         redis_url=None,
@@ -101,7 +104,16 @@ def new_runtime(data_dir: Path, template: Path) -> Runtime:
         toolsets=("crm",),
         auto_migrate=False,
     )
-    return Runtime(settings)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def quiet_fastmcp_tracebacks() -> Iterator[None]:
+    """As the CLI's logging setup does: fastmcp would render every rejected call as a (slow) rich traceback."""
+    logger = logging.getLogger("fastmcp.server.server")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    yield
+    logger.setLevel(previous)
 
 
 @pytest.fixture(scope="session")
@@ -113,15 +125,58 @@ def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, migrated_template: Path) -> Runtime:
-    """This test's runtime (own database); started by the server's lifespan."""
-    return new_runtime(tmp_path, migrated_template)
+def data_dir(tmp_path: Path) -> Iterator[Path]:
+    """This test's data folder; in memory (/dev/shm) where available, since SQLite syncs every commit."""
+    shm = Path("/dev/shm")
+    if not (shm.is_dir() and os.access(shm, os.W_OK)):
+        yield tmp_path
+        return
+    folder = Path(tempfile.mkdtemp(prefix="promptsales-test-", dir=shm))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture
-def gateway(runtime: Runtime) -> FastMCP:
-    """The gateway with the CRM mounted under ``crm``."""
-    return build_gateway(runtime)
+def make_runtime(data_dir: Path, migrated_template: Path) -> Callable[[], Runtime]:
+    """A factory of runtimes on their own database, for tests that need their own server objects."""
+    counter = iter(range(1_000))
+
+    def make() -> Runtime:
+        folder = data_dir / f"runtime-{next(counter)}"
+        folder.mkdir()
+        return Runtime(database_settings(folder, migrated_template))
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def shared_server(tmp_path_factory: pytest.TempPathFactory, migrated_template: Path) -> tuple[Runtime, FastMCP]:
+    """One runtime and gateway for the session; each test points the runtime at its own database.
+
+    Building the gateway (tool schemas for every tool) is the costliest part of a test's setup, and a real
+    gateway serves many clients anyway. The runtime is stopped between tests (the lifespan ends with the
+    client), so swapping its settings before the next client connects gives each test a fresh database.
+    """
+    folder = tmp_path_factory.mktemp("unused-db")
+    runtime = Runtime(database_settings(folder, migrated_template))
+    return runtime, build_gateway(runtime)
+
+
+@pytest.fixture
+def runtime(shared_server: tuple[Runtime, FastMCP], data_dir: Path, migrated_template: Path) -> Runtime:
+    """The shared runtime, pointed at this test's own database (metrics accumulate across tests)."""
+    shared, _ = shared_server
+    assert shared._users == 0, "a previous test left the runtime running"
+    shared.settings = database_settings(data_dir, migrated_template)
+    return shared
+
+
+@pytest.fixture
+def gateway(runtime: Runtime, shared_server: tuple[Runtime, FastMCP]) -> FastMCP:
+    """The gateway with the CRM mounted under ``crm`` (on this test's database)."""
+    return shared_server[1]
 
 
 @pytest_asyncio.fixture

@@ -1,0 +1,227 @@
+"""End-to-end fixtures: the installed ``promptsales`` console script, run in real subprocesses.
+
+Every test here drives the product the way a user or an agent does: through the command line, over HTTP
+on a real port, or over stdio with the official ``mcp`` client. When a test fails, the log of every
+server process it used is attached to the report (section ``promptsales log ...``).
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any, Protocol, runtime_checkable
+
+import anyio
+import httpx
+import pytest
+from mcp.client.session import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+PROMPTSALES = Path(sys.executable).parent / "promptsales"
+READY_TIMEOUT_S = 30.0
+POLL_INTERVAL_S = 0.1
+CLI_TIMEOUT_S = 90.0
+CALL_TIMEOUT_S = 30.0
+MODERN = "2026-07-28"
+HANDSHAKE = "handshake"
+ERAS = (MODERN, HANDSHAKE)
+TENANT = "e2e"
+
+
+@runtime_checkable
+class HasFailureLog(Protocol):
+    """A fixture value whose log is worth reading when a test fails."""
+
+    def failure_log(self) -> tuple[str, str]: ...
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[Any]:
+    """Attach the logs of the processes a failed test used (server stderr, stdio server stderr)."""
+    report = yield
+    if report.failed:
+        for value in getattr(item, "funcargs", {}).values():
+            if isinstance(value, HasFailureLog):
+                title, text = value.failure_log()
+                report.sections.append((title, text or "(empty)"))
+    return report
+
+
+def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
+    """The caller's environment without any PROMPTSALES_* setting, plus an isolated data dir and tenant."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("PROMPTSALES_")}
+    env.update(
+        PROMPTSALES_DATA_DIR=str(data_dir),
+        PROMPTSALES_TENANT=TENANT,
+        COLUMNS="240",  # rich wraps at 80 columns when not on a terminal
+        FASTMCP_CHECK_FOR_UPDATES="off",
+        PYTHONUNBUFFERED="1",
+    )
+    env.update(extra)
+    return env
+
+
+def run_cli(*args: str, env: dict[str, str], cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """Run ``promptsales ARGS`` to completion (bounded) and return what it printed."""
+    return subprocess.run(
+        [str(PROMPTSALES), *args],
+        env=env,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=CLI_TIMEOUT_S,
+        check=False,
+    )
+
+
+def unique_email(label: str = "lead") -> str:
+    """An address no other test uses (servers are shared within a module)."""
+    return f"{label}.{uuid.uuid4().hex[:10]}@e2e.example.com"
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class ServerProcess:
+    """``promptsales serve --transport http`` on a free loopback port, started and stopped by a fixture."""
+
+    def __init__(self, data_dir: Path, *extra_args: str, env: dict[str, str]) -> None:
+        self.data_dir = data_dir
+        self.extra_args = extra_args
+        self.env = env
+        self.log_path = data_dir.parent / f"{data_dir.name}-server-{uuid.uuid4().hex[:6]}.log"
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+    def log_text(self) -> str:
+        return self.log_path.read_text(encoding="utf-8", errors="replace") if self.log_path.exists() else ""
+
+    def failure_log(self) -> tuple[str, str]:
+        return f"promptsales log (serve {' '.join(self.extra_args) or 'http'} on {self.base_url})", self.log_text()
+
+    def start(self) -> None:
+        """Start the server and wait (bounded) until /readyz answers 200; a busy port is retried."""
+        for _ in range(3):
+            self.port = _free_port()
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [
+                        str(PROMPTSALES),
+                        "serve",
+                        "--transport",
+                        "http",
+                        "--host",
+                        "127.0.0.1",
+                        "--port",
+                        str(self.port),
+                        *self.extra_args,
+                    ],
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            if self._wait_ready():
+                return
+            if "address already in use" not in self.log_text().lower():
+                break
+        self.stop()
+        pytest.fail(f"promptsales serve did not become ready:\n{self.log_text()[-6000:]}", pytrace=False)
+
+    def _wait_ready(self) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        with httpx.Client(timeout=2.0) as client:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    return False
+                try:
+                    if client.get(f"{self.base_url}/readyz").status_code == 200:
+                        return True
+                except httpx.TransportError:
+                    pass
+                time.sleep(POLL_INTERVAL_S)
+        return False
+
+    def stop(self) -> None:
+        """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The HTTP server with its defaults (SSE responses), on embedded SQLite."""
+    data_dir = tmp_path_factory.mktemp("http-sse")
+    server = ServerProcess(data_dir, env=base_env(data_dir))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def json_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The HTTP server started with ``--json-response`` (plain JSON bodies, no streamed notifications)."""
+    data_dir = tmp_path_factory.mktemp("http-json")
+    server = ServerProcess(data_dir, "--json-response", env=base_env(data_dir))
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+@asynccontextmanager
+async def mcp_http_session(url: str, era: str, **session_kwargs: Any) -> AsyncIterator[ClientSession]:
+    """An official ``mcp`` client session over streamable HTTP, on the chosen protocol era.
+
+    ``2026-07-28``: no handshake, ``server/discover`` then sessionless requests. ``handshake``: the classic
+    ``initialize`` + ``notifications/initialized`` exchange (negotiates the newest handshake version).
+    """
+    session_kwargs.setdefault("read_timeout_seconds", CALL_TIMEOUT_S)
+    async with streamable_http_client(url) as (read, write), ClientSession(read, write, **session_kwargs) as session:
+        with anyio.fail_after(CALL_TIMEOUT_S):
+            if era == MODERN:
+                await session.discover()
+            else:
+                await session.initialize()
+        yield session
+
+
+def capture_arguments(email: str, **extra: Any) -> dict[str, Any]:
+    """Arguments of a web-form lead with provenance, as an agent would send them."""
+    return {
+        "source_channel": "web_form",
+        "email": email,
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "company": "Analytical Engines Ltd",
+        "campaign_ref": "spring-launch",
+        "utm": {"source": "newsletter", "medium": "email", "campaign": "spring"},
+        **extra,
+    }

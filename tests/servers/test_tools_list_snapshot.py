@@ -1,0 +1,139 @@
+"""What a client discovers: the gateway's tools (pinned in a snapshot), resources and prompts.
+
+Run with UPDATE_SNAPSHOTS=1 to rewrite snapshots/tools_list.json after an intended change, then review the diff:
+every change there is a change of what models see.
+"""
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastmcp.exceptions import McpError
+
+SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
+HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+
+
+def describe(tool: Any) -> dict[str, Any]:
+    wire = tool.model_dump(mode="json", by_alias=True, exclude_none=True)
+    return {
+        "name": wire["name"],
+        "description": wire.get("description"),
+        "inputSchema": wire["inputSchema"],
+        "outputSchema": wire.get("outputSchema"),
+        "annotations": wire.get("annotations"),
+    }
+
+
+def is_documented(schema: dict[str, Any]) -> bool:
+    """A description, or a closed choice (enum) / shared definition ($ref), here or in an anyOf branch."""
+    branches = [schema, *schema.get("anyOf", [])]
+    return any("description" in b or "enum" in b or "const" in b or "$ref" in b for b in branches)
+
+
+async def test_tools_list_matches_the_snapshot(client) -> None:
+    listed = sorted((describe(t) for t in await client.list_tools()), key=lambda t: t["name"])
+    rendered = json.dumps(listed, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    if os.environ.get("UPDATE_SNAPSHOTS") == "1":
+        SNAPSHOT.parent.mkdir(exist_ok=True)
+        SNAPSHOT.write_text(rendered, encoding="utf-8")
+    assert SNAPSHOT.exists(), f"{SNAPSHOT} is missing; run with UPDATE_SNAPSHOTS=1 to create it"
+    pinned = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    assert [t["name"] for t in listed] == [t["name"] for t in pinned], "tools were added or removed"
+    for now, before in zip(listed, pinned, strict=True):
+        assert now == before, f"{now['name']} changed; review it and run with UPDATE_SNAPSHOTS=1"
+
+
+async def test_both_protocol_eras_list_the_same_tools(era_client) -> None:
+    listed = sorted((describe(t) for t in await era_client.list_tools()), key=lambda t: t["name"])
+    pinned = json.loads(SNAPSHOT.read_text(encoding="utf-8"))
+    assert listed == pinned
+
+
+async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
+    tools = await client.list_tools()
+    assert len(tools) == 23
+    for tool in tools:
+        wire = describe(tool)
+        assert wire["name"].startswith("crm_")
+        assert wire["description"] and len(wire["description"]) > 20, wire["name"]
+        assert wire["outputSchema"] and wire["outputSchema"]["type"] == "object", wire["name"]
+        schema = wire["inputSchema"]
+        assert schema["type"] == "object"
+        assert schema.get("additionalProperties") is False, wire["name"]
+        for name, prop in schema.get("properties", {}).items():
+            assert is_documented(prop), f"{wire['name']}.{name} has no description"
+        annotations = wire["annotations"]
+        assert annotations is not None, wire["name"]
+        for hint in HINTS:
+            assert isinstance(annotations.get(hint), bool), f"{wire['name']} lacks {hint}"
+        if annotations["readOnlyHint"]:
+            assert annotations["destructiveHint"] is False, wire["name"]
+            assert annotations["idempotentHint"] is True, wire["name"]
+        assert annotations["openWorldHint"] is False, wire["name"]  # the CRM talks to no outside system
+
+
+async def test_hints_match_what_the_tools_do(client) -> None:
+    hints = {t.name: t.annotations for t in await client.list_tools()}
+    read_only = {name for name, a in hints.items() if a.read_only_hint}
+    assert read_only == {
+        "crm_get_contact",
+        "crm_search_contacts",
+        "crm_get_lead",
+        "crm_list_leads",
+        "crm_get_scoring_rules",
+        "crm_preview_segment",
+        "crm_list_segment_members",
+        "crm_list_segments",
+        "crm_get_customer_360",
+        "crm_list_flows",
+    }
+    # capture_lead appends a touch on every call, so a repeat is not free of effects.
+    assert hints["crm_capture_lead"].idempotent_hint is False
+    assert hints["crm_log_interaction"].idempotent_hint is False
+    assert hints["crm_merge_contacts"].destructive_hint is True
+    assert hints["crm_set_scoring_rules"].destructive_hint is True
+    assert hints["crm_import_leads"].idempotent_hint is True
+
+
+async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:
+    uris = sorted(str(r.uri) for r in await era_client.list_resources())
+    assert uris == ["crm://crm/flows", "crm://crm/scoring-rules"]
+    templates = [t.uri_template for t in await era_client.list_resource_templates()]
+    assert templates == ["crm://crm/flows/{flow_id}"]
+    for uri in uris:
+        contents = await era_client.read_resource(uri)
+        assert contents[0].mime_type == "application/json"
+        assert json.loads(contents[0].text)
+    rules = json.loads((await era_client.read_resource("crm://crm/scoring-rules"))[0].text)
+    assert rules["stages"]["mql_min_score"] == 40
+    flows = json.loads((await era_client.read_resource("crm://crm/flows"))[0].text)
+    assert [f["id"] for f in flows["items"]] == ["bant-qualification"]
+    flow = (await era_client.read_resource("crm://crm/flows/bant-qualification"))[0]
+    assert flow.mime_type == "application/json"
+    assert json.loads(flow.text)["steps"]["ask_need"]["field"] == "need"
+
+
+async def test_an_unknown_flow_resource_is_a_clean_error(client) -> None:
+    with pytest.raises(McpError) as caught:
+        await client.read_resource("crm://crm/flows/no-such-flow")
+    message = str(caught.value)
+    assert "no-such-flow" in message
+    assert "Traceback" not in message
+
+
+async def test_the_qualify_lead_prompt_is_listed_and_renders(era_client) -> None:
+    prompts = {p.name: p for p in await era_client.list_prompts()}
+    assert list(prompts) == ["crm_qualify_lead"]
+    arguments = {a.name: a.required for a in prompts["crm_qualify_lead"].arguments}
+    assert arguments == {"email": True, "channel": False}
+    rendered = await era_client.get_prompt("crm_qualify_lead", {"email": "ann@example.com", "channel": "voice"})
+    text = rendered.messages[0].content.text
+    assert rendered.messages[0].role == "user"
+    assert "ann@example.com" in text
+    assert "'voice'" in text
+    assert "bant-qualification" in text
+    default = await era_client.get_prompt("crm_qualify_lead", {"email": "bo@example.com"})
+    assert "'chat'" in default.messages[0].content.text
