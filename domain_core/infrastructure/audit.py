@@ -2,12 +2,12 @@
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -52,24 +52,29 @@ def summarize_changes(before: dict[str, Any] | None, after: dict[str, Any] | Non
     }
 
 
-def entry_hash(record: AuditEntryRecord) -> str:
-    """Hash of an entry's content and its predecessor's hash."""
-    body = {
-        "id": record.id,
-        "tenant_id": record.tenant_id,
-        "seq": record.seq,
-        "occurred_at": record.occurred_at.isoformat(),
-        "actor_id": record.actor_id,
-        "actor_kind": record.actor_kind,
-        "source": record.source,
-        "action": record.action,
-        "target_type": record.target_type,
-        "target_id": record.target_id,
-        "changes": record.changes,
-        "request_id": record.request_id,
-        "idempotency_key": record.idempotency_key,
-        "prev_hash": record.prev_hash,
-    }
+HASHED_FIELDS = (
+    "id",
+    "tenant_id",
+    "seq",
+    "occurred_at",
+    "actor_id",
+    "actor_kind",
+    "source",
+    "action",
+    "target_type",
+    "target_id",
+    "changes",
+    "request_id",
+    "idempotency_key",
+    "prev_hash",
+)
+
+
+def entry_hash(record: AuditEntryRecord | Mapping[str, Any]) -> str:
+    """Hash of an entry's content and its predecessor's hash (a stored record or the row about to be written)."""
+    values = record if isinstance(record, Mapping) else {name: getattr(record, name) for name in HASHED_FIELDS}
+    body = {name: values[name] for name in HASHED_FIELDS}
+    body["occurred_at"] = values["occurred_at"].isoformat()
     canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
@@ -86,6 +91,7 @@ async def append_entries(
     if not entries:
         return
     # One statement creates the tenant's head if missing, locks it (DO UPDATE takes the row lock) and reads it.
+    rows: list[dict[str, Any]] = []
     seq, prev = (
         await session.execute(
             upsert_touch(session, AuditChainHeadRecord, ["tenant_id"])
@@ -95,26 +101,26 @@ async def append_entries(
     ).one()
     for pending in entries:
         seq += 1
-        record = AuditEntryRecord(
-            id=new_id("aud"),
-            tenant_id=caller.tenant_id,
-            seq=seq,
-            occurred_at=now,
-            actor_id=caller.actor_id,
-            actor_kind=caller.actor_kind,
-            source=caller.source,
-            action=pending.action,
-            target_type=pending.target_type,
-            target_id=pending.target_id,
-            changes=pending.changes,
-            request_id=caller.request_id,
-            idempotency_key=idempotency_key,
-            prev_hash=prev,
-            hash="",
-        )
-        record.hash = entry_hash(record)
-        prev = record.hash
-        session.add(record)
+        row: dict[str, Any] = {
+            "id": new_id("aud"),
+            "tenant_id": caller.tenant_id,
+            "seq": seq,
+            "occurred_at": now,
+            "actor_id": caller.actor_id,
+            "actor_kind": caller.actor_kind,
+            "source": caller.source,
+            "action": pending.action,
+            "target_type": pending.target_type,
+            "target_id": pending.target_id,
+            "changes": pending.changes,
+            "request_id": caller.request_id,
+            "idempotency_key": idempotency_key,
+            "prev_hash": prev,
+        }
+        row["hash"] = prev = entry_hash(row)
+        rows.append(row)
+    # Core insert: building ORM records costs more than the statement itself on the hot write path.
+    await session.execute(insert(AuditEntryRecord), rows)
     await session.execute(
         update(AuditChainHeadRecord)
         .where(col(AuditChainHeadRecord.tenant_id) == caller.tenant_id)

@@ -51,6 +51,9 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"prepare_threshold": 2},
+        # The driver sends no implicit BEGIN: the unit of work opens each transaction itself, together with
+        # the tenant setting, in one round trip (see uow.begin).
+        isolation_level="AUTOCOMMIT",
     )
     role = settings.database_app_role
 
@@ -59,9 +62,7 @@ def _postgres_engine(settings: Settings) -> AsyncEngine:
         # The app works as a non-owner role so forced row-level security applies to every query.
         if not role:
             return
-        dbapi_connection.autocommit = True
         with dbapi_connection.cursor() as cursor:
             cursor.execute(f'SET ROLE "{role}"')
-        dbapi_connection.autocommit = False
 
     return engine

@@ -5,10 +5,11 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
+from psycopg import sql
 from pydantic import BaseModel
-from sqlalchemy import text
+from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from promptsales.domain_core.infrastructure import audit, idempotency
@@ -64,15 +65,21 @@ class UnitOfWork:
         return bool(self._events)
 
     async def _flush_side_records(self) -> None:
-        for event in self._events:
-            self.session.add(
-                OutboxEventRecord(
-                    id=event.id,
-                    tenant_id=event.tenant_id,
-                    type=event.type,
-                    payload=event.payload,
-                    occurred_at=event.occurred_at,
-                )
+        if self._events:
+            await self.session.execute(
+                insert(OutboxEventRecord),
+                [
+                    {
+                        "id": event.id,
+                        "tenant_id": event.tenant_id,
+                        "type": event.type,
+                        "payload": event.payload,
+                        "occurred_at": event.occurred_at,
+                        "published_at": None,
+                        "attempts": 0,
+                    }
+                    for event in self._events
+                ],
             )
         await audit.append_entries(
             self.session, self.caller, self._audit, now=self.now, idempotency_key=self.idempotency_key
@@ -94,12 +101,9 @@ class UnitOfWorkFactory:
     async def begin(self, caller: Caller, *, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
         """A transaction scoped to ``caller.tenant_id``; commits on success, rolls back on any error."""
         async with AsyncSession(self.engine, expire_on_commit=False, autoflush=False) as session:
-            await session.connection(execution_options={"promptsales_read_only": read_only})
+            connection = await session.connection(execution_options={"promptsales_read_only": read_only})
             if self.dialect == "postgresql":
-                # RLS policies read this setting; is_local=true scopes it to this transaction only.
-                await session.execute(
-                    text("SELECT set_config('app.tenant_id', :tenant, true)"), {"tenant": caller.tenant_id}
-                )
+                await _begin_for_tenant(connection, caller.tenant_id, read_only=read_only)
             uow = UnitOfWork(session, caller, self.clock())
             yield uow
             if not read_only:
@@ -183,6 +187,20 @@ class UnitOfWorkFactory:
             except (OperationalError, InterfaceError) as exc:
                 raise _unavailable(exc) from exc
         raise AssertionError("unreachable")
+
+
+async def _begin_for_tenant(connection: AsyncConnection, tenant_id: str, *, read_only: bool) -> None:
+    """Open the transaction and set the tenant RLS reads, in one round trip (simple query protocol).
+
+    The engine runs the driver in autocommit mode, so nothing else opens the transaction; COMMIT/ROLLBACK
+    still come from the session (psycopg sends them whenever a transaction is open).
+    """
+    raw = await connection.get_raw_connection()
+    driver = raw.driver_connection
+    tenant = sql.Literal(tenant_id).as_string(driver)
+    mode = "BEGIN READ ONLY" if read_only else "BEGIN"
+    # is_local=true scopes the setting to this transaction: a pooled connection never carries it over.
+    await driver.execute(f"{mode}; SELECT set_config('app.tenant_id', {tenant}, true)")  # type: ignore[union-attr]
 
 
 def _unavailable(exc: Exception) -> Unavailable:

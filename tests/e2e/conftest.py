@@ -61,6 +61,7 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
         COLUMNS="240",  # rich wraps at 80 columns when not on a terminal
         FASTMCP_CHECK_FOR_UPDATES="off",
         PYTHONUNBUFFERED="1",
+        NO_COLOR="1",
     )
     env.update(extra)
     return env
@@ -116,36 +117,42 @@ class ServerProcess:
     def failure_log(self) -> tuple[str, str]:
         return f"promptsales log (serve {' '.join(self.extra_args) or 'http'} on {self.base_url})", self.log_text()
 
-    def start(self) -> None:
-        """Start the server and wait (bounded) until /readyz answers 200; a busy port is retried."""
-        for _ in range(3):
-            self.port = _free_port()
-            with self.log_path.open("ab") as log:
-                self.process = subprocess.Popen(
-                    [
-                        str(PROMPTSALES),
-                        "serve",
-                        "--transport",
-                        "http",
-                        "--host",
-                        "127.0.0.1",
-                        "--port",
-                        str(self.port),
-                        *self.extra_args,
-                    ],
-                    env=self.env,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            if self._wait_ready():
-                return
-            if "address already in use" not in self.log_text().lower():
-                break
-        self.stop()
-        pytest.fail(f"promptsales serve did not become ready:\n{self.log_text()[-6000:]}", pytrace=False)
+    def launch(self) -> None:
+        """Start the process on a free port (returns at once; see ``wait_ready``)."""
+        self.port = _free_port()
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [
+                    str(PROMPTSALES),
+                    "serve",
+                    "--transport",
+                    "http",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    *self.extra_args,
+                ],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
-    def _wait_ready(self) -> bool:
+    def wait_ready(self, *, retries: int = 2) -> None:
+        """Poll /readyz (bounded) until it answers 200; relaunch on a port taken in the meantime."""
+        while not self._poll_ready():
+            if retries == 0 or "address already in use" not in self.log_text().lower():
+                self.stop()
+                pytest.fail(f"promptsales serve did not become ready:\n{self.log_text()[-6000:]}", pytrace=False)
+            retries -= 1
+            self.launch()
+
+    def start(self) -> None:
+        self.launch()
+        self.wait_ready()
+
+    def _poll_ready(self) -> bool:
         assert self.process is not None
         deadline = time.monotonic() + READY_TIMEOUT_S
         with httpx.Client(timeout=2.0) as client:
@@ -160,40 +167,58 @@ class ServerProcess:
                 time.sleep(POLL_INTERVAL_S)
         return False
 
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL if it has not exited within 10 s."""
+    def stop(self) -> str | None:
+        """SIGTERM, then SIGKILL after 10 s; returns a complaint when the server did not stop cleanly."""
         if self.process is None or self.process.poll() is not None:
-            return
+            return None
         self.process.terminate()
         try:
-            self.process.wait(timeout=10)
+            code = self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait(timeout=10)
+            return "did not stop within 10 s of SIGTERM (killed)"
+        return None if code == 0 else f"exited with {code} on SIGTERM"
+
+
+def stop_all(*servers: ServerProcess) -> None:
+    """Stop every server; a server that hangs or fails on SIGTERM is an error of the test that used it."""
+    problems = [
+        f"{server.failure_log()[0]}: {p}\n{server.log_text()[-3000:]}" for server in servers if (p := server.stop())
+    ]
+    if problems:
+        pytest.fail("\n\n".join(problems), pytrace=False)
 
 
 @pytest.fixture(scope="module")
-def http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def _http_servers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[ServerProcess, ServerProcess]]:
+    """Both HTTP servers of a module, started side by side (each takes seconds to import and migrate)."""
+    sse_dir = tmp_path_factory.mktemp("http-sse")
+    json_dir = tmp_path_factory.mktemp("http-json")
+    servers = (
+        ServerProcess(sse_dir, env=base_env(sse_dir)),
+        ServerProcess(json_dir, "--json-response", env=base_env(json_dir)),
+    )
+    try:
+        for server in servers:
+            server.launch()
+        for server in servers:
+            server.wait_ready()
+        yield servers
+    finally:
+        stop_all(*servers)
+
+
+@pytest.fixture(scope="module")
+def http_server(_http_servers: tuple[ServerProcess, ServerProcess]) -> ServerProcess:
     """The HTTP server with its defaults (SSE responses), on embedded SQLite."""
-    data_dir = tmp_path_factory.mktemp("http-sse")
-    server = ServerProcess(data_dir, env=base_env(data_dir))
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+    return _http_servers[0]
 
 
 @pytest.fixture(scope="module")
-def json_http_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def json_http_server(_http_servers: tuple[ServerProcess, ServerProcess]) -> ServerProcess:
     """The HTTP server started with ``--json-response`` (plain JSON bodies, no streamed notifications)."""
-    data_dir = tmp_path_factory.mktemp("http-json")
-    server = ServerProcess(data_dir, "--json-response", env=base_env(data_dir))
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
+    return _http_servers[1]
 
 
 @asynccontextmanager

@@ -73,10 +73,13 @@ def test_health_and_readiness(http_server: ServerProcess) -> None:
 
 async def test_metrics_count_calls_by_tool_and_outcome(http_server: ServerProcess) -> None:
     async with mcp_http_session(http_server.mcp_url, MODERN) as session:
-        lead = _ok(await session.call_tool("crm_capture_lead", capture_arguments(unique_email())))["lead"]
-        _ok(await session.call_tool("crm_get_lead", {"lead_id": lead["id"]}))
+        captured = await session.call_tool("crm_capture_lead", capture_arguments(unique_email()))
+        lead_id = (captured.structured_content or {}).get("lead", {}).get("id", MISSING_LEAD)
+        fetched = await session.call_tool("crm_get_lead", {"lead_id": lead_id})
         missing = await session.call_tool("crm_get_lead", {"lead_id": MISSING_LEAD})
-        assert missing.is_error is True
+    _ok(captured)
+    _ok(fetched)
+    assert missing.is_error is True
 
     async with httpx.AsyncClient(timeout=5) as client:
         response = await client.get(f"{http_server.base_url}/metrics")
@@ -137,43 +140,45 @@ def test_foreign_host_and_origin_are_refused(http_server: ServerProcess) -> None
 async def test_capture_then_get_lead(http_server: ServerProcess, era: str) -> None:
     email = unique_email(era.replace("-", ""))
     async with mcp_http_session(http_server.mcp_url, era) as session:
-        if era == MODERN:
-            assert session.protocol_version == MODERN
-            assert session.discover_result is not None
-        else:
-            assert session.protocol_version == HANDSHAKE_VERSION
-            assert session.initialize_result is not None
-
-        captured = _ok(await session.call_tool("crm_capture_lead", capture_arguments(email)))
-        assert captured["created"] is True
-        assert captured["contact"]["email"] == email
-        assert captured["contact"]["first_name"] == "Ada"
-        lead = captured["lead"]
-        assert lead["id"].startswith("ld_")
-        assert lead["source_channel"] == "web_form"
-        assert lead["campaign_ref"] == "spring-launch"
-        assert lead["utm"]["source"] == "newsletter"
-        assert 0 <= lead["score"] <= 100
-        assert lead["classification"]["explanation"]
-
-        fetched = _ok(await session.call_tool("crm_get_lead", {"lead_id": lead["id"]}))
-        assert fetched["id"] == lead["id"]
-        assert fetched["contact_id"] == captured["contact"]["id"]
-        assert fetched["touch_count"] == 1
-        assert fetched["score"] == lead["score"]
-
+        negotiated = session.protocol_version
+        captured_result = await session.call_tool("crm_capture_lead", capture_arguments(email))
+        lead_id = (captured_result.structured_content or {}).get("lead", {}).get("id", MISSING_LEAD)
+        fetched_result = await session.call_tool("crm_get_lead", {"lead_id": lead_id})
         missing = await session.call_tool("crm_get_lead", {"lead_id": MISSING_LEAD})
-        assert missing.is_error is True
-        assert "not found" in _text(missing).lower()
+
+    assert negotiated == (MODERN if era == MODERN else HANDSHAKE_VERSION)
+    captured = _ok(captured_result)
+    assert captured["created"] is True
+    assert captured["contact"]["email"] == email
+    assert captured["contact"]["first_name"] == "Ada"
+    lead = captured["lead"]
+    assert lead["id"].startswith("ld_")
+    assert lead["source_channel"] == "web_form"
+    assert lead["campaign_ref"] == "spring-launch"
+    assert lead["utm"]["source"] == "newsletter"
+    assert 0 <= lead["score"] <= 100
+    assert lead["classification"]["score"] == lead["score"]
+    assert lead["classification"]["stage_reason"]
+
+    fetched = _ok(fetched_result)
+    assert fetched["id"] == lead["id"]
+    assert fetched["contact_id"] == captured["contact"]["id"]
+    assert fetched["touch_count"] == 1
+    assert fetched["score"] == lead["score"]
+
+    assert missing.is_error is True
+    assert "not found" in _text(missing).lower()
 
 
 async def test_separate_connections_need_no_session_affinity(http_server: ServerProcess) -> None:
     email = unique_email("stateless")
     # One client captures over the handshake era, an unrelated client (new connection, other era) reads it.
     async with mcp_http_session(http_server.mcp_url, HANDSHAKE) as writer:
-        lead_id = _ok(await writer.call_tool("crm_capture_lead", capture_arguments(email)))["lead"]["id"]
+        captured = await writer.call_tool("crm_capture_lead", capture_arguments(email))
+    lead_id = _ok(captured)["lead"]["id"]
     async with mcp_http_session(http_server.mcp_url, MODERN) as reader:
-        assert _ok(await reader.call_tool("crm_get_lead", {"lead_id": lead_id}))["id"] == lead_id
+        fetched = await reader.call_tool("crm_get_lead", {"lead_id": lead_id})
+    assert _ok(fetched)["id"] == lead_id
 
     # On the wire: initialize issues no Mcp-Session-Id, and a call on a fresh connection needs none.
     headers = {"Accept": ACCEPT, "Content-Type": "application/json"}
@@ -216,21 +221,23 @@ async def test_separate_connections_need_no_session_affinity(http_server: Server
 @pytest.mark.parametrize("era", ERAS)
 async def test_import_streams_progress_over_sse(http_server: ServerProcess, era: str) -> None:
     progress: list[tuple[float, float | None, str | None]] = []
+    finished = anyio.Event()
 
     async def on_progress(done: float, total: float | None, message: str | None) -> None:
         progress.append((done, total, message))
+        if total is not None and done >= total:
+            finished.set()
 
     async with mcp_http_session(http_server.mcp_url, era) as session:
-        report = _ok(await session.call_tool("crm_import_leads", {"csv_text": _import_csv(60)}, None, on_progress))
+        result = await session.call_tool("crm_import_leads", {"csv_text": _import_csv(60)}, None, on_progress)
+        # Progress callbacks run as tasks of the session: give the last one a moment to land.
+        with anyio.move_on_after(5):
+            await finished.wait()
+    report = _ok(result)
     assert report["total_rows"] == 60
     assert report["created"] == 60
     assert report["rejected"] == 0
-
-    # Progress callbacks run as their own tasks: give the last one a moment to land.
-    with anyio.fail_after(5):
-        while not progress or progress[-1][0] < 60:
-            await anyio.sleep(0.01)
-    assert len(progress) >= 2
+    assert len(progress) >= 2, progress
     assert [p[0] for p in progress] == sorted(p[0] for p in progress)
     assert progress[-1][:2] == (60.0, 60.0)
     assert progress[-1][2] == "60/60 rows"
@@ -244,7 +251,8 @@ async def test_import_with_json_responses(json_http_server: ServerProcess, era: 
         progress.append(done)
 
     async with mcp_http_session(json_http_server.mcp_url, era) as session:
-        report = _ok(await session.call_tool("crm_import_leads", {"csv_text": _import_csv(60)}, None, on_progress))
+        result = await session.call_tool("crm_import_leads", {"csv_text": _import_csv(60)}, None, on_progress)
+    report = _ok(result)
     assert report["created"] == 60
     assert report["rejected"] == 0
     # json_response drops notifications by design; nothing to assert about `progress` beyond not crashing.

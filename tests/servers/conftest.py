@@ -71,6 +71,15 @@ class Crm:
         self.assert_clean(text)
         return text
 
+    async def rejects(self, tool: str, cases: list[tuple[dict[str, Any], str]]) -> None:
+        """Every case fails cleanly and its error text names the expected field (or id); all are checked."""
+        wrong = []
+        for arguments, expected in cases:
+            text = await self.error(tool, **arguments)
+            if expected not in text:
+                wrong.append(f"{arguments!r:.200} -> expected {expected!r} in: {text}")
+        assert not wrong, "\n".join(wrong)
+
     async def lead(self, email: str | None = None, **fields: Any) -> dict[str, Any]:
         """capture_lead with a default channel; returns the CaptureResult."""
         fields.setdefault("source_channel", "web_form")

@@ -2,8 +2,6 @@
 
 import json
 
-import pytest
-
 MISSING_LEAD = "ld_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 EVERY_FACTOR = {
     ("fit", "industry"),
@@ -133,24 +131,23 @@ async def test_mql_threshold_at_or_above_sql_is_rejected_naming_the_path(crm) ->
     assert (await crm.ok("get_scoring_rules"))["customized"] is False
 
 
-@pytest.mark.parametrize(
-    ("overrides", "path"),
-    [
-        ({"stages": {"mql_min_score": "high"}}, "rules.stages.mql_min_score"),
-        ({"stages": {"sql_min_score": 101}}, "rules.stages.sql_min_score"),
-        ({"fit": {"industry": {"points": {"software": -1}}}}, "rules.fit.industry.points.software"),
-        ({"fit": []}, "rules.fit"),
-        ({"unknown_section": {}}, "rules.unknown_section"),
-        (
-            {"engagement": {"recency": {"bands": [{"within_days": 5, "points": 1}, {"within_days": 2, "points": 1}]}}},
-            "rules.engagement.recency.bands",
-        ),
-        ({"stages": {"sql_requires": ["budget", "mood"]}}, "rules.stages"),
-    ],
-)
-async def test_invalid_scoring_rules_name_the_bad_path(crm, overrides, path) -> None:
-    text = await crm.error("set_scoring_rules", overrides=overrides)
-    assert path in text
+INVALID_RULES = [
+    ({"stages": {"mql_min_score": "high"}}, "rules.stages.mql_min_score"),
+    ({"stages": {"sql_min_score": 101}}, "rules.stages.sql_min_score"),
+    ({"fit": {"industry": {"points": {"software": -1}}}}, "rules.fit.industry.points.software"),
+    ({"fit": []}, "rules.fit"),
+    ({"unknown_section": {}}, "rules.unknown_section"),
+    (
+        {"engagement": {"recency": {"bands": [{"within_days": 5, "points": 1}, {"within_days": 2, "points": 1}]}}},
+        "rules.engagement.recency.bands",
+    ),
+    ({"stages": {"sql_requires": ["budget", "mood"]}}, "rules.stages"),
+]
+
+
+async def test_invalid_scoring_rules_name_the_bad_path(crm) -> None:
+    await crm.rejects("set_scoring_rules", [({"overrides": overrides}, path) for overrides, path in INVALID_RULES])
+    assert (await crm.ok("get_scoring_rules"))["customized"] is False
 
 
 async def test_set_scoring_rules_needs_an_overrides_object(crm) -> None:

@@ -1,6 +1,5 @@
 """Organizations and contacts through the gateway: create, read, update, search with pages, merge."""
 
-import pytest
 
 MISSING_CONTACT = "ct_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 MISSING_ORG = "org_01ARZ3NDEKTSV4RRFFQ69G5FAV"
@@ -41,18 +40,17 @@ async def test_organizations_without_a_domain_never_conflict(crm) -> None:
     assert first["id"] != second["id"]
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({}, "name"),
-        ({"name": ""}, "name"),
-        ({"name": "x", "employee_count": -1}, "employee_count"),
-        ({"name": "x", "country": "Atlantis"}, "country"),
-        ({"name": "x", "unexpected": 1}, "unexpected"),
-    ],
-)
-async def test_create_organization_rejects_bad_arguments_naming_the_field(crm, arguments, field) -> None:
-    assert field in await crm.error("create_organization", **arguments)
+async def test_create_organization_rejects_bad_arguments_naming_the_field(crm) -> None:
+    await crm.rejects(
+        "create_organization",
+        [
+            ({}, "name"),
+            ({"name": ""}, "name"),
+            ({"name": "x", "employee_count": -1}, "employee_count"),
+            ({"name": "x", "country": "Atlantis"}, "country"),
+            ({"name": "x", "unexpected": 1}, "unexpected"),
+        ],
+    )
 
 
 # ---------------------------------------------------------------------------------------------- contacts
@@ -107,22 +105,21 @@ async def test_create_contact_with_a_known_phone_in_another_format_is_a_conflict
     assert first["id"] in text
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({}, "email"),  # no email, phone or name at all
-        ({"email": "not-an-email"}, "email"),
-        ({"phone": "12"}, "phone"),
-        ({"phone": "+999 123"}, "phone"),
-        ({"first_name": "x", "country": "Narnia"}, "country"),
-        ({"first_name": "x", "organization_id": "acme"}, "organization_id"),
-        ({"first_name": "x", "tags": [""]}, "tags"),
-        ({"first_name": "x", "consent": {"email": {"granted": "maybe"}}}, "consent"),
-        ({"first_name": "x", "consent": {"fax": {"granted": True}}}, "consent"),
-    ],
-)
-async def test_create_contact_rejects_bad_arguments_naming_the_field(crm, arguments, field) -> None:
-    assert field in await crm.error("create_contact", **arguments)
+async def test_create_contact_rejects_bad_arguments_naming_the_field(crm) -> None:
+    await crm.rejects(
+        "create_contact",
+        [
+            ({}, "email"),  # no email, phone or name at all
+            ({"email": "not-an-email"}, "email"),
+            ({"phone": "12"}, "phone"),
+            ({"phone": "+999 123"}, "phone"),
+            ({"first_name": "x", "country": "Narnia"}, "country"),
+            ({"first_name": "x", "organization_id": "acme"}, "organization_id"),
+            ({"first_name": "x", "tags": [""]}, "tags"),
+            ({"first_name": "x", "consent": {"email": {"granted": "maybe"}}}, "consent"),
+            ({"first_name": "x", "consent": {"fax": {"granted": True}}}, "consent"),
+        ],
+    )
 
 
 async def test_create_contact_with_an_unknown_organization_names_it(crm) -> None:
@@ -178,18 +175,17 @@ async def test_update_contact_normalizes_a_new_email_and_rejects_one_taken_by_an
     assert taken["id"] in text
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({"contact_id": MISSING_CONTACT, "title": "x"}, MISSING_CONTACT),
-        ({"contact_id": "nope"}, "contact_id"),
-        ({"email": "a@b.co"}, "contact_id"),
-        ({"contact_id": MISSING_CONTACT, "tags": ["x" * 61]}, "tags"),
-        ({"contact_id": MISSING_CONTACT, "organization_id": "org_1"}, "organization_id"),
-    ],
-)
-async def test_update_contact_rejects_bad_arguments_naming_the_field(crm, arguments, field) -> None:
-    assert field in await crm.error("update_contact", **arguments)
+async def test_update_contact_rejects_bad_arguments_naming_the_field(crm) -> None:
+    await crm.rejects(
+        "update_contact",
+        [
+            ({"contact_id": MISSING_CONTACT, "title": "x"}, MISSING_CONTACT),
+            ({"contact_id": "nope"}, "contact_id"),
+            ({"email": "a@b.co"}, "contact_id"),
+            ({"contact_id": MISSING_CONTACT, "tags": ["x" * 61]}, "tags"),
+            ({"contact_id": MISSING_CONTACT, "organization_id": "org_1"}, "organization_id"),
+        ],
+    )
 
 
 async def test_update_contact_to_an_unknown_organization_is_not_found(crm) -> None:
@@ -267,18 +263,17 @@ async def test_search_contacts_rejects_a_cursor_reused_with_other_filters_and_ga
     assert "cursor" in await crm.error("search_contacts", cursor="%%%")
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({"limit": 0}, "limit"),
-        ({"limit": 101}, "limit"),
-        ({"country": "us"}, "country"),
-        ({"organization_id": "acme"}, "organization_id"),
-        ({"query": "x" * 201}, "query"),
-    ],
-)
-async def test_search_contacts_rejects_bad_arguments_naming_the_field(crm, arguments, field) -> None:
-    assert field in await crm.error("search_contacts", **arguments)
+async def test_search_contacts_rejects_bad_arguments_naming_the_field(crm) -> None:
+    await crm.rejects(
+        "search_contacts",
+        [
+            ({"limit": 0}, "limit"),
+            ({"limit": 101}, "limit"),
+            ({"country": "us"}, "country"),
+            ({"organization_id": "acme"}, "organization_id"),
+            ({"query": "x" * 201}, "query"),
+        ],
+    )
 
 
 # ------------------------------------------------------------------------------------------------- merge

@@ -3,8 +3,6 @@ and manual updates."""
 
 from datetime import UTC, datetime
 
-import pytest
-
 MISSING_LEAD = "ld_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 MISSING_SEGMENT = "seg_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
@@ -149,25 +147,24 @@ async def test_a_known_person_keeps_what_the_crm_knows(crm) -> None:
     assert second["contact"]["title"] == "CEO"
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({"source_channel": "web_form"}, "email"),
-        ({"source_channel": "web_form", "first_name": "No Contact Details"}, "email"),
-        ({"email": "a@b.co"}, "source_channel"),
-        ({"email": "a@b.co", "source_channel": "carrier_pigeon"}, "source_channel"),
-        ({"email": "not-an-email", "source_channel": "web_form"}, "email"),
-        ({"phone": "555", "source_channel": "web_form"}, "phone"),
-        ({"email": "a@b.co", "source_channel": "web_form", "country": "Atlantis"}, "country"),
-        ({"email": "a@b.co", "source_channel": "web_form", "employee_count": -5}, "employee_count"),
-        ({"email": "a@b.co", "source_channel": "web_form", "utm": {"source": "x", "campaing": "typo"}}, "utm"),
-        ({"email": "a@b.co", "source_channel": "web_form", "occurred_at": "yesterday"}, "occurred_at"),
-        ({"email": "a@b.co", "source_channel": "web_form", "tags": ["x" * 61]}, "tags"),
-        ({"email": "a@b.co", "source_channel": "web_form", "idempotency_key": ""}, "idempotency_key"),
-    ],
-)
-async def test_capture_lead_rejects_bad_arguments_naming_the_field(crm, arguments, field) -> None:
-    assert field in await crm.error("capture_lead", **arguments)
+async def test_capture_lead_rejects_bad_arguments_naming_the_field(crm) -> None:
+    await crm.rejects(
+        "capture_lead",
+        [
+            ({"source_channel": "web_form"}, "email"),
+            ({"source_channel": "web_form", "first_name": "No Contact Details"}, "email"),
+            ({"email": "a@b.co"}, "source_channel"),
+            ({"email": "a@b.co", "source_channel": "carrier_pigeon"}, "source_channel"),
+            ({"email": "not-an-email", "source_channel": "web_form"}, "email"),
+            ({"phone": "555", "source_channel": "web_form"}, "phone"),
+            ({"email": "a@b.co", "source_channel": "web_form", "country": "Atlantis"}, "country"),
+            ({"email": "a@b.co", "source_channel": "web_form", "employee_count": -5}, "employee_count"),
+            ({"email": "a@b.co", "source_channel": "web_form", "utm": {"source": "x", "campaing": "typo"}}, "utm"),
+            ({"email": "a@b.co", "source_channel": "web_form", "occurred_at": "yesterday"}, "occurred_at"),
+            ({"email": "a@b.co", "source_channel": "web_form", "tags": ["x" * 61]}, "tags"),
+            ({"email": "a@b.co", "source_channel": "web_form", "idempotency_key": ""}, "idempotency_key"),
+        ],
+    )
 
 
 async def test_capture_lead_in_the_future_is_rejected_and_changes_nothing(crm) -> None:
@@ -179,10 +176,14 @@ async def test_capture_lead_in_the_future_is_rejected_and_changes_nothing(crm) -
     assert (await crm.ok("search_contacts"))["items"] == []
 
 
-@pytest.mark.parametrize("moment", ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00"])
-async def test_capture_lead_with_an_out_of_range_time_is_a_clean_error(crm, moment) -> None:
-    assert "occurred_at" in await crm.error(
-        "capture_lead", source_channel="web_form", email="t@example.com", occurred_at=moment
+async def test_capture_lead_with_an_out_of_range_time_is_a_clean_error(crm) -> None:
+    base = {"source_channel": "web_form", "email": "t@example.com"}
+    await crm.rejects(
+        "capture_lead",
+        [
+            ({**base, "occurred_at": "0001-01-01T00:00:00+14:00"}, "occurred_at"),
+            ({**base, "occurred_at": "9999-12-31T23:59:59-14:00"}, "occurred_at"),
+        ],
     )
 
 
@@ -290,21 +291,20 @@ async def test_list_leads_pages_walk_every_lead_once_and_cursors_are_bound_to_fi
     assert "cursor" in await crm.error("search_contacts", cursor=first["next_cursor"])
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({"stage": "hot"}, "stage"),
-        ({"min_score": 101}, "min_score"),
-        ({"max_score": -1}, "max_score"),
-        ({"source": "fax"}, "source"),
-        ({"segment_id": "segment-1"}, "segment_id"),
-        ({"created_from": "last tuesday"}, "created_from"),
-        ({"created_to": "9999-12-31T23:59:59-14:00"}, "created_to"),
-        ({"limit": 0}, "limit"),
-    ],
-)
-async def test_list_leads_rejects_bad_arguments_naming_the_field(crm, arguments, field) -> None:
-    assert field in await crm.error("list_leads", **arguments)
+async def test_list_leads_rejects_bad_arguments_naming_the_field(crm) -> None:
+    await crm.rejects(
+        "list_leads",
+        [
+            ({"stage": "hot"}, "stage"),
+            ({"min_score": 101}, "min_score"),
+            ({"max_score": -1}, "max_score"),
+            ({"source": "fax"}, "source"),
+            ({"segment_id": "segment-1"}, "segment_id"),
+            ({"created_from": "last tuesday"}, "created_from"),
+            ({"created_to": "9999-12-31T23:59:59-14:00"}, "created_to"),
+            ({"limit": 0}, "limit"),
+        ],
+    )
 
 
 # ---------------------------------------------------------------------------------------------- update
@@ -331,11 +331,10 @@ async def test_a_manual_stage_stays_until_cleared(crm) -> None:
     assert cleared["stage"] == computed
 
 
-@pytest.mark.parametrize("stage", ["sql", "mql", "lead", "subscriber"])
-async def test_update_lead_rejects_computed_stages(crm, stage) -> None:
+async def test_update_lead_rejects_computed_stages(crm) -> None:
     lead = (await crm.lead("stage@example.com"))["lead"]
-    text = await crm.error("update_lead", lead_id=lead["id"], stage=stage)
-    assert "stage" in text
+    stages = ["sql", "mql", "lead", "subscriber"]
+    await crm.rejects("update_lead", [({"lead_id": lead["id"], "stage": stage}, "stage") for stage in stages])
     assert (await crm.ok("get_lead", lead_id=lead["id"]))["stage"] == lead["stage"]
 
 

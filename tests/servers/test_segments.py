@@ -1,6 +1,5 @@
 """Segments through the gateway: save, preview, list, members with pages; rule errors name their path."""
 
-import pytest
 
 MISSING_SEGMENT = "seg_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 US_RULE = {"all": [{"field": "country", "op": "eq", "value": "US"}]}
@@ -42,33 +41,33 @@ async def test_a_duplicate_segment_name_is_a_conflict(crm) -> None:
     assert len((await crm.ok("list_segments"))["items"]) == 1
 
 
-@pytest.mark.parametrize(
-    ("rule", "path", "words"),
-    [
-        ({"all": [{"field": "shoe_size", "op": "eq", "value": 42}]}, "rule.all[0].field", ["shoe_size"]),
-        ({"all": [{"field": "score", "op": "contains", "value": 1}]}, "rule.all[0].op", ["contains", "score"]),
-        ({"all": [{"field": "score", "op": "gte", "value": "high"}]}, "rule.all[0].value", ["score"]),
-        (
-            {"any": [US_RULE, {"all": [{"field": "stage", "op": "eq", "value": "hot"}]}]},
-            "rule.any[1].all[0].value",
-            ["hot"],
-        ),
-        ({"all": [{"field": "score", "op": "gt", "value": 10**30}]}, "rule.all[0].value", ["score"]),
-        (
-            {"all": [{"field": "last_activity", "op": "gt", "value": "0001-01-01T00:00:00+14:00"}]},
-            "rule.all[0].value",
-            [],
-        ),
-        ({"all": "everyone"}, "rule.all", []),
-        ({}, "rule", []),
-    ],
-)
-async def test_invalid_rules_name_the_field_op_or_path(crm, rule, path, words) -> None:
-    for tool, arguments in (("create_segment", {"name": "bad", "rule": rule}), ("preview_segment", {"rule": rule})):
-        text = await crm.error(tool, **arguments)
-        assert path in text
-        for word in words:
-            assert word in text
+INVALID_RULES = [
+    ({"all": [{"field": "shoe_size", "op": "eq", "value": 42}]}, "rule.all[0].field", ["shoe_size"]),
+    ({"all": [{"field": "score", "op": "contains", "value": 1}]}, "rule.all[0].op", ["contains", "score"]),
+    ({"all": [{"field": "score", "op": "gte", "value": "high"}]}, "rule.all[0].value", ["score"]),
+    (
+        {"any": [US_RULE, {"all": [{"field": "stage", "op": "eq", "value": "hot"}]}]},
+        "rule.any[1].all[0].value",
+        ["hot"],
+    ),
+    ({"all": [{"field": "score", "op": "gt", "value": 10**30}]}, "rule.all[0].value", ["score"]),
+    (
+        {"all": [{"field": "last_activity", "op": "gt", "value": "0001-01-01T00:00:00+14:00"}]},
+        "rule.all[0].value",
+        [],
+    ),
+    ({"all": "everyone"}, "rule.all", []),
+    ({}, "rule", []),
+]
+
+
+async def test_invalid_rules_name_the_field_op_or_path(crm) -> None:
+    for rule, path, words in INVALID_RULES:
+        for tool, arguments in (("create_segment", {"name": "bad", "rule": rule}), ("preview_segment", {"rule": rule})):
+            text = await crm.error(tool, **arguments)
+            assert path in text, (tool, rule, text)
+            for word in words:
+                assert word in text, (tool, rule, text)
     assert (await crm.ok("list_segments"))["items"] == []
 
 
@@ -148,16 +147,15 @@ async def test_list_segment_members_errors(crm) -> None:
     assert "limit" in await crm.error("list_segment_members", segment_id=segment["id"], limit=500)
 
 
-@pytest.mark.parametrize(
-    ("arguments", "field"),
-    [
-        ({"rule": US_RULE}, "name"),
-        ({"name": "", "rule": US_RULE}, "name"),
-        ({"name": "x" * 121, "rule": US_RULE}, "name"),
-        ({"name": "x"}, "rule"),
-        ({"name": "x", "rule": ["country", "US"]}, "rule"),
-        ({"name": "x", "rule": US_RULE, "description": "d" * 1001}, "description"),
-    ],
-)
-async def test_create_segment_rejects_bad_arguments_naming_the_field(crm, arguments, field) -> None:
-    assert field in await crm.error("create_segment", **arguments)
+async def test_create_segment_rejects_bad_arguments_naming_the_field(crm) -> None:
+    await crm.rejects(
+        "create_segment",
+        [
+            ({"rule": US_RULE}, "name"),
+            ({"name": "", "rule": US_RULE}, "name"),
+            ({"name": "x" * 121, "rule": US_RULE}, "name"),
+            ({"name": "x"}, "rule"),
+            ({"name": "x", "rule": ["country", "US"]}, "rule"),
+            ({"name": "x", "rule": US_RULE, "description": "d" * 1001}, "description"),
+        ],
+    )

@@ -3,6 +3,8 @@
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import insert
+
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.dto import CaptureResult, ConsentInput, LeadSummary, LeadView, Utm
 from promptsales.domain_core.crm.model.identity import normalize_country, normalize_email, normalize_phone
@@ -189,8 +191,8 @@ async def capture_lead(
         if owner and lead.owner is None:
             lead.owner = owner
     uow.session.add(lead)
-    uow.session.add(
-        LeadTouchRecord(
+    await uow.session.execute(
+        insert(LeadTouchRecord).values(
             id=new_id("tch"),
             tenant_id=uow.tenant_id,
             lead_id=lead.id,
@@ -202,10 +204,13 @@ async def capture_lead(
             occurred_at=touched_at,
         )
     )
-    await uow.session.flush()
-    # A brand-new person has exactly this touch and no interactions: skip the two stat queries.
-    known = {"touch_stats": (1, [source_channel]), "interaction_stats": (0, 0)} if created else {}
-    await reclassify(uow, lead, contact, is_new=is_new_lead, **known)  # type: ignore[arg-type]
+    if created:
+        # A brand-new person has exactly this touch and no interactions: no stat queries, and the lead is
+        # inserted once, already classified (no flush, no UPDATE).
+        await reclassify(uow, lead, contact, is_new=True, touch_stats=(1, [source_channel]), interaction_stats=(0, 0))
+    else:
+        await uow.session.flush()  # the touch stats below must see this touch
+        await reclassify(uow, lead, contact, is_new=is_new_lead)
     uow.audit(
         "crm.capture_lead",
         target_type="lead",
