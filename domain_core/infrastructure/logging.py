@@ -1,6 +1,7 @@
 """Structured logging (structlog) with secret redaction; configured once by the entry point."""
 
 import logging
+import os
 import re
 import sys
 from collections.abc import MutableMapping
@@ -33,7 +34,11 @@ def _redact(_: Any, __: str, event: MutableMapping[str, Any]) -> MutableMapping[
 def configure_logging(level: str = "info", fmt: str = "console") -> None:
     """Send structured logs to stderr (stdout belongs to the stdio transport)."""
     numeric = logging.getLevelNamesMapping()[level.upper()]
-    renderer: Any = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer()
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty() and "NO_COLOR" not in os.environ)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,

@@ -77,12 +77,6 @@ def test_crm_import_without_email_or_phone_column_fails_cleanly(tmp_path: Path) 
     assert "ValidationFailed" not in screen
 
 
-def test_crm_import_of_a_missing_file_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_cli("crm", "import", str(tmp_path / "nope.csv"), env=base_env(tmp_path / "data"))
-    assert result.returncode == 2
-    assert "does not exist" in _screen(result)
-
-
 @pytest.mark.skipif(importlib.util.find_spec("promptsales.servers.demo") is None, reason="servers/demo.py not there")
 def test_demo_seeds_the_configured_tenant(tmp_path: Path) -> None:
     data_dir = tmp_path / "demo"

@@ -13,6 +13,7 @@ import httpx
 import psycopg
 import pytest
 from psycopg import sql
+from sqlalchemy.engine import make_url
 
 from .conftest import (
     ERAS,
@@ -56,12 +57,10 @@ def pg_database() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def pg_env(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
-    info = psycopg.conninfo.conninfo_to_dict(_database_dsn(pg_database))
-    user = info.get("user", "postgres")
-    host = info.get("host", "127.0.0.1")
-    port = info.get("port", "5432")
-    url = f"postgresql+psycopg://{user}@{host}:{port}/{pg_database}"
-    return base_env(tmp_path_factory.mktemp("pg-data"), PROMPTSALES_DATABASE_URL=url)
+    url = make_url(PG_ADMIN_DSN).set(drivername="postgresql+psycopg", database=pg_database)
+    return base_env(
+        tmp_path_factory.mktemp("pg-data"), PROMPTSALES_DATABASE_URL=url.render_as_string(hide_password=False)
+    )
 
 
 @pytest.fixture(scope="module")

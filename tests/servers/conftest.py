@@ -52,8 +52,8 @@ class Crm:
         self.prefix = prefix
 
     async def raw(self, tool: str, arguments: dict[str, Any] | None = None) -> CallToolResult:
-        """The tool result as the client sees it (never raises on isError)."""
-        return await self.client.call_tool(self.prefix + tool, arguments or {}, raise_on_error=False)
+        """The tools/call result exactly as the protocol delivers it (isError, structuredContent, content)."""
+        return await self.client.call_tool_mcp(self.prefix + tool, arguments or {})
 
     async def ok(self, tool: str, **arguments: Any) -> dict[str, Any]:
         """Call a tool that must succeed; return its structured content."""

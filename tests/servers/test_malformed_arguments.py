@@ -27,7 +27,7 @@ from promptsales.servers.runtime import Runtime
 
 LEAK_MARKERS = ("Internal error", "Traceback", "sqlalchemy", "SELECT", "psycopg", "Error calling tool")
 # FUZZ_EXAMPLES=2000 runs a deeper search locally; the default keeps the module well under a minute.
-EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "120"))
+EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "100"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
@@ -202,7 +202,7 @@ class Target:
 
     async def check(self, tool: str, arguments: dict[str, Any]) -> None:
         failures_before = sum(1 for entry in self.logs if entry["event"] == "tool_failed")
-        result = await self.client.call_tool(tool, arguments, raise_on_error=False)
+        result = await self.client.call_tool_mcp(tool, arguments)
         shown = json.dumps(arguments, default=str)[:300]
         if result.is_error:
             text = result.content[0].text if result.content else ""
@@ -213,7 +213,7 @@ class Target:
             assert isinstance(result.structured_content, dict), f"{tool} returned no structured content for {shown}"
         failures = sum(1 for entry in self.logs if entry["event"] == "tool_failed")
         assert failures == failures_before, f"{tool} failed internally for {shown}"
-        alive = await self.client.call_tool("crm_list_flows", {}, raise_on_error=False)
+        alive = await self.client.call_tool_mcp("crm_list_flows", {})
         assert not alive.is_error, f"the server stopped answering after {tool} {shown}"
 
 
