@@ -27,5 +27,5 @@ def build_crm_server(runtime: Runtime, *, standalone: bool = True) -> FastMCP:
     contacts.register(server, runtime)
     leads.register(server, runtime)
     engagement.register(server, runtime)
-    register_prompts(server)
+    register_prompts(server, tool_prefix="" if standalone else "crm_")
     return server

@@ -5,7 +5,8 @@ import uuid
 from typing import Any
 
 import structlog
-from fastmcp.exceptions import ToolError
+from fastmcp.exceptions import ResourceError, ToolError
+from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from pydantic import ValidationError
 
@@ -25,8 +26,22 @@ def _domain_cause(exc: BaseException) -> DomainError | None:
     return None
 
 
+def _invalid_arguments(tool: str, exc: FastMCPValidationError) -> str:
+    """Name each invalid argument and what is wrong with it (at most three)."""
+    cause = _pydantic_cause(exc)
+    if cause is None:
+        return f"Invalid arguments for {tool}: {exc}"
+    problems = []
+    for error in cause.errors()[:3]:
+        where = ".".join(str(p) for p in error["loc"]) or "arguments"
+        problems.append(f"{where}: {error['msg']}")
+    more = len(cause.errors()) - len(problems)
+    suffix = f" (and {more} more)" if more > 0 else ""
+    return f"Invalid arguments for {tool}: " + "; ".join(problems) + suffix + "."
+
+
 def _pydantic_cause(exc: BaseException) -> ValidationError | None:
-    seen: BaseException | None = exc.__cause__
+    seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ValidationError):
             return seen
@@ -68,9 +83,14 @@ class ToolCallMiddleware(Middleware):
                 raise ToolError(f"Invalid value for {where}: {first['msg']}.") from None
             outcome = "error"
             log.error("tool_failed", tool=tool, request_id=request_id, exc_info=exc.__cause__)
+            # No claim about what was written: the failure may come after the commit (e.g. serialising the reply).
             raise ToolError(
-                f"Internal error while running {tool}; nothing was changed. Reference {request_id}."
+                f"Internal error while running {tool}. Reference {request_id}. Retrying with the same "
+                "idempotency_key is safe."
             ) from None
+        except FastMCPValidationError as exc:
+            outcome = "rejected"
+            raise ToolError(_invalid_arguments(tool, exc)) from None
         except Exception:
             outcome = "rejected"
             raise
@@ -78,3 +98,12 @@ class ToolCallMiddleware(Middleware):
             self._metrics.in_flight.dec()
             self._metrics.calls.labels(tool=tool, outcome=outcome).inc()
             self._metrics.latency.labels(tool=tool).observe(time.perf_counter() - started)
+
+    async def on_read_resource(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        try:
+            return await call_next(context)
+        except ResourceError as exc:
+            domain = _domain_cause(exc)
+            if domain is None:
+                raise
+            raise ResourceError(domain.public_message()) from None

@@ -108,6 +108,7 @@ def database_settings(data_dir: Path, template: Path) -> Settings:
     return Settings(
         data_dir=data_dir,
         database_url=None,
+        migration_database_url=None,
         redis_url=None,
         tenant="acme",
         toolsets=("crm",),
@@ -129,7 +130,7 @@ def quiet_fastmcp_tracebacks() -> Iterator[None]:
 def migrated_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A SQLite file at the schema head, copied by every test."""
     folder = tmp_path_factory.mktemp("template-db")
-    upgrade_to_head(Settings(data_dir=folder, database_url=None).resolved_migration_url)
+    upgrade_to_head(Settings(data_dir=folder, database_url=None, migration_database_url=None).resolved_migration_url)
     return folder / DB_FILE
 
 

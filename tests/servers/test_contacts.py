@@ -1,6 +1,5 @@
 """Organizations and contacts through the gateway: create, read, update, search with pages, merge."""
 
-
 MISSING_CONTACT = "ct_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 MISSING_ORG = "org_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 

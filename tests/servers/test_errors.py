@@ -15,7 +15,8 @@ from promptsales.servers.gateway import build_gateway
 
 SECRET = "secret-db-password"
 INTERNAL = re.compile(
-    r"^Internal error while running (?P<tool>\w+); nothing was changed\. Reference (?P<ref>[0-9a-f]{16})\.$"
+    r"^Internal error while running (?P<tool>\w+)\. Reference (?P<ref>[0-9a-f]{16})\. "
+    r"Retrying with the same idempotency_key is safe\.$"
 )
 
 

@@ -234,7 +234,7 @@ async def target(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pa
 
 
 async def test_every_tool_is_fuzzed(target) -> None:
-    assert len(target.schemas) == 23
+    assert len(target.schemas) >= 23  # taken from tools/list, so a new tool is fuzzed without edits here
     assert all(name.startswith("crm_") for name in target.schemas)
 
 

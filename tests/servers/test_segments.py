@@ -1,6 +1,5 @@
 """Segments through the gateway: save, preview, list, members with pages; rule errors name their path."""
 
-
 MISSING_SEGMENT = "seg_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 US_RULE = {"all": [{"field": "country", "op": "eq", "value": "US"}]}
 

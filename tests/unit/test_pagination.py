@@ -48,3 +48,8 @@ def test_ids_sort_by_creation_time(monkeypatch: pytest.MonkeyPatch) -> None:
         ids.append(new_id("ld"))
     assert all(i.startswith("ld_") and len(i) == 29 for i in ids)
     assert ids == sorted(ids)
+
+
+def test_ids_of_one_process_are_strictly_increasing() -> None:
+    ids = [new_id("int") for _ in range(2000)]
+    assert ids == sorted(ids) and len(set(ids)) == len(ids)

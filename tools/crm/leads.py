@@ -189,7 +189,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_scoring_rules(ctx: Context) -> ScoringRulesView:
         """The scoring rules in force (points per industry, size, region, seniority, engagement, BANT answers,
-        and stage thresholds). Also readable as the resource crm://scoring-rules."""
+        and stage thresholds). Also readable as the scoring-rules resource."""
         return await runtime.crm.get_scoring_rules(runtime.caller(ctx))
 
     @mcp.tool(annotations=REPLACE, tags={"crm", "write", "admin"})

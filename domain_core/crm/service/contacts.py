@@ -39,6 +39,9 @@ async def create_organization(
     region: str | None = None,
 ) -> OrganizationView:
     """Create an organization; a second one with the same domain is a conflict."""
+    name = name.strip()
+    if not name:
+        raise ValidationFailed("name must contain visible characters.", field="name")
     domain = domain.strip().lower() if domain else None
     if domain:
         existing = await repo.find_organization(uow.session, uow.tenant_id, name=name, domain=domain)
@@ -51,7 +54,7 @@ async def create_organization(
     record = OrganizationRecord(
         id=new_id("org"),
         tenant_id=uow.tenant_id,
-        name=name.strip(),
+        name=name,
         domain=domain,
         industry=industry.strip().lower() if industry else None,
         employee_count=employee_count,
