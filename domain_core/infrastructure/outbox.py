@@ -11,6 +11,7 @@ from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import col
 
+from promptsales.domain_core.infrastructure.background import BackgroundTask
 from promptsales.domain_core.infrastructure.tables import OutboxEventRecord, ProcessedEventRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.infrastructure.upsert import insert_ignore
@@ -50,7 +51,7 @@ class OutboxRelay:
         self._publisher = publisher
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask("outbox-relay")
 
     def nudge(self, tenant_id: str) -> None:
         """Called after a commit that wrote events, so they go out without waiting for the poll."""
@@ -58,15 +59,11 @@ class OutboxRelay:
 
     async def start(self) -> None:
         """Run the relay loop in the background."""
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._background.start(self._run)
 
     async def stop(self) -> None:
         """Stop the loop; unpublished rows stay in the outbox for the next start."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

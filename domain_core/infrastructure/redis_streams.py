@@ -1,7 +1,6 @@
 """Redis Streams fan-out: the relay publishes committed events; consumer groups handle each once."""
 
 import asyncio
-import contextlib
 import json
 import os
 import socket
@@ -14,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
+from promptsales.domain_core.infrastructure.background import BackgroundTask
 from promptsales.domain_core.infrastructure.outbox import EventHandler, event_time, handle_once
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.shared.events import DomainEvent
@@ -113,7 +113,7 @@ class RedisStreamConsumer:
         self._claim_idle_ms = claim_idle_ms
         self._block_ms = min(block_ms, 1_000)
         self._group_ready = False
-        self._task: asyncio.Task[None] | None = None
+        self._background = BackgroundTask(f"stream-consumer-{self.group}")
 
     async def ensure_group(self) -> None:
         """Create the consumer group (and the stream) if missing; a group that exists is kept."""
@@ -126,15 +126,11 @@ class RedisStreamConsumer:
 
     async def start(self) -> None:
         """Run the consumer loop in the background."""
-        self._task = asyncio.create_task(self.run(), name=f"stream-consumer-{self.group}")
+        self._background.start(self.run)
 
     async def stop(self) -> None:
         """Stop the loop; unacknowledged messages stay pending for this or another worker."""
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        await self._background.stop()
 
     async def run(self) -> None:
         """Read, handle and acknowledge forever; reclaims messages of crashed workers periodically."""
