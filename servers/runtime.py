@@ -93,7 +93,7 @@ class Runtime:
         from promptsales.domain_core.infrastructure.redis_streams import RedisStreamPublisher
 
         self._redis = redis_asyncio.from_url(url)
-        return RedisStreamPublisher(self._redis)
+        return RedisStreamPublisher(self._redis, stream=self.settings.event_stream)
 
     async def stop(self) -> None:
         """Stop background work and dispose pools (last user only)."""

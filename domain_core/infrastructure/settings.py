@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
     redis_url: str | None = Field(default=None, description="Redis URL; enables Redis Streams relay.")
+    event_stream: str = Field(
+        default="promptsales:events", min_length=1, max_length=200, description="Redis stream for domain events."
+    )
     tenant: str = Field(default="local", min_length=1, max_length=64, description="Tenant for local mode.")
     actor: str = Field(default="local-agent", min_length=1, max_length=128)
     log_level: Literal["debug", "info", "warning", "error"] = "info"

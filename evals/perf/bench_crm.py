@@ -1,10 +1,11 @@
 """One-command throughput benchmark of the PromptSales CRM tools over streamable HTTP.
 
 In one run it creates a scratch Postgres database, migrates it, starts the whole suite
-(``promptsales serve --transport http``) and a plain Starlette baseline, drives them with the
-raw-socket load generator (``loadgen.py``) and prints, per scenario: calls/s, calls per
-server-CPU-second, p50/p99 latency, errors, the CPU of server / Postgres backends / load
-generator, and the ratio to the baseline. Read and write are measured at saturation and then
+(``promptsales serve --transport http``), a plain Starlette baseline and a bare FastMCP server
+(one no-I/O tool, configured like the suite), drives them with the raw-socket load generator
+(``loadgen.py``) and prints, per scenario: calls/s, calls per server-CPU-second, p50/p99
+latency, errors, the CPU of server / Postgres backends / load generator, and the ratios to the
+baseline and to the bare FastMCP server. Read and write are measured at saturation and then
 paced at a fraction (default 70 %) of the saturated rate. Everything started is stopped and the
 database dropped at the end, also on errors and signals. It prints figures; it asserts nothing.
 
@@ -53,8 +54,9 @@ from services import (
     scratch_database,
 )
 
-SCENARIOS = ("baseline", "read", "write")
+SCENARIOS = ("baseline", "fastmcp", "read", "write")
 PERF_DIR = Path(__file__).resolve().parent
+FASTMCP_TOOL = "echo_lead"
 READ_TOOL = "crm_get_lead"
 WRITE_TOOL = "crm_capture_lead"
 MIGRATE_TIMEOUT_S = 120.0
@@ -182,6 +184,10 @@ def baseline_factory(_connection: int, sequence: int) -> tuple[str, JsonObject]:
     return "crm_get_lead", {"lead_id": f"lead-{sequence % 50}"}
 
 
+def fastmcp_factory(_connection: int, sequence: int) -> tuple[str, JsonObject]:
+    return FASTMCP_TOOL, {"lead_id": f"lead-{sequence % 50}"}
+
+
 def read_factory(lead_ids: Sequence[str]) -> CallFactory:
     def factory(connection: int, sequence: int) -> tuple[str, JsonObject]:
         return READ_TOOL, {"lead_id": lead_ids[(connection * 7 + sequence) % len(lead_ids)]}
@@ -230,14 +236,47 @@ def baseline_section(cfg: BenchConfig, logs: Path, results: list[Measurement], c
     console.print(f"[dim]starting baseline (Starlette + uvicorn) on :{port}[/dim]")
     with running_server("baseline", argv, os.environ, logs / "baseline.log", (port, "/readyz"), 30.0) as server:
         endpoint = Endpoint("127.0.0.1", port, "/rpc")
-        asyncio.run(_baseline_load(endpoint, CpuProbe(server.pid), cfg, results))
+
+        asyncio.run(
+            _closed_loop(endpoint, Protocol.PLAIN, baseline_factory, CpuProbe(server.pid), cfg, results, "baseline")
+        )
 
 
-async def _baseline_load(endpoint: Endpoint, probe: CpuProbe, cfg: BenchConfig, results: list[Measurement]) -> None:
-    async with SessionPool(endpoint, Protocol.PLAIN, cfg.connections) as pool:
+def fastmcp_section(
+    cfg: BenchConfig, logs: Path, results: list[Measurement], notes: list[str], console: Console
+) -> None:
+    """The framework's ceiling: a bare FastMCP tool, same transport settings and protocol era as the suite."""
+    port = free_port()
+    argv = [sys.executable, "-m", "uvicorn", "bare_fastmcp_app:app", "--app-dir", str(PERF_DIR)]
+    argv += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
+    env = os.environ | {
+        "BARE_FASTMCP_JSON_RESPONSE": "1" if cfg.json_response else "0",
+        "FASTMCP_CHECK_FOR_UPDATES": "off",
+    }
+    console.print(f"[dim]starting bare FastMCP ({'json' if cfg.json_response else 'sse'}) on :{port}[/dim]")
+    with running_server("fastmcp", argv, env, logs / "fastmcp.log", (port, "/readyz"), cfg.startup_timeout) as server:
+        endpoint = Endpoint("127.0.0.1", port, "/mcp")
+        probe = CpuProbe(server.pid)
+        seen = asyncio.run(_closed_loop(endpoint, cfg.protocol, fastmcp_factory, probe, cfg, results, "fastmcp"))
+        if seen:
+            notes.append(f"fastmcp: server returned Mcp-Session-Id on {seen} connections")
+
+
+async def _closed_loop(
+    endpoint: Endpoint,
+    protocol: Protocol,
+    factory: CallFactory,
+    probe: CpuProbe,
+    cfg: BenchConfig,
+    results: list[Measurement],
+    scenario: str,
+) -> int:
+    """Warm up, then one saturation phase; returns how many connections got an ``Mcp-Session-Id``."""
+    async with SessionPool(endpoint, protocol, cfg.connections) as pool:
         if cfg.warmup > 0:
-            await pool.run(baseline_factory, cfg.warmup)
-        results.append(await measure(pool, baseline_factory, probe, ("baseline", "saturation"), cfg.duration, None))
+            await pool.run(factory, cfg.warmup)
+        results.append(await measure(pool, factory, probe, (scenario, "saturation"), cfg.duration, None))
+        return pool.session_ids_seen
 
 
 def suite_env(cfg: BenchConfig, database: str) -> dict[str, str]:
@@ -317,6 +356,8 @@ def run(cfg: BenchConfig, console: Console, results: list[Measurement], notes: l
         try:
             if "baseline" in cfg.only:
                 baseline_section(cfg, Path(tmp), results, console)
+            if "fastmcp" in cfg.only:
+                fastmcp_section(cfg, Path(tmp), results, notes, console)
             if {"read", "write"} & set(cfg.only):
                 crm_section(cfg, Path(tmp), results, notes, console)
         except StartupError as exc:

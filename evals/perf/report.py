@@ -20,7 +20,7 @@ EFFICIENCY_TARGETS = {"read": READ_TARGET_CALLS_PER_CPU_S, "write": WRITE_TARGET
 class Measurement:
     """One measured phase: the client's view plus CPU charged to server, database and client."""
 
-    scenario: str  # baseline | read | write
+    scenario: str  # baseline | fastmcp | read | write
     phase: str  # saturation | paced
     stats: PhaseStats
     server_cpu_s: float
@@ -39,12 +39,13 @@ class Measurement:
             return math.nan
         return cpu_s / self.stats.wall_s
 
-    def ratio_to(self, baseline: Measurement | None) -> float:
-        if baseline is None or not baseline.calls_per_cpu_s > 0:
+    def ratio_to(self, reference: Measurement | None) -> float:
+        """``calls_per_cpu_s`` relative to a reference row (NaN without one)."""
+        if reference is None or not reference.calls_per_cpu_s > 0:
             return math.nan
-        return self.calls_per_cpu_s / baseline.calls_per_cpu_s
+        return self.calls_per_cpu_s / reference.calls_per_cpu_s
 
-    def to_json(self, baseline: Measurement | None) -> dict[str, Any]:
+    def to_json(self, baseline: Measurement | None, fastmcp: Measurement | None) -> dict[str, Any]:
         return {
             "scenario": self.scenario,
             "phase": self.phase,
@@ -55,6 +56,7 @@ class Measurement:
             "db_cores": _round(self.cores(self.db_cpu_s), 3),
             "calls_per_server_cpu_s": _round(self.calls_per_cpu_s, 1),
             "ratio_to_baseline": _round(self.ratio_to(baseline), 4),
+            "ratio_to_fastmcp": _round(self.ratio_to(fastmcp), 4),
         }
 
 
@@ -110,9 +112,10 @@ def _rate_cell(m: Measurement) -> str:
 
 
 def results_table(results: list[Measurement], title: str) -> Table:
-    baseline = find(results, "baseline")
+    baseline, fastmcp = find(results, "baseline"), find(results, "fastmcp")
     table = Table(title=title, title_justify="left")
-    for header in ("scenario", "calls/s", "calls/srv-CPU-s", "vs baseline", "p50 ms", "p99 ms", "errors"):
+    headers = ("scenario", "calls/s", "calls/srv-CPU-s", "vs baseline", "vs fastmcp", "p50 ms", "p99 ms", "errors")
+    for header in headers:
         table.add_column(header, justify="left" if header == "scenario" else "right")
     for header in ("server cores", "pg cores", "loadgen cores"):
         table.add_column(header, justify="right")
@@ -122,6 +125,7 @@ def results_table(results: list[Measurement], title: str) -> Table:
             _rate_cell(m),
             _fmt(m.calls_per_cpu_s),
             _fmt(m.ratio_to(baseline), 3),
+            _fmt(m.ratio_to(fastmcp), 3),
             _fmt(m.stats.percentile_ms(0.50), 1),
             _fmt(m.stats.percentile_ms(0.99), 1),
             str(m.stats.errors),
@@ -149,6 +153,7 @@ def print_report(console: Console, results: list[Measurement], title: str) -> No
     console.print(results_table(results, title))
     console.print(
         "calls/s on paced rows: achieved / scheduled. Paced latency counts from when a call was due. "
+        "vs baseline / vs fastmcp = calls/srv-CPU-s relative to the bare Starlette / bare FastMCP row. "
         "pg cores = Postgres backends of the bench database (not in calls/srv-CPU-s)."
     )
     if checks := target_checks(results):
@@ -159,10 +164,10 @@ def print_report(console: Console, results: list[Measurement], title: str) -> No
 
 
 def report_json(config: dict[str, Any], environment: dict[str, Any], results: list[Measurement]) -> dict[str, Any]:
-    baseline = find(results, "baseline")
+    baseline, fastmcp = find(results, "baseline"), find(results, "fastmcp")
     return {
         "config": config,
         "environment": environment,
-        "measurements": [m.to_json(baseline) for m in results],
+        "measurements": [m.to_json(baseline, fastmcp) for m in results],
         "targets": [check.to_json() for check in target_checks(results)],
     }
