@@ -236,10 +236,8 @@ def baseline_section(cfg: BenchConfig, logs: Path, results: list[Measurement], c
     console.print(f"[dim]starting baseline (Starlette + uvicorn) on :{port}[/dim]")
     with running_server("baseline", argv, os.environ, logs / "baseline.log", (port, "/readyz"), 30.0) as server:
         endpoint = Endpoint("127.0.0.1", port, "/rpc")
-
-        asyncio.run(
-            _closed_loop(endpoint, Protocol.PLAIN, baseline_factory, CpuProbe(server.pid), cfg, results, "baseline")
-        )
+        probe = CpuProbe(server.pid)
+        asyncio.run(_closed_loop(endpoint, Protocol.PLAIN, baseline_factory, probe, cfg, results, "baseline"))
 
 
 def fastmcp_section(
