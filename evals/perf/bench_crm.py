@@ -60,7 +60,7 @@ FASTMCP_TOOL = "echo_lead"
 READ_TOOL = "crm_get_lead"
 WRITE_TOOL = "crm_capture_lead"
 MIGRATE_TIMEOUT_S = 120.0
-TABLE_WIDTH = 132
+TABLE_WIDTH = 150
 
 
 @dataclass(frozen=True, slots=True)
