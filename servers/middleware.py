@@ -26,6 +26,29 @@ def _domain_cause(exc: BaseException) -> DomainError | None:
     return None
 
 
+def _unencodable_text(value: Any, path: str) -> str | None:
+    """The path of the first string that cannot be stored or sent back as UTF-8, or None."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return path
+        return None
+    if isinstance(value, dict):
+        items: Any = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        return None
+    for key, item in items:
+        where = f"{path}.{key}" if path else str(key)
+        found = _unencodable_text(key, where) if isinstance(key, str) else None
+        found = found if found is not None else _unencodable_text(item, where)
+        if found is not None:
+            return found
+    return None
+
+
 def _invalid_arguments(tool: str, exc: FastMCPValidationError) -> str:
     """Name each invalid argument and what is wrong with it (at most three)."""
     cause = _pydantic_cause(exc)
@@ -57,6 +80,13 @@ class ToolCallMiddleware(Middleware):
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
         tool = context.message.name
+        bad_text = _unencodable_text(context.message.arguments or {}, "")
+        if bad_text is not None:
+            self._metrics.calls.labels(tool=tool, outcome="rejected").inc()
+            raise ToolError(
+                f"Invalid arguments for {tool}: {bad_text or 'arguments'} contains text that is not valid "
+                "Unicode (a lone surrogate); send UTF-8 text."
+            )
         request_id = uuid.uuid4().hex[:16]
         started = time.perf_counter()
         self._metrics.in_flight.inc()

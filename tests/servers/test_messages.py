@@ -34,3 +34,11 @@ async def test_blank_organization_name_is_rejected(client: Client) -> None:
     crm = Crm(client)
     text = await crm.error("create_organization", name="\u00a0 ")
     assert "name" in text
+
+
+async def test_lone_surrogates_are_rejected_before_anything_is_written(client: Client) -> None:
+    crm = Crm(client)
+    text = await crm.error("create_contact", email="s@acme.example", attributes={"note": "bad \ud800 text"})
+    assert "attributes.note" in text and "Unicode" in text
+    found = await crm.ok("search_contacts", query="s@acme.example")
+    assert found["items"] == []

@@ -163,7 +163,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ],
     ) -> ImportReport:
         """Import leads from CSV text. Each valid row is captured (upsert by person); invalid rows are reported
-        with their row number and field. Re-importing the same rows changes nothing. Sends progress."""
+        with their row number and field. Rows are keyed by their content, so re-importing the same rows
+        changes nothing (no idempotency_key needed). Sends progress."""
 
         async def progress(done: int, total: int) -> None:
             await ctx.report_progress(done, total, f"{done}/{total} rows")
