@@ -58,3 +58,15 @@ def normalize_country(raw: str, *, field: str = "country") -> str:
 def email_domain(email: str | None) -> str | None:
     """The domain part of a normalized email."""
     return email.rsplit("@", 1)[1] if email and "@" in email else None
+
+
+def normalize_person(
+    *, email: str | None, phone: str | None, country: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """Normalized (email, E.164 phone, ISO country) of a person; the country helps read national numbers."""
+    country_code = normalize_country(country) if country else None
+    return (
+        normalize_email(email) if email else None,
+        normalize_phone(phone, country=country_code) if phone else None,
+        country_code,
+    )

@@ -7,7 +7,12 @@ from sqlmodel import col
 
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.dto import ConsentInput, ContactSummary, ContactView, OrganizationView
-from promptsales.domain_core.crm.model.identity import normalize_country, normalize_email, normalize_phone
+from promptsales.domain_core.crm.model.identity import (
+    normalize_country,
+    normalize_email,
+    normalize_person,
+    normalize_phone,
+)
 from promptsales.domain_core.crm.service import views
 from promptsales.domain_core.crm.tables import (
     ConsentEventRecord,
@@ -175,9 +180,7 @@ async def create_contact(
     """Create a person; email or phone must be unique among active contacts."""
     if not (email or phone or first_name or last_name):
         raise ValidationFailed("A contact needs at least an email, a phone or a name.", field="email")
-    country_code = normalize_country(country) if country else None
-    norm_email = normalize_email(email) if email else None
-    norm_phone = normalize_phone(phone, country=country_code) if phone else None
+    norm_email, norm_phone, country_code = normalize_person(email=email, phone=phone, country=country)
     await _ensure_unique(uow, email=norm_email, phone=norm_phone, exclude_id=None)
     if organization_id:
         await get_organization_record(uow, organization_id)

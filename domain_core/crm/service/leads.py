@@ -7,7 +7,9 @@ from sqlalchemy import insert
 
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.dto import CaptureResult, ConsentInput, LeadSummary, LeadView, Utm
-from promptsales.domain_core.crm.model.identity import normalize_country, normalize_email, normalize_phone
+from promptsales.domain_core.crm.model.identity import (
+    normalize_person,
+)
 from promptsales.domain_core.crm.model.vocabulary import MANUAL_STAGES
 from promptsales.domain_core.crm.service import contacts, views
 from promptsales.domain_core.crm.service.classification import reclassify
@@ -88,9 +90,7 @@ async def capture_lead(
     """Upsert the person by normalized email/phone, append a touch, and classify the lead."""
     if not email and not phone:
         raise ValidationFailed("capture_lead needs an email or a phone to identify the person.", field="email")
-    country_code = normalize_country(country) if country else None
-    norm_email = normalize_email(email) if email else None
-    norm_phone = normalize_phone(phone, country=country_code) if phone else None
+    norm_email, norm_phone, country_code = normalize_person(email=email, phone=phone, country=country)
     touched_at = as_utc(occurred_at, field="occurred_at") if occurred_at else uow.now
     if touched_at > uow.now:
         raise ValidationFailed("occurred_at is in the future.", field="occurred_at")
