@@ -1,7 +1,6 @@
 """Outbox relay: publishes committed events at least once; consumers dedupe by event id."""
 
 import asyncio
-import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Protocol
@@ -52,9 +51,11 @@ class OutboxRelay:
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
         self._background = BackgroundTask("outbox-relay")
+        self._nudged: set[str] = set()
 
     def nudge(self, tenant_id: str) -> None:
         """Called after a commit that wrote events, so they go out without waiting for the poll."""
+        self._nudged.add(tenant_id)
         self._wakeup.set()
 
     async def start(self) -> None:
@@ -69,22 +70,27 @@ class OutboxRelay:
         while True:
             # Not asyncio.wait_for: on Python 3.11 it swallows a cancel that races with nudge() setting the
             # event (gh-86296), so stop() would wait forever (seen as `promptsales crm import` hanging).
-            with contextlib.suppress(TimeoutError):
+            polled = False
+            try:
                 async with asyncio.timeout(self._poll_seconds):
                     await self._wakeup.wait()
+            except TimeoutError:
+                polled = True
             self._wakeup.clear()
             # Let a burst of commits accumulate so one relay pass publishes them together.
             await asyncio.sleep(BATCH_DELAY_SECONDS)
+            # A nudge names its tenants; only the periodic poll scans for every tenant's leftovers.
+            tenants, self._nudged = self._nudged, set()
             try:
-                await self.drain()
+                await self.drain(None if polled else tenants)
             except Exception:
                 # Publishing failed (e.g. Redis down): rows stay pending and the next poll retries them.
                 log.warning("outbox_relay_failed", exc_info=True)
 
-    async def drain(self) -> int:
-        """Publish every pending event now; returns how many were published."""
+    async def drain(self, tenants: set[str] | None = None) -> int:
+        """Publish pending events now (of ``tenants``, or of every tenant); returns how many went out."""
         published = 0
-        for tenant_id in await self._pending_tenants():
+        for tenant_id in sorted(tenants) if tenants is not None else await self._pending_tenants():
             while True:
                 count = await self._publish_batch(tenant_id)
                 published += count
@@ -110,13 +116,12 @@ class OutboxRelay:
         if self._uow.dialect == "sqlite":
             return await self._publish_batch_unlocked(caller)
         async with self._uow.begin(caller) as uow:
-            # Row locks keep concurrent relays off the same rows while this batch is being published.
-            records = await _pending_records(uow, lock=True)
-            if not records:
-                return 0
-            await self._publisher.publish([to_event(r) for r in records])
-            await _mark_published(uow, [r.id for r in records])
-            return len(records)
+            # Claim and mark in one statement; the row locks keep concurrent relays off this batch, and a
+            # failed publish rolls the marks back so the rows stay pending.
+            events = await _claim_pending(uow)
+            if events:
+                await self._publisher.publish(events)
+            return len(events)
 
     async def _publish_batch_unlocked(self, caller: Caller) -> int:
         # SQLite has a single writer: publishing inside the write transaction would block an in-process
@@ -130,6 +135,30 @@ class OutboxRelay:
         async with self._uow.begin(caller) as uow:
             await _mark_published(uow, [r.id for r in records])
         return len(records)
+
+
+async def _claim_pending(uow: UnitOfWork) -> list[DomainEvent]:
+    batch = (
+        select(col(OutboxEventRecord.id))
+        .where(col(OutboxEventRecord.tenant_id) == uow.tenant_id, col(OutboxEventRecord.published_at).is_(None))
+        .order_by(col(OutboxEventRecord.id))
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True)
+    )
+    table = OutboxEventRecord.__table__  # type: ignore[attr-defined]
+    rows = await uow.session.execute(
+        update(table)
+        .where(table.c.tenant_id == uow.tenant_id, table.c.id.in_(batch))
+        .values(published_at=uow.now, attempts=table.c.attempts + 1)
+        .returning(table.c.id, table.c.type, table.c.payload, table.c.occurred_at)
+    )
+    return sorted(
+        (
+            DomainEvent(id=r.id, type=r.type, tenant_id=uow.tenant_id, payload=r.payload, occurred_at=r.occurred_at)
+            for r in rows
+        ),
+        key=lambda event: event.id,
+    )
 
 
 async def _pending_records(uow: UnitOfWork, *, lock: bool) -> list[OutboxEventRecord]:
