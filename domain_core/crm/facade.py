@@ -1,7 +1,6 @@
 """The CRM's only public surface: every use case, scoped to a caller, returning frozen DTOs."""
 
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
@@ -18,7 +17,6 @@ from promptsales.domain_core.crm.dto import (
     FlowRunView,
     FlowSummary,
     ImportReport,
-    ImportRowError,
     InteractionView,
     LeadPage,
     LeadView,
@@ -35,19 +33,16 @@ from promptsales.domain_core.crm.service import (
     contacts,
     customer360,
     flows,
-    imports,
+    import_runner,
     interactions,
     leads,
     segments,
 )
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.domain_core.shared.errors import DomainError
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
 R = TypeVar("R", bound=BaseModel)
-ProgressCallback = Callable[[int, int], Awaitable[None]]
-IMPORT_KEY_RETENTION = timedelta(days=3650)
 
 
 class CrmFacade:
@@ -444,47 +439,7 @@ class CrmFacade:
 
     # Import
     async def import_leads(
-        self, caller: Caller, *, csv_text: str, progress: ProgressCallback | None = None
+        self, caller: Caller, *, csv_text: str, progress: import_runner.ProgressCallback | None = None
     ) -> ImportReport:
         """Capture every valid row in its own transaction; re-importing the same rows changes nothing."""
-        _, unknown = imports.read_header(csv_text)
-        parsed = list(imports.parse_rows(csv_text))
-        created = updated = unchanged = 0
-        errors = [
-            ImportRowError(row=0, field=name, message=f"Unknown column '{name}' was ignored.") for name in unknown
-        ]
-        for index, item in enumerate(parsed, start=1):
-            if isinstance(item, imports.RowProblem):
-                errors.append(ImportRowError(row=item.number, field=item.field, message=item.message))
-            else:
-                arguments = item.arguments
-                try:
-                    result, replayed = await self._uow.mutate_tracked(
-                        caller,
-                        action="crm.import_row",
-                        arguments={"key": item.key},
-                        idempotency_key=item.key,
-                        work=lambda uow, a=arguments: leads.capture_lead(uow, **a),  # type: ignore[misc]
-                        result_type=CaptureResult,
-                        retention=IMPORT_KEY_RETENTION,
-                    )
-                except DomainError as exc:
-                    errors.append(ImportRowError(row=item.number, field=exc.field, message=exc.public_message()))
-                else:
-                    if replayed:
-                        unchanged += 1
-                    elif result.created:
-                        created += 1
-                    else:
-                        updated += 1
-            if progress is not None and (index % 25 == 0 or index == len(parsed)):
-                await progress(index, len(parsed))
-        rejected = sum(1 for e in errors if e.row > 0)
-        return ImportReport(
-            total_rows=len(parsed),
-            created=created,
-            updated=updated,
-            unchanged=unchanged,
-            rejected=rejected,
-            errors=errors,
-        )
+        return await import_runner.run_import(self._uow, caller, csv_text=csv_text, progress=progress)
