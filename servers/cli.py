@@ -18,8 +18,10 @@ from promptsales.domain_core.shared.errors import DomainError
 app = typer.Typer(help="PromptSales: MCP servers for AI-run sales and marketing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 crm_app = typer.Typer(help="CRM utilities.", no_args_is_help=True)
+keys_app = typer.Typer(help="Encryption keys for stored secrets.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
+app.add_typer(keys_app, name="keys")
 console = Console(stderr=True)
 
 
@@ -72,6 +74,22 @@ def serve(
         log_level="warning",
         lifespan="on",
     )
+
+
+@keys_app.command("generate")
+def keys_generate(
+    key_id: Annotated[str, typer.Option(help="Id of the new key (1-32 letters, digits, - or _).")],
+) -> None:
+    """Print a new AES-256 key entry to append to PROMPTSALES_ENCRYPTION_KEYS (rotation: add, then re-seal)."""
+    from promptsales.domain_core.infrastructure.crypto import CryptoError, KeyRing, generate_key
+
+    entry = f"{key_id}:{generate_key()}"
+    try:
+        KeyRing.parse(entry)
+    except CryptoError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(1) from exc
+    typer.echo(entry)
 
 
 @db_app.command("upgrade")

@@ -3,8 +3,10 @@
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from promptsales.domain_core.infrastructure.crypto import KeyRing
 
 CONTEXTS: tuple[str, ...] = ("crm",)
 
@@ -37,6 +39,12 @@ class Settings(BaseSettings):
     )
     tenant: str = Field(default="local", min_length=1, max_length=64, description="Tenant for local mode.")
     actor: str = Field(default="local-agent", min_length=1, max_length=128)
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description="AES-256 keys for stored secrets, 'kid:base64key,...' (last is active); default: a local "
+        "key file in data_dir.",
+    )
+    encryption_active_key: str | None = Field(default=None, description="Key id that seals new values.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     http_host: str = "127.0.0.1"
@@ -63,6 +71,12 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unknown context(s) {unknown}; choose from {list(CONTEXTS)}")
         return value
+
+    def key_ring(self) -> KeyRing:
+        """The keys that seal stored secrets (configured, or the embedded local key file)."""
+        if self.encryption_keys is not None:
+            return KeyRing.parse(self.encryption_keys.get_secret_value(), active=self.encryption_active_key)
+        return KeyRing.load_or_create_local(self.data_dir / "keys")
 
     @property
     def resolved_database_url(self) -> str:

@@ -86,3 +86,23 @@ def test_demo_seeds_the_configured_tenant(tmp_path: Path) -> None:
     assert f"Demo data ready for tenant '{TENANT}'" in screen
     assert re.search(r"\b[1-9]\d* leads\b", screen), screen
     assert (data_dir / "promptsales.db").is_file()
+
+
+def test_keys_generate_prints_a_usable_entry() -> None:
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from promptsales.domain_core.infrastructure.crypto import KeyRing
+
+    cli = Path(sys.executable).parent / "promptsales"
+    done = subprocess.run(
+        [str(cli), "keys", "generate", "--key-id", "k2026"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    entry = done.stdout.strip()
+    assert KeyRing.parse(entry).active == "k2026"
+    bad = subprocess.run(
+        [str(cli), "keys", "generate", "--key-id", "no spaces!"], capture_output=True, text=True, timeout=60
+    )
+    assert bad.returncode == 1 and "key id" in bad.stderr
