@@ -45,6 +45,14 @@ class Settings(BaseSettings):
         "key file in data_dir.",
     )
     encryption_active_key: str | None = Field(default=None, description="Key id that seals new values.")
+    auth_mode: Literal["none", "dev", "oidc"] = Field(
+        default="none", description="HTTP auth: none (loopback only), dev (local issuer), oidc (JWKS via discovery)."
+    )
+    auth_issuer: str | None = Field(default=None, description="Expected token issuer (iss).")
+    auth_audience: str | None = Field(default=None, description="This server's canonical URL (aud must equal it).")
+    auth_jwks_url: str | None = Field(default=None, description="JWKS URL; default: from OIDC discovery.")
+    auth_tenant_claim: str = Field(default="tenant", min_length=1, description="Claim holding the tenant id.")
+    auth_actor_claim: str = Field(default="sub", min_length=1, description="Claim naming the actor.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     http_host: str = "127.0.0.1"
