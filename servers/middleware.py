@@ -2,9 +2,11 @@
 
 import time
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import structlog
+from fastmcp import Context
 from fastmcp.exceptions import ResourceError, ToolError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
@@ -72,11 +74,15 @@ def _pydantic_cause(exc: BaseException) -> ValidationError | None:
     return None
 
 
-class ToolCallMiddleware(Middleware):
-    """Times and counts calls; turns failures into isError results a model can act on."""
+Throttle = Callable[[Context | None, str], Awaitable[None]]
 
-    def __init__(self, metrics: ToolMetrics) -> None:
+
+class ToolCallMiddleware(Middleware):
+    """Times, counts and rate-limits calls; turns failures into isError results a model can act on."""
+
+    def __init__(self, metrics: ToolMetrics, *, throttle: Throttle | None = None) -> None:
         self._metrics = metrics
+        self._throttle = throttle
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
         tool = context.message.name
@@ -92,6 +98,8 @@ class ToolCallMiddleware(Middleware):
         self._metrics.in_flight.inc()
         outcome = "ok"
         try:
+            if self._throttle is not None:
+                await self._throttle(context.fastmcp_context, tool)
             result = await call_next(context)
             if getattr(result, "is_error", False):
                 outcome = "error"
@@ -121,6 +129,10 @@ class ToolCallMiddleware(Middleware):
         except FastMCPValidationError as exc:
             outcome = "rejected"
             raise ToolError(_invalid_arguments(tool, exc)) from None
+        except DomainError as exc:  # raised before the tool ran (rate limit, unknown tenant)
+            outcome = "rejected"
+            log.info("tool_rejected", tool=tool, code=exc.code, field=exc.field, request_id=request_id)
+            raise ToolError(exc.public_message()) from None
         except Exception:
             outcome = "rejected"
             raise

@@ -45,6 +45,9 @@ class Settings(BaseSettings):
         "key file in data_dir.",
     )
     encryption_active_key: str | None = Field(default=None, description="Key id that seals new values.")
+    rate_limits_enabled: bool = Field(default=True, description="Per-tenant token buckets per tool class.")
+    rate_limit_reads_per_minute: int = Field(default=600, ge=1, description="Sustained reads per tenant and context.")
+    rate_limit_writes_per_minute: int = Field(default=120, ge=1, description="Sustained writes per tenant and context.")
     auth_mode: Literal["none", "dev", "oidc"] = Field(
         default="none", description="HTTP auth: none (loopback only), dev (local issuer), oidc (JWKS via discovery)."
     )
