@@ -14,6 +14,7 @@ from promptsales.domain_core.infrastructure.schema import upgrade_to_head
 from promptsales.domain_core.infrastructure.settings import CONTEXTS, Settings
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import DomainError
+from promptsales.servers.auth_cli import auth_app
 
 app = typer.Typer(help="PromptSales: MCP servers for AI-run sales and marketing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -22,6 +23,7 @@ keys_app = typer.Typer(help="Encryption keys for stored secrets.", no_args_is_he
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
 app.add_typer(keys_app, name="keys")
+app.add_typer(auth_app, name="auth")
 console = Console(stderr=True)
 
 
@@ -53,8 +55,25 @@ def serve(
     if context:
         overrides: dict[str, Any] = {"toolsets": context}
         settings = Settings(**overrides)
+    auth = None
+    if transport == "http":
+        from promptsales.servers.auth import AuthConfigError, build_auth, is_loopback
+
+        bind = host or settings.http_host
+        if settings.auth_mode == "none" and not is_loopback(bind):
+            console.print(
+                f"[red]Refusing to serve on {bind} without authentication.[/red] Bind 127.0.0.1, or set "
+                "PROMPTSALES_AUTH_MODE=oidc (or dev) with PROMPTSALES_AUTH_AUDIENCE.",
+                highlight=False,
+            )
+            raise typer.Exit(1)
+        try:
+            auth = build_auth(settings)
+        except AuthConfigError as exc:
+            console.print(f"[red]Auth configuration error:[/red] {exc}", highlight=False, markup=True)
+            raise typer.Exit(1) from None
     runtime = Runtime(settings)
-    gateway = build_gateway(runtime)
+    gateway = build_gateway(runtime, auth=auth)
     if transport == "stdio":
         gateway.run(transport="stdio", show_banner=False)
         return

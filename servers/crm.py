@@ -21,7 +21,7 @@ def build_crm_server(runtime: Runtime, *, standalone: bool = True) -> FastMCP:
         "promptsales-crm",
         instructions=INSTRUCTIONS,
         lifespan=runtime_lifespan(runtime) if standalone else None,
-        middleware=[ToolCallMiddleware(runtime.metrics)] if standalone else [],
+        middleware=[ToolCallMiddleware(runtime.metrics, throttle=runtime.throttle)] if standalone else [],
         mask_error_details=True,
     )
     contacts.register(server, runtime)

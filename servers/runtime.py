@@ -5,6 +5,7 @@ from typing import Any
 
 import structlog
 from fastmcp import Context
+from fastmcp.server.dependencies import get_access_token
 from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,13 +14,24 @@ from promptsales.domain_core.crm.bootstrap import build_crm
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.db import create_engine
 from promptsales.domain_core.infrastructure.outbox import EventPublisher, InProcessBus, OutboxRelay
+from promptsales.domain_core.infrastructure.rate_limit import (
+    InProcessRateLimiter,
+    Limit,
+    RateLimiter,
+    RedisRateLimiter,
+    classify_tool,
+)
 from promptsales.domain_core.infrastructure.schema import upgrade_to_head
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.errors import NotEntitled
 from promptsales.servers.metrics import ToolMetrics
 
 log = structlog.get_logger(__name__)
+
+TENANT_MAX_LENGTH = 64
+ACTOR_MAX_LENGTH = 128
 
 
 class Runtime:
@@ -37,6 +49,7 @@ class Runtime:
         self._crm: CrmFacade | None = None
         self._redis: Any = None
         self._consumers: list[Any] = []
+        self._limiter: RateLimiter | None = None
         self.bus: InProcessBus | None = None
 
     @property
@@ -54,14 +67,32 @@ class Runtime:
         return self._uow
 
     def caller(self, ctx: Context) -> Caller:
-        """Local mode: the configured tenant and actor (HTTP auth replaces this with token claims)."""
-        return Caller(
-            tenant_id=self.settings.tenant,
-            actor_id=self.settings.actor,
-            actor_kind="agent",
-            source="mcp",
-            request_id=str(ctx.request_id) if ctx.request_context is not None else None,
-        )
+        """Who calls: the verified token's tenant and actor claims; without a token (stdio, auth none) the settings'."""
+        request_id = str(ctx.request_id) if ctx.request_context is not None else None
+        token = get_access_token()
+        if token is None:
+            return Caller(
+                tenant_id=self.settings.tenant,
+                actor_id=self.settings.actor,
+                actor_kind="agent",
+                source="mcp",
+                request_id=request_id,
+            )
+        tenant_claim, actor_claim = self.settings.auth_tenant_claim, self.settings.auth_actor_claim
+        tenant = token.claims.get(tenant_claim)
+        if not isinstance(tenant, str) or not tenant.strip() or len(tenant) > TENANT_MAX_LENGTH:
+            raise NotEntitled(
+                f"The access token has no usable '{tenant_claim}' claim, so the tenant is unknown.",
+                hint=f"Ask your identity provider to put the tenant id (1-{TENANT_MAX_LENGTH} characters) in the "
+                f"'{tenant_claim}' claim (PROMPTSALES_AUTH_TENANT_CLAIM names it).",
+            )
+        actor = token.claims.get(actor_claim)
+        if not isinstance(actor, str) or not actor.strip() or len(actor) > ACTOR_MAX_LENGTH:
+            raise NotEntitled(
+                f"The access token has no usable '{actor_claim}' claim, so the acting agent is unknown.",
+                hint=f"Issue tokens with the '{actor_claim}' claim (PROMPTSALES_AUTH_ACTOR_CLAIM names it).",
+            )
+        return Caller(tenant_id=tenant, actor_id=actor, actor_kind="agent", source="mcp", request_id=request_id)
 
     async def start(self) -> None:
         """Open pools and start background work (first user only)."""
@@ -84,8 +115,34 @@ class Runtime:
             self._relay = OutboxRelay(self._uow, publisher, poll_seconds=settings.outbox_poll_seconds)
             relay_holder.append(self._relay)
             self._crm = build_crm(self._uow)
+            self._limiter = self._build_limiter()
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
+
+    def _build_limiter(self) -> RateLimiter | None:
+        if not self.settings.rate_limits_enabled:
+            return None
+        if self._redis is not None:
+            # Shared buckets across replicas; falls back to this process's buckets if Redis is unreachable.
+            return RedisRateLimiter(self._redis, fallback=InProcessRateLimiter())
+        return InProcessRateLimiter()
+
+    def _limit(self, tool_class: str) -> Limit:
+        per_minute = (
+            self.settings.rate_limit_reads_per_minute
+            if tool_class.endswith(":read")
+            else self.settings.rate_limit_writes_per_minute
+        )
+        return Limit.per_minute(per_minute)
+
+    async def throttle(self, ctx: Context | None, tool: str) -> None:
+        """Spend one token of the caller's bucket for the tool's class, or raise RateLimited."""
+        if self._limiter is None or ctx is None:
+            return
+        tool_class = classify_tool(tool)
+        await self._limiter.acquire(
+            tenant_id=self.caller(ctx).tenant_id, tool_class=tool_class, limit=self._limit(tool_class)
+        )
 
     async def _redis_publisher(self, url: str) -> EventPublisher:
         import redis.asyncio as redis_asyncio

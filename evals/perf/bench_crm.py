@@ -282,6 +282,8 @@ def suite_env(cfg: BenchConfig, database: str) -> dict[str, str]:
         "PROMPTSALES_DATABASE_URL": cfg.pg.sqlalchemy_url(database),
         "PROMPTSALES_TENANT": "bench",
         "PROMPTSALES_LOG_LEVEL": "warning",
+        # One tenant at full speed would exceed the default per-tenant limits; this measures raw capacity.
+        "PROMPTSALES_RATE_LIMITS_ENABLED": "false",
         "FASTMCP_CHECK_FOR_UPDATES": "off",
     }
 
