@@ -4,7 +4,7 @@ from fastmcp import FastMCP
 
 from promptsales.prompts.crm import register as register_prompts
 from promptsales.servers.lifecycle import runtime_lifespan
-from promptsales.servers.middleware import ToolCallMiddleware
+from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
 from promptsales.tools.crm import contacts, engagement, leads
 
@@ -21,7 +21,7 @@ def build_crm_server(runtime: Runtime, *, standalone: bool = True) -> FastMCP:
         "promptsales-crm",
         instructions=INSTRUCTIONS,
         lifespan=runtime_lifespan(runtime) if standalone else None,
-        middleware=[ToolCallMiddleware(runtime.metrics, throttle=runtime.throttle)] if standalone else [],
+        middleware=[call_middleware(runtime)] if standalone else [],
         mask_error_details=True,
     )
     contacts.register(server, runtime)

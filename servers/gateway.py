@@ -5,7 +5,7 @@ from fastmcp.server.auth import AuthProvider
 
 from promptsales.servers.crm import build_crm_server
 from promptsales.servers.lifecycle import runtime_lifespan
-from promptsales.servers.middleware import ToolCallMiddleware
+from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
 
 CONTEXT_BUILDERS = {"crm": build_crm_server}
@@ -19,7 +19,7 @@ def build_gateway(
         "promptsales",
         instructions="PromptSales: AI sales & marketing tools. Tools are namespaced by context (crm_...).",
         lifespan=runtime_lifespan(runtime),
-        middleware=[ToolCallMiddleware(runtime.metrics, throttle=runtime.throttle)],
+        middleware=[call_middleware(runtime)],
         mask_error_details=True,
         auth=auth,
     )

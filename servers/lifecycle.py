@@ -7,6 +7,7 @@ from fastmcp.server.lifespan import Lifespan, lifespan
 
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.schema_lookup import install_schema_lookup
+from promptsales.servers.scopes import scope_table
 
 
 def runtime_lifespan(runtime: Runtime) -> Lifespan:
@@ -16,6 +17,7 @@ def runtime_lifespan(runtime: Runtime) -> Lifespan:
     async def _lifespan(server: Any) -> AsyncIterator[dict[str, Any]]:
         await runtime.start()
         await install_schema_lookup(server)
+        runtime.tool_scopes.update(await scope_table(server))
         try:
             yield {"runtime": runtime}
         finally:

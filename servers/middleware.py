@@ -2,18 +2,21 @@
 
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
 from fastmcp import Context
 from fastmcp.exceptions import ResourceError, ToolError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
+from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from pydantic import ValidationError
 
 from promptsales.domain_core.shared.errors import DomainError, Unavailable
 from promptsales.servers.metrics import ToolMetrics
+from promptsales.servers.runtime import Runtime
+from promptsales.servers.scopes import insufficient_scope_message
 
 log = structlog.get_logger(__name__)
 
@@ -80,9 +83,25 @@ Throttle = Callable[[Context | None, str], Awaitable[None]]
 class ToolCallMiddleware(Middleware):
     """Times, counts and rate-limits calls; turns failures into isError results a model can act on."""
 
-    def __init__(self, metrics: ToolMetrics, *, throttle: Throttle | None = None) -> None:
+    def __init__(
+        self,
+        metrics: ToolMetrics,
+        *,
+        throttle: Throttle | None = None,
+        tool_scopes: Mapping[str, tuple[str, ...]] | None = None,
+    ) -> None:
         self._metrics = metrics
         self._throttle = throttle
+        self._tool_scopes = tool_scopes if tool_scopes is not None else {}
+
+    def _check_scopes(self, tool: str) -> None:
+        """Refuse a call whose bearer token lacks a scope the tool declares (no token: nothing to check)."""
+        token = get_access_token()
+        if token is None:
+            return
+        missing = [scope for scope in self._tool_scopes.get(tool, ()) if scope not in token.scopes]
+        if missing:
+            raise ToolError(insufficient_scope_message(tool, missing))
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
         tool = context.message.name
@@ -98,6 +117,7 @@ class ToolCallMiddleware(Middleware):
         self._metrics.in_flight.inc()
         outcome = "ok"
         try:
+            self._check_scopes(tool)
             if self._throttle is not None:
                 await self._throttle(context.fastmcp_context, tool)
             result = await call_next(context)
@@ -149,3 +169,8 @@ class ToolCallMiddleware(Middleware):
             if domain is None:
                 raise
             raise ResourceError(domain.public_message()) from None
+
+
+def call_middleware(runtime: Runtime) -> ToolCallMiddleware:
+    """The tool-call middleware wired to the process runtime (metrics, rate limits, scopes)."""
+    return ToolCallMiddleware(runtime.metrics, throttle=runtime.throttle, tool_scopes=runtime.tool_scopes)

@@ -50,6 +50,8 @@ class Runtime:
         self._redis: Any = None
         self._consumers: list[Any] = []
         self._limiter: RateLimiter | None = None
+        # Tool name -> OAuth scopes it needs; filled from the served tools when a server starts.
+        self.tool_scopes: dict[str, tuple[str, ...]] = {}
         self.bus: InProcessBus | None = None
 
     @property
