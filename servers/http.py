@@ -3,11 +3,14 @@
 from typing import Any
 
 from fastmcp import FastMCP
+from fastmcp.server.auth import RemoteAuthProvider
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from promptsales.servers.runtime import Runtime
+from promptsales.servers.scope_guard import ScopeGuard
 
 
 def add_operational_routes(server: FastMCP, runtime: Runtime) -> None:
@@ -30,9 +33,16 @@ def add_operational_routes(server: FastMCP, runtime: Runtime) -> None:
 def http_app(server: FastMCP, runtime: Runtime, *, json_response: bool = False) -> Any:
     """The ASGI app: stateless (any replica serves any request), SSE by default, Host/Origin checked."""
     add_operational_routes(server, runtime)
+    middleware = []
+    if server.auth is not None:
+        metadata_url = None
+        if isinstance(server.auth, RemoteAuthProvider):
+            metadata_url = f"{str(server.auth.base_url).rstrip('/')}/.well-known/oauth-protected-resource/mcp"
+        middleware.append(Middleware(ScopeGuard, tool_scopes=runtime.tool_scopes, resource_metadata_url=metadata_url))
     return server.http_app(
         path="/mcp",
         stateless_http=True,
         json_response=json_response,
         host_origin_protection="auto",
+        middleware=middleware,
     )
