@@ -3,12 +3,13 @@
 from fastmcp import FastMCP
 from fastmcp.server.auth import AuthProvider
 
+from promptsales.servers.business import build_business_server
 from promptsales.servers.crm import build_crm_server
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
 
-CONTEXT_BUILDERS = {"crm": build_crm_server}
+CONTEXT_BUILDERS = {"crm": build_crm_server, "business": build_business_server}
 
 
 def build_gateway(
@@ -17,7 +18,7 @@ def build_gateway(
     """One MCP server exposing the chosen contexts (default: the settings' toolsets); ``auth`` guards HTTP."""
     gateway = FastMCP(
         "promptsales",
-        instructions="PromptSales: AI sales & marketing tools. Tools are namespaced by context (crm_...).",
+        instructions="PromptSales: AI sales & marketing tools, namespaced by context (crm_..., business_...).",
         lifespan=runtime_lifespan(runtime),
         middleware=[call_middleware(runtime)],
         mask_error_details=True,

@@ -1,4 +1,4 @@
-"""The HTTP face of the suite: streamable MCP at /mcp plus /healthz, /readyz and /metrics."""
+"""The HTTP face of the suite: streamable MCP at /mcp, /healthz, /readyz, /metrics and the billing routes."""
 
 from typing import Any
 
@@ -9,6 +9,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from promptsales.servers.billing_routes import add_billing_routes
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.scope_guard import ScopeGuard
 
@@ -33,6 +34,7 @@ def add_operational_routes(server: FastMCP, runtime: Runtime) -> None:
 def http_app(server: FastMCP, runtime: Runtime, *, json_response: bool = False) -> Any:
     """The ASGI app: stateless (any replica serves any request), SSE by default, Host/Origin checked."""
     add_operational_routes(server, runtime)
+    add_billing_routes(server, runtime)
     middleware = []
     if server.auth is not None:
         metadata_url = None

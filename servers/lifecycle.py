@@ -7,7 +7,7 @@ from fastmcp.server.lifespan import Lifespan, lifespan
 
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.schema_lookup import install_schema_lookup
-from promptsales.servers.scopes import scope_table
+from promptsales.servers.tool_table import describe_tools
 
 
 def runtime_lifespan(runtime: Runtime) -> Lifespan:
@@ -17,7 +17,9 @@ def runtime_lifespan(runtime: Runtime) -> Lifespan:
     async def _lifespan(server: Any) -> AsyncIterator[dict[str, Any]]:
         await runtime.start()
         await install_schema_lookup(server)
-        runtime.tool_scopes.update(await scope_table(server))
+        scopes, infos = await describe_tools(server)
+        runtime.tool_scopes.update(scopes)
+        runtime.tool_infos.update(infos)
         try:
             yield {"runtime": runtime}
         finally:

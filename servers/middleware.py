@@ -1,4 +1,5 @@
-"""The one place every tool call passes: request id, metrics, and mapping errors to actionable text."""
+"""The one place every tool call passes: request id, scopes, plan entitlements, rate limits, metrics, and
+mapping errors to actionable text."""
 
 import time
 import uuid
@@ -77,21 +78,25 @@ def _pydantic_cause(exc: BaseException) -> ValidationError | None:
     return None
 
 
-Throttle = Callable[[Context | None, str], Awaitable[None]]
+Admit = Callable[[Context | None, str], Awaitable[None]]
+VisibleTools = Callable[[Context | None, list[str]], Awaitable[set[str]]]
 
 
 class ToolCallMiddleware(Middleware):
-    """Times, counts and rate-limits calls; turns failures into isError results a model can act on."""
+    """Checks scopes, plan entitlements and rate limits; times and counts calls; turns failures into isError
+    results a model can act on. tools/list shows each caller only what its plan includes."""
 
     def __init__(
         self,
         metrics: ToolMetrics,
         *,
-        throttle: Throttle | None = None,
+        admit: Admit | None = None,
+        visible_tools: VisibleTools | None = None,
         tool_scopes: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self._metrics = metrics
-        self._throttle = throttle
+        self._admit = admit
+        self._visible_tools = visible_tools
         self._tool_scopes = tool_scopes if tool_scopes is not None else {}
 
     def _check_scopes(self, tool: str) -> None:
@@ -118,8 +123,8 @@ class ToolCallMiddleware(Middleware):
         outcome = "ok"
         try:
             self._check_scopes(tool)
-            if self._throttle is not None:
-                await self._throttle(context.fastmcp_context, tool)
+            if self._admit is not None:
+                await self._admit(context.fastmcp_context, tool)
             result = await call_next(context)
             if getattr(result, "is_error", False):
                 outcome = "error"
@@ -161,6 +166,16 @@ class ToolCallMiddleware(Middleware):
             self._metrics.calls.labels(tool=tool, outcome=outcome).inc()
             self._metrics.latency.labels(tool=tool).observe(time.perf_counter() - started)
 
+    async def on_list_tools(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        tools = await call_next(context)
+        if self._visible_tools is None:
+            return tools
+        try:
+            visible = await self._visible_tools(context.fastmcp_context, [tool.name for tool in tools])
+        except DomainError as exc:  # the plan cannot be read: fail closed, saying why
+            raise ToolError(exc.public_message()) from None
+        return [tool for tool in tools if tool.name in visible]
+
     async def on_read_resource(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
         try:
             return await call_next(context)
@@ -173,4 +188,9 @@ class ToolCallMiddleware(Middleware):
 
 def call_middleware(runtime: Runtime) -> ToolCallMiddleware:
     """The tool-call middleware wired to the process runtime (metrics, rate limits, scopes)."""
-    return ToolCallMiddleware(runtime.metrics, throttle=runtime.throttle, tool_scopes=runtime.tool_scopes)
+    return ToolCallMiddleware(
+        runtime.metrics,
+        admit=runtime.admit,
+        visible_tools=runtime.visible_tools,
+        tool_scopes=runtime.tool_scopes,
+    )

@@ -10,6 +10,9 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from promptsales.domain_core.business.bootstrap import Business, build_business
+from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
+from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
 from promptsales.domain_core.crm.bootstrap import build_crm
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.db import create_engine
@@ -47,11 +50,14 @@ class Runtime:
         self._uow: UnitOfWorkFactory | None = None
         self._relay: OutboxRelay | None = None
         self._crm: CrmFacade | None = None
+        self._business: Business | None = None
         self._redis: Any = None
         self._consumers: list[Any] = []
         self._limiter: RateLimiter | None = None
-        # Tool name -> OAuth scopes it needs; filled from the served tools when a server starts.
+        # Tool name -> OAuth scopes it needs, and what entitlement checks need of it; filled from the served
+        # tools when a server starts.
         self.tool_scopes: dict[str, tuple[str, ...]] = {}
+        self.tool_infos: dict[str, ToolInfo] = {}
         self.bus: InProcessBus | None = None
 
     @property
@@ -62,15 +68,31 @@ class Runtime:
         return self._crm
 
     @property
+    def business(self) -> BusinessFacade:
+        """The business facade (available once started)."""
+        if self._business is None:
+            raise RuntimeError("runtime not started")
+        return self._business.facade
+
+    @property
+    def paypal_simulator(self) -> PayPalSimulator | None:
+        """The in-process PayPal simulator in sandbox mode (None in live mode or before start)."""
+        return self._business.simulator if self._business is not None else None
+
+    def tool_info(self, name: str) -> ToolInfo | None:
+        """A served tool by its gateway name (``crm_import_leads``)."""
+        return next((info for info in self.tool_infos.values() if info.name == name), None)
+
+    @property
     def uow(self) -> UnitOfWorkFactory:
         """The unit-of-work factory (available once started)."""
         if self._uow is None:
             raise RuntimeError("runtime not started")
         return self._uow
 
-    def caller(self, ctx: Context) -> Caller:
+    def caller(self, ctx: Context | None) -> Caller:
         """Who calls: the verified token's tenant and actor claims; without a token (stdio, auth none) the settings'."""
-        request_id = str(ctx.request_id) if ctx.request_context is not None else None
+        request_id = str(ctx.request_id) if ctx is not None and ctx.request_context is not None else None
         token = get_access_token()
         if token is None:
             return Caller(
@@ -117,6 +139,7 @@ class Runtime:
             self._relay = OutboxRelay(self._uow, publisher, poll_seconds=settings.outbox_poll_seconds)
             relay_holder.append(self._relay)
             self._crm = build_crm(self._uow)
+            self._business = build_business(self._uow, settings)
             self._limiter = self._build_limiter()
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
@@ -137,14 +160,28 @@ class Runtime:
         )
         return Limit.per_minute(per_minute)
 
-    async def throttle(self, ctx: Context | None, tool: str) -> None:
-        """Spend one token of the caller's bucket for the tool's class, or raise RateLimited."""
-        if self._limiter is None or ctx is None:
+    async def admit(self, ctx: Context | None, tool: str) -> None:
+        """Let a tool call through only within the tenant's plan (NotEntitled; fails closed with Unavailable
+        when the plan cannot be read) and its rate (RateLimited: one token of the tenant's bucket for the class)."""
+        info = self.tool_infos.get(tool)
+        if info is None:
+            return  # not a tool of ours: fastmcp answers "Unknown tool"
+        caller = self.caller(ctx)
+        standing = await self.business.authorize_tool(caller, info)
+        if self._limiter is None:
             return
-        tool_class = classify_tool(tool)
-        await self._limiter.acquire(
-            tenant_id=self.caller(ctx).tenant_id, tool_class=tool_class, limit=self._limit(tool_class)
-        )
+        tool_class = classify_tool(info.name)
+        limit = self._limit(tool_class)
+        plan_rate = self.business.calls_per_minute(standing)
+        if plan_rate is not None and plan_rate < limit.refill_per_second * 60:
+            limit = Limit.per_minute(plan_rate)
+        await self._limiter.acquire(tenant_id=caller.tenant_id, tool_class=tool_class, limit=limit)
+
+    async def visible_tools(self, ctx: Context | None, names: list[str]) -> set[str]:
+        """The names among ``names`` the caller's plan includes (unknown names stay visible)."""
+        known = {name: self.tool_infos[name] for name in names if name in self.tool_infos}
+        allowed = await self.business.allowed_tools(self.caller(ctx), known)
+        return {name for name in names if name not in known or name in allowed}
 
     async def _redis_publisher(self, url: str) -> EventPublisher:
         import redis.asyncio as redis_asyncio
@@ -166,9 +203,11 @@ class Runtime:
                 await consumer.stop()
             if self._redis is not None:
                 await self._redis.aclose()
+            if self._business is not None:
+                await self._business.aclose()
             if self._engine is not None:
                 await self._engine.dispose()
-            self._engine = self._uow = self._relay = self._crm = None
+            self._engine = self._uow = self._relay = self._crm = self._business = None
 
     async def ready(self) -> bool:
         """Whether the database answers (for /readyz)."""

@@ -1,14 +1,14 @@
 """OAuth scopes per tool, declared by each tool's tags (context + read/write/admin) and read once at start.
 
 A tool tagged ``{"crm", "read"}`` needs ``crm:read``; ``{"crm", "write"}`` needs ``crm:write``; the tag
-``admin`` adds the ``admin`` scope. Enforcement happens in the one tool-call middleware, for callers that
+``admin`` adds the ``admin`` scope; ``scope:<name>`` tags (e.g. ``scope:billing:manage``) name the scopes
+outright instead. Enforcement happens in the one tool-call middleware, for callers that
 present a token (stdio and unauthenticated loopback mode have no token and no scopes to check).
 """
 
 from collections.abc import Iterable
 
 import structlog
-from fastmcp import FastMCP
 
 from promptsales.domain_core.infrastructure.rate_limit import KNOWN_CONTEXTS
 
@@ -18,6 +18,9 @@ log = structlog.get_logger(__name__)
 def required_scopes(tags: Iterable[str]) -> tuple[str, ...]:
     """The scopes a tool with these tags needs."""
     tag_set = set(tags)
+    explicit = sorted(tag.removeprefix("scope:") for tag in tag_set if tag.startswith("scope:"))
+    if explicit:
+        return tuple(explicit) + (("admin",) if "admin" in tag_set and "admin" not in explicit else ())
     context = next((t for t in sorted(tag_set) if t in KNOWN_CONTEXTS), None)
     if context is None:
         return ("admin",) if "admin" in tag_set else ()
@@ -25,12 +28,6 @@ def required_scopes(tags: Iterable[str]) -> tuple[str, ...]:
     if "admin" in tag_set:
         scopes.append("admin")
     return tuple(scopes)
-
-
-async def scope_table(server: FastMCP) -> dict[str, tuple[str, ...]]:
-    """Required scopes of every tool the server lists, by the name clients call it with."""
-    tools = await server.list_tools(run_middleware=False)
-    return {tool.name: required_scopes(tool.tags or ()) for tool in tools}
 
 
 def insufficient_scope_message(tool: str, missing: Iterable[str]) -> str:

@@ -6,6 +6,7 @@ from fastmcp import Context
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.shared.caller import Caller
 
@@ -18,8 +19,17 @@ class ToolRuntime(Protocol):
         """The CRM facade."""
         ...
 
+    @property
+    def business(self) -> BusinessFacade:
+        """The business facade (plans, subscriptions, entitlements, billing)."""
+        ...
+
     def caller(self, ctx: Context) -> Caller:
         """The authenticated caller of the current request."""
+        ...
+
+    def tool_info(self, name: str) -> ToolInfo | None:
+        """Context and read-only flag of a served tool by its gateway name (None: no such tool)."""
         ...
 
 

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from promptsales.domain_core.crm.model.vocabulary import (
     ConsentStatus,
@@ -15,12 +15,7 @@ from promptsales.domain_core.crm.model.vocabulary import (
     PurchasePotential,
     SourceChannel,
 )
-
-
-class Dto(BaseModel):
-    """Base: immutable, and strict about unknown fields."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from promptsales.domain_core.shared.dto import Dto
 
 
 class Utm(Dto):

@@ -11,6 +11,7 @@ from sqlalchemy.engine import make_url
 TABLE_MODULES = (
     "promptsales.domain_core.infrastructure.tables",
     "promptsales.domain_core.crm.tables",
+    "promptsales.domain_core.business.tables",
 )
 
 

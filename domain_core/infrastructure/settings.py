@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from promptsales.domain_core.infrastructure.crypto import KeyRing
 
-CONTEXTS: tuple[str, ...] = ("crm",)
+CONTEXTS: tuple[str, ...] = ("crm", "business")
 
 
 def _default_data_dir() -> Path:
@@ -56,6 +56,25 @@ class Settings(BaseSettings):
     auth_jwks_url: str | None = Field(default=None, description="JWKS URL; default: from OIDC discovery.")
     auth_tenant_claim: str = Field(default="tenant", min_length=1, description="Claim holding the tenant id.")
     auth_actor_claim: str = Field(default="sub", min_length=1, description="Claim naming the actor.")
+    plans_file: Path | None = Field(
+        default=None, description="JSON file overriding the shipped plans catalogue (merged by plan id)."
+    )
+    default_plan: str = Field(default="free", min_length=1, description="Plan of tenants without a subscription.")
+    entitlement_cache_seconds: float = Field(
+        default=5.0, ge=0, le=300, description="How long a replica reuses a tenant's plan standing."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^/\s]+$",
+        description="Origin buyers and PayPal reach this deployment at (return links, sandbox approval pages).",
+    )
+    paypal_mode: Literal["sandbox", "live"] = Field(
+        default="sandbox", description="sandbox: in-process PayPal simulator; live: api-m.paypal.com."
+    )
+    paypal_base_url: str | None = Field(default=None, description="PayPal REST host override (e.g. PayPal's sandbox).")
+    paypal_client_id: str | None = Field(default=None, description="PayPal REST app client id (live mode).")
+    paypal_client_secret: SecretStr | None = Field(default=None, description="PayPal REST app secret (live mode).")
+    paypal_webhook_id: str | None = Field(default=None, description="Id of the PayPal webhook pointing here.")
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     http_host: str = "127.0.0.1"

@@ -80,3 +80,32 @@ class ProcessedEventRecord(SQLModel, table=True):
     consumer: str = Field(primary_key=True, max_length=80)
     event_id: str = Field(primary_key=True, max_length=40)
     processed_at: datetime = Field(sa_type=UTCDateTime)
+
+
+class ConfirmationRecord(SQLModel, table=True):
+    """A one-time token from a preview that a destructive or spending action must present to go ahead."""
+
+    __tablename__ = "confirmation_tokens"
+
+    token_hash: str = Field(primary_key=True, max_length=64)
+    tenant_id: str = Field(max_length=64)
+    action: str = Field(max_length=80)
+    target_id: str = Field(max_length=64)
+    digest: str = Field(max_length=64, description="hash of what the preview showed; a changed target voids it")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    expires_at: datetime = Field(sa_type=UTCDateTime)
+    used_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class TenantCredentialRecord(SQLModel, table=True):
+    """A tenant's credentials for an external platform, sealed with AES-256-GCM (never stored in clear)."""
+
+    __tablename__ = "tenant_credentials"
+
+    tenant_id: str = Field(primary_key=True, max_length=64)
+    provider: str = Field(primary_key=True, max_length=40)
+    key_id: str = Field(max_length=32)
+    sealed: str = Field(max_length=8000)
+    label: str = Field(max_length=200, description="non-secret hint shown back, e.g. the client id's last 4")
+    created_at: datetime = Field(sa_type=UTCDateTime)
+    updated_at: datetime = Field(sa_type=UTCDateTime)

@@ -3,7 +3,7 @@
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from psycopg import sql
 from pydantic import BaseModel
@@ -20,7 +20,16 @@ from promptsales.domain_core.shared.errors import Unavailable
 from promptsales.domain_core.shared.events import DomainEvent
 
 R = TypeVar("R", bound=BaseModel)
+T = TypeVar("T")
 EventsCommitted = Callable[[str], None]
+
+
+class UsageMeter(Protocol):
+    """Settles a unit's metered usage against the tenant's plan inside its transaction (business context)."""
+
+    async def settle(self, uow: "UnitOfWork") -> None:
+        """Count the unit's usage; raise QuotaExceeded (rolling everything back) when a limit is reached."""
+        ...
 
 
 class UnitOfWork:
@@ -31,8 +40,10 @@ class UnitOfWork:
         self.caller = caller
         self.now = now
         self.idempotency_key: str | None = None
+        self.usage: dict[str, int] = {}
         self._audit: list[audit.PendingAuditEntry] = []
         self._events: list[DomainEvent] = []
+        self._after_commit: list[Callable[[], None]] = []
 
     @property
     def tenant_id(self) -> str:
@@ -58,6 +69,18 @@ class UnitOfWork:
         event = DomainEvent(type=event_type, tenant_id=self.tenant_id, payload=payload, occurred_at=self.now)
         self._events.append(event)
         return event
+
+    def meter(self, quota: str, amount: int = 1) -> None:
+        """Record usage of a plan quota (e.g. a contact created: ``meter("contacts")``; removed: ``-1``).
+
+        It is checked against the plan and counted in this same transaction, so a call that fails consumes
+        nothing and concurrent calls cannot overshoot a limit.
+        """
+        self.usage[quota] = self.usage.get(quota, 0) + amount
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` once this unit has committed (never after a rollback)."""
+        self._after_commit.append(callback)
 
     @property
     def has_events(self) -> bool:
@@ -96,6 +119,8 @@ class UnitOfWorkFactory:
         self.clock = clock
         self.on_events = on_events
         self.dialect = engine.dialect.name
+        # Set by the composition root once the business context exists; without it nothing is metered.
+        self.usage_meter: UsageMeter | None = None
 
     @asynccontextmanager
     async def begin(self, caller: Caller, *, read_only: bool = False) -> AsyncIterator[UnitOfWork]:
@@ -107,12 +132,16 @@ class UnitOfWorkFactory:
             uow = UnitOfWork(session, caller, self.clock())
             yield uow
             if not read_only:
+                if self.usage_meter is not None:
+                    await self.usage_meter.settle(uow)
                 await uow._flush_side_records()
             await session.commit()
+        for callback in uow._after_commit:
+            callback()
         if uow.has_events and self.on_events is not None:
             self.on_events(caller.tenant_id)
 
-    async def read(self, caller: Caller, work: Callable[[UnitOfWork], Awaitable[R]]) -> R:
+    async def read(self, caller: Caller, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run a read-only use case."""
         try:
             async with self.begin(caller, read_only=True) as uow:

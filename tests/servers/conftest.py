@@ -102,18 +102,26 @@ class Crm:
         return await self.lead(email, **{**profile, **fields})
 
 
-def database_settings(data_dir: Path, template: Path) -> Settings:
-    """Settings for a private copy of the migrated template database in ``data_dir``."""
+def database_settings(data_dir: Path, template: Path, **overrides: Any) -> Settings:
+    """Settings for a private copy of the migrated template database in ``data_dir``.
+
+    Tenants default to the Enterprise plan here so CRM tests meet no plan limit; the business tests pick
+    their plans (``default_plan=...``, a plans file) through ``overrides``.
+    """
     shutil.copyfile(template, data_dir / DB_FILE)
-    return Settings(
-        data_dir=data_dir,
-        database_url=None,
-        migration_database_url=None,
-        redis_url=None,
-        tenant="acme",
-        toolsets=("crm",),
-        auto_migrate=False,
-    )
+    values: dict[str, Any] = {
+        "data_dir": data_dir,
+        "database_url": None,
+        "migration_database_url": None,
+        "redis_url": None,
+        "tenant": "acme",
+        "toolsets": ("crm", "business"),
+        "auto_migrate": False,
+        "default_plan": "enterprise",
+        "entitlement_cache_seconds": 0,
+    }
+    values.update(overrides)
+    return Settings(**values)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -149,14 +157,14 @@ def data_dir(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture
-def make_runtime(data_dir: Path, migrated_template: Path) -> Callable[[], Runtime]:
-    """A factory of runtimes on their own database, for tests that need their own server objects."""
+def make_runtime(data_dir: Path, migrated_template: Path) -> Callable[..., Runtime]:
+    """A factory of runtimes on their own database (settings overrides as keywords)."""
     counter = iter(range(1_000))
 
-    def make() -> Runtime:
+    def make(**overrides: Any) -> Runtime:
         folder = data_dir / f"runtime-{next(counter)}"
         folder.mkdir()
-        return Runtime(database_settings(folder, migrated_template))
+        return Runtime(database_settings(folder, migrated_template, **overrides))
 
     return make
 

@@ -14,6 +14,7 @@ from fastmcp.exceptions import McpError
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
 HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
+PAYPAL_TOOLS = {"business_start_checkout", "business_cancel_subscription"}
 
 
 def describe(tool: Any) -> dict[str, Any]:
@@ -57,7 +58,7 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
     assert tools
     for tool in tools:
         wire = describe(tool)
-        assert wire["name"].startswith("crm_")
+        assert wire["name"].startswith(("crm_", "business_"))
         assert wire["description"] and len(wire["description"]) > 20, wire["name"]
         assert wire["outputSchema"] and wire["outputSchema"]["type"] == "object", wire["name"]
         schema = wire["inputSchema"]
@@ -72,7 +73,8 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
         if annotations["readOnlyHint"]:
             assert annotations["destructiveHint"] is False, wire["name"]
             assert annotations["idempotentHint"] is True, wire["name"]
-        assert annotations["openWorldHint"] is False, wire["name"]  # the CRM talks to no outside system
+        # Only checkout and cancellation reach an outside system (PayPal).
+        assert annotations["openWorldHint"] is (wire["name"] in PAYPAL_TOOLS), wire["name"]
 
 
 async def test_hints_match_what_the_tools_do(client) -> None:
@@ -89,6 +91,11 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "crm_list_segments",
         "crm_get_customer_360",
         "crm_list_flows",
+        "business_list_plans",
+        "business_get_subscription",
+        "business_check_entitlement",
+        "business_get_usage",
+        "business_list_payments",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False
@@ -100,7 +107,7 @@ async def test_hints_match_what_the_tools_do(client) -> None:
 
 async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:
     uris = sorted(str(r.uri) for r in await era_client.list_resources())
-    assert uris == ["crm://crm/flows", "crm://crm/scoring-rules"]
+    assert uris == ["business://business/plans", "crm://crm/flows", "crm://crm/scoring-rules"]
     templates = [t.uri_template for t in await era_client.list_resource_templates()]
     assert templates == ["crm://crm/flows/{flow_id}"]
     for uri in uris:

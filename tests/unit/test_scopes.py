@@ -14,6 +14,8 @@ from promptsales.servers.scopes import insufficient_scope_message, required_scop
         ({"crm", "write", "admin"}, ("crm:write", "admin")),
         ({"campaigns", "write"}, ("campaigns:write",)),
         ({"admin"}, ("admin",)),
+        ({"business", "write", "scope:billing:manage"}, ("billing:manage",)),
+        ({"business", "read"}, ("business:read",)),
         (set(), ()),
     ],
 )

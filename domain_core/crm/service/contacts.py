@@ -201,6 +201,7 @@ async def create_contact(
         updated_at=uow.now,
     )
     uow.session.add(contact)
+    uow.meter("contacts")
     apply_consent(uow, contact, consent, default_source="create_contact")
     await repo.replace_tags(uow.session, uow.tenant_id, contact.id, tags or [])
     await uow.session.flush()
@@ -317,6 +318,7 @@ async def merge_contacts(uow: UnitOfWork, *, survivor_id: str, duplicate_id: str
     dup_email, dup_phone = duplicate.email, duplicate.phone
     duplicate.merged_into_id = survivor.id
     duplicate.updated_at = uow.now
+    uow.meter("contacts", -1)
     uow.session.add(duplicate)
     await uow.session.flush()
     for name in (

@@ -128,6 +128,7 @@ async def capture_lead(
             updated_at=uow.now,
         )
         uow.session.add(contact)
+        uow.meter("contacts")
     else:
         # A known person: fill gaps only; what the CRM already knows is not overwritten by a form.
         for name, value in (

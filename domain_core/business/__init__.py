@@ -1,0 +1,1 @@
+"""Business context: plans, subscriptions, entitlements, usage metering and PayPal payments."""

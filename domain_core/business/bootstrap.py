@@ -1,0 +1,108 @@
+"""Composition root of the business context: catalogue, policy, PayPal account (sandbox or live), facade."""
+
+import hashlib
+from dataclasses import dataclass
+
+import httpx
+
+from promptsales.domain_core.business.facade import BusinessFacade
+from promptsales.domain_core.business.model.plans import load_catalogue
+from promptsales.domain_core.business.paypal.client import PayPalClient
+from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
+from promptsales.domain_core.business.service.provider import PayPalAccount
+from promptsales.domain_core.business.service.standing import Policy
+from promptsales.domain_core.infrastructure.settings import Settings
+from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
+from promptsales.domain_core.shared.errors import ValidationFailed
+
+LIVE_BASE_URL = "https://api-m.paypal.com"  # https://developer.paypal.com/api/rest/requests/
+SANDBOX_CLIENT_ID = "promptsales-sandbox"
+SANDBOX_CLIENT_SECRET = "promptsales-sandbox-secret"  # noqa: S105  # the in-process simulator's own credential
+SANDBOX_WEBHOOK_ID = "WHPROMPTSALESSANDBOX"
+SANDBOX_APPROVAL_PATH = "/sandbox/paypal"
+
+
+@dataclass
+class Business:
+    """The built context: the facade, and the simulator behind it in sandbox mode."""
+
+    facade: BusinessFacade
+    simulator: PayPalSimulator | None
+
+    async def aclose(self) -> None:
+        """Close the PayPal client's connections."""
+        await self.facade.account.client.aclose()
+
+
+def _live_account(settings: Settings) -> PayPalAccount:
+    missing = [
+        name
+        for name, value in (
+            ("PROMPTSALES_PAYPAL_CLIENT_ID", settings.paypal_client_id),
+            ("PROMPTSALES_PAYPAL_CLIENT_SECRET", settings.paypal_client_secret),
+            ("PROMPTSALES_PAYPAL_WEBHOOK_ID", settings.paypal_webhook_id),
+        )
+        if not value
+    ]
+    if missing:
+        raise ValidationFailed(
+            f"PayPal live mode needs {', '.join(missing)}.",
+            field="paypal_mode",
+            hint="Set them from the PayPal developer dashboard, or use PROMPTSALES_PAYPAL_MODE=sandbox.",
+        )
+    assert settings.paypal_client_id and settings.paypal_client_secret and settings.paypal_webhook_id
+    base_url = settings.paypal_base_url or LIVE_BASE_URL
+    client = PayPalClient(
+        base_url=base_url, client_id=settings.paypal_client_id, client_secret=settings.paypal_client_secret
+    )
+    return _account(settings, client, settings.paypal_webhook_id, base_url, settings.paypal_client_id, "live")
+
+
+def _account(
+    settings: Settings, client: PayPalClient, webhook_id: str, base_url: str, client_id: str, mode: str
+) -> PayPalAccount:
+    origin = settings.public_url.rstrip("/")
+    return PayPalAccount(
+        client=client,
+        webhook_id=webhook_id,
+        # Provider plans are cached per merchant account: the host plus the app's client id identify it.
+        account_key=hashlib.sha256(f"{base_url}|{client_id}".encode()).hexdigest()[:32],
+        return_url=f"{origin}/billing/return",
+        cancel_url=f"{origin}/billing/cancel",
+        mode=mode,
+    )
+
+
+def build_business(uow: UnitOfWorkFactory, settings: Settings) -> Business:
+    """The business facade; in sandbox mode its PayPal client talks to an in-process simulator."""
+    catalogue = load_catalogue(settings.plans_file)
+    policy = Policy(catalogue=catalogue, default_plan=catalogue.get(settings.default_plan, field="default_plan").id)
+    simulator: PayPalSimulator | None = None
+    if settings.paypal_mode == "live":
+        account = _live_account(settings)
+    else:
+        simulator = PayPalSimulator(
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+            webhook_id=SANDBOX_WEBHOOK_ID,
+            approval_base_url=settings.public_url.rstrip("/") + SANDBOX_APPROVAL_PATH,
+        )
+        # Each process has its own simulator, so its plans are not shared with other processes' caches.
+        # (The host is never resolved: requests go through ASGITransport.)
+        sandbox_url = f"https://paypal-simulator-{id(simulator):x}.invalid"
+        client = PayPalClient(
+            base_url=sandbox_url,
+            client_id=SANDBOX_CLIENT_ID,
+            client_secret=SANDBOX_CLIENT_SECRET,
+            transport=httpx.ASGITransport(app=simulator.app),
+        )
+        account = _account(settings, client, SANDBOX_WEBHOOK_ID, sandbox_url, SANDBOX_CLIENT_ID, "sandbox")
+    facade = BusinessFacade(uow, policy, account, standing_ttl_s=settings.entitlement_cache_seconds)
+    uow.usage_meter = facade.meter
+    if simulator is not None:
+        # The simulator delivers its webhooks straight to the handler the HTTP route uses.
+        async def deliver(headers: dict[str, str], body: bytes) -> int:
+            return (await facade.handle_paypal_webhook(headers, body)).status_code
+
+        simulator.deliver = deliver
+    return Business(facade=facade, simulator=simulator)

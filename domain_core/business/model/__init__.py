@@ -1,0 +1,1 @@
+"""Pure business rules: the plans catalogue, entitlements, proration and subscription transitions."""

@@ -1,0 +1,1 @@
+"""PayPal REST: a real httpx client, typed wire views, webhook signing and a sandbox simulator."""

@@ -1,0 +1,1 @@
+"""Business use cases, each taking a unit of work."""

@@ -1,0 +1,258 @@
+"""Applies a verified PayPal event to the tenant's subscriptions, checkouts and payments, exactly once."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from promptsales.domain_core.business import repository as repo
+from promptsales.domain_core.business.model.billing import (
+    BillingEvent,
+    BillingEventKind,
+    SubscriptionFacts,
+    apply_billing_event,
+)
+from promptsales.domain_core.business.paypal.wire import PayPalCapture, PayPalWebhookEvent
+from promptsales.domain_core.business.service.standing import Policy
+from promptsales.domain_core.business.tables import (
+    CheckoutRecord,
+    PaymentRecord,
+    SubscriptionRecord,
+    WebhookReceiptRecord,
+)
+from promptsales.domain_core.infrastructure.uow import UnitOfWork
+from promptsales.domain_core.shared.ids import new_id
+
+# PayPal event names: https://developer.paypal.com/api/rest/webhooks/event-names/
+SUBSCRIPTION_EVENTS: dict[str, BillingEventKind] = {
+    "BILLING.SUBSCRIPTION.ACTIVATED": "activated",
+    "BILLING.SUBSCRIPTION.RE-ACTIVATED": "reactivated",
+    "BILLING.SUBSCRIPTION.CANCELLED": "cancelled",
+    "BILLING.SUBSCRIPTION.EXPIRED": "cancelled",
+    "BILLING.SUBSCRIPTION.SUSPENDED": "suspended",
+    "BILLING.SUBSCRIPTION.PAYMENT.FAILED": "payment_failed",
+}
+SALE_COMPLETED = "PAYMENT.SALE.COMPLETED"
+CAPTURE_EVENTS = {"PAYMENT.CAPTURE.COMPLETED", "PAYMENT.CAPTURE.DECLINED"}
+ORDER_APPROVED = "CHECKOUT.ORDER.APPROVED"
+
+
+@dataclass(frozen=True, slots=True)
+class Applied:
+    """What handling an event did, and whether the provider subscription must move to a new plan."""
+
+    outcome: str
+    revise: tuple[str, str] | None = None  # (provider subscription id, our plan id)
+
+
+def lookup_refs(event: PayPalWebhookEvent) -> list[str]:
+    """Provider ids that tell which tenant an event belongs to, most specific first."""
+    refs = [event.billing_agreement_id, event.order_id, event.resource_id]
+    return [ref for ref in refs if ref]
+
+
+def _facts(record: SubscriptionRecord) -> SubscriptionFacts:
+    return SubscriptionFacts(
+        plan_id=record.plan_id,
+        status=record.status,  # type: ignore[arg-type]  # stored values are the vocabulary's
+        current_period_start=record.current_period_start,
+        current_period_end=record.current_period_end,
+        status_changed_at=record.status_changed_at,
+        past_due_since=record.past_due_since,
+        scheduled_plan_id=record.scheduled_plan_id,
+        canceled_at=record.canceled_at,
+    )
+
+
+def _store(record: SubscriptionRecord, facts: SubscriptionFacts, now: datetime) -> None:
+    record.plan_id = facts.plan_id
+    record.status = facts.status
+    record.current_period_start = facts.current_period_start
+    record.current_period_end = facts.current_period_end
+    record.status_changed_at = facts.status_changed_at
+    record.past_due_since = facts.past_due_since
+    record.scheduled_plan_id = facts.scheduled_plan_id
+    record.canceled_at = facts.canceled_at
+    record.updated_at = now
+
+
+def _next_billing(event: PayPalWebhookEvent) -> datetime | None:
+    billing = event.resource.get("billing_info")
+    value = billing.get("next_billing_time") if isinstance(billing, dict) else None
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+async def already_received(uow: UnitOfWork, event_id: str) -> bool:
+    """Whether this event id was handled before."""
+    return await repo.receipt_exists(uow.session, event_id)
+
+
+async def apply_event(
+    uow: UnitOfWork, policy: Policy, event: PayPalWebhookEvent, capture: PayPalCapture | None = None
+) -> Applied:
+    """Record the receipt and apply the event (a redelivery changes nothing); ``capture`` is the result of
+    capturing an approved order, applied like the capture event PayPal sends for it."""
+    receipt = WebhookReceiptRecord(
+        event_id=event.id,
+        tenant_id=uow.tenant_id,
+        event_type=event.event_type,
+        resource_id=(event.resource_id or "")[:64],
+        occurred_at=event.create_time,
+        received_at=uow.now,
+        outcome="received",
+    )
+    if not await repo.record_receipt(uow.session, receipt):
+        return Applied("duplicate: already applied")
+    applied = await _dispatch(uow, policy, event, capture)
+    await repo.set_receipt_outcome(uow.session, event.id, applied.outcome[:200])
+    return applied
+
+
+async def _dispatch(
+    uow: UnitOfWork, policy: Policy, event: PayPalWebhookEvent, capture: PayPalCapture | None
+) -> Applied:
+    kind = SUBSCRIPTION_EVENTS.get(event.event_type)
+    if kind is not None and event.resource_id:
+        return await _subscription_event(uow, policy, event, event.resource_id, kind)
+    if event.event_type == SALE_COMPLETED and event.billing_agreement_id:
+        return await _subscription_event(uow, policy, event, event.billing_agreement_id, "payment_completed")
+    if event.event_type in CAPTURE_EVENTS and event.order_id and event.resource_id:
+        completed = event.event_type == "PAYMENT.CAPTURE.COMPLETED"
+        return await _capture(uow, event.order_id, event.resource_id, completed, event.amount, event.create_time)
+    if event.event_type == ORDER_APPROVED and event.order_id and capture is not None:
+        return await _capture(
+            uow, event.order_id, capture.id, capture.status == "COMPLETED", capture.amount, event.create_time
+        )
+    return Applied(f"ignored: {event.event_type} needs no action")
+
+
+async def _subscription_event(
+    uow: UnitOfWork, policy: Policy, event: PayPalWebhookEvent, provider_id: str, kind: BillingEventKind
+) -> Applied:
+    record = await repo.subscription_by_provider_id(uow.session, uow.tenant_id, provider_id)
+    if record is None:
+        return Applied(f"ignored: subscription {provider_id} is not ours")
+    plan = policy.catalogue.get(record.plan_id)
+    before = _facts(record)
+    after = apply_billing_event(before, BillingEvent(kind, event.create_time, _next_billing(event)), plan)
+    if kind in ("payment_completed", "payment_failed"):
+        await _record_payment(uow, event, record, completed=kind == "payment_completed")
+    if after == before:
+        return Applied(f"recorded: {event.event_type} does not change the {before.status} subscription")
+    was_pending = before.status == "pending"
+    _store(record, after, uow.now)
+    uow.session.add(record)
+    if was_pending and after.status in ("trialing", "active"):
+        await _complete_subscribe_checkout(uow, record)
+    await uow.session.flush()
+    uow.audit(
+        "business.subscription_transition",
+        target_type="subscription",
+        target_id=record.id,
+        before={"status": before.status, "plan": before.plan_id},
+        after={"status": after.status, "plan": after.plan_id, "event": event.event_type},
+    )
+    uow.emit(
+        "business.subscription_changed",
+        {"subscription_id": record.id, "status": after.status, "plan": after.plan_id, "event_id": event.id},
+    )
+    return Applied(f"applied: {before.status} -> {after.status}")
+
+
+async def _complete_subscribe_checkout(uow: UnitOfWork, record: SubscriptionRecord) -> None:
+    """The buyer approved: close the checkout, and end any earlier subscription the new one replaces."""
+    assert record.provider_subscription_id is not None
+    checkout = await repo.checkout_by_ref(uow.session, uow.tenant_id, record.provider_subscription_id)
+    if checkout is not None:
+        checkout.status, checkout.completed_at = "completed", uow.now
+        uow.session.add(checkout)
+    for other in await repo.live_subscriptions(uow.session, uow.tenant_id, exclude_id=record.id):
+        if other.provider != "manual":
+            continue  # a paid subscription is only ended through PayPal (else it would keep billing)
+        other.status, other.canceled_at, other.updated_at = "canceled", uow.now, uow.now
+        other.current_period_end = min(other.current_period_end, uow.now)
+        uow.session.add(other)
+
+
+async def _record_payment(
+    uow: UnitOfWork, event: PayPalWebhookEvent, record: SubscriptionRecord, *, completed: bool
+) -> None:
+    # A failed cycle has no sale id; the event id identifies that attempt.
+    payment_id = (event.resource_id if completed and event.resource_id else event.id)[:64]
+    if await repo.payment_exists(uow.session, uow.tenant_id, payment_id):
+        return
+    amount = event.amount if event.amount is not None else Decimal("0.00")
+    uow.session.add(
+        PaymentRecord(
+            id=new_id("pay"),
+            tenant_id=uow.tenant_id,
+            provider_payment_id=payment_id,
+            subscription_id=record.id,
+            kind="cycle",
+            plan_id=record.plan_id,
+            amount=str(amount),
+            currency=event.currency or "USD",
+            status="completed" if completed else "failed",
+            occurred_at=event.create_time,
+            created_at=uow.now,
+        )
+    )
+
+
+async def _capture(
+    uow: UnitOfWork, order_id: str, capture_id: str, completed: bool, amount: Decimal | None, at: datetime
+) -> Applied:
+    checkout = await repo.checkout_by_ref(uow.session, uow.tenant_id, order_id)
+    if checkout is None or checkout.kind != "upgrade":
+        return Applied(f"ignored: order {order_id} is not an upgrade checkout")
+    if not await repo.payment_exists(uow.session, uow.tenant_id, capture_id):
+        uow.session.add(_proration_payment(uow, checkout, capture_id, completed, amount, at))
+    if checkout.status != "pending":
+        return Applied(f"recorded: checkout already {checkout.status}")
+    checkout.status, checkout.completed_at = ("completed" if completed else "declined"), uow.now
+    uow.session.add(checkout)
+    if not completed:
+        await uow.session.flush()
+        return Applied("applied: upgrade payment declined; the plan is unchanged")
+    subscription = await repo.subscription_by_id(uow.session, uow.tenant_id, checkout.subscription_id)
+    if subscription is None or subscription.status == "canceled":
+        await uow.session.flush()
+        return Applied("recorded: the subscription was canceled before the upgrade was paid")
+    before = subscription.plan_id
+    subscription.plan_id, subscription.scheduled_plan_id, subscription.updated_at = checkout.plan_id, None, uow.now
+    uow.session.add(subscription)
+    await uow.session.flush()
+    uow.audit(
+        "business.plan_upgraded",
+        target_type="subscription",
+        target_id=subscription.id,
+        before={"plan": before},
+        after={"plan": checkout.plan_id, "paid": checkout.amount},
+    )
+    uow.emit("business.plan_changed", {"subscription_id": subscription.id, "plan": checkout.plan_id, "immediate": True})
+    revise = (
+        (subscription.provider_subscription_id, checkout.plan_id) if subscription.provider_subscription_id else None
+    )
+    return Applied(f"applied: upgraded {before} -> {checkout.plan_id}", revise=revise)
+
+
+def _proration_payment(
+    uow: UnitOfWork, checkout: CheckoutRecord, capture_id: str, completed: bool, amount: Decimal | None, at: datetime
+) -> PaymentRecord:
+    return PaymentRecord(
+        id=new_id("pay"),
+        tenant_id=uow.tenant_id,
+        provider_payment_id=capture_id[:64],
+        subscription_id=checkout.subscription_id,
+        kind="proration",
+        plan_id=checkout.plan_id,
+        amount=str(amount if amount is not None else checkout.amount),
+        currency=checkout.currency,
+        status="completed" if completed else "declined",
+        occurred_at=at,
+        created_at=uow.now,
+    )

@@ -1,0 +1,1 @@
+"""Business tools: plans, subscription, entitlements, usage and PayPal billing."""

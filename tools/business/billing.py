@@ -1,0 +1,121 @@
+"""Business tools: the plans catalogue, the tenant's subscription, entitlements, usage, checkout and payments."""
+
+from typing import Annotated
+
+from fastmcp import Context, FastMCP
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from promptsales.domain_core.business.dto import (
+    CancellationView,
+    CheckoutView,
+    EntitlementCheck,
+    PaymentPage,
+    PlanList,
+    SubscriptionView,
+    UsageReport,
+)
+from promptsales.domain_core.business.model.plans import QUOTA_NAMES
+from promptsales.domain_core.shared.errors import ValidationFailed
+from promptsales.tools.context import READ, Cursor, IdempotencyKey, Limit, ToolRuntime
+
+PlanId = Annotated[
+    str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_-]*$", description="Plan id, e.g. 'pro'.")
+]
+# Checkout and cancellation act on PayPal (an outside system), so they are open-world.
+CHECKOUT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
+CANCEL = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
+# Spending and canceling need billing:manage; reading the plan needs only business:read.
+MANAGE = {"business", "write", "scope:billing:manage"}
+READS = {"business", "read"}
+
+
+def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
+    """Add the business tools and the plans resource to ``mcp``."""
+
+    @mcp.tool(annotations=READ, tags=READS)
+    async def list_plans(ctx: Context) -> PlanList:
+        """Every plan with its monthly price, trial, included contexts/channels/analytics models, whether live
+        connectors are allowed, and quotas (null = unlimited). Cheapest first."""
+        runtime.caller(ctx)
+        return runtime.business.list_plans()
+
+    @mcp.tool(annotations=READ, tags=READS)
+    async def get_subscription(ctx: Context) -> SubscriptionView:
+        """The tenant's plan and subscription status (trialing, active, past_due, canceled, suspended), the
+        current period, whether access is full or read-only and why, a scheduled downgrade, and the approval
+        link of a checkout not yet approved."""
+        return await runtime.business.get_subscription(runtime.caller(ctx))
+
+    @mcp.tool(annotations=READ, tags=READS)
+    async def check_entitlement(
+        ctx: Context,
+        feature: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=120,
+                description="A tool name (crm_import_leads), a quota (contacts, content_generations, activations, "
+                "seats, tool_calls_per_minute), or context:<name>, channel:<name>, analytics:<model>, "
+                "connectors:live.",
+            ),
+        ],
+    ) -> EntitlementCheck:
+        """Whether the tenant may use a feature now: allowed, the reason, the quota left and when it resets,
+        and the cheapest plan that would lift the limit. Check before spending effort on a blocked step."""
+        caller = runtime.caller(ctx)
+        name = feature.strip()
+        tool = None
+        if ":" not in name and name not in QUOTA_NAMES:
+            tool = runtime.tool_info(name)
+            if tool is None:
+                raise ValidationFailed(
+                    f"feature '{name}' is neither a quota nor a tool this server offers.",
+                    field="feature",
+                    hint="Use a gateway tool name from tools/list, a quota name, or kind:name.",
+                )
+        return await runtime.business.check_entitlement(caller, name, tool=tool)
+
+    @mcp.tool(annotations=READ, tags=READS)
+    async def get_usage(ctx: Context) -> UsageReport:
+        """Usage this billing period of every counted quota (contacts kept, content generations, activations,
+        seats) with limits, remaining and reset times."""
+        return await runtime.business.get_usage(runtime.caller(ctx))
+
+    @mcp.tool(annotations=CHECKOUT, tags=MANAGE)
+    async def start_checkout(ctx: Context, plan: PlanId, idempotency_key: IdempotencyKey = None) -> CheckoutView:
+        """Start paying for a plan through PayPal. New subscription: returns approve_url for the buyer; the
+        plan applies once PayPal confirms. Upgrade: charges the prorated difference for the rest of the period
+        (approve_url), then applies at once. Downgrade: scheduled for the end of the paid period, no charge."""
+        return await runtime.business.start_checkout(runtime.caller(ctx), plan=plan, idempotency_key=idempotency_key)
+
+    @mcp.tool(annotations=CANCEL, tags=MANAGE)
+    async def cancel_subscription(
+        ctx: Context,
+        confirmation_token: Annotated[
+            str | None,
+            Field(
+                default=None,
+                min_length=8,
+                max_length=100,
+                description="From the preview; omit it to get a preview (nothing changes without it).",
+            ),
+        ] = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> CancellationView:
+        """Cancel the paid subscription in two steps: call without confirmation_token for a preview (what
+        ends when, refund) and a token, then call again with it. Access stays until the period ends."""
+        return await runtime.business.cancel_subscription(
+            runtime.caller(ctx), confirmation_token=confirmation_token, idempotency_key=idempotency_key
+        )
+
+    @mcp.tool(annotations=READ, tags=READS)
+    async def list_payments(ctx: Context, cursor: Cursor = None, limit: Limit = 20) -> PaymentPage:
+        """Payments PayPal reported (recurring charges and prorated upgrades, including failed or declined
+        ones), newest first."""
+        return await runtime.business.list_payments(runtime.caller(ctx), cursor=cursor, limit=limit)
+
+    @mcp.resource("business://plans", mime_type="application/json", description="The plans catalogue.")
+    async def plans_resource(ctx: Context) -> str:
+        runtime.caller(ctx)
+        return runtime.business.list_plans().model_dump_json()
