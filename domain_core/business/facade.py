@@ -263,7 +263,7 @@ class BusinessFacade:
         )
         self.forget_standing(tenant)
         if applied.revise_subscription and applied.revise_plan:
-            await self._revise(applied.revise_subscription, applied.revise_plan)
+            await self._revise(caller, applied.revise_subscription, applied.revise_plan)
         return WebhookOutcome(status_code=200, outcome=applied.outcome)
 
     async def _apply(self, uow: UnitOfWork, event: PayPalWebhookEvent, capture: PayPalCapture | None) -> "_AppliedDto":
@@ -292,11 +292,12 @@ class BusinessFacade:
         )
         return order.captures[0] if order.captures else None
 
-    async def _revise(self, provider_subscription_id: str, plan_id: str) -> None:
+    async def _revise(self, caller: Caller, provider_subscription_id: str, plan_id: str) -> None:
+        """Move the PayPal subscription to the upgraded plan's price; PayPal has the buyer approve it."""
         plan = self._policy.catalogue.get(plan_id)
         try:
             paypal_plan = await provider_plan_id(self._uow, self._account, plan)
-            await self._account.client.revise_subscription(
+            revision = await self._account.client.revise_subscription(
                 subscription_id=provider_subscription_id,
                 plan_id=paypal_plan,
                 request_id=request_id(provider_subscription_id, "revise", plan_id),
@@ -304,6 +305,24 @@ class BusinessFacade:
         except UpstreamError as exc:
             # The upgrade is paid and applied; only next cycle's price is still the old one. Logged for billing ops.
             log.error("paypal_revise_failed", subscription=provider_subscription_id, plan=plan_id, code=exc.code)
+            return
+        if not revision.approve_url:
+            return
+        approve_url = revision.approve_url
+
+        async def work(uow: UnitOfWork) -> CheckoutView:
+            record = await repo.subscription_by_provider_id(uow.session, uow.tenant_id, provider_subscription_id)
+            assert record is not None  # the upgrade just applied to it
+            return await checkout.record_revision(uow, plan=plan, subscription_id=record.id, approve_url=approve_url)
+
+        await self._uow.mutate(
+            caller,
+            action="business.record_revision",
+            arguments={},
+            idempotency_key=None,
+            work=work,
+            result_type=CheckoutView,
+        )
 
 
 class _AppliedDto(Dto):

@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, tuple_, update
+from sqlalchemy import select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -180,10 +180,17 @@ async def link_provider_ref(
 
 
 async def tenant_of_provider_ref(session: AsyncSession, provider_ref: str) -> str | None:
-    """The tenant a provider object belongs to (global lookup, ids only)."""
-    result = await session.execute(
-        select(col(ProviderLinkRecord.tenant_id)).where(col(ProviderLinkRecord.provider_ref) == provider_ref)
-    )
+    """The tenant a provider object belongs to, whatever tenant the transaction is for (ids only).
+
+    On Postgres the links are under RLS like every tenant table; a SECURITY DEFINER function answers this
+    one question across tenants.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        result = await session.execute(text("SELECT promptsales_provider_ref_tenant(:ref)"), {"ref": provider_ref})
+    else:
+        result = await session.execute(
+            select(col(ProviderLinkRecord.tenant_id)).where(col(ProviderLinkRecord.provider_ref) == provider_ref)
+        )
     tenant = result.scalar_one_or_none()
     return str(tenant) if tenant is not None else None
 

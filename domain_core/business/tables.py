@@ -1,8 +1,8 @@
 """Business persistence records: subscriptions, checkouts, payments, usage counters, seats, webhook receipts.
 
-Tenant tables carry ``tenant_id`` (RLS on Postgres). Two lookup tables are global by nature: which tenant a
-payment provider's object belongs to (webhooks arrive without a tenant), and the provider plans created
-for our catalogue (one merchant account serves every tenant); neither holds tenant business data.
+Tenant tables carry ``tenant_id`` (RLS on Postgres). Provider links say which tenant a PayPal object belongs
+to (webhooks arrive without a tenant; a SECURITY DEFINER function answers that across tenants). Provider plans
+are global: one merchant account's billing plans for our catalogue, no tenant data.
 """
 
 from datetime import datetime
@@ -113,7 +113,7 @@ class WebhookReceiptRecord(SQLModel, table=True):
 
 
 class ProviderLinkRecord(SQLModel, table=True):
-    """Global: which tenant a provider object (subscription I-…, order) belongs to."""
+    """Which tenant a provider object (subscription I-…, order) belongs to."""
 
     __tablename__ = "business_provider_links"
 

@@ -61,6 +61,8 @@ def base_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env.update(
         PROMPTSALES_DATA_DIR=str(data_dir),
         PROMPTSALES_TENANT=TENANT,
+        # These tests exercise transports and auth; plan limits have tests of their own.
+        PROMPTSALES_DEFAULT_PLAN="enterprise",
         COLUMNS="240",  # rich wraps at 80 columns when not on a terminal
         FASTMCP_CHECK_FOR_UPDATES="off",
         PYTHONUNBUFFERED="1",

@@ -53,7 +53,7 @@ def claude_desktop_config(data_dir: Path) -> dict[str, Any]:
             "promptsales": {
                 "command": str(PROMPTSALES),
                 "args": ["serve", "--transport", "stdio"],
-                "env": {"PROMPTSALES_DATA_DIR": str(data_dir)},
+                "env": {"PROMPTSALES_DATA_DIR": str(data_dir), "PROMPTSALES_DEFAULT_PLAN": "enterprise"},
             }
         }
     }
@@ -88,7 +88,7 @@ async def test_claude_desktop_config_with_official_client(tmp_path: Path, stdio_
     assert negotiated == MODERN
     names = [tool.name for tool in tools.tools]
     assert len(names) >= 20, names
-    assert all(name.startswith("crm_") for name in names), names
+    assert {name.split("_", 1)[0] for name in names} == {"crm", "business"}, names
     assert {"crm_capture_lead", "crm_get_lead", "crm_import_leads"} <= set(names)
 
     assert captured.is_error is False, _text(captured)

@@ -269,6 +269,32 @@ async def _record_upgrade_order(
     )
 
 
+def _revision_checkout(
+    uow: UnitOfWork, plan: Plan, subscription_id: str, approve_url: str, nonce: str
+) -> CheckoutRecord:
+    """The buyer still has to approve the new recurring price in PayPal (shown as the pending checkout)."""
+    ref = f"rev-{request_id(subscription_id, plan.id, nonce)}"
+    return _checkout(uow, "revise", plan, subscription_id, ref, approve_url, Decimal("0.00"))
+
+
+async def record_revision(uow: UnitOfWork, *, plan: Plan, subscription_id: str, approve_url: str) -> CheckoutView:
+    """After a paid upgrade: keep the link where the buyer approves the new recurring price."""
+    await _supersede_pending(uow)
+    checkout = _revision_checkout(uow, plan, subscription_id, approve_url, new_id("rev"))
+    await uow.session.flush()
+    uow.audit(ACTION, target_type="checkout", target_id=checkout.id, after={"plan": plan.id, "kind": "revise"})
+    return CheckoutView(
+        checkout_id=checkout.id,
+        kind="upgrade",
+        plan=plan.id,
+        status="pending",
+        approve_url=approve_url,
+        amount="0.00",
+        currency=plan.price.currency,
+        message=f"Have the buyer approve the {plan.name} recurring price at approve_url.",
+    )
+
+
 def _checkout(
     uow: UnitOfWork, kind: str, plan: Plan, subscription_id: str, provider_ref: str, approve_url: str, amount: Decimal
 ) -> CheckoutRecord:
