@@ -8,7 +8,7 @@ from typing import Any
 
 import structlog
 from fastmcp import Context
-from fastmcp.exceptions import ResourceError, ToolError
+from fastmcp.exceptions import McpError, ResourceError, ToolError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
@@ -20,6 +20,8 @@ from promptsales.servers.runtime import Runtime
 from promptsales.servers.scopes import insufficient_scope_message
 
 log = structlog.get_logger(__name__)
+# JSON-RPC "server error" range: tools/list could not be filtered by the caller's plan.
+PLAN_UNAVAILABLE = -32001
 
 
 def _domain_cause(exc: BaseException) -> DomainError | None:
@@ -173,7 +175,7 @@ class ToolCallMiddleware(Middleware):
         try:
             visible = await self._visible_tools(context.fastmcp_context, [tool.name for tool in tools])
         except DomainError as exc:  # the plan cannot be read: fail closed, saying why
-            raise ToolError(exc.public_message()) from None
+            raise McpError(code=PLAN_UNAVAILABLE, message=exc.public_message()) from None
         return [tool for tool in tools if tool.name in visible]
 
     async def on_read_resource(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:

@@ -90,7 +90,8 @@ def apply_billing_event(facts: SubscriptionFacts, event: BillingEvent, plan: Pla
     (deliveries arrive out of order), and a canceled subscription stays canceled."""
     if facts.status == "canceled":
         return facts
-    stale = facts.status_changed_at is not None and event.occurred_at <= facts.status_changed_at
+    # Providers stamp events to the second: events of the same second apply in the order they arrive.
+    stale = facts.status_changed_at is not None and event.occurred_at < facts.status_changed_at
     if event.kind == "cancelled":
         # Cancellation is final whatever its timestamp; access continues until the paid period ends.
         return replace(facts, status="canceled", canceled_at=event.occurred_at, status_changed_at=event.occurred_at)

@@ -11,6 +11,7 @@ from promptsales.domain_core.business.model.billing import (
     SubscriptionFacts,
     apply_billing_event,
 )
+from promptsales.domain_core.business.model.plans import Plan
 from promptsales.domain_core.business.paypal.wire import PayPalCapture, PayPalWebhookEvent
 from promptsales.domain_core.business.service.standing import Policy
 from promptsales.domain_core.business.tables import (
@@ -140,7 +141,7 @@ async def _subscription_event(
     before = _facts(record)
     after = apply_billing_event(before, BillingEvent(kind, event.create_time, _next_billing(event)), plan)
     if kind in ("payment_completed", "payment_failed"):
-        await _record_payment(uow, event, record, completed=kind == "payment_completed")
+        await _record_payment(uow, event, record, plan, completed=kind == "payment_completed")
     if after == before:
         return Applied(f"recorded: {event.event_type} does not change the {before.status} subscription")
     was_pending = before.status == "pending"
@@ -179,13 +180,14 @@ async def _complete_subscribe_checkout(uow: UnitOfWork, record: SubscriptionReco
 
 
 async def _record_payment(
-    uow: UnitOfWork, event: PayPalWebhookEvent, record: SubscriptionRecord, *, completed: bool
+    uow: UnitOfWork, event: PayPalWebhookEvent, record: SubscriptionRecord, plan: Plan, *, completed: bool
 ) -> None:
     # A failed cycle has no sale id; the event id identifies that attempt.
     payment_id = (event.resource_id if completed and event.resource_id else event.id)[:64]
     if await repo.payment_exists(uow.session, uow.tenant_id, payment_id):
         return
-    amount = event.amount if event.amount is not None else Decimal("0.00")
+    # A failed cycle's event is the subscription itself, without an amount: what was due is the plan's price.
+    amount, currency = (event.amount, event.currency) if event.amount is not None else (plan.price.amount, None)
     uow.session.add(
         PaymentRecord(
             id=new_id("pay"),
@@ -195,7 +197,7 @@ async def _record_payment(
             kind="cycle",
             plan_id=record.plan_id,
             amount=str(amount),
-            currency=event.currency or "USD",
+            currency=currency or plan.price.currency,
             status="completed" if completed else "failed",
             occurred_at=event.create_time,
             created_at=uow.now,
