@@ -351,7 +351,7 @@ class PayPalSimulator:
         self.webhook_id = webhook_id
         self.approval_base_url = approval_base_url.rstrip("/")
         self.api_base_url = api_base_url.rstrip("/")
-        self._clock = clock
+        self.clock = clock
         self.deliver = deliver
         self._rng = random.Random(seed)
         self.requests: list[RecordedRequest] = []
@@ -496,7 +496,7 @@ class PayPalSimulator:
                 raise SimulatorError(f"subscription {subscription_id} is {subscription.status}; nothing to approve")
             await self._send_now(self._apply_revision(subscription))
             return
-        now = self._clock()
+        now = self.clock()
         subscription.payer_id = subscription.payer_id or self._ref("", 13)
         subscription.start_time = now
         self._set_status(subscription, "ACTIVE", now)
@@ -518,7 +518,7 @@ class PayPalSimulator:
             raise SimulatorError(f"order {order_id} is {order.status}; it cannot be approved")
         order.status = "APPROVED"
         order.payer_id = self._ref("", 13)
-        order.updated = self._clock()
+        order.updated = self.clock()
         event = self._event(
             "CHECKOUT.ORDER.APPROVED",
             "checkout-order",
@@ -642,7 +642,7 @@ class PayPalSimulator:
     def _authenticate(self, headers: Mapping[str, str]) -> None:
         scheme, _, credential = headers.get("authorization", "").partition(" ")
         expires = self._tokens.get(credential) if scheme.lower() == "bearer" else None
-        if expires is None or expires <= self._clock():
+        if expires is None or expires <= self.clock():
             raise _ApiError(401)
 
     @staticmethod
@@ -704,7 +704,7 @@ class PayPalSimulator:
         form = parse_qs(call.raw.decode("utf-8", "replace"))
         if form.get("grant_type") != ["client_credentials"]:
             raise _OAuthError(400, "unsupported_grant_type", "Grant Type is NULL")
-        now = self._clock()
+        now = self.clock()
         access_token = "A21AA" + "".join(self._rng.choices(string.ascii_letters + string.digits + "-_", k=92))
         self._tokens[access_token] = now + timedelta(seconds=TOKEN_LIFETIME_S)
         return 200, {
@@ -728,7 +728,7 @@ class PayPalSimulator:
         description = _text(call.body, "description", "/description", issues, required=False, max_length=256)
         if issues or name is None:
             raise _invalid(*issues)
-        product = _Product(self._ref("PROD-", 17), name, str(kind), description, self._clock())
+        product = _Product(self._ref("PROD-", 17), name, str(kind), description, self.clock())
         self._products[product.id] = product
         return 201, self._product_json(product)
 
@@ -791,7 +791,7 @@ class PayPalSimulator:
             cycles=cycles,
             failure_threshold=threshold,
             auto_bill_outstanding=bool(preferences.get("auto_bill_outstanding", True)),
-            created=self._clock(),
+            created=self.clock(),
         )
         self._plans[plan.id] = plan
         return 201, self._plan_json(plan)
@@ -925,7 +925,7 @@ class PayPalSimulator:
             raise _unprocessable(
                 "PLAN_STATUS_INVALID", "Invalid plan status for subscribe action; plan status should be active."
             )
-        now = self._clock()
+        now = self.clock()
         subscription = _Subscription(
             id=self._ref("I-", 12),
             plan_id=plan.id,
@@ -976,7 +976,7 @@ class PayPalSimulator:
         )
         return 200, {
             "plan_id": plan.id,
-            "effective_time": _iso(subscription.next_billing_time or self._clock()),
+            "effective_time": _iso(subscription.next_billing_time or self.clock()),
             "plan_overridden": False,
             "links": [
                 {"href": approve, "rel": "approve", "method": "GET"},
@@ -1010,7 +1010,7 @@ class PayPalSimulator:
                 "SUBSCRIPTION_STATUS_INVALID",
                 f"Invalid subscription status for {action} action; subscription status should be {wanted}.",
             )
-        now = self._clock()
+        now = self.clock()
         subscription.status_change_note = reason
         if target == "CANCELLED":
             subscription.next_billing_time = None
@@ -1096,7 +1096,7 @@ class PayPalSimulator:
     def _bill(self, subscription: _Subscription, *, at: datetime, succeed: bool) -> list[EmittedEvent]:
         """Run the cycle due ``at``; the events it causes (none for a free cycle)."""
         plan = self._plans[subscription.plan_id]
-        now = self._clock()
+        now = self.clock()
         if subscription.cycle_index >= len(plan.cycles):
             self._set_status(subscription, "EXPIRED", now)
             subscription.next_billing_time = None
@@ -1150,7 +1150,7 @@ class PayPalSimulator:
         if subscription.revision_token:
             self._approvals.pop(subscription.revision_token, None)
         subscription.revision_token = None
-        subscription.updated = self._clock()
+        subscription.updated = self.clock()
         return [self._subscription_event(subscription, "BILLING.SUBSCRIPTION.UPDATED", "Subscription updated")]
 
     # ------------------------------------------------------------------------------------------ orders
@@ -1196,7 +1196,7 @@ class PayPalSimulator:
             context[key] = _url(context.get(key), f"{context_path}/{key}", issues)
         if issues:
             raise _invalid(*issues)
-        now = self._clock()
+        now = self.clock()
         # With a payment_source PayPal answers PAYER_ACTION_REQUIRED + rel=payer-action, else CREATED + rel=approve.
         via_source = isinstance(paypal, dict)
         order = _Order(
@@ -1225,7 +1225,7 @@ class PayPalSimulator:
             )
         if order.status != "APPROVED":
             raise _unprocessable("ORDER_NOT_APPROVED", "Payer has not yet approved the Order for payment.")
-        now = self._clock()
+        now = self.clock()
         declined, self._decline_next_capture = self._decline_next_capture, False
         capture: dict[str, Any] = {
             "id": self._ref("", 17),
@@ -1363,7 +1363,7 @@ class PayPalSimulator:
         self, event_type: str, resource_type: str, resource_version: str, summary: str, resource: dict[str, Any]
     ) -> EmittedEvent:
         """Build, sign and record one webhook transmission."""
-        now = self._clock()
+        now = self.clock()
         event_id = f"WH-{self._ref('', 17)}-{self._ref('', 17)}"
         event = {
             "id": event_id,
@@ -1463,7 +1463,7 @@ class PayPalSimulator:
         # Made on first use: RSA key generation is the slowest thing here and many runs never sign anything.
         if self._identity_cache is None:
             self._identity_cache = signing.SigningIdentity.generate(
-                common_name="messageverificationcerts.sandbox.paypal.com", now=self._clock()
+                common_name="messageverificationcerts.sandbox.paypal.com", now=self.clock()
             )
         return self._identity_cache
 
