@@ -1,7 +1,7 @@
-"""Plans in force: tools/list and tool calls per plan, check_entitlement, and quotas counted in the tool's transaction."""
+"""Plans in force: tools/list and calls per plan, check_entitlement, quotas counted in the tool's transaction."""
 
 import json
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 

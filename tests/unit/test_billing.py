@@ -29,12 +29,14 @@ def usd(amount: str) -> Price:
 
 def test_an_upgrade_costs_the_difference_for_the_unused_part_of_the_period() -> None:
     start, end = T0, T0 + timedelta(days=30)
-    assert prorated_charge(usd("29.00"), usd("99.00"), period_start=start, period_end=end, now=start) == Decimal("70.00")
-    half = start + timedelta(days=15)
-    assert prorated_charge(usd("29.00"), usd("99.00"), period_start=start, period_end=end, now=half) == Decimal("35.00")
-    third = start + timedelta(days=20)  # 70 x 1/3 = 23.333… → 23.33
-    assert prorated_charge(usd("29.00"), usd("99.00"), period_start=start, period_end=end, now=third) == Decimal("23.33")
-    assert prorated_charge(usd("29.00"), usd("99.00"), period_start=start, period_end=end, now=end) == Decimal("0.00")
+
+    def upgrade_at(now: datetime) -> Decimal:
+        return prorated_charge(usd("29.00"), usd("99.00"), period_start=start, period_end=end, now=now)
+
+    assert upgrade_at(start) == Decimal("70.00")
+    assert upgrade_at(start + timedelta(days=15)) == Decimal("35.00")
+    assert upgrade_at(start + timedelta(days=20)) == Decimal("23.33")  # 70 x 1/3 = 23.333…
+    assert upgrade_at(end) == Decimal("0.00")
 
 
 def test_a_downgrade_costs_nothing_now_and_refunds_nothing() -> None:
@@ -44,7 +46,8 @@ def test_a_downgrade_costs_nothing_now_and_refunds_nothing() -> None:
 
 def test_proration_between_currencies_is_refused() -> None:
     with pytest.raises(ValidationFailed) as caught:
-        prorated_charge(usd("29.00"), Price(amount=Decimal("99"), currency="EUR"), period_start=T0, period_end=T0, now=T0)
+        euro = Price(amount=Decimal("99"), currency="EUR")
+        prorated_charge(usd("29.00"), euro, period_start=T0, period_end=T0, now=T0)
     assert caught.value.field == "plan"
 
 
@@ -136,7 +139,11 @@ def test_events_in_any_order_end_in_the_state_of_the_latest_one(order: tuple[int
 
 @pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
 def test_a_cancellation_in_any_position_wins(order: tuple[int, ...]) -> None:
-    events = [BillingEvent("activated", at(1)), BillingEvent("cancelled", at(2)), BillingEvent("payment_completed", at(3))]
+    events = [
+        BillingEvent("activated", at(1)),
+        BillingEvent("cancelled", at(2)),
+        BillingEvent("payment_completed", at(3)),
+    ]
     facts = pending()
     for index in order:
         facts = apply_billing_event(facts, events[index], ENTERPRISE)

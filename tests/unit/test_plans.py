@@ -207,7 +207,8 @@ def test_tool_refusals_name_the_plan_and_what_would_allow_it() -> None:
     write = tool_refusal(CATALOGUE, suspended, tool="crm_capture_lead", context="crm", read_only=False)
     assert write is not None and "read-only" in write
     # Billing stays usable while suspended, so the tenant can fix it.
-    assert tool_refusal(CATALOGUE, suspended, tool="business_start_checkout", context="business", read_only=False) is None
+    checkout = tool_refusal(CATALOGUE, suspended, tool="business_start_checkout", context="business", read_only=False)
+    assert checkout is None
 
 
 def test_quota_reset_times() -> None:
