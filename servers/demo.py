@@ -97,6 +97,10 @@ def touch_time(today: date, days_ago: int, hour: int) -> datetime:
     return datetime.combine(today, time(hour), tzinfo=UTC) - timedelta(days=days_ago)
 
 
+DEMO_PLAN = "pro"
+DEMO_TRIAL_DAYS = 30
+
+
 async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
     """Seed the demo tenant of ``settings`` and return a one-line summary (idempotent).
 
@@ -106,7 +110,11 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
     runtime = Runtime(settings)
     await runtime.start()
     try:
-        report = await seed_with(runtime.crm, demo_caller(settings.tenant), today=today)
+        caller = demo_caller(settings.tenant)
+        # The demo shows the whole product: a 30-day Pro trial, granted once (no payment involved).
+        if (await runtime.business.get_subscription(caller)).status == "none":
+            await runtime.business.grant_subscription(caller, plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS)
+        report = await seed_with(runtime.crm, caller, today=today)
     finally:
         await runtime.stop()
     return report.summary()

@@ -163,3 +163,17 @@ def test_cli_demo_command_seeds_and_prints_the_summary(tmp_path: Path) -> None:
     assert f"Demo data ready for tenant '{TENANT}'" in output
     assert "6 organizations" in output and "2 flow runs" in output
     assert (tmp_path / "promptsales.db").exists()
+
+
+async def test_the_demo_tenant_gets_a_pro_trial_once(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path).model_copy(update={"default_plan": "free"})
+    await seed_demo(settings)
+    await seed_demo(settings)
+    runtime = Runtime(settings)
+    await runtime.start()
+    try:
+        view = await runtime.business.get_subscription(demo_caller(settings.tenant))
+    finally:
+        await runtime.stop()
+    assert (view.plan, view.status, view.provider) == ("pro", "trialing", "manual")
+    assert (view.current_period_end - view.current_period_start).days == 30
