@@ -5,7 +5,7 @@ from fastmcp import FastMCP
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
-from promptsales.tools.business import billing
+from promptsales.tools.business import accounts, billing
 
 INSTRUCTIONS = (
     "PromptSales business: which plan the tenant is on, what it includes, quotas left, and PayPal checkout, "
@@ -23,4 +23,5 @@ def build_business_server(runtime: Runtime, *, standalone: bool = True) -> FastM
         mask_error_details=True,
     )
     billing.register(server, runtime)
+    accounts.register(server, runtime)
     return server

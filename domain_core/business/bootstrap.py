@@ -9,8 +9,10 @@ from promptsales.domain_core.business.facade import BusinessFacade
 from promptsales.domain_core.business.model.plans import load_catalogue
 from promptsales.domain_core.business.paypal.client import PayPalClient
 from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
+from promptsales.domain_core.business.service.accounts import PaymentAccounts
 from promptsales.domain_core.business.service.provider import PayPalAccount
 from promptsales.domain_core.business.service.standing import Policy
+from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -30,8 +32,8 @@ class Business:
     simulator: PayPalSimulator | None
 
     async def aclose(self) -> None:
-        """Close the PayPal client's connections."""
-        await self.facade.account.client.aclose()
+        """Close the PayPal clients' connections."""
+        await self.facade.aclose()
 
 
 def _live_account(settings: Settings) -> PayPalAccount:
@@ -78,8 +80,15 @@ def build_business(uow: UnitOfWorkFactory, settings: Settings) -> Business:
     catalogue = load_catalogue(settings.plans_file)
     policy = Policy(catalogue=catalogue, default_plan=catalogue.get(settings.default_plan, field="default_plan").id)
     simulator: PayPalSimulator | None = None
+    client_factory = None
+    base_url = ""
     if settings.paypal_mode == "live":
         account = _live_account(settings)
+        base_url = settings.paypal_base_url or LIVE_BASE_URL
+
+        def client_factory(client_id: str, client_secret: str) -> PayPalClient:
+            return PayPalClient(base_url=base_url, client_id=client_id, client_secret=client_secret)
+
     else:
         simulator = PayPalSimulator(
             client_id=SANDBOX_CLIENT_ID,
@@ -97,7 +106,10 @@ def build_business(uow: UnitOfWorkFactory, settings: Settings) -> Business:
             transport=httpx.ASGITransport(app=simulator.app),
         )
         account = _account(settings, client, SANDBOX_WEBHOOK_ID, sandbox_url, SANDBOX_CLIENT_ID, "sandbox")
-    facade = BusinessFacade(uow, policy, account, standing_ttl_s=settings.entitlement_cache_seconds)
+    accounts = PaymentAccounts(
+        uow, CredentialStore(settings.key_ring()), account, client_factory=client_factory, base_url=base_url
+    )
+    facade = BusinessFacade(uow, policy, accounts, standing_ttl_s=settings.entitlement_cache_seconds)
     uow.usage_meter = facade.meter
     if simulator is not None:
         # The simulator delivers its webhooks straight to the handler the HTTP route uses.

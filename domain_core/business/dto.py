@@ -130,3 +130,12 @@ class WebhookOutcome(Dto):
 
     status_code: int
     outcome: str
+
+
+class PaymentAccountView(Dto):
+    """Which PayPal account bills the tenant (the secret is never shown)."""
+
+    provider: Literal["paypal"]
+    own_account: bool = Field(description="true: the tenant's own PayPal app; false: the deployment's.")
+    client: str | None = Field(description="Hint of the client id, e.g. 'client …3fa9'.")
+    webhook_id: str

@@ -12,6 +12,7 @@ from promptsales.domain_core.business.dto import (
     CancellationView,
     CheckoutView,
     EntitlementCheck,
+    PaymentAccountView,
     PaymentPage,
     PlanList,
     PlanView,
@@ -23,6 +24,7 @@ from promptsales.domain_core.business.model.entitlements import Standing, tool_r
 from promptsales.domain_core.business.model.plans import Plan
 from promptsales.domain_core.business.paypal.wire import PayPalCapture, PayPalWebhookEvent
 from promptsales.domain_core.business.service import checkout, entitlements, metering, payments, subscriptions, webhooks
+from promptsales.domain_core.business.service.accounts import PaymentAccounts
 from promptsales.domain_core.business.service.metering import BusinessMeter
 from promptsales.domain_core.business.service.provider import (
     PLATFORM,
@@ -73,19 +75,23 @@ class BusinessFacade:
     """Use cases of the business context, and the entitlement checks every tool call passes."""
 
     def __init__(
-        self, uow: UnitOfWorkFactory, policy: Policy, account: PayPalAccount, *, standing_ttl_s: float = 5.0
+        self, uow: UnitOfWorkFactory, policy: Policy, accounts: PaymentAccounts, *, standing_ttl_s: float = 5.0
     ) -> None:
         self._uow = uow
         self._policy = policy
-        self._account = account
+        self._accounts = accounts
         self._ttl = standing_ttl_s
         self._standings: dict[str, tuple[float, Standing]] = {}
         self.meter = BusinessMeter(policy)
 
     @property
     def account(self) -> PayPalAccount:
-        """The PayPal account payments go through."""
-        return self._account
+        """The deployment's PayPal account (tenants may bill through their own in live mode)."""
+        return self._accounts.deployment
+
+    async def aclose(self) -> None:
+        """Close the PayPal clients."""
+        await self._accounts.aclose()
 
     # ------------------------------------------------------------------------------ entitlement checks
 
@@ -167,8 +173,9 @@ class BusinessFacade:
 
     async def start_checkout(self, caller: Caller, *, plan: str, idempotency_key: str | None = None) -> CheckoutView:
         """Subscribe to (or change to) ``plan``; returns the PayPal approval link when payment is due."""
+        account = await self._accounts.for_tenant(caller)
         result = await checkout.start_checkout(
-            self._uow, caller, self._policy, self._account, plan_id=plan, idempotency_key=idempotency_key
+            self._uow, caller, self._policy, account, plan_id=plan, idempotency_key=idempotency_key
         )
         self.forget_standing(caller.tenant_id)
         return result
@@ -189,7 +196,7 @@ class BusinessFacade:
         token = confirmation_token
         record = await self._uow.read(caller, lambda uow: subscriptions.check_cancellation(uow, token))
         if record.provider == PROVIDER and record.provider_subscription_id:
-            await self._cancel_at_provider(record.provider_subscription_id)
+            await self._cancel_at_provider(await self._accounts.for_tenant(caller), record.provider_subscription_id)
         result = await self._uow.mutate(
             caller,
             action=subscriptions.CANCEL_ACTION,
@@ -201,8 +208,8 @@ class BusinessFacade:
         self.forget_standing(caller.tenant_id)
         return result
 
-    async def _cancel_at_provider(self, provider_subscription_id: str) -> None:
-        client = self._account.client
+    async def _cancel_at_provider(self, account: PayPalAccount, provider_subscription_id: str) -> None:
+        client = account.client
         try:
             await client.cancel_subscription(
                 subscription_id=provider_subscription_id,
@@ -214,6 +221,28 @@ class BusinessFacade:
             current = await client.get_subscription(subscription_id=provider_subscription_id)
             if current.status not in ("CANCELLED", "EXPIRED"):
                 raise
+
+    async def set_paypal_account(
+        self,
+        caller: Caller,
+        *,
+        client_id: str,
+        client_secret: str,
+        webhook_id: str,
+        idempotency_key: str | None = None,
+    ) -> PaymentAccountView:
+        """Bill this tenant through its own PayPal app (live mode); the secret is checked, then sealed."""
+        return await self._accounts.store(
+            caller,
+            client_id=client_id,
+            client_secret=client_secret,
+            webhook_id=webhook_id,
+            idempotency_key=idempotency_key,
+        )
+
+    async def get_paypal_account(self, caller: Caller) -> PaymentAccountView:
+        """Which PayPal account bills the tenant."""
+        return await self._accounts.describe(caller)
 
     async def list_payments(
         self, caller: Caller, *, cursor: str | None = None, limit: int | None = None
@@ -235,9 +264,17 @@ class BusinessFacade:
             event = PayPalWebhookEvent.model_validate_json(raw_body)
         except ValidationError:
             return WebhookOutcome(status_code=400, outcome="rejected: not a PayPal event")
+        # The (unverified) event only chooses whose PayPal account verifies it; nothing is applied before that.
+        tenant = await self._tenant_of(event)
+        if tenant is None:
+            # Not an object we created (or not committed yet: PayPal announces creations before we record them,
+            # and those need no action). Acknowledged unverified, since nothing at all is done with it.
+            log.info("paypal_webhook_unknown_resource", event_id=event.id, event_type=event.event_type)
+            return WebhookOutcome(status_code=202, outcome="ignored: the resource is not ours")
+        account = await self._accounts.for_tenant(Caller(tenant_id=tenant, actor_id="paypal", actor_kind="system"))
         try:
-            verified = await self._account.client.verify_webhook_signature(
-                headers=headers, raw_body=raw_body, webhook_id=self._account.webhook_id
+            verified = await account.client.verify_webhook_signature(
+                headers=headers, raw_body=raw_body, webhook_id=account.webhook_id
             )
         except UpstreamError:
             log.warning("paypal_webhook_unverifiable", event_id=event.id)
@@ -245,14 +282,10 @@ class BusinessFacade:
         if not verified:
             log.warning("paypal_webhook_forged", event_id=event.id, event_type=event.event_type)
             return WebhookOutcome(status_code=401, outcome="rejected: signature verification failed")
-        tenant = await self._tenant_of(event)
-        if tenant is None:
-            log.info("paypal_webhook_unknown_resource", event_id=event.id, event_type=event.event_type)
-            return WebhookOutcome(status_code=202, outcome="ignored: the resource is not ours")
         caller = Caller(tenant_id=tenant, actor_id="paypal", actor_kind="system", source="webhook")
         if await self._uow.read(caller, lambda uow: webhooks.already_received(uow, event.id)):
             return WebhookOutcome(status_code=200, outcome="duplicate: already applied")
-        capture = await self._capture_approved_order(event)
+        capture = await self._capture_approved_order(account, event)
         applied = await self._uow.mutate(
             caller,
             action="business.paypal_webhook",
@@ -263,7 +296,7 @@ class BusinessFacade:
         )
         self.forget_standing(tenant)
         if applied.revise_subscription and applied.revise_plan:
-            await self._revise(caller, applied.revise_subscription, applied.revise_plan)
+            await self._revise(caller, account, applied.revise_subscription, applied.revise_plan)
         return WebhookOutcome(status_code=200, outcome=applied.outcome)
 
     async def _apply(self, uow: UnitOfWork, event: PayPalWebhookEvent, capture: PayPalCapture | None) -> "_AppliedDto":
@@ -283,21 +316,23 @@ class BusinessFacade:
 
         return await self._uow.read(PLATFORM, work)
 
-    async def _capture_approved_order(self, event: PayPalWebhookEvent) -> PayPalCapture | None:
+    async def _capture_approved_order(self, account: PayPalAccount, event: PayPalWebhookEvent) -> PayPalCapture | None:
         """Take the money of an order the buyer approved (idempotent: the request id is the order's)."""
         if event.event_type != webhooks.ORDER_APPROVED or not event.order_id:
             return None
-        order = await self._account.client.capture_order(
+        order = await account.client.capture_order(
             order_id=event.order_id, request_id=request_id(event.order_id, "capture")
         )
         return order.captures[0] if order.captures else None
 
-    async def _revise(self, caller: Caller, provider_subscription_id: str, plan_id: str) -> None:
+    async def _revise(
+        self, caller: Caller, account: PayPalAccount, provider_subscription_id: str, plan_id: str
+    ) -> None:
         """Move the PayPal subscription to the upgraded plan's price; PayPal has the buyer approve it."""
         plan = self._policy.catalogue.get(plan_id)
         try:
-            paypal_plan = await provider_plan_id(self._uow, self._account, plan)
-            revision = await self._account.client.revise_subscription(
+            paypal_plan = await provider_plan_id(self._uow, account, plan)
+            revision = await account.client.revise_subscription(
                 subscription_id=provider_subscription_id,
                 plan_id=paypal_plan,
                 request_id=request_id(provider_subscription_id, "revise", plan_id),

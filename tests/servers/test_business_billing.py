@@ -206,10 +206,19 @@ async def test_a_suspended_subscription_is_read_only_but_billing_still_works(bil
 async def test_every_mutating_business_tool_takes_an_idempotency_key(billing: Billing) -> None:
     tools = [t for t in await billing.crm.client.list_tools() if t.name.startswith("business_")]
     mutating = {t.name for t in tools if not t.annotations.read_only_hint}
-    assert mutating == {"business_start_checkout", "business_cancel_subscription"}
+    assert mutating == {"business_start_checkout", "business_cancel_subscription", "business_set_paypal_account"}
     for tool in tools:
         if tool.name in mutating:
             assert "idempotency_key" in tool.input_schema["properties"], tool.name
     await billing.subscribe("starter")
     preview = await billing.tools.ok("cancel_subscription", idempotency_key="preview-1")
     assert await billing.tools.ok("cancel_subscription", idempotency_key="preview-1") == preview
+
+
+async def test_own_paypal_accounts_are_for_live_mode(billing: Billing) -> None:
+    text = await billing.tools.error(
+        "set_paypal_account", client_id="app-1", client_secret="s3cr3t-value", webhook_id="WH1"
+    )
+    assert "sandbox mode" in text and "PROMPTSALES_PAYPAL_MODE=live" in text and "s3cr3t-value" not in text
+    account = await billing.tools.ok("get_paypal_account")
+    assert (account["own_account"], account["client"]) == (False, None)

@@ -14,7 +14,7 @@ from fastmcp.exceptions import McpError
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
 HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
-PAYPAL_TOOLS = {"business_start_checkout", "business_cancel_subscription"}
+PAYPAL_TOOLS = {"business_start_checkout", "business_cancel_subscription", "business_set_paypal_account"}
 
 
 def describe(tool: Any) -> dict[str, Any]:
@@ -96,6 +96,7 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "business_check_entitlement",
         "business_get_usage",
         "business_list_payments",
+        "business_get_paypal_account",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False

@@ -506,6 +506,10 @@ class PayPalClient:
             )
         return response
 
+    async def check_credentials(self) -> None:
+        """Prove the client id and secret work (one token request); raises PayPalError otherwise."""
+        await self._access_token()
+
     async def _access_token(self, *, stale: str | None = None) -> str:
         """The cached token, or a new one; concurrent callers share a single refresh."""
         async with self._token_lock:
