@@ -1,0 +1,495 @@
+"""The cross-tenant canary's case table: what tenant B calls, reads and renders against tenant A's data.
+
+Every tool, static resource, resource template and prompt that the gateway lists needs at least one case here
+(``test_cross_tenant_canary`` fails otherwise). A case names the call, builds its arguments from what A planted
+(``World.a``) and B owns (``World.b``), says what B must get (``expect``), and optionally whether A making the same
+read must see its data (``reveals``: the probe really aims at something) and an extra check of B's answer.
+When a case finds a product bug, give it ``xfail="..."`` (strict) with what leaks, until the bug is fixed.
+"""
+
+import json
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from promptsales.domain_core.crm.model.flows import load_default_flows
+
+Kind = Literal["tool", "resource", "template", "prompt"]
+# ok: must succeed; not_found: must fail saying not found / not valid; rejected: must fail cleanly; any: either.
+Expect = Literal["ok", "not_found", "rejected", "any"]
+
+# Every id the product mints: a short prefix and a ULID (tools/crm/fields.py).
+ID_PATTERN = re.compile(r"\b[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}\b")
+NOT_FOUND = re.compile(r"not found|not valid|does not exist|does not belong to|belongs to a different", re.IGNORECASE)
+# Text that means a tool crashed instead of answering (the middleware's masked internal error).
+CRASH_MARKERS = ("internal error", "traceback", "error calling tool", "sqlalchemy", "psycopg")
+A_PHONES = ("+14155550142", "+34612345678")
+B_PHONE = "+14155550177"
+
+
+# ------------------------------------------------------------------------------------------ what A planted
+
+
+@dataclass
+class Planted:
+    """Tenant A's data as B may target it: values, ids, cursors, tokens and idempotency keys."""
+
+    tenant: str
+    hex: str
+    marker: str  # CANARY<hex>: in every free-text field A wrote
+    head: str  # the marker's first characters: what B searches with
+    tail: str  # the rest: B never sends it, so it must never come back
+    email: str  # contact 1 (the merge survivor)
+    duplicate_email: str  # contact 2 (merged into contact 1)
+    lead_email: str  # a person created by capture_lead
+    domain: str
+    tag: str
+    owner: str
+    segment_name: str
+    segment_rule: dict[str, Any]
+    scoring_overrides: dict[str, Any]
+    csv_text: str
+    flow_id: str  # a tenant flow of A's own
+    org_id: str = ""
+    contact_id: str = ""
+    duplicate_id: str = ""
+    lead_contact_id: str = ""
+    lead_id: str = ""
+    import_lead_id: str = ""
+    segment_id: str = ""
+    run_id: str = ""
+    subscription_id: str = ""
+    checkout_id: str = ""
+    provider_subscription_id: str = ""
+    confirmation_token: str = ""
+    approve_token: str = ""
+    keys: dict[str, str] = field(default_factory=dict)  # idempotency keys A used, by tool
+    cursors: dict[str, str] = field(default_factory=dict)  # next_cursor values A received, by listing
+    ids: set[str] = field(default_factory=set)  # every id A was shown (collected from A's answers)
+    secrets: set[str] = field(default_factory=set)  # tokens and PayPal ids: like ids, never in B's successes
+
+    @property
+    def forbidden_ids(self) -> set[str]:
+        return self.ids | self.secrets
+
+
+@dataclass
+class BOwn:
+    """Tenant B's own baseline records (marker-free), used to mix B's ids with A's."""
+
+    tenant: str
+    org_id: str = ""
+    contact_id: str = ""
+    lead_id: str = ""
+    subscription_id: str = ""
+    contacts: int = 0
+
+
+@dataclass
+class Outcome:
+    """One answer as B (or A, for the control) received it."""
+
+    is_error: bool
+    text: str  # everything serialised: content, structured content, decoded cursors
+    message: str  # the first text content (the error message for errors)
+    structured: Any = None
+
+
+@dataclass
+class World:
+    """The record of one canary round: what each side has, what B listed and sent, and every answer."""
+
+    a: Planted
+    b: BOwn
+    tools: set[str] = field(default_factory=set)
+    read_only_tools: set[str] = field(default_factory=set)
+    resources: set[str] = field(default_factory=set)
+    templates: set[str] = field(default_factory=set)
+    prompts: set[str] = field(default_factory=set)
+    sent: dict[str, Any] = field(default_factory=dict)  # case id -> the arguments B sent
+    outcomes: dict[str, Outcome] = field(default_factory=dict)  # case id -> B's answer
+    controls: dict[str, Outcome] = field(default_factory=dict)  # case id -> A's answer to the same call
+    # case id -> B's answer when A's ids/tokens are swapped for made-up ones, and the swap made
+    twins: dict[str, tuple[Outcome, dict[str, str]]] = field(default_factory=dict)
+    a_before: dict[str, Any] = field(default_factory=dict)
+    a_after: dict[str, Any] = field(default_factory=dict)
+    a_rows_before: dict[str, int] = field(default_factory=dict)
+    a_rows_after: dict[str, int] = field(default_factory=dict)
+    calls: int = 0
+
+
+# ------------------------------------------------------------------------------------------- the case table
+
+
+@dataclass(frozen=True)
+class Case:
+    """One call B makes against A's data.
+
+    ``args`` builds the tool/prompt arguments (for a template: the URI parameters) from the world.
+    ``reveals``: the same call made by A must show A's data (the probe really aims at something).
+    ``phase`` 2 cases make B store A's identities (uniqueness oracles), so they run after every other case.
+    """
+
+    kind: Kind
+    name: str
+    label: str
+    args: Callable[[World], dict[str, Any]]
+    expect: Expect = "any"
+    reveals: bool = False
+    phase: int = 1
+    check: Callable[[World, Outcome], None] | None = None
+    xfail: str | None = None  # a documented product bug: the case must fail until it is fixed
+
+    @property
+    def id(self) -> str:
+        return f"{self.name}[{self.label}]"
+
+
+def _none(_: World) -> dict[str, Any]:
+    return {}
+
+
+def _items(outcome: Outcome, key: str = "items") -> list[Any]:
+    body = outcome.structured if outcome.structured is not None else json.loads(outcome.message)  # resources: text
+    assert isinstance(body, dict), outcome.message
+    items = body[key]
+    assert isinstance(items, list)
+    return items
+
+
+def _no_items(_: World, outcome: Outcome) -> None:
+    assert _items(outcome) == [], "B's page lists records although B has none matching"
+
+
+def _empty_preview(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["count"] == 0, "A's contacts are counted in B's segment preview"
+    assert outcome.structured["sample"] == []
+
+
+def _b_contacts_used(world: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    quotas = outcome.structured.get("quotas") or [outcome.structured.get("quota")]
+    contacts = next(q for q in quotas if q and q["quota"] == "contacts")
+    assert contacts["used"] == world.b.contacts, f"B's contact usage counts A's contacts: {contacts}"
+
+
+def _rules_not_customized(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["customized"] is False, "B sees customized scoring rules it never set"
+
+
+def _only_shipped_flows(_: World, outcome: Outcome) -> None:
+    sources = {item["id"]: item["source"] for item in _items(outcome)}
+    assert set(sources.values()) == {"shipped"}, f"B lists tenant flows it never saved: {sources}"
+
+
+def _shipped_bant(_: World, outcome: Outcome) -> None:
+    shipped = load_default_flows()["bant-qualification"].model_dump(mode="json")
+    assert json.loads(outcome.message) == shipped, "B reads a bant-qualification other than the shipped one"
+
+
+def _deployment_account(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["own_account"] is False, f"B is shown a tenant PayPal account: {outcome.structured}"
+
+
+def _b_subscription(world: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["subscription_id"] == world.b.subscription_id
+
+
+def _new_person(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["created"] is True, "an email known only to A was treated as a known person in B"
+
+
+def _imported_as_new(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    report = outcome.structured
+    assert (report["created"], report["unchanged"], report["rejected"]) == (2, 0, 0), f"A's rows deduped B's: {report}"
+
+
+def _b_lead(**extra: Any) -> dict[str, Any]:
+    return {"source_channel": "web_form", "email": f"lead-{uuid.uuid4().hex[:8]}@b-tenant.example", **extra}
+
+
+def _b_csv(_: World) -> dict[str, Any]:
+    rows = [f"imp-{uuid.uuid4().hex[:8]}@b-tenant.example,Bea,Import" for _ in range(2)]
+    return {"csv_text": "email,first_name,last_name\n" + "\n".join(rows) + "\n"}
+
+
+def tool(
+    name: str,
+    label: str,
+    args: Callable[[World], dict[str, Any]] = _none,
+    expect: Expect = "any",
+    **options: Any,
+) -> Case:
+    return Case("tool", name, label, args, expect, **options)
+
+
+CASES: list[Case] = [
+    # ------------------------------------------------ business: plain reads first (B's usage is checked exactly)
+    tool("business_get_usage", "plain", expect="ok", check=_b_contacts_used),
+    tool(
+        "business_check_entitlement", "contacts-quota", lambda w: {"feature": "contacts"}, "ok", check=_b_contacts_used
+    ),
+    tool("business_list_plans", "plain", expect="ok"),
+    tool("business_get_subscription", "plain", expect="ok", reveals=True, check=_b_subscription),
+    tool("business_check_entitlement", "canary-text", lambda w: {"feature": w.a.head}),
+    tool("business_check_entitlement", "a-contact-id", lambda w: {"feature": w.a.contact_id}),
+    tool("business_check_entitlement", "tool-name", lambda w: {"feature": "crm_import_leads"}, "ok"),
+    tool("business_list_payments", "plain", expect="ok", reveals=True, check=_no_items),
+    tool("business_list_payments", "a-cursor", lambda w: {"cursor": w.a.cursors["payments"], "limit": 1}, reveals=True),
+    tool(
+        "business_cancel_subscription", "a-token", lambda w: {"confirmation_token": w.a.confirmation_token}, "not_found"
+    ),
+    tool("business_cancel_subscription", "preview", expect="ok"),
+    tool(
+        "business_start_checkout",
+        "a-key",
+        lambda w: {"plan": "enterprise", "idempotency_key": w.a.keys["checkout"]},
+        "ok",
+    ),
+    tool("business_get_paypal_account", "plain", expect="ok", check=_deployment_account),
+    # Sandbox mode keeps every tenant on the simulator's account, so this is refused for B as it would be for A.
+    tool(
+        "business_set_paypal_account",
+        "a-key",
+        lambda w: {
+            "client_id": "b-client",
+            "client_secret": "b-secret",
+            "webhook_id": "WHB",
+            "idempotency_key": w.a.keys["checkout"],
+        },
+    ),
+    # -------------------------------------------------------------------------------- contacts by id and search
+    tool("crm_get_contact", "a-contact", lambda w: {"contact_id": w.a.contact_id}, "not_found", reveals=True),
+    tool(
+        "crm_get_contact", "a-merged-duplicate", lambda w: {"contact_id": w.a.duplicate_id}, "not_found", reveals=True
+    ),
+    tool("crm_get_contact", "a-lead-person", lambda w: {"contact_id": w.a.lead_contact_id}, "not_found", reveals=True),
+    tool("crm_search_contacts", "plain", lambda w: {"limit": 100}, "ok", reveals=True),
+    tool("crm_search_contacts", "canary-query", lambda w: {"query": w.a.head}, "ok", reveals=True, check=_no_items),
+    tool("crm_search_contacts", "a-email", lambda w: {"query": w.a.email}, "ok", reveals=True, check=_no_items),
+    tool("crm_search_contacts", "a-phone", lambda w: {"query": A_PHONES[0]}, "ok", reveals=True, check=_no_items),
+    tool("crm_search_contacts", "a-organization", lambda w: {"organization_id": w.a.org_id}, reveals=True),
+    tool("crm_search_contacts", "a-tag", lambda w: {"tag": w.a.tag}, "ok", reveals=True, check=_no_items),
+    tool("crm_search_contacts", "a-owner", lambda w: {"owner": w.a.owner}, "ok", reveals=True, check=_no_items),
+    tool("crm_search_contacts", "a-cursor", lambda w: {"cursor": w.a.cursors["contacts"], "limit": 1}, reveals=True),
+    tool(
+        "crm_search_contacts",
+        "a-query-cursor",
+        lambda w: {"query": w.a.head, "cursor": w.a.cursors["contacts_query"], "limit": 1},
+        reveals=True,
+    ),
+    # ---------------------------------------------------------------------------------------- leads and rules
+    tool("crm_get_lead", "a-lead", lambda w: {"lead_id": w.a.lead_id}, "not_found", reveals=True),
+    tool("crm_get_lead", "a-imported-lead", lambda w: {"lead_id": w.a.import_lead_id}, "not_found", reveals=True),
+    tool("crm_list_leads", "plain", lambda w: {"limit": 100}, "ok", reveals=True),
+    tool("crm_list_leads", "a-segment", lambda w: {"segment_id": w.a.segment_id}, "not_found", reveals=True),
+    tool("crm_list_leads", "a-owner", lambda w: {"owner": w.a.owner}, "ok", reveals=True, check=_no_items),
+    tool("crm_list_leads", "a-cursor", lambda w: {"cursor": w.a.cursors["leads"], "limit": 1}, reveals=True),
+    tool("crm_get_scoring_rules", "plain", expect="ok", reveals=True, check=_rules_not_customized),
+    # --------------------------------------------------------------------------------------------- segments
+    tool(
+        "crm_preview_segment", "a-rule", lambda w: {"rule": w.a.segment_rule}, "ok", reveals=True, check=_empty_preview
+    ),
+    tool("crm_preview_segment", "a-segment", lambda w: {"segment_id": w.a.segment_id}, "not_found", reveals=True),
+    tool("crm_list_segment_members", "a-segment", lambda w: {"segment_id": w.a.segment_id}, "not_found", reveals=True),
+    tool(
+        "crm_list_segment_members",
+        "a-segment-cursor",
+        lambda w: {"segment_id": w.a.segment_id, "cursor": w.a.cursors["members"], "limit": 1},
+        "not_found",
+        reveals=True,
+    ),
+    tool("crm_list_segments", "plain", expect="ok", reveals=True),
+    # ---------------------------------------------------------------------------------------------- 360 view
+    tool("crm_get_customer_360", "a-contact", lambda w: {"contact_id": w.a.contact_id}, "not_found", reveals=True),
+    tool(
+        "crm_get_customer_360",
+        "a-merged-duplicate",
+        lambda w: {"contact_id": w.a.duplicate_id},
+        "not_found",
+        reveals=True,
+    ),
+    tool(
+        "crm_get_customer_360",
+        "a-contact-a-timeline-cursor",
+        lambda w: {"contact_id": w.a.contact_id, "timeline_cursor": w.a.cursors["timeline"], "timeline_limit": 1},
+        "not_found",
+        reveals=True,
+    ),
+    tool(
+        "crm_get_customer_360",
+        "b-contact-a-timeline-cursor",
+        lambda w: {"contact_id": w.b.contact_id, "timeline_cursor": w.a.cursors["timeline"]},
+        "rejected",
+    ),
+    tool("crm_get_customer_360", "b-contact", lambda w: {"contact_id": w.b.contact_id}, "ok"),
+    # ----------------------------------------------------------------------- flows, resources and the prompt
+    tool("crm_list_flows", "plain", expect="ok", reveals=True, check=_only_shipped_flows),
+    Case("resource", "crm://crm/flows", "plain", _none, "ok", reveals=True, check=_only_shipped_flows),
+    Case("resource", "crm://crm/scoring-rules", "plain", _none, "ok", reveals=True),
+    Case("resource", "business://business/plans", "plain", _none, "ok"),
+    Case(
+        "template", "crm://crm/flows/{flow_id}", "a-flow", lambda w: {"flow_id": w.a.flow_id}, "not_found", reveals=True
+    ),
+    # A overrode the shipped flow for itself: B must still read the shipped definition.
+    Case(
+        "template",
+        "crm://crm/flows/{flow_id}",
+        "a-overridden-shipped-flow",
+        lambda w: {"flow_id": "bant-qualification"},
+        "ok",
+        reveals=True,
+        check=_shipped_bant,
+    ),
+    Case("prompt", "crm_qualify_lead", "a-email", lambda w: {"email": w.a.email}, "ok"),
+    Case("prompt", "crm_qualify_lead", "a-email-voice", lambda w: {"email": w.a.lead_email, "channel": "voice"}, "ok"),
+    # -------------------------------------------- mutations aimed at A's ids (alone or mixed with B's own ids)
+    tool("crm_update_contact", "a-contact", lambda w: {"contact_id": w.a.contact_id, "first_name": "Bee"}, "not_found"),
+    tool(
+        "crm_update_contact",
+        "a-merged-duplicate",
+        lambda w: {"contact_id": w.a.duplicate_id, "tags": ["b-tag"]},
+        "not_found",
+    ),
+    tool(
+        "crm_update_contact",
+        "b-contact-a-organization",
+        lambda w: {"contact_id": w.b.contact_id, "organization_id": w.a.org_id},
+        "not_found",
+    ),
+    tool(
+        "crm_create_contact",
+        "a-organization",
+        lambda w: {"first_name": "Bee", "email": "bee-org@b-tenant.example", "organization_id": w.a.org_id},
+        "not_found",
+    ),
+    tool(
+        "crm_create_contact",
+        "a-key",
+        lambda w: {"first_name": "Bee", "email": "bee-key@b-tenant.example", "idempotency_key": w.a.keys["contact"]},
+        "ok",
+    ),
+    tool(
+        "crm_create_organization",
+        "a-key",
+        lambda w: {"name": "B Second Org", "idempotency_key": w.a.keys["organization"]},
+        "ok",
+    ),
+    tool(
+        "crm_merge_contacts",
+        "b-survivor-a-duplicate",
+        lambda w: {"survivor_id": w.b.contact_id, "duplicate_id": w.a.lead_contact_id},
+        "not_found",
+    ),
+    tool(
+        "crm_merge_contacts",
+        "a-survivor-b-duplicate",
+        lambda w: {"survivor_id": w.a.contact_id, "duplicate_id": w.b.contact_id},
+        "not_found",
+    ),
+    tool(
+        "crm_merge_contacts",
+        "a-survivor-a-duplicate",
+        lambda w: {"survivor_id": w.a.contact_id, "duplicate_id": w.a.lead_contact_id},
+        "not_found",
+    ),
+    tool(
+        "crm_capture_lead",
+        "a-key",
+        lambda w: _b_lead(first_name="Bee", idempotency_key=w.a.keys["capture"]),
+        "ok",
+        check=_new_person,
+    ),
+    tool("crm_update_lead", "a-lead-owner", lambda w: {"lead_id": w.a.lead_id, "owner": "b-owner"}, "not_found"),
+    tool(
+        "crm_update_lead", "a-lead-stage", lambda w: {"lead_id": w.a.import_lead_id, "stage": "customer"}, "not_found"
+    ),
+    tool("crm_classify_lead", "a-lead", lambda w: {"lead_id": w.a.lead_id}, "not_found"),
+    tool(
+        "crm_set_scoring_rules",
+        "a-key",
+        lambda w: {"overrides": {"description": "B's rules"}, "idempotency_key": w.a.keys["scoring"]},
+        "ok",
+    ),
+    tool(
+        "crm_log_interaction",
+        "a-contact",
+        lambda w: {"contact_id": w.a.contact_id, "channel": "chat", "direction": "inbound", "summary": "B"},
+        "not_found",
+    ),
+    tool(
+        "crm_log_interaction",
+        "b-contact-a-lead",
+        lambda w: {
+            "contact_id": w.b.contact_id,
+            "lead_id": w.a.lead_id,
+            "channel": "email",
+            "direction": "outbound",
+            "summary": "B",
+        },
+        "not_found",
+    ),
+    tool(
+        "crm_create_segment",
+        "a-key",
+        lambda w: {
+            "name": "B segment",
+            "rule": {"all": [{"field": "country", "op": "eq", "value": "US"}]},
+            "idempotency_key": w.a.keys["segment"],
+        },
+        "ok",
+    ),
+    tool(
+        "crm_start_flow",
+        "a-contact",
+        lambda w: {"flow_id": "bant-qualification", "contact_id": w.a.contact_id, "channel": "chat"},
+        "not_found",
+    ),
+    tool(
+        "crm_start_flow",
+        "a-flow",
+        lambda w: {"flow_id": w.a.flow_id, "contact_id": w.b.contact_id, "channel": "voice"},
+        "not_found",
+    ),
+    tool("crm_advance_flow", "a-run", lambda w: {"run_id": w.a.run_id, "user_input": "urgent"}, "not_found"),
+    tool(
+        "crm_advance_flow",
+        "a-run-a-key",
+        lambda w: {"run_id": w.a.run_id, "user_input": "urgent", "idempotency_key": w.a.keys["advance"]},
+        "not_found",
+    ),
+    tool("crm_import_leads", "plain", _b_csv, "ok"),
+    # --------------------------------- phase 2: B stores A's identities (uniqueness and dedupe are per tenant)
+    tool("crm_create_organization", "a-domain", lambda w: {"name": "B Org Twin", "domain": w.a.domain}, "ok", phase=2),
+    tool(
+        "crm_create_contact",
+        "a-email-and-phone",
+        lambda w: {"first_name": "Bee", "email": w.a.email, "phone": A_PHONES[0]},
+        "ok",
+        phase=2,
+    ),
+    tool(
+        "crm_capture_lead",
+        "a-email",
+        lambda w: {"source_channel": "web_form", "email": w.a.lead_email},
+        "ok",
+        phase=2,
+        check=_new_person,
+    ),
+    tool(
+        "crm_create_segment",
+        "a-name-and-rule",
+        lambda w: {"name": w.a.segment_name, "rule": w.a.segment_rule},
+        "ok",
+        phase=2,
+    ),
+    tool("crm_import_leads", "a-csv", lambda w: {"csv_text": w.a.csv_text}, "ok", phase=2, check=_imported_as_new),
+]
