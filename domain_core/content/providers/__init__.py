@@ -1,0 +1,1 @@
+"""Text and image model providers behind one interface: local, OpenAI, Anthropic, OpenAI-compatible."""
