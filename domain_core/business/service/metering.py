@@ -73,7 +73,8 @@ class BusinessMeter:
                 uow.session, tenant_id=uow.tenant_id, quota=quota, period_start=start, amount=-amount, now=uow.now
             )
             return
-        limit = standing.plan.quotas[quota]
+        # Counters no plan limits (model tokens) are tracked for reporting and billing.
+        limit = standing.plan.quotas.get(quota)
         total = await repo.add_usage(
             uow.session,
             tenant_id=uow.tenant_id,
