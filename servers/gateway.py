@@ -3,13 +3,16 @@
 from fastmcp import FastMCP
 from fastmcp.server.auth import AuthProvider
 
+from promptsales.prompts.workflows import register as register_workflows
 from promptsales.servers.business import build_business_server
+from promptsales.servers.content import build_content_server
 from promptsales.servers.crm import build_crm_server
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
 
-CONTEXT_BUILDERS = {"crm": build_crm_server, "business": build_business_server}
+WORKFLOW_CONTEXTS = {"crm", "business", "content"}
+CONTEXT_BUILDERS = {"crm": build_crm_server, "business": build_business_server, "content": build_content_server}
 
 
 def build_gateway(
@@ -18,12 +21,15 @@ def build_gateway(
     """One MCP server exposing the chosen contexts (default: the settings' toolsets); ``auth`` guards HTTP."""
     gateway = FastMCP(
         "promptsales",
-        instructions="PromptSales: AI sales & marketing tools, namespaced by context (crm_..., business_...).",
+        instructions="PromptSales: AI sales & marketing tools, namespaced by context (crm_, business_, content_).",
         lifespan=runtime_lifespan(runtime),
         middleware=[call_middleware(runtime)],
         mask_error_details=True,
         auth=auth,
     )
-    for name in contexts or runtime.settings.toolsets:
+    mounted = contexts or runtime.settings.toolsets
+    for name in mounted:
         gateway.mount(CONTEXT_BUILDERS[name](runtime, standalone=False), namespace=name)
+    if set(mounted) >= WORKFLOW_CONTEXTS:  # the playbooks name tools of all three
+        register_workflows(gateway)
     return gateway

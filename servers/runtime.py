@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from promptsales.domain_core.business.bootstrap import Business, build_business
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
+from promptsales.domain_core.content.bootstrap import build_content
+from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.crm.bootstrap import build_crm
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.db import create_engine
@@ -51,6 +53,7 @@ class Runtime:
         self._relay: OutboxRelay | None = None
         self._crm: CrmFacade | None = None
         self._business: Business | None = None
+        self._content: ContentFacade | None = None
         self._redis: Any = None
         self._consumers: list[Any] = []
         self._limiter: RateLimiter | None = None
@@ -73,6 +76,13 @@ class Runtime:
         if self._business is None:
             raise RuntimeError("runtime not started")
         return self._business.facade
+
+    @property
+    def content(self) -> ContentFacade:
+        """The content facade (available once started)."""
+        if self._content is None:
+            raise RuntimeError("runtime not started")
+        return self._content
 
     @property
     def paypal_simulator(self) -> PayPalSimulator | None:
@@ -140,6 +150,8 @@ class Runtime:
             relay_holder.append(self._relay)
             self._crm = build_crm(self._uow)
             self._business = build_business(self._uow, settings)
+            self._content = build_content(self._uow, settings)
+            self._crm.use_interaction_analysis(self._content.analyze_interaction)
             self._limiter = self._build_limiter()
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
@@ -205,9 +217,11 @@ class Runtime:
                 await self._redis.aclose()
             if self._business is not None:
                 await self._business.aclose()
+            if self._content is not None:
+                await self._content.aclose()
             if self._engine is not None:
                 await self._engine.dispose()
-            self._engine = self._uow = self._relay = self._crm = self._business = None
+            self._engine = self._uow = self._relay = self._crm = self._business = self._content = None
 
     async def ready(self) -> bool:
         """Whether the database answers (for /readyz)."""

@@ -7,6 +7,7 @@ from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
+from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.shared.caller import Caller
 
@@ -22,6 +23,11 @@ class ToolRuntime(Protocol):
     @property
     def business(self) -> BusinessFacade:
         """The business facade (plans, subscriptions, entitlements, billing)."""
+        ...
+
+    @property
+    def content(self) -> ContentFacade:
+        """The content facade (copy, creatives, library, AI services)."""
         ...
 
     def caller(self, ctx: Context) -> Caller:

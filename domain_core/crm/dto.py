@@ -182,6 +182,10 @@ class InteractionView(Dto):
     direction: Direction
     summary: str | None
     transcript: str | None
+    intent: str | None = Field(default=None, description="Intent read in the text, e.g. demo_request.")
+    intent_confidence: float | None = None
+    sentiment: str | None = Field(default=None, description="positive, neutral or negative.")
+    sentiment_score: float | None = Field(default=None, description="-1 (negative) to 1 (positive).")
     occurred_at: datetime
 
 

@@ -43,6 +43,7 @@ from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
 R = TypeVar("R", bound=BaseModel)
+InteractionAnalysis = Callable[[Caller, str], Awaitable[interactions.Signals]]
 
 
 class CrmFacade:
@@ -51,6 +52,7 @@ class CrmFacade:
     def __init__(self, uow: UnitOfWorkFactory) -> None:
         self._uow = uow
         self._sections: dict[str, customer360.SectionProvider] = {}
+        self._analyze: InteractionAnalysis | None = None
 
     def add_360_section(self, name: str, provider: customer360.SectionProvider) -> None:
         """Let another context contribute a section of the customer 360 view."""
@@ -286,16 +288,22 @@ class CrmFacade:
         )
 
     # Interactions and 360
+    def use_interaction_analysis(self, analyze: InteractionAnalysis) -> None:
+        """Read intent and sentiment of every logged interaction with ``analyze`` (the content context's)."""
+        self._analyze = analyze
+
     async def log_interaction(
         self, caller: Caller, *, idempotency_key: str | None = None, **fields: Any
     ) -> InteractionView:
-        """Record an interaction."""
+        """Record an interaction (its text is analysed first, outside the transaction)."""
+        text = interactions.interaction_text(fields.get("summary"), fields.get("transcript"))
+        signals = await self._analyze(caller, text) if self._analyze is not None and text.strip() else None
         return await self._mutate(
             caller,
             "crm.log_interaction",
             fields,
             idempotency_key,
-            lambda uow: interactions.log_interaction(uow, **fields),
+            lambda uow: interactions.log_interaction(uow, signals=signals, **fields),
             InteractionView,
         )
 

@@ -275,6 +275,23 @@ async def interaction_stats(session: AsyncSession, tenant_id: str, contact_id: s
     return sum(counts.values()), counts.get("inbound", 0)
 
 
+async def latest_signals(session: AsyncSession, tenant_id: str, contact_id: str) -> tuple[str | None, str | None]:
+    """Intent and sentiment of a contact's latest analysed interaction."""
+    row = (
+        await session.execute(
+            select(col(InteractionRecord.intent), col(InteractionRecord.sentiment))
+            .where(
+                col(InteractionRecord.tenant_id) == tenant_id,
+                col(InteractionRecord.contact_id) == contact_id,
+                col(InteractionRecord.intent).is_not(None),
+            )
+            .order_by(col(InteractionRecord.occurred_at).desc(), col(InteractionRecord.id).desc())
+            .limit(1)
+        )
+    ).first()
+    return (row[0], row[1]) if row is not None else (None, None)
+
+
 async def timeline(
     session: AsyncSession,
     tenant_id: str,

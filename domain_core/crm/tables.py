@@ -171,6 +171,11 @@ class InteractionRecord(SQLModel, table=True):
     direction: str = Field(max_length=10)
     summary: str | None = Field(default=None, max_length=4000)
     transcript: str | None = None
+    # What the content context's analysis read in the text (intent label, sentiment); feeds engagement.
+    intent: str | None = Field(default=None, max_length=40)
+    intent_confidence: float | None = None
+    sentiment: str | None = Field(default=None, max_length=10)
+    sentiment_score: float | None = None
     occurred_at: datetime = Field(sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
 

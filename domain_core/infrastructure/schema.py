@@ -12,6 +12,7 @@ TABLE_MODULES = (
     "promptsales.domain_core.infrastructure.tables",
     "promptsales.domain_core.crm.tables",
     "promptsales.domain_core.business.tables",
+    "promptsales.domain_core.content.tables",
 )
 
 

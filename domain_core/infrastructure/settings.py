@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from promptsales.domain_core.infrastructure.crypto import KeyRing
 
-CONTEXTS: tuple[str, ...] = ("crm", "business")
+CONTEXTS: tuple[str, ...] = ("crm", "business", "content")
 
 
 def _default_data_dir() -> Path:
@@ -75,6 +75,22 @@ class Settings(BaseSettings):
     paypal_client_id: str | None = Field(default=None, description="PayPal REST app client id (live mode).")
     paypal_client_secret: SecretStr | None = Field(default=None, description="PayPal REST app secret (live mode).")
     paypal_webhook_id: str | None = Field(default=None, description="Id of the PayPal webhook pointing here.")
+    content_text_provider: Literal["local", "openai", "anthropic", "openai_compatible", "sampling"] = Field(
+        default="local",
+        description="Writer of tenants that chose none: local (offline), an API, or the client's model.",
+    )
+    content_text_model: str | None = Field(default=None, description="Model of that provider (default per provider).")
+    content_image_provider: Literal["local", "openai"] = Field(
+        default="local", description="Image maker of tenants that chose none: local (offline renderer) or openai."
+    )
+    content_image_model: str = Field(default="gpt-image-2", min_length=1)
+    content_base_url: str | None = Field(default=None, description="Base URL for openai_compatible (or a proxy).")
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="Deployment OpenAI key (tenants may bring their own)."
+    )
+    anthropic_api_key: SecretStr | None = Field(default=None, description="Deployment Anthropic key.")
+    llm_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
+    llm_max_attempts: int = Field(default=3, ge=1, le=10)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     http_host: str = "127.0.0.1"

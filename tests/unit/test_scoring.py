@@ -32,7 +32,7 @@ POSITIVE_BANT = {
     "timeline": "this_quarter",
 }
 FIT_FACTORS = ["industry", "company_size", "region", "seniority"]
-ENGAGEMENT_FACTORS = ["touches", "recency", "channels", "interactions"]
+ENGAGEMENT_FACTORS = ["touches", "recency", "channels", "interactions", "signals"]
 BANT_FACTORS = ["budget", "authority", "need", "timeline"]
 
 
@@ -151,11 +151,11 @@ def test_explanation_lists_every_factor_and_sums_to_the_score() -> None:
     names = [f.factor for f in result.factors]
     assert names == [*FIT_FACTORS, *ENGAGEMENT_FACTORS, *BANT_FACTORS, "score_adjustment"]
     groups = [f.group for f in result.factors]
-    assert groups == ["fit"] * 4 + ["engagement"] * 4 + ["qualification"] * 4 + ["adjustment"]
+    assert groups == ["fit"] * 4 + ["engagement"] * 5 + ["qualification"] * 4 + ["adjustment"]
     assert raw_points(result) == result.score == 50 + 44 + 4 - 7
     assert result.fit_score + result.engagement_score + result.qualification_score - 7 == result.score
     zeros = {f.factor for f in result.factors if f.points == 0}
-    assert zeros == {"authority", "need", "timeline"}
+    assert zeros == {"authority", "need", "timeline", "signals"}
     for factor in result.factors:
         assert factor.reason
         assert factor.points <= factor.max_points or factor.group == "adjustment"
@@ -173,7 +173,7 @@ def test_unknown_facts_give_zero_points_with_reasons() -> None:
     assert result.stage == "lead"
     assert all(f.points == 0 for f in result.factors)
     assert all(f.value is None for f in result.factors if f.group != "adjustment")
-    assert len(result.factors) == 13
+    assert len(result.factors) == 14
 
 
 @pytest.mark.parametrize(
@@ -536,3 +536,16 @@ def test_any_facts_give_a_bounded_explained_score(facts: LeadFacts, fit_cap: int
         assert result == classify(facts, rules, now=NOW)
         if facts.current_stage in ("opportunity", "customer"):
             assert result.stage == facts.current_stage
+
+
+@pytest.mark.parametrize(
+    ("intent", "sentiment", "points"),
+    [("demo_request", "positive", 11), ("pricing", "neutral", 6), ("unsubscribe", "negative", -12), ("support", None, 0)],
+)
+def test_the_latest_interactions_intent_and_sentiment_move_engagement(
+    intent: str, sentiment: str | None, points: int
+) -> None:
+    result = classify(LeadFacts(interaction_count=1, latest_intent=intent, latest_sentiment=sentiment), RULES, now=NOW)
+    signals = next(f for f in result.factors if f.factor == "signals")
+    assert signals.points == points and signals.max_points == 12
+    assert intent in signals.reason

@@ -74,6 +74,8 @@ class LeadFacts(BaseModel):
     last_activity_at: AwareDatetime | None = None
     interaction_count: Annotated[int, Field(ge=0)] = 0
     inbound_interaction_count: Annotated[int, Field(ge=0)] = 0
+    latest_intent: str | None = None
+    latest_sentiment: str | None = None
     qualification: dict[str, str] = Field(default_factory=dict)
     score_adjustment: int = 0
     current_stage: LifecycleStage | None = None
@@ -241,6 +243,22 @@ def _interactions(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
     return _factor("engagement", "interactions", value, points, table.max_points, reason)
 
 
+def _signals(facts: LeadFacts, rules: ScoringRules) -> ScoreFactor:
+    """Points for the intent and sentiment of the latest analysed interaction, within +/- ``max_points``."""
+    table = rules.engagement.signals
+    if facts.latest_intent is None and facts.latest_sentiment is None:
+        return _factor("engagement", "signals", None, 0, table.max_points, "No analysed interaction yet: no points.")
+    intent = table.intent_points.get(facts.latest_intent or "", 0)
+    mood = table.sentiment_points.get(facts.latest_sentiment or "", 0)
+    points = max(-table.max_points, min(table.max_points, intent + mood))
+    value = f"intent {facts.latest_intent or 'unknown'}, sentiment {facts.latest_sentiment or 'unknown'}"
+    reason = (
+        f"Latest interaction reads as intent '{facts.latest_intent}' ({intent:+d}) with "
+        f"{facts.latest_sentiment} sentiment ({mood:+d}), within ±{table.max_points}: {points:+d} points."
+    )
+    return _factor("engagement", "signals", value, points, table.max_points, reason)
+
+
 def _engagement_factors(facts: LeadFacts, rules: ScoringRules, now: datetime) -> list[ScoreFactor]:
     """Score what the lead did: touches, recency of activity, distinct channels and interactions."""
     touches, channels = rules.engagement.touches, rules.engagement.channels
@@ -251,6 +269,7 @@ def _engagement_factors(facts: LeadFacts, rules: ScoringRules, now: datetime) ->
         _recency(facts, rules, now),
         channel_factor.model_copy(update={"value": ", ".join(distinct) or None}),
         _interactions(facts, rules),
+        _signals(facts, rules),
     ]
 
 

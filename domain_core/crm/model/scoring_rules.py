@@ -282,14 +282,45 @@ class InteractionRules(_Rules):
     max_points: Points
 
 
+SignalPoints = Annotated[int, Field(ge=-50, le=50)]
+
+
+class SignalRules(_Rules):
+    """Points for what the latest analysed interaction says: its intent and sentiment (may be negative)."""
+
+    intent_points: Mapping[str, SignalPoints]
+    sentiment_points: Mapping[str, SignalPoints]
+    max_points: Points
+
+
+# Buying intents raise engagement, leaving intents lower it; rules stored before signals existed get these.
+DEFAULT_SIGNALS = SignalRules(
+    intent_points={
+        "purchase": 10,
+        "demo_request": 8,
+        "pricing": 6,
+        "scheduling": 4,
+        "information": 2,
+        "support": 0,
+        "other": 0,
+        "complaint": -4,
+        "churn_risk": -6,
+        "unsubscribe": -10,
+    },
+    sentiment_points={"positive": 3, "neutral": 0, "negative": -3},
+    max_points=12,
+)
+
+
 class EngagementRules(_Rules):
-    """What the lead did: touches, recency, channels and interactions, capped at ``max_points``."""
+    """What the lead did: touches, recency, channels, interactions and their signals, capped at ``max_points``."""
 
     max_points: Points
     touches: TouchRules
     recency: RecencyRules
     channels: ChannelRules
     interactions: InteractionRules
+    signals: SignalRules = DEFAULT_SIGNALS
 
 
 class QualificationRules(_Rules):

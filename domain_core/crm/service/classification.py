@@ -68,6 +68,7 @@ async def lead_facts(
     )
     touches, channels = touch_stats or await repo.touch_stats(uow.session, uow.tenant_id, lead.id)
     total, inbound = interaction_stats or await repo.interaction_stats(uow.session, uow.tenant_id, contact.id)
+    intent, sentiment = await repo.latest_signals(uow.session, uow.tenant_id, contact.id) if total else (None, None)
     return LeadFacts(
         industry=org.industry if org else None,
         employee_count=org.employee_count if org else None,
@@ -79,6 +80,8 @@ async def lead_facts(
         last_activity_at=contact.last_activity_at,
         interaction_count=total,
         inbound_interaction_count=inbound,
+        latest_intent=intent,
+        latest_sentiment=sentiment,
         qualification={k: str(v) for k, v in lead.qualification.items()},
         score_adjustment=lead.score_adjustment,
         current_stage=lead.stage if lead.manual_stage else None,

@@ -1,6 +1,7 @@
 """Interactions: log a conversation or meeting; it feeds engagement and the timeline."""
 
 from datetime import datetime
+from typing import Protocol
 
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.dto import InteractionView
@@ -13,6 +14,24 @@ from promptsales.domain_core.shared.errors import ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 
 
+class Signals(Protocol):
+    """What another context read in an interaction's text (the content context's analysis)."""
+
+    @property
+    def intent(self) -> str: ...
+    @property
+    def intent_confidence(self) -> float: ...
+    @property
+    def sentiment(self) -> str: ...
+    @property
+    def sentiment_score(self) -> float: ...
+
+
+def interaction_text(summary: str | None, transcript: str | None) -> str:
+    """The text an interaction is analysed by."""
+    return "\n".join(part for part in (summary, transcript) if part)
+
+
 async def log_interaction(
     uow: UnitOfWork,
     *,
@@ -23,6 +42,7 @@ async def log_interaction(
     transcript: str | None,
     occurred_at: datetime | None,
     lead_id: str | None,
+    signals: Signals | None = None,
 ) -> InteractionView:
     """Record an interaction, bump the contact's last activity and reclassify their latest lead."""
     if not (summary or transcript):
@@ -44,6 +64,10 @@ async def log_interaction(
         direction=direction,
         summary=summary,
         transcript=transcript,
+        intent=signals.intent if signals else None,
+        intent_confidence=signals.intent_confidence if signals else None,
+        sentiment=signals.sentiment if signals else None,
+        sentiment_score=signals.sentiment_score if signals else None,
         occurred_at=at,
         created_at=uow.now,
     )
@@ -59,10 +83,23 @@ async def log_interaction(
         "crm.log_interaction",
         target_type="interaction",
         target_id=record.id,
-        after={"contact_id": contact.id, "channel": channel, "direction": direction},
+        after={
+            "contact_id": contact.id,
+            "channel": channel,
+            "direction": direction,
+            "intent": record.intent,
+            "sentiment": record.sentiment,
+        },
     )
     uow.emit(
         "crm.interaction_logged",
-        {"interaction_id": record.id, "contact_id": contact.id, "channel": channel, "direction": direction},
+        {
+            "interaction_id": record.id,
+            "contact_id": contact.id,
+            "channel": channel,
+            "direction": direction,
+            "intent": record.intent,
+            "sentiment": record.sentiment,
+        },
     )
     return views.interaction_view(record)

@@ -1,0 +1,1 @@
+"""Content use cases, each taking a unit of work."""

@@ -1,0 +1,194 @@
+"""The content library: assets with versions, and review (draft → in_review → approved / rejected)."""
+
+import hashlib
+from datetime import datetime
+from typing import Any
+
+from promptsales.domain_core.content import repository as repo
+from promptsales.domain_core.content.dto import AssetPage, AssetVersionView, AssetView, Usage
+from promptsales.domain_core.content.service.uris import asset_uri, file_uri
+from promptsales.domain_core.content.tables import AssetRecord, AssetVersionRecord
+from promptsales.domain_core.infrastructure.uow import UnitOfWork
+from promptsales.domain_core.shared.errors import Conflict, NotFound, ValidationFailed
+from promptsales.domain_core.shared.ids import new_id
+from promptsales.domain_core.shared.pagination import clamp_page_size, decode_cursor, encode_cursor
+
+LIST_SCOPE = "content.assets"
+# Which decision may follow which state.
+TRANSITIONS: dict[str, tuple[str, ...]] = {"submit": ("draft",), "approve": ("in_review",), "reject": ("in_review",)}
+OUTCOME = {"submit": "in_review", "approve": "approved", "reject": "rejected"}
+
+
+def version_view(record: AssetVersionRecord) -> AssetVersionView:
+    """A stored version as the facade returns it."""
+    return AssetVersionView(
+        version=record.version,
+        body=dict(record.body),
+        file_uri=file_uri(record.blob_sha256) if record.blob_sha256 else None,
+        mime_type=record.mime_type,
+        provider=record.provider,
+        model=record.model,
+        input_tokens=record.input_tokens,
+        output_tokens=record.output_tokens,
+        created_by=record.created_by,
+        created_at=record.created_at,
+    )
+
+
+def asset_view(record: AssetRecord, versions: list[AssetVersionRecord] | None = None) -> AssetView:
+    """A stored asset (with its versions when given) as the facade returns it."""
+    current = next((v for v in versions or [] if v.version == record.current_version), None)
+    return AssetView(
+        id=record.id,
+        kind=record.kind,
+        title=record.title,
+        channel=record.channel,
+        target=record.target,
+        status=record.status,
+        current_version=record.current_version,
+        uri=asset_uri(record.id),
+        file_uri=file_uri(current.blob_sha256) if current is not None and current.blob_sha256 else None,
+        brand_kit_id=record.brand_kit_id,
+        created_by=record.created_by,
+        decided_by=record.decided_by,
+        decided_at=record.decided_at,
+        decision_note=record.decision_note,
+        created_at=record.created_at,
+        updated_at=record.updated_at,
+        versions=[version_view(v) for v in versions or []],
+    )
+
+
+async def create_asset(
+    uow: UnitOfWork,
+    *,
+    kind: str,
+    title: str,
+    channel: str | None,
+    target: str | None,
+    brand_kit_id: str | None,
+    body: dict[str, Any],
+    usage: Usage,
+    blob: tuple[bytes, str] | None = None,
+) -> AssetView:
+    """A new draft asset with its first version (file bytes stored once by hash); counts one generation."""
+    sha = None
+    if blob is not None:
+        data, mime = blob
+        sha = hashlib.sha256(data).hexdigest()
+        await repo.store_blob(uow.session, uow.tenant_id, sha256=sha, mime_type=mime, data=data, now=uow.now)
+    record = AssetRecord(
+        id=new_id("as"),
+        tenant_id=uow.tenant_id,
+        kind=kind,
+        title=title[:200] or kind,
+        channel=channel,
+        target=target,
+        status="draft",
+        current_version=1,
+        brand_kit_id=brand_kit_id,
+        created_by=uow.caller.actor_id,
+        created_at=uow.now,
+        updated_at=uow.now,
+    )
+    version = AssetVersionRecord(
+        tenant_id=uow.tenant_id,
+        asset_id=record.id,
+        version=1,
+        body=body,
+        blob_sha256=sha,
+        mime_type=blob[1] if blob else None,
+        provider=usage.provider,
+        model=usage.model,
+        input_tokens=usage.input_tokens,
+        output_tokens=usage.output_tokens,
+        created_by=uow.caller.actor_id,
+        created_at=uow.now,
+    )
+    uow.session.add(record)
+    uow.session.add(version)
+    uow.meter("content_generations")
+    await uow.session.flush()
+    uow.audit(
+        "content.create_asset", target_type="asset", target_id=record.id, after={"kind": kind, "title": record.title}
+    )
+    uow.emit("content.asset_created", {"asset_id": record.id, "kind": kind})
+    return asset_view(record, [version])
+
+
+async def get_asset(uow: UnitOfWork, asset_id: str) -> AssetView:
+    """An asset with every version."""
+    record = await repo.asset(uow.session, uow.tenant_id, asset_id)
+    if record is None:
+        raise NotFound("asset", asset_id, field="asset_id")
+    return asset_view(record, await repo.versions(uow.session, uow.tenant_id, asset_id))
+
+
+async def list_assets(
+    uow: UnitOfWork, *, kind: str | None, status: str | None, channel: str | None, cursor: str | None, limit: int | None
+) -> AssetPage:
+    """Assets newest first (current version only), filtered."""
+    filters = {"kind": kind, "status": status, "channel": channel}
+    size = clamp_page_size(limit)
+    position = decode_cursor(cursor, LIST_SCOPE, filters)
+    try:
+        after = (datetime.fromisoformat(str(position[0])), str(position[1])) if position else None
+    except (ValueError, IndexError) as exc:
+        raise ValidationFailed(
+            "cursor is not valid.", field="cursor", hint="Pass next_cursor exactly as returned."
+        ) from exc
+    rows = await repo.list_assets(
+        uow.session, uow.tenant_id, kind=kind, status=status, channel=channel, after=after, limit=size + 1
+    )
+    page = rows[:size]
+    next_cursor = (
+        encode_cursor(LIST_SCOPE, filters, [page[-1].created_at.isoformat(), page[-1].id]) if len(rows) > size else None
+    )
+    items = []
+    for record in page:
+        current = [
+            v for v in await repo.versions(uow.session, uow.tenant_id, record.id) if v.version == record.current_version
+        ]
+        items.append(asset_view(record, current).model_copy(update={"versions": []}))
+    return AssetPage(items=items, next_cursor=next_cursor)
+
+
+async def decide(uow: UnitOfWork, asset_id: str, decision: str, note: str | None) -> AssetView:
+    """Move an asset through review, recording who decided and why (rejection needs a reason)."""
+    record = await repo.asset(uow.session, uow.tenant_id, asset_id, lock=True)
+    if record is None:
+        raise NotFound("asset", asset_id, field="asset_id")
+    if record.status not in TRANSITIONS[decision]:
+        allowed = " or ".join(TRANSITIONS[decision])
+        raise Conflict(
+            f"Asset '{asset_id}' is {record.status}; it can become {OUTCOME[decision]} only from {allowed}.",
+            field="asset_id",
+            hint="content_get_asset shows its state; submit drafts with content_submit_asset first.",
+        )
+    if decision == "reject" and not (note and note.strip()):
+        raise ValidationFailed("Say why the asset is rejected.", field="note")
+    before = record.status
+    record.status = OUTCOME[decision]
+    if decision in ("approve", "reject"):
+        record.decided_by, record.decided_at, record.decision_note = uow.caller.actor_id, uow.now, note
+    record.updated_at = uow.now
+    uow.session.add(record)
+    await uow.session.flush()
+    uow.audit(
+        f"content.{decision}_asset",
+        target_type="asset",
+        target_id=record.id,
+        before={"status": before},
+        after={"status": record.status, "note": note},
+    )
+    uow.emit(f"content.asset_{record.status}", {"asset_id": record.id, "decided_by": uow.caller.actor_id})
+    return asset_view(record, await repo.versions(uow.session, uow.tenant_id, asset_id))
+
+
+async def approved(uow: UnitOfWork, asset_ids: list[str]) -> dict[str, bool]:
+    """Whether each asset is approved (unknown ids: False), for other contexts' checks."""
+    result = {}
+    for asset_id in asset_ids:
+        record = await repo.asset(uow.session, uow.tenant_id, asset_id)
+        result[asset_id] = record is not None and record.status == "approved"
+    return result

@@ -1,0 +1,103 @@
+"""Cross-context workflow playbooks as MCP prompts (registered on the gateway, so tool names are namespaced).
+
+Each playbook names the tools to call, in order. A test checks every tool it names exists in the gateway.
+"""
+
+from typing import Annotated, Literal
+
+from fastmcp import FastMCP
+from pydantic import Field
+
+Channel = Literal["google_ads", "meta", "tiktok", "linkedin", "x", "email", "sms", "whatsapp", "push"]
+
+
+def register(server: FastMCP) -> None:
+    """Add the workflow prompts to the gateway."""
+
+    @server.prompt(
+        name="launch_campaign_for_goal",
+        description="Plan and prepare a campaign for a business goal: audience, entitlements, creatives, approval.",
+    )
+    def launch_campaign_for_goal(
+        goal: Annotated[str, Field(description="The business goal, e.g. '40 demo requests from EU fintech in Q1'.")],
+        channels: Annotated[str, Field(description="Comma-separated channels, e.g. 'google_ads,linkedin,email'.")],
+        budget: Annotated[str | None, Field(description="Budget and currency, e.g. '5000 EUR'.")] = None,
+    ) -> str:
+        wanted = [c.strip() for c in channels.split(",") if c.strip()]
+        checks = ", ".join(f"'channel:{c}'" for c in wanted)
+        return (
+            f"Goal: {goal}. Channels: {', '.join(wanted)}." + (f" Budget: {budget}." if budget else "") + "\n"
+            f"1. business_get_subscription, then business_check_entitlement for {checks} and 'content_generations'; "
+            "stop and explain the upgrade (business_start_checkout) if a channel is not included.\n"
+            "2. Define the audience: crm_preview_segment with a rule matching the goal (industry, region, stage, "
+            "score), adjust until the count is right, then crm_create_segment.\n"
+            "3. content_get_brand_kit to know voice, colours and required disclaimers.\n"
+            "4. For each channel: content_generate_copy (the channel's main format, 3 variants), "
+            "content_check_copy on each, content_rewrite_copy for any with errors.\n"
+            "5. content_generate_image for each visual placement (see content://content/channel-specs); "
+            "content_generate_video for video placements.\n"
+            "6. content_submit_asset for the chosen variants and creatives, and ask a person to review them "
+            "(content_approve_asset / content_reject_asset with a note).\n"
+            "7. Summarise: segment size, the approved assets per channel (ids), quota left (business_get_usage), and "
+            "what activation needs next."
+        )
+
+    @server.prompt(name="write_ad_set", description="Write a channel-ready ad set: copy variants and creatives.")
+    def write_ad_set(
+        brief: Annotated[str, Field(description="Product, audience, benefits, proof, offer, call to action.")],
+        channel: Annotated[Channel, Field(description="Where the ads run.")],
+        format: Annotated[str, Field(description="The channel's format, e.g. rsa, feed, in_feed, post.")],
+        placement: Annotated[str | None, Field(description="Image placement, e.g. meta_feed_square.")] = None,
+        language: Annotated[Literal["en", "es"], Field(description="Language.")] = "en",
+    ) -> str:
+        image = (
+            f"3. content_generate_image with placement '{placement}' for the strongest variant's message.\n"
+            if placement
+            else "3. (No image placement given: skip creatives, or pick one from content://content/channel-specs.)\n"
+        )
+        return (
+            f"Write an ad set for {channel}/{format} in '{language}' from this brief:\n{brief}\n"
+            f"1. content_generate_copy with channel '{channel}', format '{format}', language '{language}', "
+            "variants 5.\n"
+            "2. Read each variant's lint: for any error, content_rewrite_copy and keep the fixed copy; never ship copy "
+            "whose lint has errors.\n"
+            + image
+            + "4. content_submit_asset for the 2-3 best variants (and the image), then list the asset ids with why "
+            "each was chosen (lengths vs limits, hook, proof)."
+        )
+
+    @server.prompt(name="weekly_performance_report", description="Weekly report on pipeline, content and plan usage.")
+    def weekly_performance_report(
+        week_start: Annotated[str, Field(description="First day of the week, YYYY-MM-DD.")],
+    ) -> str:
+        return (
+            f"Write the weekly report for the week starting {week_start}.\n"
+            "1. crm_list_leads (newest first, page through with next_cursor) for leads created that week; count them "
+            "by source channel and stage, and note the top 5 by score with crm_classify_lead explanations.\n"
+            "2. crm_list_segments and crm_preview_segment for each key segment: size now.\n"
+            "3. content_list_assets created that week: counts by kind and status; list assets waiting in review.\n"
+            "4. business_get_usage: quota use (contacts, generations, activations, seats) and anything near its limit; "
+            "business_list_payments for payments that week.\n"
+            "5. Report: headline numbers first, then what changed versus last week, risks (quotas, stale reviews, "
+            "negative-sentiment conversations from crm_get_customer_360 timelines), and three recommended actions."
+        )
+
+    @server.prompt(name="follow_up_sequence", description="Draft a follow-up sequence for one lead, in its context.")
+    def follow_up_sequence(
+        contact_id: Annotated[str, Field(description="The contact (ct_…) to follow up.")],
+        steps: Annotated[int, Field(ge=1, le=6, description="How many touches.")] = 3,
+        channel: Annotated[
+            Literal["email", "sms", "whatsapp"], Field(description="Channel of the sequence.")
+        ] = "email",
+    ) -> str:
+        fmt = {"email": "message", "sms": "text", "whatsapp": "template"}[channel]
+        return (
+            f"Draft a {steps}-step {channel} follow-up for contact {contact_id}.\n"
+            "1. crm_get_customer_360 for the contact: leads, stage, score factors, consent, the timeline's intents and "
+            "sentiment.\n"
+            f"2. Stop if the contact has not consented to {channel} or the latest intent is unsubscribe; say so.\n"
+            "3. content_summarize the recent interactions to ground the messages in what the person said.\n"
+            f"4. For each step: content_generate_copy with channel '{channel}', format '{fmt}', a brief that names the "
+            "person's need and the next step, then content_check_copy; space the steps over two weeks.\n"
+            "5. crm_log_interaction is for real touches only: do not log drafts. Return the sequence with send days."
+        )

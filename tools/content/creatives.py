@@ -1,0 +1,112 @@
+"""Content tools for image and video creatives."""
+
+import base64
+from typing import Annotated, Any
+
+from fastmcp import Context, FastMCP
+from fastmcp.tools.base import ToolResult
+from mcp.types import ImageContent, InputRequiredResult, TextContent
+from pydantic import Field
+
+from promptsales.domain_core.content.dto import CreativeResult
+from promptsales.tools.content.fields import BrandKitName, Brief, Language, Placement
+from promptsales.tools.content.sampling import with_sampling
+from promptsales.tools.context import CREATE, IdempotencyKey, ToolRuntime
+
+Storyboard = Annotated[
+    list[dict[str, Any]] | None,
+    Field(
+        default=None,
+        max_length=12,
+        description="Scenes [{headline, body?, call_to_action?, seconds}]; omit to storyboard the brief "
+        "(hook, benefit, call to action).",
+    ),
+]
+
+
+def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
+    """Add the creative tools to ``mcp``."""
+
+    @mcp.tool(
+        annotations=CREATE,
+        tags={"content", "write", "scope:content:generate"},
+        output_schema=CreativeResult.model_json_schema(),
+    )
+    async def generate_image(
+        ctx: Context,
+        brief: Brief,
+        placement: Placement,
+        brand_kit: BrandKitName = None,
+        language: Language = "en",
+        variant: Annotated[int, Field(ge=0, le=9, description="Layout/text variant to render.")] = 0,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ToolResult | InputRequiredResult:
+        """Render a PNG at the placement's exact size (e.g. meta_feed_square 1080x1080) with the brand kit's
+        colours and logo, a headline and a call to action. Returns the image and its library asset (draft)."""
+        caller = runtime.caller(ctx)
+        outcome = await with_sampling(
+            ctx,
+            lambda sampled: runtime.content.generate_image(
+                caller,
+                brief=brief,
+                placement=placement,
+                brand_kit=brand_kit,
+                language=language,
+                variant=variant,
+                idempotency_key=idempotency_key,
+                sampled=sampled,
+            ),
+        )
+        if isinstance(outcome, InputRequiredResult):
+            return outcome
+        result, png = outcome
+        summary = (
+            f"{result.width}x{result.height} PNG for {placement}, asset {result.asset.id} ({result.asset.status}); "
+            f"file {result.asset.file_uri}"
+        )
+        return ToolResult(
+            content=[
+                ImageContent(type="image", data=base64.b64encode(png).decode(), mime_type="image/png"),
+                TextContent(type="text", text=summary),
+            ],
+            structured_content=result.model_dump(mode="json"),
+        )
+
+    @mcp.tool(annotations=CREATE, tags={"content", "write", "scope:content:generate"})
+    async def generate_video(
+        ctx: Context,
+        placement: Placement,
+        brief: Annotated[
+            str | None, Field(default=None, min_length=3, max_length=4000, description="What to say.")
+        ] = None,
+        storyboard: Storyboard = None,
+        duration_seconds: Annotated[
+            float | None,
+            Field(default=None, ge=1, le=60, description="Length; default the placement's recommendation."),
+        ] = None,
+        brand_kit: BrandKitName = None,
+        language: Language = "en",
+        idempotency_key: IdempotencyKey = None,
+    ) -> CreativeResult | InputRequiredResult:
+        """Render an H.264 MP4 for a video placement (e.g. tiktok_in_feed 9:16) from a storyboard or a brief, with
+        transitions between scenes; reports progress while encoding. Saved as a draft asset (file_uri)."""
+        caller = runtime.caller(ctx)
+
+        async def progress(done: int, total: int) -> None:
+            await ctx.report_progress(progress=done, total=total, message=f"encoded {done}/{total} frames")
+
+        return await with_sampling(
+            ctx,
+            lambda sampled: runtime.content.generate_video(
+                caller,
+                placement=placement,
+                brief=brief,
+                storyboard=storyboard,
+                duration_seconds=duration_seconds,
+                brand_kit=brand_kit,
+                language=language,
+                idempotency_key=idempotency_key,
+                progress=progress,
+                sampled=sampled,
+            ),
+        )

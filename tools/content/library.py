@@ -1,0 +1,75 @@
+"""Content tools for the library: list, read, and review assets (draft → in_review → approved / rejected)."""
+
+from typing import Annotated, Literal
+
+from fastmcp import Context, FastMCP
+from fastmcp.resources import ResourceContent, ResourceResult
+from pydantic import Field
+
+from promptsales.domain_core.content.dto import AssetPage, AssetView
+from promptsales.tools.content.fields import AssetId
+from promptsales.tools.context import READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
+
+Note = Annotated[str | None, Field(default=None, max_length=1000, description="Why (required to reject).")]
+
+
+def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
+    """Add the library tools and the asset/file resources to ``mcp``."""
+
+    @mcp.tool(annotations=READ, tags={"content", "read"})
+    async def list_assets(
+        ctx: Context,
+        kind: Annotated[Literal["copy", "image", "video"] | None, Field(default=None)] = None,
+        status: Annotated[Literal["draft", "in_review", "approved", "rejected"] | None, Field(default=None)] = None,
+        channel: Annotated[str | None, Field(default=None, max_length=40)] = None,
+        cursor: Cursor = None,
+        limit: Limit = 20,
+    ) -> AssetPage:
+        """Library assets newest first, filtered by kind, review status or channel."""
+        return await runtime.content.list_assets(
+            runtime.caller(ctx), kind=kind, status=status, channel=channel, cursor=cursor, limit=limit
+        )
+
+    @mcp.tool(annotations=READ, tags={"content", "read"})
+    async def get_asset(ctx: Context, asset_id: AssetId) -> AssetView:
+        """An asset with every version (copy fields and lint, or the file's URI), status and who decided."""
+        return await runtime.content.get_asset(runtime.caller(ctx), asset_id)
+
+    @mcp.tool(annotations=UPSERT, tags={"content", "write"})
+    async def submit_asset(ctx: Context, asset_id: AssetId, idempotency_key: IdempotencyKey = None) -> AssetView:
+        """Send a draft for review (draft → in_review)."""
+        return await runtime.content.decide_asset(
+            runtime.caller(ctx), asset_id, "submit", idempotency_key=idempotency_key
+        )
+
+    @mcp.tool(annotations=UPSERT, tags={"content", "write"})
+    async def approve_asset(
+        ctx: Context, asset_id: AssetId, note: Note = None, idempotency_key: IdempotencyKey = None
+    ) -> AssetView:
+        """Approve an asset in review (in_review → approved); campaigns only activate approved assets."""
+        return await runtime.content.decide_asset(
+            runtime.caller(ctx), asset_id, "approve", note=note, idempotency_key=idempotency_key
+        )
+
+    @mcp.tool(annotations=UPSERT, tags={"content", "write"})
+    async def reject_asset(
+        ctx: Context, asset_id: AssetId, note: Note = None, idempotency_key: IdempotencyKey = None
+    ) -> AssetView:
+        """Reject an asset in review with a reason (in_review → rejected)."""
+        return await runtime.content.decide_asset(
+            runtime.caller(ctx), asset_id, "reject", note=note, idempotency_key=idempotency_key
+        )
+
+    @mcp.resource("content://assets/{asset_id}", mime_type="application/json", description="A library asset.")
+    async def asset_resource(asset_id: str, ctx: Context) -> str:
+        return (await runtime.content.get_asset(runtime.caller(ctx), asset_id)).model_dump_json()
+
+    @mcp.resource("content://files/{sha256}", description="A stored file (PNG, MP4, logo) by hash.")
+    async def file_resource(sha256: str, ctx: Context) -> ResourceResult:
+        data, mime = await runtime.content.file_with_type(runtime.caller(ctx), sha256)
+        return ResourceResult([ResourceContent(content=data, mime_type=mime)])
+
+    @mcp.resource("content://channel-specs", mime_type="application/json", description="Channel limits, with sources.")
+    async def channel_specs(ctx: Context) -> dict[str, object]:
+        runtime.caller(ctx)
+        return runtime.content.channel_specs()
