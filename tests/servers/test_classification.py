@@ -12,6 +12,7 @@ EVERY_FACTOR = {
     ("engagement", "recency"),
     ("engagement", "channels"),
     ("engagement", "interactions"),
+    ("engagement", "signals"),
     ("qualification", "budget"),
     ("qualification", "authority"),
     ("qualification", "need"),

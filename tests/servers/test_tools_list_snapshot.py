@@ -15,6 +15,16 @@ from fastmcp.exceptions import McpError
 SNAPSHOT = Path(__file__).parent / "snapshots" / "tools_list.json"
 HINTS = ("readOnlyHint", "destructiveHint", "idempotentHint", "openWorldHint")
 PAYPAL_TOOLS = {"business_start_checkout", "business_cancel_subscription", "business_set_paypal_account"}
+# Tools that may call a model provider outside (when the tenant's provider is an API).
+MODEL_TOOLS = {
+    "content_generate_copy",
+    "content_generate_image",
+    "content_generate_video",
+    "content_classify_text",
+    "content_summarize",
+    "content_extract_fields",
+}
+OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS
 
 
 def describe(tool: Any) -> dict[str, Any]:
@@ -58,7 +68,7 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
     assert tools
     for tool in tools:
         wire = describe(tool)
-        assert wire["name"].startswith(("crm_", "business_"))
+        assert wire["name"].startswith(("crm_", "business_", "content_"))
         assert wire["description"] and len(wire["description"]) > 20, wire["name"]
         assert wire["outputSchema"] and wire["outputSchema"]["type"] == "object", wire["name"]
         schema = wire["inputSchema"]
@@ -73,8 +83,8 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
         if annotations["readOnlyHint"]:
             assert annotations["destructiveHint"] is False, wire["name"]
             assert annotations["idempotentHint"] is True, wire["name"]
-        # Only checkout and cancellation reach an outside system (PayPal).
-        assert annotations["openWorldHint"] is (wire["name"] in PAYPAL_TOOLS), wire["name"]
+        # Only PayPal's tools and those that may call a model provider reach an outside system.
+        assert annotations["openWorldHint"] is (wire["name"] in OPEN_WORLD), wire["name"]
 
 
 async def test_hints_match_what_the_tools_do(client) -> None:
@@ -97,6 +107,15 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "business_get_usage",
         "business_list_payments",
         "business_get_paypal_account",
+        "content_check_copy",
+        "content_rewrite_copy",
+        "content_get_brand_kit",
+        "content_list_assets",
+        "content_get_asset",
+        "content_classify_text",
+        "content_summarize",
+        "content_extract_fields",
+        "content_get_ai_settings",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False
@@ -108,10 +127,21 @@ async def test_hints_match_what_the_tools_do(client) -> None:
 
 async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:
     uris = sorted(str(r.uri) for r in await era_client.list_resources())
-    assert uris == ["business://business/plans", "crm://crm/flows", "crm://crm/scoring-rules"]
-    templates = [t.uri_template for t in await era_client.list_resource_templates()]
-    assert templates == ["crm://crm/flows/{flow_id}"]
-    for uri in uris:
+    assert uris == [
+        "business://business/plans",
+        "content://content/brand-kit",
+        "content://content/channel-specs",
+        "crm://crm/flows",
+        "crm://crm/scoring-rules",
+    ]
+    templates = sorted(t.uri_template for t in await era_client.list_resource_templates())
+    assert templates == [
+        "content://content/assets/{asset_id}",
+        "content://content/brand-kits/{name}",
+        "content://content/files/{sha256}",
+        "crm://crm/flows/{flow_id}",
+    ]
+    for uri in [u for u in uris if u != "content://content/brand-kit"]:  # no kit yet: a clean not-found
         contents = await era_client.read_resource(uri)
         assert contents[0].mime_type == "application/json"
         assert json.loads(contents[0].text)
@@ -134,7 +164,13 @@ async def test_an_unknown_flow_resource_is_a_clean_error(client) -> None:
 
 async def test_the_qualify_lead_prompt_is_listed_and_renders(era_client) -> None:
     prompts = {p.name: p for p in await era_client.list_prompts()}
-    assert list(prompts) == ["crm_qualify_lead"]
+    assert set(prompts) == {
+        "crm_qualify_lead",
+        "launch_campaign_for_goal",
+        "write_ad_set",
+        "weekly_performance_report",
+        "follow_up_sequence",
+    }
     arguments = {a.name: a.required for a in prompts["crm_qualify_lead"].arguments}
     assert arguments == {"email": True, "channel": False}
     rendered = await era_client.get_prompt("crm_qualify_lead", {"email": "ann@example.com", "channel": "voice"})

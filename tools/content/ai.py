@@ -41,8 +41,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def summarize(
         ctx: Context,
         text: Text,
-        max_sentences: Annotated[int, Field(ge=1, le=10)] = 3,
-        max_chars: Annotated[int | None, Field(default=None, ge=40, le=4000)] = None,
+        max_sentences: Annotated[int, Field(ge=1, le=10, description="Longest summary, in sentences.")] = 3,
+        max_chars: Annotated[
+            int | None, Field(default=None, ge=40, le=4000, description="Longest summary, in characters.")
+        ] = None,
     ) -> SummaryView | InputRequiredResult:
         """Summarise a text (locally: its most informative sentences, verbatim and in order)."""
         caller = runtime.caller(ctx)
@@ -91,7 +93,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         image_provider: Annotated[
             ImageProviderKind, Field(description="local (offline renderer) or openai.")
         ] = "local",
-        image_model: Annotated[str | None, Field(default=None, max_length=80)] = None,
+        image_model: Annotated[
+            str | None, Field(default=None, max_length=80, description="Image model id; default per provider.")
+        ] = None,
         base_url: Annotated[
             str | None,
             Field(default=None, max_length=300, pattern=r"^https?://", description="For openai_compatible servers."),

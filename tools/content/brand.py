@@ -9,7 +9,10 @@ from promptsales.domain_core.content.dto import BrandKitView
 from promptsales.tools.content.fields import BrandKitName
 from promptsales.tools.context import READ, UPSERT, IdempotencyKey, ToolRuntime
 
-Words = Annotated[list[Annotated[str, Field(min_length=1, max_length=80)]] | None, Field(default=None, max_length=200)]
+Words = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=80)]] | None,
+    Field(default=None, max_length=200, description="Words copy must never use (whole words, any case)."),
+]
 Phrases = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=300)]] | None, Field(default=None, max_length=20)
 ]

@@ -9,7 +9,7 @@ from pydantic import Field
 from promptsales.domain_core.content.dto import CheckResult, CopyResult
 from promptsales.tools.content.fields import BrandKitName, Brief, Channel, Format, Language, Tone
 from promptsales.tools.content.sampling import with_sampling
-from promptsales.tools.context import CREATE, READ, IdempotencyKey, ToolRuntime
+from promptsales.tools.context import GENERATE, READ, IdempotencyKey, ToolRuntime
 
 CopyFields = Annotated[
     dict[str, str | list[str]],
@@ -23,7 +23,7 @@ CopyFields = Annotated[
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     """Add the copy tools to ``mcp``."""
 
-    @mcp.tool(annotations=CREATE, tags={"content", "write", "scope:content:generate"})
+    @mcp.tool(annotations=GENERATE, tags={"content", "write", "scope:content:generate"})
     async def generate_copy(
         ctx: Context,
         brief: Brief,

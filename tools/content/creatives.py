@@ -11,7 +11,7 @@ from pydantic import Field
 from promptsales.domain_core.content.dto import CreativeResult
 from promptsales.tools.content.fields import BrandKitName, Brief, Language, Placement
 from promptsales.tools.content.sampling import with_sampling
-from promptsales.tools.context import CREATE, IdempotencyKey, ToolRuntime
+from promptsales.tools.context import GENERATE, IdempotencyKey, ToolRuntime
 
 Storyboard = Annotated[
     list[dict[str, Any]] | None,
@@ -28,7 +28,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     """Add the creative tools to ``mcp``."""
 
     @mcp.tool(
-        annotations=CREATE,
+        annotations=GENERATE,
         tags={"content", "write", "scope:content:generate"},
         output_schema=CreativeResult.model_json_schema(),
     )
@@ -72,7 +72,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             structured_content=result.model_dump(mode="json"),
         )
 
-    @mcp.tool(annotations=CREATE, tags={"content", "write", "scope:content:generate"})
+    @mcp.tool(annotations=GENERATE, tags={"content", "write", "scope:content:generate"})
     async def generate_video(
         ctx: Context,
         placement: Placement,

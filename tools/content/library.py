@@ -21,7 +21,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         kind: Annotated[Literal["copy", "image", "video"] | None, Field(default=None)] = None,
         status: Annotated[Literal["draft", "in_review", "approved", "rejected"] | None, Field(default=None)] = None,
-        channel: Annotated[str | None, Field(default=None, max_length=40)] = None,
+        channel: Annotated[str | None, Field(default=None, max_length=40, description="Only this channel.")] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> AssetPage:

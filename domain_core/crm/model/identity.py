@@ -22,13 +22,13 @@ def normalize_phone(raw: str, *, country: str | None = None, field: str = "phone
         parsed = phonenumbers.parse(raw, country or None)
     except phonenumbers.NumberParseException as exc:
         raise ValidationFailed(
-            f"{field} '{raw}' could not be read as a phone number.",
+            f"{field} could not be read as a phone number.",
             field=field,
             hint="Use international format such as +14155550123, or pass the contact's country.",
         ) from exc
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationFailed(
-            f"{field} '{raw}' is not a valid phone number.",
+            f"{field} is not a valid phone number.",
             field=field,
             hint="Use international format such as +14155550123.",
         )
@@ -48,7 +48,7 @@ def normalize_country(raw: str, *, field: str = "country") -> str:
             match = None
     if match is None:
         raise ValidationFailed(
-            f"{field} '{raw}' is not a known country.",
+            f"{field} is not a known country.",
             field=field,
             hint="Use an ISO code such as US, ES or MX.",
         )
