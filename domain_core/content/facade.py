@@ -30,7 +30,7 @@ from promptsales.domain_core.content.service.ai import NeedsSampling as NeedsSam
 from promptsales.domain_core.content.service.ai import Sampled as Sampled  # tools pass the client's answer
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.domain_core.shared.errors import NotFound
+from promptsales.domain_core.shared.errors import NotFound, ValidationFailed
 
 log = structlog.get_logger(__name__)
 Progress = Callable[[int, int], Coroutine[Any, Any, None]]
@@ -304,6 +304,8 @@ class ContentFacade:
         sampled: Sampled | None = None,
     ) -> CreativeResult:
         """An H.264 MP4 for the placement (from a storyboard, or hook → benefit → CTA from the brief)."""
+        if not brief and not storyboard:
+            raise ValidationFailed("Give a brief or a storyboard for the video.", field="brief")
         spec = self._specs.video(placement)
         seconds = creatives.check_duration(duration_seconds, spec)
         source = brief or " ".join(str(s.get("headline") or "") for s in storyboard or [])

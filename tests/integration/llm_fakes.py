@@ -160,7 +160,11 @@ class LLMFake:
             self._server.should_exit = True
             await self._task
 
+    # What a structured-output (json_schema) chat request gets back; tests set their own.
+    json_text = '{"variants": [{"headline": "Fresh"}]}'
+
     def reset(self) -> None:
+        self.json_text = type(self).json_text
         self.requests.clear()
         self._scripts.clear()
         self._release.set()
@@ -233,7 +237,7 @@ class LLMFake:
             return _json(openai_error(400, type_="invalid_request_error", code=None, message="model and messages"))
         text = self.text
         if body.get("response_format", {}).get("type") == "json_schema":
-            text = '{"variants": [{"headline": "Fresh"}]}'
+            text = self.json_text
         return JSONResponse(
             {
                 "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
@@ -289,7 +293,7 @@ class LLMFake:
             return _json(anthropic_error(400, "invalid_request_error", "max_tokens: Field required"))
         text = self.text
         if body.get("output_config", {}).get("format", {}).get("type") == "json_schema":
-            text = '{"variants": [{"headline": "Fresh"}]}'
+            text = self.json_text
         return JSONResponse(
             {
                 "id": f"msg_{uuid.uuid4().hex[:24]}",

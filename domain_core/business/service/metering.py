@@ -86,10 +86,12 @@ class BusinessMeter:
         )
         if total is None:
             used = (await repo.usage_counts(uow.session, uow.tenant_id, [(quota, start)]))[quota]
-            raise quota_exceeded(self._policy.catalogue, standing, quota, used=used, now=uow.now)
+            raise quota_exceeded(self._policy.catalogue, standing, quota, used=used, needed=amount, now=uow.now)
 
 
-def quota_exceeded(catalogue: Catalogue, standing: Standing, quota: str, *, used: int, now: datetime) -> QuotaExceeded:
+def quota_exceeded(
+    catalogue: Catalogue, standing: Standing, quota: str, *, used: int, needed: int = 1, now: datetime
+) -> QuotaExceeded:
     """The error for a used-up quota: which quota, the limit, when it resets, and the plan that lifts it."""
     plan = standing.plan
     limit = plan.quotas[quota]
@@ -106,8 +108,14 @@ def quota_exceeded(catalogue: Catalogue, standing: Standing, quota: str, *, used
         if lifter is not None
         else "No plan offers more; contact sales."
     )
+    left = max((limit or 0) - used, 0)
+    state = (
+        f"is used up ({used} of {limit} used)"
+        if left == 0
+        else f"has {left} left ({used} of {limit} used) and this call needs {needed}"
+    )
     return QuotaExceeded(
-        f"Quota '{quota}' of the {plan.name} plan is used up ({used} of {limit} used); nothing was changed. {when}",
+        f"Quota '{quota}' of the {plan.name} plan {state}; nothing was changed. {when}",
         hint=lift,
     )
 

@@ -15,6 +15,7 @@ from promptsales.domain_core.content.model.channel_specs import ImageSpec, Video
 from promptsales.domain_core.content.model.copywriter import FieldPlan, write_copy
 from promptsales.domain_core.content.model.text_measure import graphemes
 from promptsales.domain_core.content.providers.base import ImageProvider
+from promptsales.domain_core.content.render.errors import RenderError
 from promptsales.domain_core.content.render.image import Creative, render_image
 from promptsales.domain_core.content.render.layout import Palette, SafeZone
 from promptsales.domain_core.content.render.video import (
@@ -84,9 +85,12 @@ async def offline_image(
         logo_png=logo,
         brand_name=brand_name,
     )
-    return await asyncio.to_thread(
-        render_image, creative, width=spec.width, height=spec.height, safe_zone=safe_zone_of(spec), variant=variant
-    )
+    try:
+        return await asyncio.to_thread(
+            render_image, creative, width=spec.width, height=spec.height, safe_zone=safe_zone_of(spec), variant=variant
+        )
+    except RenderError as exc:
+        raise ValidationFailed(f"The image could not be rendered: {exc}.", field="brand_kit") from exc
 
 
 async def model_image(provider: ImageProvider, prompt: str, spec: ImageSpec) -> tuple[bytes, str]:
@@ -123,16 +127,31 @@ def scenes_from(storyboard: list[dict[str, Any]] | None, text: CreativeText, sec
     """The storyboard given (scene seconds rescaled to the length), or hook → benefit → call to action."""
     if not storyboard:
         return storyboard_from_brief(text.headline, text.body, text.call_to_action, seconds)
-    total = sum(float(s.get("seconds") or 1.0) for s in storyboard)
+    total = sum(_seconds(s.get("seconds")) for s in storyboard)
     return [
         Scene(
             headline=str(s.get("headline") or text.headline),
-            body=s.get("body"),
-            call_to_action=s.get("call_to_action"),
-            seconds=float(s.get("seconds") or 1.0) * seconds / total,
+            body=_text_or_none(s.get("body")),
+            call_to_action=_text_or_none(s.get("call_to_action")),
+            seconds=_seconds(s.get("seconds")) * seconds / total,
         )
         for s in storyboard
     ]
+
+
+def _text_or_none(value: Any) -> str | None:
+    return str(value) if value not in (None, "") else None
+
+
+def _seconds(value: Any) -> float:
+    """A scene's relative length (storyboard entries are model- or user-written: be forgiving, not silent)."""
+    try:
+        seconds = float(value) if value is not None else 1.0
+    except (TypeError, ValueError) as exc:
+        raise ValidationFailed("Each storyboard scene's seconds must be a number.", field="storyboard") from exc
+    if not 0 < seconds <= 60:
+        raise ValidationFailed("Each storyboard scene lasts more than 0 and at most 60 seconds.", field="storyboard")
+    return seconds
 
 
 async def offline_video(
@@ -146,15 +165,18 @@ async def offline_video(
             asyncio.run_coroutine_threadsafe(progress(done, total), loop)
 
     width, height = spec.width, spec.height
-    mp4 = await asyncio.to_thread(
-        render_video,
-        scenes,
-        width=width,
-        height=height,
-        palette=palette_for(colors),
-        logo_png=logo,
-        fps=VIDEO_FPS,
-        progress=report,
-        safe_zone=safe_zone_of(spec),
-    )
+    try:
+        mp4 = await asyncio.to_thread(
+            render_video,
+            scenes,
+            width=width,
+            height=height,
+            palette=palette_for(colors),
+            logo_png=logo,
+            fps=VIDEO_FPS,
+            progress=report,
+            safe_zone=safe_zone_of(spec),
+        )
+    except RenderError as exc:
+        raise ValidationFailed(f"The video could not be rendered: {exc}.", field="storyboard") from exc
     return mp4, await asyncio.to_thread(probe_video, mp4)
