@@ -134,3 +134,27 @@ async def test_logged_interactions_carry_intent_and_sentiment_into_the_leads_eng
     assert unhappy["sentiment"] == "negative"
     view = await crm.ok("classify_lead", lead_id=captured["lead"]["id"])
     assert next(f for f in view["factors"] if f["factor"] == "signals")["points"] < 0
+
+
+async def test_an_openai_image_tenant_gets_the_model_picture_cropped_to_the_placement(
+    client: Client, content: Crm, fake: LLMFake
+) -> None:
+    import base64
+    import io
+
+    from mcp.types import ImageContent
+    from PIL import Image
+
+    await content.ok(
+        "set_ai_provider",
+        text_provider="local",
+        image_provider="openai",
+        base_url=fake.openai_base_url,
+        api_key=OPENAI_KEY,
+    )
+    result = await client.call_tool_mcp("content_generate_image", {"brief": BRIEF, "placement": "meta_feed_portrait"})
+    assert not result.is_error, result.content
+    (block,) = [b for b in result.content if isinstance(b, ImageContent)]
+    assert Image.open(io.BytesIO(base64.b64decode(block.data))).size == (1080, 1350)
+    assert result.structured_content["usage"]["provider"] == "openai"
+    assert fake.seen("openai.images")

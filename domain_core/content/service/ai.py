@@ -97,17 +97,20 @@ class AiProviders:
         self._text: dict[str, TextProvider] = {}
         self._images: dict[str, ImageProvider] = {}
 
-    async def _resolve(self, caller: Caller) -> tuple[AiSettingsView, SecretStr | None]:
+    async def _resolve(self, caller: Caller, purpose: str = "text") -> tuple[AiSettingsView, SecretStr | None]:
+        """The tenant's choice and the API key for the text provider (``purpose="text"``) or images."""
+
         async def work(uow: UnitOfWork) -> tuple[AiSettingsView, SecretStr | None]:
-            record = await repo.ai_settings(uow.session, uow.tenant_id)
-            view = self._view(record, stored=False)
-            key = None
-            if view.text_provider in API_PROVIDERS or view.image_provider == "openai":
-                provider = view.text_provider if view.text_provider in API_PROVIDERS else "openai"
-                secret = await self._store.get(uow, credential_name(provider))
-                key = SecretStr(secret["api_key"]) if secret else self._deployment.key_for(provider)
-                view = view.model_copy(update={"api_key_stored": secret is not None})
-            return view, key
+            view = self._view(await repo.ai_settings(uow.session, uow.tenant_id), stored=False)
+            if purpose == "image":
+                provider = "openai" if view.image_provider == "openai" else None
+            else:
+                provider = view.text_provider if view.text_provider in API_PROVIDERS else None
+            if provider is None:
+                return view, None
+            secret = await self._store.get(uow, credential_name(provider))
+            view = view.model_copy(update={"api_key_stored": secret is not None})
+            return view, SecretStr(secret["api_key"]) if secret else self._deployment.key_for(provider)
 
         return await self._uow.read(caller, work)
 
@@ -163,7 +166,7 @@ class AiProviders:
 
     async def image_provider(self, caller: Caller) -> tuple[ImageProvider | None, str]:
         """The tenant's image model (None: render offline) and its model name."""
-        view, key = await self._resolve(caller)
+        view, key = await self._resolve(caller, "image")
         if view.image_provider != "openai":
             return None, "promptsales-render-1"
         if key is None:
@@ -176,7 +179,7 @@ class AiProviders:
             kind="openai",
             model=view.image_model,
             api_key=key,
-            base_url=view.base_url if view.text_provider == "openai" else None,
+            base_url=view.base_url,  # an OpenAI proxy or gateway serves images too
             timeout_s=self._deployment.timeout_s,
             max_attempts=self._deployment.max_attempts,
         )
@@ -233,6 +236,7 @@ class AiProviders:
         record.updated_at = uow.now
         uow.session.add(record)
         if api_key:
+            # The key belongs to the API provider chosen for text, else to OpenAI images.
             owner = text_provider if text_provider in API_PROVIDERS else "openai"
             await self._store.put(uow, credential_name(owner), {"api_key": api_key}, label=f"key …{api_key[-4:]}")
         await uow.session.flush()
