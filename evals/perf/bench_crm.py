@@ -284,6 +284,9 @@ def suite_env(cfg: BenchConfig, database: str) -> dict[str, str]:
         "PROMPTSALES_LOG_LEVEL": "warning",
         # One tenant at full speed would exceed the default per-tenant limits; this measures raw capacity.
         "PROMPTSALES_RATE_LIMITS_ENABLED": "false",
+        # The write scenario creates thousands of contacts: no plan quota should stop it (entitlement checks
+        # and metering still run on every call).
+        "PROMPTSALES_DEFAULT_PLAN": "enterprise",
         "FASTMCP_CHECK_FOR_UPDATES": "off",
     }
 
