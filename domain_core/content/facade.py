@@ -21,8 +21,8 @@ from promptsales.domain_core.content.dto import (
     Usage,
 )
 from promptsales.domain_core.content.model import text_analysis
+from promptsales.domain_core.content.model.brand_rules import BrandRules
 from promptsales.domain_core.content.model.channel_specs import ChannelSpecs
-from promptsales.domain_core.content.model.copy_lint import BrandRules
 from promptsales.domain_core.content.providers.base import ProviderError
 from promptsales.domain_core.content.service import analysis, brand_kits, copy, creatives, library
 from promptsales.domain_core.content.service.ai import LOCAL, AiProviders

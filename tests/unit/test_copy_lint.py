@@ -6,17 +6,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from promptsales.domain_core.content.model.brand_rules import BrandRules
 from promptsales.domain_core.content.model.channel_specs import FormatSpec, load_channel_specs
 from promptsales.domain_core.content.model.copy_fit import fix_copy
-from promptsales.domain_core.content.model.copy_lint import (
-    ERROR_CODES,
-    UNFIXABLE_CODES,
-    WARNING_CODES,
-    BrandRules,
-    CopyValue,
-    LintReport,
-    lint_copy,
-)
+from promptsales.domain_core.content.model.copy_lint import lint_copy
+from promptsales.domain_core.content.model.lint_report import ERROR_CODES, UNFIXABLE_CODES, WARNING_CODES, LintReport
+from promptsales.domain_core.content.model.lint_rules import CopyValue
 from promptsales.domain_core.content.model.text_measure import measure, sms_info
 from promptsales.domain_core.shared.errors import ValidationFailed
 

@@ -10,7 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from promptsales.domain_core.content.model import copy_templates as tpl
-from promptsales.domain_core.content.model.copywriter import FieldPlan, parse_brief, write_copy
+from promptsales.domain_core.content.model.brief_parsing import parse_brief
+from promptsales.domain_core.content.model.copywriter import FieldPlan, write_copy
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 BRIEF_EN = (

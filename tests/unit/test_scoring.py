@@ -540,7 +540,12 @@ def test_any_facts_give_a_bounded_explained_score(facts: LeadFacts, fit_cap: int
 
 @pytest.mark.parametrize(
     ("intent", "sentiment", "points"),
-    [("demo_request", "positive", 11), ("pricing", "neutral", 6), ("unsubscribe", "negative", -12), ("support", None, 0)],
+    [
+        ("demo_request", "positive", 11),
+        ("pricing", "neutral", 6),
+        ("unsubscribe", "negative", -12),
+        ("support", None, 0),
+    ],
 )
 def test_the_latest_interactions_intent_and_sentiment_move_engagement(
     intent: str, sentiment: str | None, points: int

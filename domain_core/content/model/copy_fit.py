@@ -1,7 +1,7 @@
 """Deterministic fixes (rewrite_copy): make a failing variant pass lint without inventing new copy.
 
 In order: join lines where a field is one line, remove banned words, soften unsubstantiated claims (the
-wording in ``copy_lint.CLAIMS``), strip characters the channel forbids (links, ``#``, ``@``, ``/``, braces)
+wording in ``claims.CLAIMS``), strip characters the channel forbids (links, ``#``, ``@``, ``/``, braces)
 and emoji beyond the limit, sentence-case shouting, collapse repeated ``!``/``?``, make SMS text GSM-7
 friendly (typographic quotes and dashes), drop extra items, move ``path2`` to an empty ``path1``, cut every
 item to its limit at a word boundary, then add missing required phrases: to the body field when it has
@@ -14,13 +14,8 @@ from collections.abc import Mapping
 
 import regex  # type: ignore[import-untyped]
 
-from promptsales.domain_core.content.model.channel_specs import FieldSpec, FormatSpec
-from promptsales.domain_core.content.model.copy_lint import (
-    REPEATED_PUNCTUATION,
-    UNFIXABLE_CODES,
+from promptsales.domain_core.content.model.brand_rules import (
     BrandRules,
-    CopyValue,
-    LintReport,
     caps_allowed,
     emoji_limit,
     emoji_spans,
@@ -29,10 +24,11 @@ from promptsales.domain_core.content.model.copy_lint import (
     find_claims,
     find_required,
     is_all_caps,
-    items_of,
-    label,
-    lint_copy,
 )
+from promptsales.domain_core.content.model.channel_specs import FieldSpec, FormatSpec
+from promptsales.domain_core.content.model.copy_lint import lint_copy
+from promptsales.domain_core.content.model.lint_report import UNFIXABLE_CODES, LintReport
+from promptsales.domain_core.content.model.lint_rules import REPEATED_PUNCTUATION, CopyValue, items_of, label
 from promptsales.domain_core.content.model.text_measure import (
     GSM7_CONCATENATED,
     GSM7_SINGLE,

@@ -8,7 +8,7 @@ from typing import Any
 
 from promptsales.domain_core.content import repository as repo
 from promptsales.domain_core.content.dto import BrandKitView
-from promptsales.domain_core.content.model.copy_lint import BrandRules
+from promptsales.domain_core.content.model.brand_rules import BrandRules
 from promptsales.domain_core.content.service.uris import file_uri
 from promptsales.domain_core.content.tables import BrandKitRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork

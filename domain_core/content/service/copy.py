@@ -17,10 +17,12 @@ from promptsales.domain_core.content.dto import (
     LintReportView,
     Usage,
 )
+from promptsales.domain_core.content.model.brand_rules import BrandRules
 from promptsales.domain_core.content.model.channel_specs import FieldSpec, FormatSpec
 from promptsales.domain_core.content.model.copy_fit import fix_copy
-from promptsales.domain_core.content.model.copy_lint import BrandRules, LintReport, lint_copy
+from promptsales.domain_core.content.model.copy_lint import lint_copy
 from promptsales.domain_core.content.model.copywriter import FieldPlan, write_copy
+from promptsales.domain_core.content.model.lint_report import LintReport
 from promptsales.domain_core.content.model.text_measure import measure
 from promptsales.domain_core.content.providers.base import TextRequest, TextResult
 from promptsales.domain_core.shared.errors import UpstreamError
