@@ -65,6 +65,12 @@ class Planted:
     provider_subscription_id: str = ""
     confirmation_token: str = ""
     approve_token: str = ""
+    kit_name: str = ""  # A's default brand kit (with a logo); names carry the marker
+    alt_kit_name: str = ""  # A's second, non-default kit
+    logo_png_base64: str = ""  # A's logo (B stores the very same bytes in phase 2)
+    api_key: str = ""  # A's own model provider key: sealed, shown to nobody
+    assets: dict[str, str] = field(default_factory=dict)  # A's library asset ids, by role (state)
+    files: dict[str, str] = field(default_factory=dict)  # sha256 of A's stored files (logo, image, video)
     keys: dict[str, str] = field(default_factory=dict)  # idempotency keys A used, by tool
     cursors: dict[str, str] = field(default_factory=dict)  # next_cursor values A received, by listing
     ids: set[str] = field(default_factory=set)  # every id A was shown (collected from A's answers)
@@ -73,6 +79,11 @@ class Planted:
     @property
     def forbidden_ids(self) -> set[str]:
         return self.ids | self.secrets
+
+    @property
+    def kit_names(self) -> set[str]:
+        """Names B may send and see echoed, but that must answer like made-up names."""
+        return {self.kit_name, self.alt_kit_name}
 
 
 @dataclass
@@ -84,6 +95,7 @@ class BOwn:
     contact_id: str = ""
     lead_id: str = ""
     subscription_id: str = ""
+    asset_id: str = ""  # B's own copy draft
     contacts: int = 0
 
 
@@ -140,6 +152,9 @@ class Case:
     reveals: bool = False
     phase: int = 1
     check: Callable[[World, Outcome], None] | None = None
+    # A's ids/hashes this answer may carry because B itself supplied them (a prompt templates B's contact id;
+    # B stored the very same logo bytes, so its file has the same hash). Any other of A's ids still fails.
+    may_show: Callable[[World], set[str]] | None = None
     xfail: str | None = None  # a documented product bug: the case must fail until it is fixed
 
     @property
@@ -219,6 +234,83 @@ def _b_lead(**extra: Any) -> dict[str, Any]:
 def _b_csv(_: World) -> dict[str, Any]:
     rows = [f"imp-{uuid.uuid4().hex[:8]}@b-tenant.example,Bea,Import" for _ in range(2)]
     return {"csv_text": "email,first_name,last_name\n" + "\n".join(rows) + "\n"}
+
+
+def _lint_codes(outcome: Outcome) -> set[str]:
+    assert isinstance(outcome.structured, dict)
+    return {issue["code"] for issue in outcome.structured["variant"]["lint"]["issues"]}
+
+
+def _no_kit_rules(_: World, outcome: Outcome) -> None:
+    codes = _lint_codes(outcome)
+    assert not codes & {"banned_word", "missing_required_phrase"}, f"B's copy is linted with a kit B never set: {codes}"
+    assert "unsubstantiated_claim" in codes, f"a claim A substantiated passes as proven in B's copy: {codes}"
+
+
+def _local_ai(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    shown = {k: outcome.structured[k] for k in ("text_provider", "image_provider", "base_url", "api_key_stored")}
+    assert shown == {"text_provider": "local", "image_provider": "local", "base_url": None, "api_key_stored": False}, (
+        f"B is shown a provider choice B never made: {shown}"
+    )
+
+
+def _no_key_for_b(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["text_provider"] == "openai_compatible", outcome.structured
+    assert outcome.structured["text_model"] == "b-model", f"B's settings are not B's: {outcome.structured}"
+    assert outcome.structured["api_key_stored"] is False, "B is told a key is stored for it (A's key?)"
+
+
+def _no_key_used(_: World, outcome: Outcome) -> None:
+    assert "no API key is configured" in outcome.message, f"B's call ran with a key B never stored: {outcome.message}"
+
+
+def _b_asset(world: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["id"] == world.b.asset_id, (
+        f"B's decision answered for another asset: {outcome.structured}"
+    )
+
+
+def _b_first_kit(world: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    kit = outcome.structured
+    assert (kit["version"], kit["is_default"]) == (1, True), f"B's first kit is not new in B: {kit}"
+    assert (kit["voice"], kit["banned_words"]) == ("B's voice.", []), f"B's kit carries A's rules: {kit}"
+    # The same bytes hash the same: the URI is B's own file (the only one of A's values this answer may show).
+    assert kit["logo_uri"] == f"content://content/files/{world.a.files['logo']}", kit
+
+
+def _b_extracted(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["values"].get("email") == "bob@b-tenant.example", outcome.structured
+
+
+def _a_kit(world: World, **extra: Any) -> dict[str, Any]:
+    return {"brand_kit": world.a.kit_name, **extra}
+
+
+def _a_asset(role: str, **extra: Any) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"asset_id": w.a.assets[role], **extra}
+
+
+def _a_file(role: str) -> Callable[[World], dict[str, Any]]:
+    return lambda w: {"sha256": w.a.files[role]}
+
+
+B_TEXT = (
+    "Hi, this is Bob Builder from B. We want pricing for 20 seats and a demo next week. "
+    "Our budget is approved. Write to bob@b-tenant.example or call +14155550177."
+)
+B_BRIEF = "B's spring sale: Builder CRM saves 3 hours a week for small teams. Start a free trial."
+# Copy that trips every kit rule A set: A's banned word, no required phrase, a claim A substantiated.
+B_COPY = {"text": "Our cheap plan is the best CRM. Try it."}
+EXTRACT_SCHEMA = {
+    "type": "object",
+    "properties": {"email": {"type": "string", "format": "email"}, "phone": {"type": "string", "format": "phone"}},
+    "required": ["email"],
+}
 
 
 def tool(
@@ -467,6 +559,221 @@ CASES: list[Case] = [
         "not_found",
     ),
     tool("crm_import_leads", "plain", _b_csv, "ok"),
+    # -------------------------------------------- content: brand kits (B has none: A's must not stand in for it)
+    tool("content_get_brand_kit", "default", expect="not_found", reveals=True),
+    tool("content_get_brand_kit", "a-kit", lambda w: {"name": w.a.kit_name}, "not_found", reveals=True),
+    tool("content_get_brand_kit", "a-alt-kit", lambda w: {"name": w.a.alt_kit_name}, "not_found", reveals=True),
+    Case("resource", "content://content/brand-kit", "plain", _none, "not_found", reveals=True),
+    Case(
+        "template",
+        "content://content/brand-kits/{name}",
+        "a-kit",
+        lambda w: {"name": w.a.kit_name},
+        "not_found",
+        reveals=True,
+    ),
+    Case(
+        "template",
+        "content://content/brand-kits/{name}",
+        "a-alt-kit",
+        lambda w: {"name": w.a.alt_kit_name},
+        "not_found",
+        reveals=True,
+    ),
+    Case("resource", "content://content/channel-specs", "plain", _none, "ok"),
+    tool(
+        "content_check_copy",
+        "a-kit",
+        lambda w: _a_kit(w, copy=B_COPY, channel="sms", format="text"),
+        "not_found",
+        reveals=True,
+    ),
+    tool(
+        "content_check_copy",
+        "no-kit-a-rules",
+        lambda w: {"copy": B_COPY, "channel": "sms", "format": "text"},
+        "ok",
+        check=_no_kit_rules,
+    ),
+    tool(
+        "content_rewrite_copy",
+        "a-kit",
+        lambda w: _a_kit(w, copy=B_COPY, channel="x", format="post"),
+        "not_found",
+        reveals=True,
+    ),
+    tool(
+        "content_rewrite_copy",
+        "a-alt-kit",
+        lambda w: {"copy": B_COPY, "channel": "sms", "format": "text", "brand_kit": w.a.alt_kit_name},
+        "not_found",
+        reveals=True,
+    ),
+    tool("content_rewrite_copy", "no-kit", lambda w: {"copy": B_COPY, "channel": "sms", "format": "text"}, "ok"),
+    # ---------------------------------------- content: the library (B owns one draft; lists before B adds more)
+    tool("content_list_assets", "plain", lambda w: {"limit": 100}, "ok", reveals=True),
+    tool("content_list_assets", "a-channel", lambda w: {"channel": "x"}, "ok", reveals=True, check=_no_items),
+    tool("content_list_assets", "a-approved", lambda w: {"status": "approved"}, "ok", reveals=True, check=_no_items),
+    tool("content_list_assets", "a-rejected", lambda w: {"status": "rejected"}, "ok", reveals=True, check=_no_items),
+    tool("content_list_assets", "a-in-review", lambda w: {"status": "in_review"}, "ok", reveals=True, check=_no_items),
+    tool("content_list_assets", "a-videos", lambda w: {"kind": "video"}, "ok", reveals=True, check=_no_items),
+    tool("content_list_assets", "a-images", lambda w: {"kind": "image"}, "ok", reveals=True, check=_no_items),
+    tool("content_list_assets", "a-cursor", lambda w: {"cursor": w.a.cursors["assets"], "limit": 1}, reveals=True),
+    tool(
+        "content_list_assets",
+        "a-copy-cursor",
+        lambda w: {"kind": "copy", "cursor": w.a.cursors["assets_copy"], "limit": 1},
+        reveals=True,
+    ),
+    *[
+        tool("content_get_asset", f"a-{role}", _a_asset(role), "not_found", reveals=True)
+        for role in ("x_approved", "x_rejected", "sms_draft", "sms_review", "image", "video")
+    ],
+    *[
+        Case(
+            "template",
+            "content://content/assets/{asset_id}",
+            f"a-{role}",
+            _a_asset(role),
+            "not_found",
+            reveals=True,
+        )
+        for role in ("x_approved", "image", "video")
+    ],
+    *[
+        Case(
+            "template",
+            "content://content/files/{sha256}",
+            f"a-{role}",
+            _a_file(role),
+            "not_found",
+            reveals=True,
+        )
+        for role in ("logo", "image", "video")
+    ],
+    # Review decisions on A's assets in every state: each says not found (never "it is approved").
+    *[
+        tool(decision, f"a-{role}", _a_asset(role, **note), "not_found")
+        for decision, role, note in (
+            ("content_submit_asset", "sms_draft", {}),
+            ("content_submit_asset", "image", {}),
+            ("content_submit_asset", "x_approved", {}),
+            ("content_approve_asset", "image", {"note": "B approves"}),
+            ("content_approve_asset", "sms_review", {}),
+            ("content_approve_asset", "x_approved", {}),
+            ("content_approve_asset", "x_rejected", {"note": "B approves"}),
+            ("content_reject_asset", "sms_review", {"note": "B rejects"}),
+            ("content_reject_asset", "sms_draft", {"note": "B rejects"}),
+            ("content_reject_asset", "x_rejected", {"note": "B rejects"}),
+        )
+    ],
+    tool(
+        "content_submit_asset",
+        "b-asset-a-key",
+        lambda w: {"asset_id": w.b.asset_id, "idempotency_key": w.a.keys["submit"]},
+        "ok",
+        check=_b_asset,
+    ),
+    tool(
+        "content_approve_asset",
+        "b-asset-a-key",
+        lambda w: {"asset_id": w.b.asset_id, "note": "B's approval", "idempotency_key": w.a.keys["approve"]},
+        "ok",
+        check=_b_asset,
+    ),
+    tool(
+        "content_reject_asset",
+        "b-approved-asset-a-key",
+        lambda w: {"asset_id": w.b.asset_id, "note": "B's rejection", "idempotency_key": w.a.keys["reject"]},
+        "rejected",
+    ),
+    # ---------------------------------------------------------- content: generation aimed at A's kits and keys
+    tool(
+        "content_generate_copy",
+        "a-kit",
+        lambda w: _a_kit(w, brief=B_BRIEF, channel="email", format="message", variants=1),
+        "not_found",
+    ),
+    tool(
+        "content_generate_copy",
+        "a-key",
+        lambda w: {
+            "brief": B_BRIEF,
+            "channel": "email",
+            "format": "message",
+            "variants": 1,
+            "idempotency_key": w.a.keys["copy"],
+        },
+        "ok",
+    ),
+    tool(
+        "content_generate_image",
+        "a-kit",
+        lambda w: _a_kit(w, brief=B_BRIEF, placement="meta_feed_square"),
+        "not_found",
+    ),
+    tool(
+        "content_generate_image",
+        "a-key",
+        lambda w: {"brief": B_BRIEF, "placement": "google_rda_square", "idempotency_key": w.a.keys["image"]},
+        "ok",
+    ),
+    tool(
+        "content_generate_video",
+        "a-kit",
+        lambda w: _a_kit(w, brief=B_BRIEF, placement="meta_story_video", duration_seconds=1.5),
+        "not_found",
+    ),
+    tool(
+        "content_generate_video",
+        "b-brief-min-duration",
+        lambda w: {"brief": B_BRIEF, "placement": "meta_story_video", "duration_seconds": 1},
+        "rejected",  # a brief makes three scenes: under 1.5 s is refused, naming duration_seconds
+    ),
+    # -------------------------------------------------- content: AI services on B's own text, B's provider choice
+    tool("content_get_ai_settings", "plain", expect="ok", reveals=True, check=_local_ai),
+    tool("content_classify_text", "b-text", lambda w: {"text": B_TEXT}, "ok"),
+    tool(
+        "content_classify_text",
+        "b-text-a-topics",
+        lambda w: {"text": f"{B_TEXT} {w.a.head}", "topics": [w.a.head, "pricing"]},
+        "ok",
+    ),
+    tool(
+        "content_summarize", "b-text", lambda w: {"text": f"{B_TEXT} Ask about {w.a.head}.", "max_sentences": 2}, "ok"
+    ),
+    tool(
+        "content_extract_fields",
+        "b-text",
+        lambda w: {"text": B_TEXT, "schema": EXTRACT_SCHEMA},
+        "ok",
+        check=_b_extracted,
+    ),
+    # ------------------------------------------------------------------------- the cross-context playbooks
+    Case(
+        "prompt",
+        "launch_campaign_for_goal",
+        "a-canary-goal",
+        lambda w: {"goal": f"40 demos for {w.a.head}", "channels": "x,sms,meta", "budget": "5000 EUR"},
+        "ok",
+    ),
+    Case(
+        "prompt",
+        "write_ad_set",
+        "a-canary-brief",
+        lambda w: {"brief": f"Launch of {w.a.head}", "channel": "x", "format": "post", "placement": "meta_feed_square"},
+        "ok",
+    ),
+    Case("prompt", "weekly_performance_report", "plain", lambda w: {"week_start": "2026-11-30"}, "ok"),
+    # The playbook only templates the contact id B gives it (and must answer alike for a made-up id).
+    Case(
+        "prompt",
+        "follow_up_sequence",
+        "a-contact",
+        lambda w: {"contact_id": w.a.contact_id, "steps": "2", "channel": "sms"},
+        "ok",
+        may_show=lambda w: {w.a.contact_id},
+    ),
     # --------------------------------- phase 2: B stores A's identities (uniqueness and dedupe are per tenant)
     tool("crm_create_organization", "a-domain", lambda w: {"name": "B Org Twin", "domain": w.a.domain}, "ok", phase=2),
     tool(
@@ -492,4 +799,39 @@ CASES: list[Case] = [
         phase=2,
     ),
     tool("crm_import_leads", "a-csv", lambda w: {"csv_text": w.a.csv_text}, "ok", phase=2, check=_imported_as_new),
+    # B stores a kit with A's name and A's very logo (per-tenant names; content-addressed files stored per tenant).
+    tool(
+        "content_set_brand_kit",
+        "a-name-and-logo",
+        lambda w: {"name": w.a.kit_name, "voice": "B's voice.", "logo_png_base64": w.a.logo_png_base64},
+        "ok",
+        phase=2,
+        check=_b_first_kit,
+        may_show=lambda w: {w.a.files["logo"]},
+    ),
+    tool(
+        "content_set_brand_kit",
+        "a-key",
+        lambda w: {"name": "B Kit", "voice": "B's voice.", "idempotency_key": w.a.keys["kit"]},
+        "ok",
+        phase=2,
+    ),
+    # B picks A's provider and base URL without a key: A's sealed key must neither count as B's nor be used.
+    tool(
+        "content_set_ai_provider",
+        "a-provider-a-key",
+        lambda w: {
+            "text_provider": "openai_compatible",
+            "text_model": "b-model",
+            "base_url": "http://127.0.0.1:9/v1",
+            "idempotency_key": w.a.keys["ai"],
+        },
+        "ok",
+        phase=2,
+        check=_no_key_for_b,
+    ),
+    tool("content_get_ai_settings", "a-provider", expect="ok", phase=2, check=_no_key_for_b),
+    tool("content_classify_text", "a-provider", lambda w: {"text": B_TEXT}, "rejected", phase=2, check=_no_key_used),
+    tool("content_set_ai_provider", "back-to-local", lambda w: {"text_provider": "local"}, "ok", phase=2),
+    tool("content_get_ai_settings", "back-to-local", expect="ok", phase=2, check=_local_ai),
 ]

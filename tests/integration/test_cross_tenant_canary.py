@@ -4,20 +4,23 @@ Two process runtimes share one Postgres database (row-level security forced for 
 tenant. Tenant A plants data that carries a unique marker (``CANARY<hex>``) in every free-text field it can:
 organization, contacts (names, emails, phone, tags, attributes, consent source), leads (company, campaign, UTM,
 referrer, owner, tags), interactions, custom scoring rules, a segment, tenant flows (one of them overriding the
-shipped ``bant-qualification``), a flow run with canary answers, a CSV import, a merge, and a paid PayPal
-subscription with payments and a pending cancellation token.
+shipped ``bant-qualification``), a flow run with canary answers, a CSV import, a merge, a paid PayPal
+subscription with payments and a pending cancellation token, and content: two brand kits (voice, fonts, banned
+words, required phrases, substantiated claims; one with a logo file), copy, an image and a video in every review
+state (canary briefs and decision notes), and its own model provider with a sealed API key.
 
 Tenant B then calls every tool of its ``tools/list``, reads every resource and resource template and renders
 every prompt, aiming at A's data: A's ids in id parameters (alone and mixed with B's own ids), the marker's head
-in search parameters, A's exact emails/phones/tags/owner in filters, A's cursors, A's confirmation token and
-A's idempotency keys. Every answer (success or error, text and structured content, decoded cursors) must never
-contain the marker's tail nor A's phones; A's ids may only appear in errors that say the record was not found
-or the value is not valid, and only the ids B sent. Each call that carries A's ids is repeated with made-up ids
-of the same shape: the answers must be the same (no existence oracle). Phase 2 makes B store A's domain, email,
-phone, segment name and CSV rows: uniqueness and import dedupe must not reveal that A has them. A's own view of
-its data is the same before and after B's round, and A's row counts per table are unchanged. A positive control
-reruns B's read-only probes as A: they must reveal A's data (and the leak check must flag A's answer), so a
-probe that would find nothing anyway cannot pass silently.
+in search parameters, A's exact emails/phones/tags/owner in filters, A's cursors, A's confirmation token, A's
+idempotency keys, A's brand kit names, asset ids and file hashes. Every answer (success or error, text and
+structured content, decoded cursors) must never contain the marker's tail nor A's phones; A's ids may only
+appear in errors that say the record was not found or the value is not valid, and only the ids B sent. Each call
+that carries A's ids (or kit names) is repeated with made-up ones of the same shape: the answers must be the
+same (no existence oracle). Phase 2 makes B store A's domain, email, phone, segment name, CSV rows, brand kit
+name and logo bytes, and A's model provider without a key: uniqueness, import dedupe and A's sealed key must
+neither reveal nor lend anything. A's own view of its data is the same before and after B's round, and A's row
+counts per table are unchanged. A positive control reruns B's read-only probes as A: they must reveal A's data
+(and the leak check must flag A's answer), so a probe that would find nothing anyway cannot pass silently.
 
 The case table is self-checking: the tools, static resources, resource templates and prompts that B lists must
 equal what the table covers, so a tool added later without a canary case fails here. The last test checks at
@@ -27,8 +30,11 @@ the SQL level that RLS is what protects (as ``promptsales_app`` with B's tenant 
 import base64
 import binascii
 import contextlib
+import hashlib
+import io
 import json
 import logging
+import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -38,7 +44,9 @@ from typing import Any
 import psycopg
 import pytest
 import pytest_asyncio
+import structlog
 from fastmcp import Client
+from PIL import Image
 from psycopg import sql
 
 from promptsales.domain_core.crm.dto import FlowDefinitionView
@@ -67,6 +75,9 @@ from tests.integration.canary_calls import (
 from tests.integration.conftest import APP_ROLE, owner_connect, pg_url
 
 pytestmark = pytest.mark.postgres
+
+SHA256 = re.compile(r"[0-9a-f]{64}")
+CONTEXTS = ("crm", "business", "content")
 
 
 def _params() -> Iterator[Any]:
@@ -109,7 +120,7 @@ def _outcome(is_error: bool, contents: list[Any], structured: Any) -> Outcome:
     return Outcome(
         is_error=is_error,
         text="\n".join([text, *cursors]),
-        message=texts[0] if texts else "",
+        message=next((t for t in texts if t), ""),  # the first text (an image result leads with the image)
         structured=structured,
     )
 
@@ -139,7 +150,7 @@ async def _call(client: Client[Any], case: Case, args: dict[str, Any]) -> Outcom
 
 async def _ok(client: Client[Any], tool: str, **args: Any) -> dict[str, Any]:
     result = await client.call_tool_mcp(tool, args)
-    text = result.content[0].text if result.content else ""  # type: ignore[union-attr]
+    text = next((str(c.text) for c in result.content if hasattr(c, "text")), "")  # an image comes first
     assert not result.is_error, f"{tool} failed: {text}"
     assert isinstance(result.structured_content, dict)
     return result.structured_content
@@ -154,13 +165,17 @@ def _fake_like(value: str, a: Planted) -> str:
         return new_id(value.split("_", 1)[0])
     if value.startswith("cf_"):
         return "cf_" + secrets.token_urlsafe(24)
+    if SHA256.fullmatch(value):
+        return secrets.token_hex(32)
+    if value in a.kit_names:
+        return value.replace(a.hex, uuid.uuid4().hex)
     assert value == a.flow_id, value
     return f"flow-{uuid.uuid4().hex[:12]}"
 
 
 def _twin(args: Any, a: Planted, swap: dict[str, str]) -> Any:
     """``args`` with each of A's ids and tokens replaced by a made-up one (recorded in ``swap``)."""
-    if isinstance(args, str) and (args in a.forbidden_ids or args == a.flow_id):
+    if isinstance(args, str) and (args in a.forbidden_ids or args == a.flow_id or args in a.kit_names):
         return swap.setdefault(args, _fake_like(args, a))
     if isinstance(args, dict):
         return {key: _twin(value, a, swap) for key, value in args.items()}
@@ -212,7 +227,8 @@ def problems(case: Case, outcome: Outcome, world: World) -> list[str]:
     for phone in A_PHONES:
         if any(d in visible for d in _phone_digits(phone)):
             found.append(f"A's phone {phone} leaked")
-    leaked_ids = sorted(i for i in a.forbidden_ids if i in outcome.text)
+    shown = case.may_show(world) if case.may_show is not None else set()
+    leaked_ids = sorted(i for i in a.forbidden_ids - shown if i in outcome.text)
     if leaked_ids and not outcome.is_error:
         found.append(f"A's ids in a successful answer: {leaked_ids}")
     # A refusal may name the ids B itself sent (echo), never another of A's ids (e.g. a merge survivor).
@@ -244,13 +260,25 @@ def _settings(database: str, data_dir: Path, tenant: str, actor: str) -> Setting
         data_dir=data_dir,
         tenant=tenant,
         actor=actor,
-        toolsets=("crm", "business"),
+        toolsets=CONTEXTS,
+        # Deterministic writers: local unless a tenant chose otherwise, and no deployment keys to fall back on.
+        content_text_provider="local",
+        content_image_provider="local",
+        content_base_url=None,
+        openai_api_key=None,
+        anthropic_api_key=None,
         default_plan="enterprise",
         rate_limits_enabled=False,
         entitlement_cache_seconds=0,
         redis_url=None,
         database_pool_size=5,
     )
+
+
+def _logo_png_base64() -> str:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 32), "#0A7E8C").save(buffer, format="PNG")
+    return base64.b64encode(buffer.getvalue()).decode()
 
 
 def _planted(tenant: str) -> Planted:
@@ -288,6 +316,10 @@ def _planted(tenant: str) -> Planted:
         },
         csv_text="email,first_name,last_name,company,source,campaign,utm_source,tags\n" + "\n".join(csv_rows) + "\n",
         flow_id=f"flow-{uuid.uuid4().hex[:12]}",
+        kit_name=f"Kit-{marker}",
+        alt_kit_name=f"Alt-{marker}",
+        logo_png_base64=_logo_png_base64(),
+        api_key=f"sk-{marker}-{secrets.token_hex(12)}",
         keys={
             name: f"key-{name}-{uuid.uuid4().hex}"
             for name in (
@@ -299,6 +331,14 @@ def _planted(tenant: str) -> Planted:
                 "advance",
                 "checkout",
                 "interaction",
+                "kit",
+                "copy",
+                "image",
+                "video",
+                "submit",
+                "approve",
+                "reject",
+                "ai",
             )
         },
     )
@@ -491,6 +531,114 @@ async def _plant(client: Client[Any], runtime: Runtime, a: Planted) -> None:
         a.cursors[name] = page[key]
 
 
+def _sha_of(file_uri: str | None) -> str:
+    assert file_uri, "the asset has no file"
+    sha = file_uri.rsplit("/", 1)[1]
+    assert SHA256.fullmatch(sha), file_uri
+    return sha
+
+
+async def _plant_content(client: Client[Any], a: Planted) -> None:
+    """A's brand kits (one with a logo), copy, an image and a video in every review state, and its own model key."""
+    m, k = a.marker, a.keys
+    kit = await _ok(
+        client,
+        "content_set_brand_kit",
+        name=a.kit_name,
+        voice=f"Voice of {m}: warm and direct.",
+        colors=["#0A7E8C", "#FFFFFF"],
+        logo_png_base64=a.logo_png_base64,
+        fonts=[f"Font {m}"],
+        banned_words=["cheap", f"word{a.hex}"],
+        required_phrases=[f"Terms of {m} apply."],
+        substantiated_claims=["the best CRM", f"#1 rated by {m}"],
+        max_emoji=1,
+        idempotency_key=k["kit"],
+    )
+    assert kit["is_default"], kit
+    a.files["logo"] = _sha_of(kit["logo_uri"])
+    await _ok(
+        client,
+        "content_set_brand_kit",
+        name=a.alt_kit_name,
+        voice=f"Alt voice of {m}.",
+        required_phrases=[f"Alt terms of {m}."],
+    )
+    brief = f"Launch of {m}: our CRM saves 5 hours a week for sales teams. Book a demo."
+    x_posts = await _ok(
+        client,
+        "content_generate_copy",
+        brief=brief,
+        channel="x",
+        format="post",
+        variants=2,
+        brand_kit=a.kit_name,
+        idempotency_key=k["copy"],
+    )
+    a.assets["x_approved"], a.assets["x_rejected"] = (v["asset_id"] for v in x_posts["variants"])
+    texts = await _ok(
+        client, "content_generate_copy", brief=brief, channel="sms", format="text", variants=2, brand_kit=a.alt_kit_name
+    )
+    a.assets["sms_draft"], a.assets["sms_review"] = (v["asset_id"] for v in texts["variants"])
+    image = await _ok(
+        client,
+        "content_generate_image",
+        brief=brief,
+        placement="meta_feed_square",
+        brand_kit=a.kit_name,
+        idempotency_key=k["image"],
+    )
+    a.assets["image"], a.files["image"] = image["asset"]["id"], _sha_of(image["asset"]["file_uri"])
+    # The shortest video the tools accept (meta_story_video states no minimum; the tool's floor is 1 s). From a
+    # brief, 1 s crashes (the xfail case of canary_calls); a storyboard renders it (about 0.8 s).
+    storyboard = [{"headline": f"Meet {m}", "seconds": 1}]
+    video = await _ok(
+        client,
+        "content_generate_video",
+        placement="meta_story_video",
+        storyboard=storyboard,
+        duration_seconds=1,
+        idempotency_key=k["video"],
+    )
+    a.assets["video"], a.files["video"] = video["asset"]["id"], _sha_of(video["asset"]["file_uri"])
+    # Review: approved and rejected (with canary notes), two in review, the rest drafts.
+    await _ok(client, "content_submit_asset", asset_id=a.assets["x_approved"], idempotency_key=k["submit"])
+    await _ok(
+        client,
+        "content_approve_asset",
+        asset_id=a.assets["x_approved"],
+        note=f"Approved by {m}",
+        idempotency_key=k["approve"],
+    )
+    await _ok(client, "content_submit_asset", asset_id=a.assets["x_rejected"])
+    await _ok(
+        client,
+        "content_reject_asset",
+        asset_id=a.assets["x_rejected"],
+        note=f"Rejected: {m}",
+        idempotency_key=k["reject"],
+    )
+    for role in ("sms_review", "image"):
+        await _ok(client, "content_submit_asset", asset_id=a.assets[role])
+    for name, args in (("assets", {}), ("assets_copy", {"kind": "copy"})):
+        page = await _ok(client, "content_list_assets", limit=1, **args)
+        assert page["next_cursor"], f"content_list_assets {args} gave no next_cursor"
+        a.cursors[name] = page["next_cursor"]
+    # Last, so none of A's generations calls out: A writes with its own (unreachable) server and sealed key.
+    await _ok(
+        client,
+        "content_set_ai_provider",
+        text_provider="openai_compatible",
+        text_model=f"model-{m}",
+        base_url="http://127.0.0.1:9/v1",
+        api_key=a.api_key,
+        idempotency_key=k["ai"],
+    )
+    settings = await _ok(client, "content_get_ai_settings")
+    assert settings["api_key_stored"] is True and a.api_key.rsplit("-", 1)[1] not in json.dumps(settings), settings
+    a.secrets |= {a.api_key, *a.files.values()}
+
+
 async def _baseline_b(client: Client[Any], runtime: Runtime, b: BOwn) -> None:
     org = await _ok(client, "crm_create_organization", name="B Org", domain="b-tenant.example")
     b.org_id = org["id"]
@@ -522,6 +670,15 @@ async def _baseline_b(client: Client[Any], runtime: Runtime, b: BOwn) -> None:
     checkout = await _ok(client, "business_start_checkout", plan="pro")
     await simulator.approve(simulator.approval_token_for(checkout["approve_url"]))
     b.subscription_id = (await _ok(client, "business_get_subscription"))["subscription_id"]
+    draft = await _ok(
+        client,
+        "content_generate_copy",
+        brief="B's own newsletter: save 10% this week.",
+        channel="email",
+        format="message",
+        variants=1,
+    )
+    b.asset_id = draft["variants"][0]["asset_id"]
 
 
 # What A reads to see whether B changed anything (compared as JSON before and after B's round).
@@ -540,6 +697,11 @@ def _a_views(a: Planted) -> dict[str, tuple[str, dict[str, Any]]]:
         "flows": ("crm_list_flows", {}),
         "subscription": ("business_get_subscription", {}),
         "payments": ("business_list_payments", {"limit": 100}),
+        "assets": ("content_list_assets", {"limit": 100}),
+        **{f"asset_{role}": ("content_get_asset", {"asset_id": asset_id}) for role, asset_id in a.assets.items()},
+        "brand_kit": ("content_get_brand_kit", {}),
+        **{f"brand_kit_{name}": ("content_get_brand_kit", {"name": name}) for name in sorted(a.kit_names)},
+        "ai_settings": ("content_get_ai_settings", {}),
     }
 
 
@@ -551,8 +713,11 @@ async def _settle(*runtimes: Runtime) -> None:
 
 
 async def _snapshot(client: Client[Any], a: Planted) -> dict[str, Any]:
-    views = {name: await _ok(client, tool, **args) for name, (tool, args) in _a_views(a).items()}
+    views: dict[str, Any] = {name: await _ok(client, tool, **args) for name, (tool, args) in _a_views(a).items()}
     views["flow_definition"] = (await client.read_resource_mcp(f"crm://crm/flows/{a.flow_id}")).model_dump(mode="json")
+    for role, sha in a.files.items():  # the stored bytes, by digest (not inlined: base64 of whole PNG/MP4 files)
+        read = await client.read_resource_mcp(f"content://content/files/{sha}")
+        views[f"file_{role}"] = hashlib.sha256(read.model_dump_json().encode()).hexdigest()
     return views
 
 
@@ -580,11 +745,14 @@ def _rows_of(database: str, tenant: str) -> dict[str, int]:
 
 @pytest.fixture(scope="module")
 def quiet_fastmcp() -> Iterator[None]:
-    """B's refused calls would otherwise each be logged with a (slow) rich traceback."""
+    """B's refused calls (and a crash, the middleware's ``tool_failed``) would each be logged with a slow rich
+    traceback (over a second for one crash)."""
     logger = logging.getLogger("fastmcp.server.server")
-    previous = logger.level
+    previous, config = logger.level, structlog.get_config()
     logger.setLevel(logging.CRITICAL)
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(logging.CRITICAL))
     yield
+    structlog.configure(**config)
     logger.setLevel(previous)
 
 
@@ -601,6 +769,7 @@ async def world(
     world = World(a=a, b=b)
     async with Client(build_gateway(runtime_a)) as client_a, Client(build_gateway(runtime_b)) as client_b:
         await _plant(client_a, runtime_a, a)
+        await _plant_content(client_a, a)
         await _baseline_b(client_b, runtime_b, b)
         await _settle(runtime_a, runtime_b)
         world.a_before = await _snapshot(client_a, a)
@@ -617,6 +786,7 @@ async def world(
             a.subscription_id,
             a.checkout_id,
             a.flow_id,
+            *a.assets.values(),
         }
         world.a_rows_before = _rows_of(pg_database, a.tenant)
 
@@ -762,6 +932,12 @@ def test_rls_alone_hides_tenant_a_rows_from_tenant_b(world: World, pg_database: 
         "audit_log",
         "idempotency_records",
         "outbox_events",
+        "content_brand_kits",
+        "content_assets",
+        "content_asset_versions",
+        "content_blobs",
+        "content_ai_settings",
+        "tenant_credentials",
     }
     assert expected <= written, f"A was expected to write rows in {sorted(expected - written)}"
     assert {t: n for t, (n, _) in as_a.items() if t in written and n == 0} == {}, "A cannot see its own rows as A"

@@ -31,6 +31,8 @@ Progress = Callable[[int, int], Coroutine[Any, Any, None]]
 # Words on a creative must be legible at a glance: short headline, one line of body, a short button.
 HEADLINE_MAX, BODY_MAX, CTA_MAX = 40, 90, 20
 VIDEO_FPS = 24
+# Hook, benefit and call to action each need half a second at least to be read.
+BRIEF_VIDEO_MIN_SECONDS = 1.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +128,13 @@ def check_duration(seconds: float | None, spec: VideoSpec) -> float:
 def scenes_from(storyboard: list[dict[str, Any]] | None, text: CreativeText, seconds: float) -> list[Scene]:
     """The storyboard given (scene seconds rescaled to the length), or hook → benefit → call to action."""
     if not storyboard:
+        if seconds < BRIEF_VIDEO_MIN_SECONDS:
+            raise ValidationFailed(
+                f"A video made from a brief has three scenes and needs at least {BRIEF_VIDEO_MIN_SECONDS:g} s; "
+                f"got {seconds:g}.",
+                field="duration_seconds",
+                hint="Ask for a longer video, or pass a storyboard with fewer scenes.",
+            )
         return storyboard_from_brief(text.headline, text.body, text.call_to_action, seconds)
     total = sum(_seconds(s.get("seconds")) for s in storyboard)
     return [
