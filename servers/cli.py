@@ -72,6 +72,9 @@ def serve(
         except AuthConfigError as exc:
             console.print(f"[red]Auth configuration error:[/red] {exc}", highlight=False, markup=True)
             raise typer.Exit(1) from None
+        if "public_url" not in settings.model_fields_set and is_loopback(bind):
+            # Local serving: buyer return links and sandbox approval pages point at this very server.
+            settings = settings.model_copy(update={"public_url": f"http://{bind}:{port or settings.http_port}"})
     runtime = Runtime(settings)
     gateway = build_gateway(runtime, auth=auth)
     if transport == "stdio":

@@ -277,3 +277,22 @@ def test_json_response_mode_answers_in_plain_json(json_http_server: ServerProces
     streamed = httpx.post(http_server.mcp_url, json=initialize, headers=headers, timeout=5)
     assert streamed.status_code == 200
     assert streamed.headers["content-type"].startswith("text/event-stream")
+
+
+async def test_a_sandbox_checkout_link_points_at_this_server_and_can_be_approved(http_server: ServerProcess) -> None:
+    async with mcp_http_session(http_server.mcp_url, MODERN) as session:
+        started = await session.call_tool("business_start_checkout", {"plan": "pro"})
+        assert not started.is_error, started.content
+        approve_url = started.structured_content["approve_url"]
+        assert approve_url.startswith(f"{http_server.base_url}/sandbox/paypal/")
+        async with httpx.AsyncClient(timeout=10) as browser:
+            page = await browser.get(approve_url)
+            assert page.status_code == 200 and "Approve" in page.text
+            done = await browser.post(
+                approve_url, data={"decision": "approve"}, headers={"origin": http_server.base_url}
+            )
+            assert done.status_code == 303 and done.headers["location"].startswith(
+                f"{http_server.base_url}/billing/return"
+            )
+        view = await session.call_tool("business_get_subscription", {})
+        assert (view.structured_content["plan"], view.structured_content["status"]) == ("pro", "trialing")
