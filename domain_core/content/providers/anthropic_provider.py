@@ -30,7 +30,7 @@ from promptsales.domain_core.content.providers.base import (
     timeout_error,
     unexpected_answer,
 )
-from promptsales.domain_core.content.providers.retry import Sleep, retry_after_from_headers, with_retries
+from promptsales.domain_core.content.providers.retry import RetryBudget, Sleep, retry_after_from_headers
 
 ANTHROPIC_BASE_URL = "https://api.anthropic.com"
 
@@ -80,13 +80,9 @@ class AnthropicTextProvider:
         *,
         max_retry_after_s: float = 30.0,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self.model = model
         self._timeout_s = timeout_s
-        self._max_attempts = max_attempts
-        self._max_retry_after_s = max_retry_after_s
-        self._sleep = sleep
+        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep)
         self._key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         self._client = anthropic.AsyncAnthropic(
             api_key=self._key,
@@ -100,12 +96,7 @@ class AnthropicTextProvider:
 
     async def complete(self, request: TextRequest) -> TextResult:
         """One message, under the retry policy."""
-        return await with_retries(
-            lambda: self._complete_once(request),
-            max_attempts=self._max_attempts,
-            max_retry_after_s=self._max_retry_after_s,
-            sleep=self._sleep,
-        )
+        return await self._retries.run(lambda: self._complete_once(request))
 
     async def _complete_once(self, request: TextRequest) -> TextResult:
         messages: list[MessageParam] = [{"role": "user", "content": request.prompt}]

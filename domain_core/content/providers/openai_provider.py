@@ -40,7 +40,7 @@ from promptsales.domain_core.content.providers.base import (
     timeout_error,
     unexpected_answer,
 )
-from promptsales.domain_core.content.providers.retry import Sleep, retry_after_from_headers, with_retries
+from promptsales.domain_core.content.providers.retry import RetryBudget, Sleep, retry_after_from_headers
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 OPENAI_BASE_URL = "https://api.openai.com/v1"
@@ -126,14 +126,10 @@ class OpenAITextProvider:
         *,
         max_retry_after_s: float = 30.0,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self.name: str = name
         self.model = model
         self._timeout_s = timeout_s
-        self._max_attempts = max_attempts
-        self._max_retry_after_s = max_retry_after_s
-        self._sleep = sleep
+        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep)
         self._client, self._key = _sdk_client(api_key, base_url, timeout_s, name)
 
     def __repr__(self) -> str:
@@ -141,12 +137,7 @@ class OpenAITextProvider:
 
     async def complete(self, request: TextRequest) -> TextResult:
         """One chat completion, under the retry policy."""
-        return await with_retries(
-            lambda: self._complete_once(request),
-            max_attempts=self._max_attempts,
-            max_retry_after_s=self._max_retry_after_s,
-            sleep=self._sleep,
-        )
+        return await self._retries.run(lambda: self._complete_once(request))
 
     async def _complete_once(self, request: TextRequest) -> TextResult:
         messages: list[ChatCompletionMessageParam] = []
@@ -243,13 +234,9 @@ class OpenAIImageProvider:
         *,
         max_retry_after_s: float = 30.0,
     ) -> None:
-        if max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
         self.model = model
         self._timeout_s = timeout_s
-        self._max_attempts = max_attempts
-        self._max_retry_after_s = max_retry_after_s
-        self._sleep = sleep
+        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep)
         self._client, self._key = _sdk_client(api_key, base_url, timeout_s, self.name)
 
     def __repr__(self) -> str:
@@ -258,12 +245,7 @@ class OpenAIImageProvider:
     async def generate_image(self, prompt: str, *, width: int, height: int) -> ImageResult:
         """One PNG at the supported size nearest ``width``x``height``; the caller resizes/crops it."""
         size = nearest_image_size(self.model, width, height)
-        return await with_retries(
-            lambda: self._generate_once(prompt, size),
-            max_attempts=self._max_attempts,
-            max_retry_after_s=self._max_retry_after_s,
-            sleep=self._sleep,
-        )
+        return await self._retries.run(lambda: self._generate_once(prompt, size))
 
     async def _generate_once(self, prompt: str, size: tuple[int, int]) -> ImageResult:
         legacy = self.model.lower().startswith("dall-e")

@@ -15,6 +15,7 @@ import random
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
@@ -35,6 +36,25 @@ _RESET_HEADERS = (
     ("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests"),
     ("x-ratelimit-remaining-tokens", "x-ratelimit-reset-tokens"),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class RetryBudget:
+    """A provider's retry settings, applied with :func:`with_retries` to each call it makes."""
+
+    max_attempts: int = 3
+    max_retry_after_s: float = 30.0
+    sleep: Sleep = asyncio.sleep
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    async def run(self, call: Callable[[], Awaitable[T]]) -> T:
+        """Await ``call()`` under this budget."""
+        return await with_retries(
+            call, max_attempts=self.max_attempts, max_retry_after_s=self.max_retry_after_s, sleep=self.sleep
+        )
 
 
 async def with_retries(
