@@ -8,7 +8,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from promptsales.domain_core.content import repository as repo
-from promptsales.domain_core.content.dto import CopyResult, CreativeResult, Usage
+from promptsales.domain_core.content.dto import AssetView, CopyResult, CreativeResult, Usage
 from promptsales.domain_core.content.model.brand_rules import BrandRules
 from promptsales.domain_core.content.model.channel_specs import ChannelSpecs
 from promptsales.domain_core.content.service import brand_kits, copy, creatives, library
@@ -172,20 +172,19 @@ class Generator:
             )
             usage = usage if usage.provider != "local" else Usage(provider="local", model=model_name)
 
-        async def work(uow: UnitOfWork) -> CreativeResult:
-            asset = await library.create_asset(
-                uow,
-                kind="image",
-                title=f"{brief[:80]} ({placement})",
-                channel=spec.channel,
-                target=placement,
-                brand_kit_id=kit.id if kit else None,
-                body={"brief": brief, "placement": placement, "width": spec.width, "height": spec.height},
-                usage=usage,
-                blob=(png, "image/png"),
-            )
-            _meter_tokens(uow, usage)
-            return CreativeResult(
+        result = await self._keep(
+            caller,
+            kind="image",
+            title=f"{brief[:80]} ({placement})",
+            channel=spec.channel,
+            placement=placement,
+            kit=kit,
+            body={"brief": brief, "placement": placement, "width": spec.width, "height": spec.height},
+            usage=usage,
+            blob=(png, "image/png"),
+            arguments={"brief": brief, "brand_kit": brand_kit, "variant": variant, "language": language},
+            idempotency_key=idempotency_key,
+            describe=lambda asset: CreativeResult(
                 asset=asset,
                 placement=placement,
                 width=spec.width,
@@ -193,21 +192,7 @@ class Generator:
                 mime_type="image/png",
                 bytes=len(png),
                 usage=usage,
-            )
-
-        result = await self._uow.mutate(
-            caller,
-            action="content.generate_image",
-            arguments={
-                "brief": brief,
-                "placement": placement,
-                "brand_kit": brand_kit,
-                "variant": variant,
-                "language": language,
-            },
-            idempotency_key=idempotency_key,
-            work=work,
-            result_type=CreativeResult,
+            ),
         )
         return result, png
 
@@ -238,25 +223,30 @@ class Generator:
             scenes, spec, colors=list(kit.colors) if kit else [], logo=logo, progress=progress
         )
 
-        async def work(uow: UnitOfWork) -> CreativeResult:
-            asset = await library.create_asset(
-                uow,
-                kind="video",
-                title=f"{source[:80]} ({placement})",
-                channel=spec.channel,
-                target=placement,
-                brand_kit_id=kit.id if kit else None,
-                body={
-                    "brief": brief,
-                    "placement": placement,
-                    "scenes": [s.__dict__ for s in scenes],
-                    "codec": probe.codec,
-                },
-                usage=usage,
-                blob=(mp4, "video/mp4"),
-            )
-            _meter_tokens(uow, usage)
-            return CreativeResult(
+        return await self._keep(
+            caller,
+            kind="video",
+            title=f"{source[:80]} ({placement})",
+            channel=spec.channel,
+            placement=placement,
+            kit=kit,
+            body={
+                "brief": brief,
+                "placement": placement,
+                "scenes": [s.__dict__ for s in scenes],
+                "codec": probe.codec,
+            },
+            usage=usage,
+            blob=(mp4, "video/mp4"),
+            arguments={
+                "brief": brief,
+                "storyboard": storyboard,
+                "placement": placement,
+                "duration_seconds": seconds,
+                "brand_kit": brand_kit,
+            },
+            idempotency_key=idempotency_key,
+            describe=lambda asset: CreativeResult(
                 asset=asset,
                 placement=placement,
                 width=probe.width,
@@ -267,18 +257,46 @@ class Generator:
                 frame_count=probe.frame_count,
                 codec=probe.codec,
                 usage=usage,
+            ),
+        )
+
+    async def _keep(
+        self,
+        caller: Caller,
+        *,
+        kind: str,
+        title: str,
+        channel: str,
+        placement: str,
+        kit: Any,
+        body: dict[str, Any],
+        usage: Usage,
+        blob: tuple[bytes, str],
+        arguments: dict[str, Any],
+        idempotency_key: str | None,
+        describe: Callable[[AssetView], CreativeResult],
+    ) -> CreativeResult:
+        """Store a rendered file as a draft asset (one generation, its tokens) and describe it."""
+
+        async def work(uow: UnitOfWork) -> CreativeResult:
+            asset = await library.create_asset(
+                uow,
+                kind=kind,
+                title=title,
+                channel=channel,
+                target=placement,
+                brand_kit_id=kit.id if kit else None,
+                body=body,
+                usage=usage,
+                blob=blob,
             )
+            _meter_tokens(uow, usage)
+            return describe(asset)
 
         return await self._uow.mutate(
             caller,
-            action="content.generate_video",
-            arguments={
-                "brief": brief,
-                "storyboard": storyboard,
-                "placement": placement,
-                "duration_seconds": seconds,
-                "brand_kit": brand_kit,
-            },
+            action=f"content.generate_{kind}",
+            arguments={"placement": placement, **arguments},
             idempotency_key=idempotency_key,
             work=work,
             result_type=CreativeResult,
