@@ -5,6 +5,7 @@ on a real port, or over stdio with the official ``mcp`` client. When a test fail
 server process it used is attached to the report (section ``promptsales log ...``).
 """
 
+import json
 import os
 import signal
 import socket
@@ -256,3 +257,21 @@ def capture_arguments(email: str, **extra: Any) -> dict[str, Any]:
         "utm": {"source": "newsletter", "medium": "email", "campaign": "spring"},
         **extra,
     }
+
+
+def result_of(response: httpx.Response) -> dict[str, Any]:
+    """The JSON-RPC result of a raw call answered as JSON or as an SSE stream."""
+    assert response.status_code == 200, (response.status_code, response.text)
+    if response.headers["content-type"].startswith("application/json"):
+        message: dict[str, Any] = response.json()
+    else:
+        messages = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
+        message = next(m for m in messages if "id" in m)
+    assert "result" in message, message
+    result: dict[str, Any] = message["result"]
+    return result
+
+
+def text_of(result: dict[str, Any]) -> str:
+    """The text blocks of a tool result, joined."""
+    return " ".join(block.get("text", "") for block in result.get("content", []))

@@ -30,7 +30,18 @@ from promptsales.servers.auth import AuthConfigError, PinnedJWTVerifier, build_a
 from promptsales.servers.dev_issuer import DEV_ISSUER, auth_dir, create_dev_keys, load_dev_private_key
 
 from . import conftest as e2e
-from .conftest import MODERN, TENANT, ServerProcess, base_env, capture_arguments, run_cli, stop_all, unique_email
+from .conftest import (
+    MODERN,
+    TENANT,
+    ServerProcess,
+    base_env,
+    capture_arguments,
+    result_of,
+    run_cli,
+    stop_all,
+    text_of,
+    unique_email,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -144,23 +155,6 @@ def _call(
     return httpx.post(server.mcp_url + query, json=body, headers=headers, timeout=30)
 
 
-def _result(response: httpx.Response) -> dict[str, Any]:
-    """The JSON-RPC result of a call answered as JSON or as an SSE stream."""
-    assert response.status_code == 200, (response.status_code, response.text)
-    if response.headers["content-type"].startswith("application/json"):
-        message: dict[str, Any] = response.json()
-    else:
-        messages = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
-        message = next(m for m in messages if "id" in m)
-    assert "result" in message, message
-    result: dict[str, Any] = message["result"]
-    return result
-
-
-def _text(result: dict[str, Any]) -> str:
-    return " ".join(block.get("text", "") for block in result.get("content", []))
-
-
 def _tool_calls_total(server: AuthServer) -> float:
     response = httpx.get(f"{server.base_url}/metrics", timeout=5)
     assert response.status_code == 200
@@ -215,31 +209,31 @@ def test_rejected_tokens_never_reach_a_tool(auth_server: AuthServer) -> None:
 
 def test_valid_token_acts_in_the_tokens_tenant(auth_server: AuthServer) -> None:
     acme = _token(auth_server, tenant="acme")
-    created = _result(_call(auth_server, "crm_capture_lead", capture_arguments(unique_email()), acme))
-    assert created.get("isError") is False, _text(created)
+    created = result_of(_call(auth_server, "crm_capture_lead", capture_arguments(unique_email()), acme))
+    assert created.get("isError") is False, text_of(created)
     lead_id = created["structuredContent"]["lead"]["id"]
 
-    same = _result(_call(auth_server, "crm_get_lead", {"lead_id": lead_id}, _token(auth_server, tenant="acme")))
-    assert same.get("isError") is False, _text(same)
+    same = result_of(_call(auth_server, "crm_get_lead", {"lead_id": lead_id}, _token(auth_server, tenant="acme")))
+    assert same.get("isError") is False, text_of(same)
     assert same["structuredContent"]["id"] == lead_id
 
-    other = _result(_call(auth_server, "crm_get_lead", {"lead_id": lead_id}, _token(auth_server, tenant="globex")))
+    other = result_of(_call(auth_server, "crm_get_lead", {"lead_id": lead_id}, _token(auth_server, tenant="globex")))
     assert other.get("isError") is True
-    assert "not found" in _text(other).lower()
+    assert "not found" in text_of(other).lower()
 
     # The server's PROMPTSALES_TENANT is not a fallback for authenticated calls either.
-    settings_tenant = _result(
+    settings_tenant = result_of(
         _call(auth_server, "crm_get_lead", {"lead_id": lead_id}, _token(auth_server, tenant=TENANT))
     )
     assert settings_tenant.get("isError") is True
 
 
 def test_token_without_tenant_claim_is_refused_with_guidance(auth_server: AuthServer) -> None:
-    result = _result(
+    result = result_of(
         _call(auth_server, "crm_capture_lead", capture_arguments(unique_email()), _token(auth_server, tenant=None))
     )
     assert result.get("isError") is True
-    assert "'tenant' claim" in _text(result)
+    assert "'tenant' claim" in text_of(result)
 
 
 def test_protected_resource_metadata(auth_server: AuthServer) -> None:

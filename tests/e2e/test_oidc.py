@@ -56,6 +56,7 @@ from .conftest import (
     ServerProcess,
     base_env,
     capture_arguments,
+    result_of,
     run_cli,
     stop_all,
     unique_email,
@@ -273,19 +274,6 @@ def _headers(tool: str, token: str | None) -> dict[str, str]:
 def call(url: str, tool: str, arguments: dict[str, Any], token: str | None, *, query: str = "") -> httpx.Response:
     """A raw 2026-07-28 ``tools/call`` POST."""
     return httpx.post(url + query, json=_body(tool, arguments), headers=_headers(tool, token), timeout=CALL_TIMEOUT_S)
-
-
-def result_of(response: httpx.Response) -> dict[str, Any]:
-    """The JSON-RPC result of a call answered as JSON or as an SSE stream."""
-    assert response.status_code == 200, (response.status_code, response.text)
-    if response.headers["content-type"].startswith("application/json"):
-        message: dict[str, Any] = response.json()
-    else:
-        messages = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
-        message = next(m for m in messages if "id" in m)
-    assert "result" in message, message
-    result: dict[str, Any] = message["result"]
-    return result
 
 
 def assert_ok(response: httpx.Response) -> dict[str, Any]:

@@ -44,7 +44,17 @@ from promptsales.servers.http import http_app
 from promptsales.servers.runtime import Runtime
 
 from . import conftest as e2e
-from .conftest import CALL_TIMEOUT_S, MODERN, ServerProcess, base_env, run_cli, stop_all, unique_email
+from .conftest import (
+    CALL_TIMEOUT_S,
+    MODERN,
+    ServerProcess,
+    base_env,
+    result_of,
+    run_cli,
+    stop_all,
+    text_of,
+    unique_email,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -160,22 +170,6 @@ def _body(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
         "method": "tools/call",
         "params": {"name": tool, "arguments": arguments, "_meta": meta},
     }
-
-
-def result_of(response: httpx.Response) -> dict[str, Any]:
-    assert response.status_code == 200, (response.status_code, response.text)
-    if response.headers["content-type"].startswith("application/json"):
-        message: dict[str, Any] = response.json()
-    else:
-        messages = [json.loads(line[5:]) for line in response.text.splitlines() if line.startswith("data:")]
-        message = next(m for m in messages if "id" in m)
-    assert "result" in message, message
-    result: dict[str, Any] = message["result"]
-    return result
-
-
-def text_of(result: dict[str, Any]) -> str:
-    return " ".join(block.get("text", "") for block in result.get("content", []))
 
 
 # --------------------------------------------------------------------------------------------- the served product
