@@ -7,12 +7,10 @@ Mcp-Name header); handshake-era requests get the same refusal as a tool error fr
 import httpx
 from fastmcp import Client
 
-from tests.e2e.conftest import capture_arguments, unique_email
+from tests.e2e.conftest import capture_arguments, result_of, text_of, unique_email
 from tests.e2e.test_auth import (  # noqa: F401
     AuthServer,
     _call,
-    _result,
-    _text,
     _token,
     _tool_calls_total,
     auth_server,
@@ -29,13 +27,13 @@ def _assert_insufficient(response: httpx.Response, scope: str) -> None:
 
 def test_read_scope_allows_reads_but_not_writes(auth_server: AuthServer) -> None:  # noqa: F811
     writer = _token(auth_server, scope="crm:read crm:write")
-    created = _result(_call(auth_server, "crm_capture_lead", capture_arguments(unique_email()), writer))
-    assert created.get("isError") is False, _text(created)
+    created = result_of(_call(auth_server, "crm_capture_lead", capture_arguments(unique_email()), writer))
+    assert created.get("isError") is False, text_of(created)
     lead_id = created["structuredContent"]["lead"]["id"]
 
     reader = _token(auth_server, scope="crm:read")
-    read = _result(_call(auth_server, "crm_get_lead", {"lead_id": lead_id}, reader))
-    assert read.get("isError") is False, _text(read)
+    read = result_of(_call(auth_server, "crm_get_lead", {"lead_id": lead_id}, reader))
+    assert read.get("isError") is False, text_of(read)
 
     before = _tool_calls_total(auth_server)
     _assert_insufficient(_call(auth_server, "crm_capture_lead", capture_arguments(unique_email()), reader), "crm:write")
@@ -46,8 +44,8 @@ def test_admin_tools_need_the_admin_scope(auth_server: AuthServer) -> None:  # n
     writer = _token(auth_server, scope="crm:read crm:write")
     _assert_insufficient(_call(auth_server, "crm_set_scoring_rules", {"overrides": {}}, writer), "admin")
     admin = _token(auth_server, scope="crm:read crm:write admin")
-    allowed = _result(_call(auth_server, "crm_set_scoring_rules", {"overrides": {}}, admin))
-    assert allowed.get("isError") is False, _text(allowed)
+    allowed = result_of(_call(auth_server, "crm_set_scoring_rules", {"overrides": {}}, admin))
+    assert allowed.get("isError") is False, text_of(allowed)
 
 
 def test_a_token_without_scopes_reaches_no_tool(auth_server: AuthServer) -> None:  # noqa: F811
