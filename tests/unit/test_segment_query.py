@@ -1,12 +1,13 @@
 """Segment rules compiled to SQL and run on SQLite (and, when available, PostgreSQL) against fixtures."""
 
+import os
 import secrets
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, create_engine, make_url, select
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, col
 
@@ -21,6 +22,8 @@ from promptsales.domain_core.crm.tables import ContactRecord, ContactTagRecord, 
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 NOW = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
+# The same server and variable the integration tests use (tests/integration/conftest.py).
+PG_ADMIN_URL = os.environ.get("PROMPTSALES_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 T1, T2 = "tenant-1", "tenant-2"
 
 
@@ -319,18 +322,38 @@ def test_limit_and_clock_are_checked() -> None:
         segment_predicate(rule, tenant_id=T1, now=NOW.replace(tzinfo=None))
 
 
+def postgres_unavailable(error: BaseException) -> NoReturn:
+    """Skip when PostgreSQL is unreachable, except under CI=true where a silent skip would hide it: fail."""
+    reason = f"PostgreSQL is not reachable ({type(error).__name__}: {error})"
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
+    pytest.skip(f"{reason}; start it or set CI=true to make this a failure")
+
+
+def test_an_unreachable_postgres_fails_under_ci_and_skips_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    error = ConnectionRefusedError("connection refused")
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="CI=true requires it"):
+        postgres_unavailable(error)
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="set CI=true"):
+        postgres_unavailable(error)
+
+
 @pytest.mark.postgres
 def test_postgres_returns_the_same_members_as_sqlite(engine: Engine) -> None:
     psycopg = pytest.importorskip("psycopg")
+    admin_url = make_url(PG_ADMIN_URL)
     try:
-        admin = psycopg.connect("host=127.0.0.1 port=5432 user=postgres dbname=postgres", autocommit=True)
+        admin = psycopg.connect(admin_url.render_as_string(hide_password=False), autocommit=True)
     except psycopg.OperationalError as exc:
-        pytest.skip(f"PostgreSQL is not reachable: {exc}")
+        postgres_unavailable(exc)
     name = f"seg_{secrets.token_hex(6)}"
     admin.execute(f"CREATE DATABASE {name}")
     pg_engine: Engine | None = None
     try:
-        pg_engine = load(create_engine(f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"))
+        url = admin_url.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+        pg_engine = load(create_engine(url))
         for raw, expected in CASES:
             assert members(pg_engine, raw) == members(engine, raw), raw
             assert set(members(pg_engine, raw)) == expected, raw
