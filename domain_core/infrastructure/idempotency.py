@@ -2,6 +2,7 @@
 
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -11,9 +12,13 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from promptsales.domain_core.infrastructure.tables import IdempotencyRecord
 from promptsales.domain_core.infrastructure.upsert import insert_ignore
-from promptsales.domain_core.shared.errors import IdempotencyConflict
+from promptsales.domain_core.shared.clock import as_utc
+from promptsales.domain_core.shared.errors import IdempotencyConflict, StillRunning
 
 RETENTION = timedelta(hours=48)
+# How long a reservation for paid work (model call, rendering) holds its key before another caller may take
+# it over: longer than the slowest paid step (model total deadline, a 60 s video render).
+LEASE = timedelta(minutes=3)
 
 
 def request_hash(arguments: dict[str, Any]) -> str:
@@ -61,7 +66,127 @@ async def claim(
     existing = (await session.execute(select(IdempotencyRecord).where(*where))).scalar_one()
     if existing.request_hash != digest:
         raise IdempotencyConflict(key)
-    return existing.response or {}
+    if existing.response is None:  # reserved by a paid call that has not finished (see reserve())
+        raise StillRunning()
+    response: dict[str, Any] = existing.response
+    return response
+
+
+async def stored(
+    session: AsyncSession, *, tenant_id: str, scope: str, key: str, digest: str, now: datetime
+) -> dict[str, Any] | None:
+    """The response of a finished, unexpired call with ``key`` (None when there is none yet)."""
+    record = (
+        await session.execute(
+            select(IdempotencyRecord).where(
+                col(IdempotencyRecord.tenant_id) == tenant_id,
+                col(IdempotencyRecord.scope) == scope,
+                col(IdempotencyRecord.key) == key,
+                col(IdempotencyRecord.expires_at) >= now,
+            )
+        )
+    ).scalar_one_or_none()
+    if record is None or record.response is None:
+        return None
+    if record.request_hash != digest:
+        raise IdempotencyConflict(key)
+    response: dict[str, Any] = record.response
+    return response
+
+
+@dataclass(frozen=True)
+class Reservation:
+    """The outcome of reserving a key for paid work: ours to run, or an earlier call's stored response."""
+
+    holder: str | None
+    response: dict[str, Any] | None = None
+    running: bool = False
+
+
+async def reserve(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    scope: str,
+    key: str,
+    digest: str,
+    holder: str,
+    now: datetime,
+    retention: timedelta = RETENTION,
+) -> Reservation:
+    """Claim ``key`` before paid work, in a transaction of its own that commits at once.
+
+    Returns ``Reservation(holder)`` when the work is ours to do (a fresh key, or one whose holder's lease ran
+    out), the stored response of a finished call, or ``running=True`` while another holder is still at work.
+    """
+    where = (
+        col(IdempotencyRecord.tenant_id) == tenant_id,
+        col(IdempotencyRecord.scope) == scope,
+        col(IdempotencyRecord.key) == key,
+    )
+    await session.execute(delete(IdempotencyRecord).where(*where, col(IdempotencyRecord.expires_at) < now))
+    inserted = await session.execute(
+        insert_ignore(session, IdempotencyRecord)
+        .values(
+            tenant_id=tenant_id,
+            scope=scope,
+            key=key,
+            request_hash=digest,
+            response=None,
+            holder=holder,
+            lease_until=now + LEASE,
+            created_at=now,
+            expires_at=now + retention,
+        )
+        .returning(IdempotencyRecord.key)
+    )
+    if inserted.first() is not None:
+        return Reservation(holder)
+    existing = (await session.execute(select(IdempotencyRecord).where(*where).with_for_update())).scalar_one()
+    if existing.request_hash != digest:
+        raise IdempotencyConflict(key)
+    if existing.response is not None:
+        return Reservation(None, response=existing.response)
+    if existing.lease_until is not None and as_utc(existing.lease_until) > now:
+        return Reservation(None, running=True)
+    # The holder died or gave up without releasing: take the key over.
+    existing.holder = holder
+    existing.lease_until = now + LEASE
+    session.add(existing)
+    return Reservation(holder)
+
+
+async def release(session: AsyncSession, *, tenant_id: str, scope: str, key: str, holder: str) -> None:
+    """Give back a reservation whose paid work failed, so a retry with the same key can run."""
+    await session.execute(
+        delete(IdempotencyRecord).where(
+            col(IdempotencyRecord.tenant_id) == tenant_id,
+            col(IdempotencyRecord.scope) == scope,
+            col(IdempotencyRecord.key) == key,
+            # complete() clears the holder, so this never removes a kept response.
+            col(IdempotencyRecord.holder) == holder,
+        )
+    )
+
+
+async def held_response(
+    session: AsyncSession, *, tenant_id: str, scope: str, key: str, holder: str
+) -> tuple[bool, dict[str, Any] | None]:
+    """Lock the reserved key inside the writing transaction: (still ours, response stored by whoever took it)."""
+    record = (
+        await session.execute(
+            select(IdempotencyRecord)
+            .where(
+                col(IdempotencyRecord.tenant_id) == tenant_id,
+                col(IdempotencyRecord.scope) == scope,
+                col(IdempotencyRecord.key) == key,
+            )
+            .with_for_update()
+        )
+    ).scalar_one_or_none()
+    if record is None:
+        return False, None
+    return record.holder == holder and record.response is None, record.response
 
 
 async def complete(session: AsyncSession, *, tenant_id: str, scope: str, key: str, response: dict[str, Any]) -> None:
@@ -76,6 +201,8 @@ async def complete(session: AsyncSession, *, tenant_id: str, scope: str, key: st
         )
     ).scalar_one()
     record.response = response
+    record.holder = None
+    record.lease_until = None
     session.add(record)
 
 

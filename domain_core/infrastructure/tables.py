@@ -52,6 +52,9 @@ class IdempotencyRecord(SQLModel, table=True):
     key: str = Field(primary_key=True, max_length=255)
     request_hash: str = Field(max_length=64)
     response: dict[str, Any] | None = Field(default=None, sa_column=Column(JsonType, nullable=True))
+    # Set while paid work runs outside a transaction (model calls, rendering); cleared when the response is kept.
+    holder: str | None = Field(default=None, max_length=32)
+    lease_until: datetime | None = Field(default=None, sa_type=UTCDateTime)
     created_at: datetime = Field(sa_type=UTCDateTime)
     expires_at: datetime = Field(sa_type=UTCDateTime, index=True)
 

@@ -1,14 +1,18 @@
 """Unit of work: one transaction carrying business rows, audit entries, outbox events and idempotency."""
 
+import asyncio
+import random
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
+import structlog
 from psycopg import sql
 from pydantic import BaseModel
 from sqlalchemy import insert
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,12 +20,28 @@ from promptsales.domain_core.infrastructure import audit, idempotency
 from promptsales.domain_core.infrastructure.tables import OutboxEventRecord
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.clock import Clock, utc_now
-from promptsales.domain_core.shared.errors import Unavailable
+from promptsales.domain_core.shared.commands import Command
+from promptsales.domain_core.shared.errors import (
+    Conflict,
+    DomainError,
+    StillRunning,
+    Unavailable,
+    ValidationFailed,
+)
 from promptsales.domain_core.shared.events import DomainEvent
 
+log = structlog.get_logger(__name__)
 R = TypeVar("R", bound=BaseModel)
 T = TypeVar("T")
+P = TypeVar("P")
 EventsCommitted = Callable[[str], None]
+# What a mutating use case's idempotency digest is computed from: its command (preferred) or a plain dict.
+Arguments: TypeAlias = Command | dict[str, Any]
+MAX_ATTEMPTS = 5
+# Postgres SQLSTATEs of races the database settles by aborting one transaction.
+RACE_SQLSTATES = {"40P01": "deadlock", "40001": "serialization_failure", "23505": "unique_violation"}
+RESERVATION_WAIT_S = 60.0
+RESERVATION_POLL_S = 0.2
 
 
 class UsageMeter(Protocol):
@@ -146,20 +166,23 @@ class UnitOfWorkFactory:
         try:
             async with self.begin(caller, read_only=True) as uow:
                 return await work(uow)
-        except (OperationalError, InterfaceError) as exc:
-            raise _unavailable(exc) from exc
+        except DBAPIError as exc:
+            mapped = _database_error(exc)
+            if mapped is None:
+                raise
+            raise mapped from exc
 
     async def mutate(
         self,
         caller: Caller,
         *,
         action: str,
-        arguments: dict[str, Any],
+        arguments: Arguments,
         idempotency_key: str | None,
         work: Callable[[UnitOfWork], Awaitable[R]],
         result_type: type[R],
     ) -> R:
-        """Run a mutating use case once per idempotency key; retried once when a concurrent insert races."""
+        """Run a mutating use case once per idempotency key (``arguments``: its command, hashed whole)."""
         result, _ = await self.mutate_tracked(
             caller,
             action=action,
@@ -175,47 +198,225 @@ class UnitOfWorkFactory:
         caller: Caller,
         *,
         action: str,
-        arguments: dict[str, Any],
+        arguments: Arguments,
         idempotency_key: str | None,
         work: Callable[[UnitOfWork], Awaitable[R]],
         result_type: type[R],
         retention: timedelta = idempotency.RETENTION,
     ) -> tuple[R, bool]:
         """Like ``mutate``, also telling whether the result was replayed from an earlier call."""
-        digest = idempotency.request_hash(arguments) if idempotency_key else ""
-        for attempt in (1, 2):
-            try:
+        digest = idempotency.request_hash(_digest_source(arguments)) if idempotency_key else ""
+
+        async def attempt() -> tuple[R, bool]:
+            async with self.begin(caller) as uow:
+                uow.idempotency_key = idempotency_key
+                if idempotency_key:
+                    stored = await idempotency.claim(
+                        uow.session,
+                        tenant_id=caller.tenant_id,
+                        scope=action,
+                        key=idempotency_key,
+                        digest=digest,
+                        now=uow.now,
+                        retention=retention,
+                    )
+                    if stored is not None:
+                        return result_type.model_validate(stored), True
+                result = await work(uow)
+                if idempotency_key:
+                    await idempotency.complete(
+                        uow.session,
+                        tenant_id=caller.tenant_id,
+                        scope=action,
+                        key=idempotency_key,
+                        response=result.model_dump(mode="json"),
+                    )
+                return result, False
+
+        return await self._retrying(attempt)
+
+    async def replay(
+        self,
+        caller: Caller,
+        *,
+        action: str,
+        arguments: Arguments,
+        idempotency_key: str | None,
+        result_type: type[R],
+    ) -> R | None:
+        """The stored result of a finished call with this key and these arguments, or None (nothing is claimed)."""
+        if not idempotency_key:
+            return None
+        digest = idempotency.request_hash(_digest_source(arguments))
+
+        async def work(uow: UnitOfWork) -> R | None:
+            stored = await idempotency.stored(
+                uow.session, tenant_id=caller.tenant_id, scope=action, key=idempotency_key, digest=digest, now=uow.now
+            )
+            return None if stored is None else result_type.model_validate(stored)
+
+        return await self.read(caller, work)
+
+    async def mutate_paid(
+        self,
+        caller: Caller,
+        *,
+        action: str,
+        arguments: Arguments,
+        idempotency_key: str | None,
+        prepare: Callable[[], Awaitable[P]],
+        work: Callable[[UnitOfWork, P], Awaitable[R]],
+        result_type: type[R],
+    ) -> R:
+        """Paid work (a model call, a render) outside any transaction, then its effects in one.
+
+        With a key, the key is reserved first: a finished call is replayed without paying again, a concurrent
+        call with the same key waits for the first, and a failed ``prepare`` releases the key for a retry.
+        """
+        if not idempotency_key:
+            prepared = await prepare()
+            return await self.mutate(
+                caller,
+                action=action,
+                arguments=arguments,
+                idempotency_key=None,
+                work=lambda uow: work(uow, prepared),
+                result_type=result_type,
+            )
+        digest = idempotency.request_hash(_digest_source(arguments))
+        holder = uuid.uuid4().hex
+        stored = await self._reserve(caller, action, idempotency_key, digest, holder)
+        if stored is not None:
+            return result_type.model_validate(stored)
+        try:
+            prepared = await prepare()
+        except BaseException:
+            await self._release(caller, action, idempotency_key, holder)
+            raise
+
+        async def attempt() -> R:
+            async with self.begin(caller) as uow:
+                uow.idempotency_key = idempotency_key
+                ours, response = await idempotency.held_response(
+                    uow.session, tenant_id=caller.tenant_id, scope=action, key=idempotency_key, holder=holder
+                )
+                if not ours:
+                    if response is not None:  # our lease ran out and another caller finished the same request
+                        return result_type.model_validate(response)
+                    raise idempotency_lost()
+                result = await work(uow, prepared)
+                await idempotency.complete(
+                    uow.session,
+                    tenant_id=caller.tenant_id,
+                    scope=action,
+                    key=idempotency_key,
+                    response=result.model_dump(mode="json"),
+                )
+                return result
+
+        try:
+            return await self._retrying(attempt)
+        except BaseException:
+            await self._release(caller, action, idempotency_key, holder)
+            raise
+
+    async def _reserve(self, caller: Caller, action: str, key: str, digest: str, holder: str) -> dict[str, Any] | None:
+        """Reserve ``key`` for ``holder`` (None) or return a finished call's response; waits while one runs."""
+        waited = 0.0
+        while True:
+
+            async def attempt() -> idempotency.Reservation:
                 async with self.begin(caller) as uow:
-                    uow.idempotency_key = idempotency_key
-                    if idempotency_key:
-                        stored = await idempotency.claim(
-                            uow.session,
-                            tenant_id=caller.tenant_id,
-                            scope=action,
-                            key=idempotency_key,
-                            digest=digest,
-                            now=uow.now,
-                            retention=retention,
-                        )
-                        if stored is not None:
-                            return result_type.model_validate(stored), True
-                    result = await work(uow)
-                    if idempotency_key:
-                        await idempotency.complete(
-                            uow.session,
-                            tenant_id=caller.tenant_id,
-                            scope=action,
-                            key=idempotency_key,
-                            response=result.model_dump(mode="json"),
-                        )
-                    return result, False
-            except IntegrityError:
-                # A concurrent writer inserted the same natural key first; the retry sees its row.
-                if attempt == 2:
-                    raise
-            except (OperationalError, InterfaceError) as exc:
-                raise _unavailable(exc) from exc
+                    return await idempotency.reserve(
+                        uow.session,
+                        tenant_id=caller.tenant_id,
+                        scope=action,
+                        key=key,
+                        digest=digest,
+                        holder=holder,
+                        now=uow.now,
+                    )
+
+            reservation = await self._retrying(attempt)
+            if reservation.holder is not None:
+                return None
+            if reservation.response is not None:
+                return reservation.response
+            if waited >= RESERVATION_WAIT_S:
+                raise StillRunning()
+            await asyncio.sleep(RESERVATION_POLL_S)
+            waited += RESERVATION_POLL_S
+
+    async def _release(self, caller: Caller, action: str, key: str, holder: str) -> None:
+        """Give the key back after failed paid work; a failure here only delays a retry until the lease ends."""
+        try:
+            async with self.begin(caller) as uow:
+                await idempotency.release(uow.session, tenant_id=caller.tenant_id, scope=action, key=key, holder=holder)
+        except (OperationalError, InterfaceError, DBAPIError):
+            log.warning("idempotency_release_failed", action=action)
+
+    async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
+        """Run ``attempt`` (one whole transaction), again on races the database resolves by aborting one side.
+
+        Deadlocks, serialization failures and unique violations (a concurrent get-or-create won) are retried
+        with jittered backoff inside the server instead of being handed to the agent.
+        """
+        for number in range(1, MAX_ATTEMPTS + 1):
+            try:
+                return await attempt()
+            except DBAPIError as exc:
+                race = _race_kind(exc)
+                if race is None:
+                    mapped = _database_error(exc)
+                    if mapped is None:
+                        raise
+                    raise mapped from exc
+                if number == MAX_ATTEMPTS:
+                    raise _race_error(race) from exc
+                log.info("transaction_retried", race=race, attempt=number)
+                await asyncio.sleep(random.uniform(0.005, 0.02) * 2**number)
         raise AssertionError("unreachable")
+
+
+def _digest_source(arguments: Arguments) -> dict[str, Any]:
+    return arguments.digest_source() if isinstance(arguments, Command) else arguments
+
+
+def _race_kind(exc: DBAPIError) -> str | None:
+    """Which retryable race aborted the transaction (None: not a race)."""
+    code = getattr(exc.orig, "sqlstate", None)
+    if code in RACE_SQLSTATES:
+        return RACE_SQLSTATES[code]
+    if isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(exc.orig):  # SQLite
+        return "unique_violation"
+    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):  # SQLite busy timeout
+        return "locked"
+    return None
+
+
+def _race_error(race: str) -> DomainError:
+    if race == "unique_violation":
+        return Conflict(
+            "The change collided with a concurrent change to the same record several times; nothing was changed.",
+            hint="Retry; if it persists, look the record up first.",
+        )
+    return Unavailable(
+        "The database kept aborting this change because of concurrent changes; nothing was changed.",
+        hint="Retry in a few seconds.",
+    )
+
+
+def _database_error(exc: DBAPIError) -> DomainError | None:
+    """A database refusal that is not a race: unreachable, or a value it cannot store (None: a bug)."""
+    code = getattr(exc.orig, "sqlstate", None) or ""
+    if code.startswith("22"):  # data exception: too long, untranslatable character, out of range
+        return ValidationFailed(
+            "A value is too long or has characters the database cannot store; nothing was changed.",
+            hint="Shorten the text fields and remove control characters, then retry.",
+        )
+    if isinstance(exc, OperationalError | InterfaceError):
+        return _unavailable(exc)
+    return None
 
 
 async def _begin_for_tenant(connection: AsyncConnection, tenant_id: str, *, read_only: bool) -> None:
@@ -230,6 +431,15 @@ async def _begin_for_tenant(connection: AsyncConnection, tenant_id: str, *, read
     mode = "BEGIN READ ONLY" if read_only else "BEGIN"
     # is_local=true scopes the setting to this transaction: a pooled connection never carries it over.
     await driver.execute(f"{mode}; SELECT set_config('app.tenant_id', {tenant}, true)")  # type: ignore[union-attr]
+
+
+def idempotency_lost() -> Conflict:
+    """Our reservation was taken over (its lease ran out) and the new holder has not finished."""
+    return Conflict(
+        "This call took longer than its idempotency reservation and another call with the same key took over.",
+        field="idempotency_key",
+        hint="Retry with the same key to get that call's result.",
+    )
 
 
 def _unavailable(exc: Exception) -> Unavailable:

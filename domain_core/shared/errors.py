@@ -29,12 +29,10 @@ class NotFound(DomainError):
 
     code = "not_found"
 
-    def __init__(self, kind: str, identifier: str, *, field: str | None = None) -> None:
-        super().__init__(
-            f"{kind} '{identifier}' was not found.",
-            field=field,
-            hint=f"Check the id; list or search {kind}s to find valid ids.",
-        )
+    def __init__(self, kind: str, identifier: str, *, field: str | None = None, lookup: str | None = None) -> None:
+        # ``lookup`` names the tool that finds valid ids, exactly as clients see it (e.g. "crm_search_contacts").
+        hint = f"Check the id; {lookup} lists valid ones." if lookup else "Check the id."
+        super().__init__(f"{kind} '{identifier}' was not found.", field=field, hint=hint)
         self.kind = kind
         self.identifier = identifier
 
@@ -92,3 +90,16 @@ class Unavailable(DomainError):
     """A dependency (database, cache) cannot be reached; the call changed nothing and may be retried."""
 
     code = "unavailable"
+
+
+class StillRunning(Conflict):
+    """An earlier call with the same idempotency key has not finished yet."""
+
+    code = "still_running"
+
+    def __init__(self) -> None:
+        super().__init__(
+            "A call with this idempotency_key is still running.",
+            field="idempotency_key",
+            hint="Retry with the same key in a minute to get its result.",
+        )
