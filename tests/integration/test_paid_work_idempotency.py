@@ -36,11 +36,13 @@ class Paid:
 
     def __init__(self, *, fail_first: bool = False, pause: float = 0.0) -> None:
         self.calls = 0
+        self.started = asyncio.Event()
         self.fail_first = fail_first
         self.pause = pause
 
     async def __call__(self) -> str:
         self.calls += 1
+        self.started.set()
         if self.pause:
             await asyncio.sleep(self.pause)
         if self.fail_first and self.calls == 1:
@@ -135,8 +137,7 @@ async def test_a_plain_mutation_on_a_key_still_being_paid_for_says_so(backend: B
     tenant, paid = new_tenant(), Paid(pause=0.5)
     command = Render(brief="slow")
     running = asyncio.create_task(generate(backend.uow, tenant, command, paid, key="k"))
-    while paid.calls == 0:
-        await asyncio.sleep(0.01)
+    await paid.started.wait()
 
     with pytest.raises(StillRunning) as caught:
         await backend.uow.mutate(
