@@ -150,6 +150,10 @@ class Runtime:
             relay_holder.append(self._relay)
             self._crm = build_crm(self._uow)
             self._business = build_business(self._uow, settings)
+            # Plans limit what every context writes (CRM contacts, content generations, seats), so every unit of
+            # work settles its usage with the business meter in its own transaction. Wired here, in the
+            # composition root, so no context reaches into the shared factory to install it.
+            self._uow.usage_meter = self._business.meter
             self._content = build_content(self._uow, settings)
             self._crm.use_interaction_analysis(self._content.analyze_interaction)
             self._limiter = self._build_limiter()

@@ -1,6 +1,5 @@
-"""Composition root of the business context: catalogue, policy, PayPal account (sandbox or live), facade."""
+"""Composition root of the business context: catalogue, policy, PayPal account (sandbox or live), facade, meter."""
 
-import hashlib
 from dataclasses import dataclass
 
 import httpx
@@ -9,8 +8,9 @@ from promptsales.domain_core.business.facade import BusinessFacade
 from promptsales.domain_core.business.model.plans import load_catalogue
 from promptsales.domain_core.business.paypal.client import PayPalClient
 from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
-from promptsales.domain_core.business.service.accounts import PaymentAccounts
-from promptsales.domain_core.business.service.provider import PayPalAccount
+from promptsales.domain_core.business.provider.account import PayPalAccount, account_key
+from promptsales.domain_core.business.provider.clients import PaymentAccounts
+from promptsales.domain_core.business.service.metering import BusinessMeter
 from promptsales.domain_core.business.service.standing import Policy
 from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.settings import Settings
@@ -26,9 +26,11 @@ SANDBOX_APPROVAL_PATH = "/sandbox/paypal"
 
 @dataclass
 class Business:
-    """The built context: the facade, and the simulator behind it in sandbox mode."""
+    """The built context: the facade, the usage meter every context's units are settled by, and the simulator
+    behind the facade in sandbox mode. The caller (the process runtime) decides where the meter is plugged in."""
 
     facade: BusinessFacade
+    meter: BusinessMeter
     simulator: PayPalSimulator | None
 
     async def aclose(self) -> None:
@@ -67,8 +69,7 @@ def _account(
     return PayPalAccount(
         client=client,
         webhook_id=webhook_id,
-        # Provider plans are cached per merchant account: the host plus the app's client id identify it.
-        account_key=hashlib.sha256(f"{base_url}|{client_id}".encode()).hexdigest()[:32],
+        account_key=account_key(base_url, client_id),
         return_url=f"{origin}/billing/return",
         cancel_url=f"{origin}/billing/cancel",
         mode=mode,
@@ -76,7 +77,10 @@ def _account(
 
 
 def build_business(uow: UnitOfWorkFactory, settings: Settings) -> Business:
-    """The business facade; in sandbox mode its PayPal client talks to an in-process simulator."""
+    """The business facade and usage meter; in sandbox mode its PayPal client talks to an in-process simulator.
+
+    ``uow`` is only used, never changed: plugging the meter into it is the composition root's decision.
+    """
     catalogue = load_catalogue(settings.plans_file)
     policy = Policy(catalogue=catalogue, default_plan=catalogue.get(settings.default_plan, field="default_plan").id)
     simulator: PayPalSimulator | None = None
@@ -106,15 +110,13 @@ def build_business(uow: UnitOfWorkFactory, settings: Settings) -> Business:
             transport=httpx.ASGITransport(app=simulator.app),
         )
         account = _account(settings, client, SANDBOX_WEBHOOK_ID, sandbox_url, SANDBOX_CLIENT_ID, "sandbox")
-    accounts = PaymentAccounts(
-        uow, CredentialStore(settings.key_ring()), account, client_factory=client_factory, base_url=base_url
-    )
-    facade = BusinessFacade(uow, policy, accounts, standing_ttl_s=settings.entitlement_cache_seconds)
-    uow.usage_meter = facade.meter
+    accounts = PaymentAccounts(account, client_factory=client_factory, base_url=base_url)
+    credentials = CredentialStore(settings.key_ring())
+    facade = BusinessFacade(uow, policy, accounts, credentials, standing_ttl_s=settings.entitlement_cache_seconds)
     if simulator is not None:
         # The simulator delivers its webhooks straight to the handler the HTTP route uses.
         async def deliver(headers: dict[str, str], body: bytes) -> int:
             return (await facade.handle_paypal_webhook(headers, body)).status_code
 
         simulator.deliver = deliver
-    return Business(facade=facade, simulator=simulator)
+    return Business(facade=facade, meter=BusinessMeter(policy), simulator=simulator)

@@ -15,6 +15,7 @@ import pytest
 import pytest_asyncio
 from sqlalchemy import func, select
 
+from promptsales.domain_core.business.commands import StartCheckout
 from promptsales.domain_core.business.paypal.simulator import EmittedEvent, PayPalSimulator
 from promptsales.domain_core.business.tables import PaymentRecord, SubscriptionRecord, WebhookReceiptRecord
 from promptsales.domain_core.infrastructure.settings import Settings
@@ -62,7 +63,7 @@ class Shop:
         )
 
     async def checkout(self, plan: str) -> str:
-        result = await self.runtime.business.start_checkout(self.caller, plan=plan)
+        result = await self.runtime.business.start_checkout(self.caller, StartCheckout(plan=plan))
         assert result.approve_url is not None
         return result.approve_url
 

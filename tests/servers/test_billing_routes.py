@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest_asyncio
 
+from promptsales.domain_core.business.commands import StartCheckout
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.servers.gateway import build_gateway
 from promptsales.servers.http import http_app
@@ -27,7 +28,7 @@ async def served(make_runtime: Callable[..., Runtime]) -> AsyncIterator[tuple[Ru
 async def test_a_buyer_approves_a_sandbox_checkout_in_the_browser(served: tuple[Runtime, httpx.AsyncClient]) -> None:
     runtime, http = served
     caller = Caller(tenant_id=runtime.settings.tenant, actor_id="agent-1")
-    checkout = await runtime.business.start_checkout(caller, plan="pro")
+    checkout = await runtime.business.start_checkout(caller, StartCheckout(plan="pro"))
     assert checkout.approve_url is not None
     link = urlsplit(checkout.approve_url)
     assert link.path.startswith("/sandbox/paypal/")
@@ -48,7 +49,7 @@ async def test_a_buyer_approves_a_sandbox_checkout_in_the_browser(served: tuple[
 async def test_a_buyer_who_backs_out_is_sent_to_the_cancel_page(served: tuple[Runtime, httpx.AsyncClient]) -> None:
     runtime, http = served
     caller = Caller(tenant_id=runtime.settings.tenant, actor_id="agent-1")
-    checkout = await runtime.business.start_checkout(caller, plan="starter")
+    checkout = await runtime.business.start_checkout(caller, StartCheckout(plan="starter"))
     assert checkout.approve_url is not None
     link = urlsplit(checkout.approve_url)
     decided = await http.post(f"{link.path}?{link.query}", data={"decision": "cancel"})

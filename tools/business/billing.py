@@ -6,6 +6,12 @@ from fastmcp import Context, FastMCP
 from mcp.types import ToolAnnotations
 from pydantic import Field
 
+from promptsales.domain_core.business.commands import (
+    CancelSubscription,
+    ConfirmationToken,
+    PlanId,
+    StartCheckout,
+)
 from promptsales.domain_core.business.dto import (
     CancellationView,
     CheckoutView,
@@ -15,13 +21,11 @@ from promptsales.domain_core.business.dto import (
     SubscriptionView,
     UsageReport,
 )
+from promptsales.domain_core.business.model.entitlements import CREATIVE_TOOLS
 from promptsales.domain_core.business.model.plans import QUOTA_NAMES
 from promptsales.domain_core.shared.errors import ValidationFailed
 from promptsales.tools.context import READ, Cursor, IdempotencyKey, Limit, ToolRuntime
 
-PlanId = Annotated[
-    str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_-]*$", description="Plan id, e.g. 'pro'.")
-]
 # Checkout and cancellation act on PayPal (an outside system), so they are open-world.
 CHECKOUT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=True)
 CANCEL = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=False, open_world_hint=True)
@@ -56,7 +60,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
                 min_length=1,
                 max_length=120,
                 description="A tool name (crm_import_leads), a quota (contacts, content_generations, activations, "
-                "seats, tool_calls_per_minute), or context:<name>, channel:<name>, analytics:<model>, "
+                "seats, tool_calls_per_minute), or context:<name>, channel:<name> (activating campaigns and "
+                "sending on it; copy and creatives for any channel are content features), analytics:<model>, "
                 "connectors:live.",
             ),
         ],
@@ -74,7 +79,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
                     field="feature",
                     hint="Use a gateway tool name from tools/list, a quota name, or kind:name.",
                 )
-        return await runtime.business.check_entitlement(caller, name, tool=tool)
+        creative = [info for info in map(runtime.tool_info, CREATIVE_TOOLS) if info is not None]
+        return await runtime.business.check_entitlement(caller, name, tool=tool, creative_tools=creative)
 
     @mcp.tool(annotations=READ, tags=READS)
     async def get_usage(ctx: Context) -> UsageReport:
@@ -87,26 +93,22 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         """Start paying for a plan through PayPal. New subscription: returns approve_url for the buyer; the
         plan applies once PayPal confirms. Upgrade: charges the prorated difference for the rest of the period
         (approve_url), then applies at once. Downgrade: scheduled for the end of the paid period, no charge."""
-        return await runtime.business.start_checkout(runtime.caller(ctx), plan=plan, idempotency_key=idempotency_key)
+        return await runtime.business.start_checkout(
+            runtime.caller(ctx), StartCheckout(plan=plan), idempotency_key=idempotency_key
+        )
 
     @mcp.tool(annotations=CANCEL, tags=MANAGE)
     async def cancel_subscription(
         ctx: Context,
-        confirmation_token: Annotated[
-            str | None,
-            Field(
-                default=None,
-                min_length=8,
-                max_length=100,
-                description="From the preview; omit it to get a preview (nothing changes without it).",
-            ),
-        ] = None,
+        confirmation_token: ConfirmationToken = None,
         idempotency_key: IdempotencyKey = None,
     ) -> CancellationView:
         """Cancel the paid subscription in two steps: call without confirmation_token for a preview (what
         ends when, refund) and a token, then call again with it. Access stays until the period ends."""
         return await runtime.business.cancel_subscription(
-            runtime.caller(ctx), confirmation_token=confirmation_token, idempotency_key=idempotency_key
+            runtime.caller(ctx),
+            CancelSubscription(confirmation_token=confirmation_token),
+            idempotency_key=idempotency_key,
         )
 
     @mcp.tool(annotations=READ, tags=READS)

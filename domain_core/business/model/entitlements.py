@@ -1,5 +1,6 @@
 """Which plan a subscription grants right now, and whether a feature or quota is within it (pure)."""
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
@@ -19,6 +20,19 @@ Access = Literal["full", "read_only"]
 # A late payment keeps the plan working this long before the tenant drops to read-only.
 PAST_DUE_GRACE = timedelta(days=7)
 FEATURE_KINDS = ("context", "channel", "analytics", "connectors", "quota")
+# A channel entitlement covers activating campaigns and sending on that channel (campaigns, integrations).
+# Writing copy and creatives *for* a channel is a content feature: these tools take any channel on any plan
+# that includes them.
+CREATIVE_TOOLS = ("content_generate_copy", "content_generate_image", "content_generate_video")
+
+
+@dataclass(frozen=True, slots=True)
+class ToolInfo:
+    """What entitlement checks need to know of a tool: its gateway name, context and whether it only reads."""
+
+    name: str
+    context: str | None
+    read_only: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +126,52 @@ def parse_feature(feature: str) -> tuple[str, str]:
     if kind in QUOTA_NAMES:
         return "quota", kind
     return "tool", kind
+
+
+def vocabulary(catalogue: Catalogue, kind: str) -> frozenset[str] | None:
+    """Every name a feature kind can take in this catalogue (None: the kind is open, e.g. tools and quotas)."""
+    if kind == "channel":
+        return frozenset().union(*(plan.channels for plan in catalogue.plans))
+    if kind == "analytics":
+        return frozenset().union(*(plan.analytics_models for plan in catalogue.plans))
+    if kind == "context":
+        return ALWAYS_INCLUDED_CONTEXTS.union(*(plan.contexts for plan in catalogue.plans))
+    if kind == "connectors":
+        return frozenset({"live", "sandbox"})
+    return None
+
+
+def check_known(catalogue: Catalogue, kind: str, name: str, feature: str) -> None:
+    """Refuse a feature name no plan knows (a typo would otherwise read as "not in your plan")."""
+    known = vocabulary(catalogue, kind)
+    if known is not None and name not in known:
+        raise ValidationFailed(
+            f"Unknown {kind} '{name}' in feature '{feature}'.",
+            field="feature",
+            hint=f"Known {kind} names: {', '.join(sorted(known))}.",
+        )
+
+
+def channel_reason(catalogue: Catalogue, plan: Plan, channel: str, creative_tools: Sequence[ToolInfo]) -> str:
+    """What a channel entitlement means for the tenant: activation and sending on it need a plan that includes
+    the channel; copy and creatives for it are content features (``creative_tools``: the served ones)."""
+    if channel in plan.channels:
+        sending = f"Activating campaigns and sending on {channel} are included in the {plan.name} plan."
+    else:
+        lifter = lifting_plan(catalogue, plan, "channel", channel)
+        sending = (
+            f"Activating campaigns and sending on {channel} need the {lifter.name} plan "
+            f"(business_start_checkout); the {plan.name} plan does not include them."
+            if lifter is not None
+            else f"No plan includes activating campaigns on {channel}."
+        )
+    writing = [tool.name for tool in creative_tools if plan.includes_tool(tool.context, tool.name)]
+    if writing:
+        return (
+            f"{sending} Writing copy and creatives for {channel} is a content feature, available on the "
+            f"{plan.name} plan: {', '.join(writing)}."
+        )
+    return f"{sending} Writing copy and creatives for {channel} is a content feature, not part of this entitlement."
 
 
 def plan_includes(plan: Plan, kind: str, name: str, *, tool_context: str | None = None) -> bool:

@@ -3,10 +3,10 @@
 from collections import OrderedDict
 from datetime import UTC, datetime
 
-from promptsales.domain_core.business import repository as repo
-from promptsales.domain_core.business.dto import QuotaUsage
+from promptsales.domain_core.business.dto import QuotaUsage, UsageReport
 from promptsales.domain_core.business.model.entitlements import Standing, lifting_plan, quota_headroom, quota_resets_at
 from promptsales.domain_core.business.model.plans import PERIOD_QUOTAS, STOCK_QUOTAS, Catalogue
+from promptsales.domain_core.business.repository import usage as usage_repo
 from promptsales.domain_core.business.service.standing import Policy, load_standing
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import QuotaExceeded
@@ -29,7 +29,11 @@ def takes_seat(uow: UnitOfWork) -> bool:
 
 
 class BusinessMeter:
-    """The ``UsageMeter`` of the unit-of-work factory: enforces quotas at commit, in the same transaction."""
+    """The ``UsageMeter`` of the unit-of-work factory: enforces quotas at commit, in the same transaction.
+
+    Every context's units (CRM contacts, content generations) are settled by it; the composition root
+    (servers/runtime.py) hands it to the shared factory.
+    """
 
     def __init__(self, policy: Policy) -> None:
         self._policy = policy
@@ -58,9 +62,7 @@ class BusinessMeter:
             await self._count(uow, standing, quota, deltas[quota])
         if seat:
             start = period_start("seats", standing)
-            fresh = await repo.claim_seat(
-                uow.session, tenant_id=uow.tenant_id, period_start=start, actor_id=uow.caller.actor_id, now=uow.now
-            )
+            fresh = await usage_repo.claim_seat(uow, period_start=start)
             if fresh:
                 await self._count(uow, standing, "seats", 1)
             tenant, actor, until = uow.tenant_id, uow.caller.actor_id, standing.period_end
@@ -69,23 +71,13 @@ class BusinessMeter:
     async def _count(self, uow: UnitOfWork, standing: Standing, quota: str, amount: int) -> None:
         start = period_start(quota, standing)
         if amount < 0:
-            await repo.release_usage(
-                uow.session, tenant_id=uow.tenant_id, quota=quota, period_start=start, amount=-amount, now=uow.now
-            )
+            await usage_repo.release(uow, quota=quota, period_start=start, amount=-amount)
             return
         # Counters no plan limits (model tokens) are tracked for reporting and billing.
         limit = standing.plan.quotas.get(quota)
-        total = await repo.add_usage(
-            uow.session,
-            tenant_id=uow.tenant_id,
-            quota=quota,
-            period_start=start,
-            amount=amount,
-            limit=limit,
-            now=uow.now,
-        )
+        total = await usage_repo.add(uow, quota=quota, period_start=start, amount=amount, limit=limit)
         if total is None:
-            used = (await repo.usage_counts(uow.session, uow.tenant_id, [(quota, start)]))[quota]
+            used = (await usage_repo.counts(uow, [(quota, start)]))[quota]
             raise quota_exceeded(self._policy.catalogue, standing, quota, used=used, needed=amount, now=uow.now)
 
 
@@ -123,7 +115,7 @@ def quota_exceeded(
 async def usage_of(uow: UnitOfWork, standing: Standing) -> list[QuotaUsage]:
     """Every counted quota's usage this period."""
     keys = [(quota, period_start(quota, standing)) for quota in COUNTED_QUOTAS]
-    counts = await repo.usage_counts(uow.session, uow.tenant_id, keys)
+    counts = await usage_repo.counts(uow, keys)
     return [
         QuotaUsage(
             quota=quota,
@@ -134,3 +126,14 @@ async def usage_of(uow: UnitOfWork, standing: Standing) -> list[QuotaUsage]:
         )
         for quota in COUNTED_QUOTAS
     ]
+
+
+async def usage_report(uow: UnitOfWork, policy: Policy) -> UsageReport:
+    """Usage of every counted quota in the tenant's current period."""
+    standing, _ = await load_standing(uow, policy)
+    return UsageReport(
+        plan=standing.plan.id,
+        period_start=standing.period_start,
+        period_end=standing.period_end,
+        quotas=await usage_of(uow, standing),
+    )

@@ -2,8 +2,8 @@
 
 from datetime import datetime
 
-from promptsales.domain_core.business import repository as repo
 from promptsales.domain_core.business.dto import PaymentPage, PaymentView
+from promptsales.domain_core.business.repository import payments as payments_repo
 from promptsales.domain_core.business.tables import PaymentRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -36,7 +36,7 @@ async def list_payments(uow: UnitOfWork, *, cursor: str | None, limit: int | Non
         raise ValidationFailed(
             "cursor is not valid.", field="cursor", hint="Pass next_cursor exactly as returned."
         ) from exc
-    rows = await repo.list_payments(uow.session, uow.tenant_id, after=after, limit=size + 1)
+    rows = await payments_repo.page(uow, after=after, limit=size + 1)
     page, more = rows[:size], len(rows) > size
     last = page[-1] if page else None
     next_cursor = encode_cursor(SCOPE, {}, [last.occurred_at.isoformat(), last.id]) if more and last else None

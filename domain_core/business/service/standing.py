@@ -2,9 +2,9 @@
 
 from dataclasses import dataclass
 
-from promptsales.domain_core.business import repository as repo
 from promptsales.domain_core.business.model.entitlements import Standing, SubscriptionState, standing
 from promptsales.domain_core.business.model.plans import Catalogue
+from promptsales.domain_core.business.repository import subscriptions as subscriptions_repo
 from promptsales.domain_core.business.tables import SubscriptionRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 
@@ -31,6 +31,6 @@ def subscription_state(record: SubscriptionRecord) -> SubscriptionState:
 
 async def load_standing(uow: UnitOfWork, policy: Policy) -> tuple[Standing, SubscriptionRecord | None]:
     """The tenant's standing now, and the subscription it comes from (None: the default plan)."""
-    record = await repo.current_subscription(uow.session, uow.tenant_id)
+    record = await subscriptions_repo.current(uow)
     state = subscription_state(record) if record is not None else None
     return standing(state, now=uow.now, catalogue=policy.catalogue, default_plan=policy.default_plan), record

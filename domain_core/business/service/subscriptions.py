@@ -2,17 +2,21 @@
 
 from datetime import datetime, timedelta
 
-from promptsales.domain_core.business import repository as repo
+from promptsales.domain_core.business.commands import CancelSubscription, GrantSubscription
 from promptsales.domain_core.business.dto import CancellationView, SubscriptionView
 from promptsales.domain_core.business.model.entitlements import Standing
+from promptsales.domain_core.business.provider.account import PROVIDER
+from promptsales.domain_core.business.repository import checkouts as checkouts_repo
+from promptsales.domain_core.business.repository import subscriptions as subscriptions_repo
 from promptsales.domain_core.business.service.standing import Policy, load_standing
 from promptsales.domain_core.business.tables import SubscriptionRecord
 from promptsales.domain_core.infrastructure import confirmations
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import Conflict, ValidationFailed
-from promptsales.domain_core.shared.ids import new_id
 
 CANCEL_ACTION = "business.cancel_subscription"
+PREVIEW_ACTION = "business.cancel_subscription.preview"
+GRANT_ACTION = "business.grant_subscription"
 CANCELABLE = ("trialing", "active", "past_due", "suspended")
 
 
@@ -36,10 +40,10 @@ def subscription_view(
     )
 
 
-async def get_subscription(uow: UnitOfWork, policy: Policy) -> SubscriptionView:
+async def get_subscription(uow: UnitOfWork, *, policy: Policy) -> SubscriptionView:
     """The tenant's subscription and standing, with the approval link of a checkout still pending."""
     standing, record = await load_standing(uow, policy)
-    pending = await repo.pending_checkouts(uow.session, uow.tenant_id)
+    pending = await checkouts_repo.pending(uow)
     return subscription_view(standing, record, pending[0].approve_url if pending else None)
 
 
@@ -49,7 +53,7 @@ def _cancel_preview_facts(record: SubscriptionRecord) -> dict[str, object]:
 
 async def cancelable_subscription(uow: UnitOfWork) -> SubscriptionRecord:
     """The subscription a cancellation would end, or a clear error when there is none."""
-    record = await repo.current_subscription(uow.session, uow.tenant_id)
+    record = await subscriptions_repo.current(uow)
     if record is None or record.status not in CANCELABLE:
         raise Conflict(
             "There is no active subscription to cancel"
@@ -59,7 +63,7 @@ async def cancelable_subscription(uow: UnitOfWork) -> SubscriptionRecord:
     return record
 
 
-async def preview_cancellation(uow: UnitOfWork) -> CancellationView:
+async def preview_cancellation(uow: UnitOfWork, command: CancelSubscription) -> CancellationView:
     """What canceling would do, with a one-time confirmation token."""
     record = await cancelable_subscription(uow)
     token = await confirmations.issue(
@@ -75,37 +79,44 @@ async def preview_cancellation(uow: UnitOfWork) -> CancellationView:
         message=(
             f"Canceling stops renewal of the {record.plan_id} plan. Access stays until "
             f"{record.current_period_end.isoformat()}, then the tenant moves to the default plan; nothing is refunded. "
-            "Call again with confirmation_token to cancel."
+            "Call business_cancel_subscription again with confirmation_token to cancel."
         ),
     )
 
 
-async def check_cancellation(uow: UnitOfWork, token: str) -> SubscriptionRecord:
-    """The subscription ``token`` would cancel, checked before the provider is told (nothing is spent)."""
+def _token(command: CancelSubscription) -> str:
+    if command.confirmation_token is None:
+        raise ValidationFailed(
+            "Canceling needs the preview's confirmation_token.",
+            field="confirmation_token",
+            hint="Call business_cancel_subscription without it first: the preview returns the token.",
+        )
+    return command.confirmation_token
+
+
+async def check_cancellation(uow: UnitOfWork, command: CancelSubscription) -> str | None:
+    """Check the token before the provider is told (nothing is spent); the PayPal subscription to stop, if any."""
     record = await cancelable_subscription(uow)
     await confirmations.check(
-        uow, token, action=CANCEL_ACTION, target_id=record.id, preview=_cancel_preview_facts(record)
+        uow, _token(command), action=CANCEL_ACTION, target_id=record.id, preview=_cancel_preview_facts(record)
     )
-    return record
+    return record.provider_subscription_id if record.provider == PROVIDER else None
 
 
-async def confirm_cancellation(uow: UnitOfWork, token: str) -> CancellationView:
+async def confirm_cancellation(uow: UnitOfWork, command: CancelSubscription) -> CancellationView:
     """Spend the token and mark the subscription canceled at the end of its period (the provider was told)."""
     record = await cancelable_subscription(uow)
     await confirmations.consume(
-        uow, token, action=CANCEL_ACTION, target_id=record.id, preview=_cancel_preview_facts(record)
+        uow, _token(command), action=CANCEL_ACTION, target_id=record.id, preview=_cancel_preview_facts(record)
     )
     before = {"status": record.status}
     record.status = "canceled"
     record.canceled_at = uow.now
     record.status_changed_at = uow.now
     record.scheduled_plan_id = None
-    record.updated_at = uow.now
-    uow.session.add(record)
-    for checkout in await repo.pending_checkouts(uow.session, uow.tenant_id):
-        checkout.status = "superseded"  # an upgrade or price change not yet approved no longer applies
-        uow.session.add(checkout)
-    await uow.session.flush()
+    await subscriptions_repo.save(uow, record)
+    # An upgrade or price change not yet approved no longer applies.
+    await checkouts_repo.supersede_pending(uow)
     uow.audit(
         CANCEL_ACTION, target_type="subscription", target_id=record.id, before=before, after={"status": "canceled"}
     )
@@ -125,26 +136,19 @@ async def confirm_cancellation(uow: UnitOfWork, token: str) -> CancellationView:
 
 
 async def grant_subscription(
-    uow: UnitOfWork, policy: Policy, *, plan_id: str, status: str, days: int, now: datetime | None = None
-) -> SubscriptionRecord:
+    uow: UnitOfWork, command: GrantSubscription, *, policy: Policy, now: datetime | None = None
+) -> SubscriptionView:
     """An operator-granted subscription (no payment provider), e.g. for a demo tenant or a pilot."""
-    plan = policy.catalogue.get(plan_id)
-    if status not in ("trialing", "active"):
-        raise ValidationFailed("A granted subscription is trialing or active.", field="status")
+    plan = policy.catalogue.get(command.plan)
     start = now or uow.now
-    record = SubscriptionRecord(
-        id=new_id("sub"),
-        tenant_id=uow.tenant_id,
+    record = await subscriptions_repo.create(
+        uow,
         plan_id=plan.id,
-        status=status,
+        status=command.status,
         provider="manual",
-        current_period_start=start,
-        current_period_end=start + timedelta(days=days),
+        period_start=start,
+        period_end=start + timedelta(days=command.days),
         status_changed_at=start,
-        created_at=uow.now,
-        updated_at=uow.now,
     )
-    uow.session.add(record)
-    await uow.session.flush()
-    uow.audit("business.grant_subscription", target_type="subscription", target_id=record.id, after={"plan": plan.id})
-    return record
+    uow.audit(GRANT_ACTION, target_type="subscription", target_id=record.id, after={"plan": plan.id})
+    return await get_subscription(uow, policy=policy)
