@@ -222,3 +222,20 @@ async def test_own_paypal_accounts_are_for_live_mode(billing: Billing) -> None:
     assert "sandbox mode" in text and "PROMPTSALES_PAYPAL_MODE=live" in text and "s3cr3t-value" not in text
     account = await billing.tools.ok("get_paypal_account")
     assert (account["own_account"], account["client"]) == (False, None)
+
+
+async def test_a_replayed_checkout_or_cancellation_returns_the_first_result_without_calling_paypal(
+    billing: Billing,
+) -> None:
+    first = await billing.tools.ok("start_checkout", plan="starter", idempotency_key="buy-starter")
+    calls = len(billing.paypal.requests)
+    assert await billing.tools.ok("start_checkout", plan="starter", idempotency_key="buy-starter") == first
+    assert len(billing.paypal.requests) == calls
+    await billing.approve(first["approve_url"])
+
+    token = (await billing.tools.ok("cancel_subscription"))["confirmation_token"]
+    done = await billing.tools.ok("cancel_subscription", confirmation_token=token, idempotency_key="cancel-1")
+    calls = len(billing.paypal.requests)
+    # The subscription is canceled now; the retry still gets the first answer, and PayPal hears nothing more.
+    assert await billing.tools.ok("cancel_subscription", confirmation_token=token, idempotency_key="cancel-1") == done
+    assert len(billing.paypal.requests) == calls

@@ -112,6 +112,41 @@ async def test_check_entitlement_answers_for_channels_models_connectors_and_quot
     )
 
 
+async def test_a_channel_entitlement_covers_activation_while_copy_for_the_channel_is_a_content_feature(
+    on_plan,
+) -> None:
+    # Free does not include Google Ads: activation and sending there need Starter, yet copy for it is written.
+    _, business, _ = await on_plan("free")
+    check = await business.ok("check_entitlement", feature="channel:google_ads")
+    assert (check["allowed"], check["plan"], check["upgrade_plan"]) == (False, "free", "starter")
+    reason = check["reason"]
+    assert "Activating campaigns and sending on google_ads need the Starter plan (business_start_checkout)" in reason
+    assert "Writing copy and creatives for google_ads is a content feature, available on the Free plan" in reason
+    assert "content_generate_copy, content_generate_image." in reason  # video is not part of Free
+    copy = await Crm(business.client, prefix="content_").ok(
+        "generate_copy", brief="Spring sale on CRM seats, 20% off for teams", channel="google_ads", format="rsa"
+    )
+    assert copy["variants"], copy  # the answer and the behaviour agree
+
+    _, business, _ = await on_plan("pro")
+    check = await business.ok("check_entitlement", feature="channel:google_ads")
+    assert (check["allowed"], check["plan"], check["upgrade_plan"]) == (True, "pro", None)
+    assert check["reason"].startswith("Activating campaigns and sending on google_ads are included in the Pro plan.")
+    assert "content_generate_copy, content_generate_image, content_generate_video." in check["reason"]
+
+    description = next(t for t in await business.client.list_tools() if t.name == "business_check_entitlement")
+    feature = description.input_schema["properties"]["feature"]["description"]
+    assert "channel:<name> (activating campaigns and sending on it; copy and creatives for any channel" in feature
+
+
+async def test_unknown_channel_model_and_context_names_are_refused_naming_the_known_ones(on_plan) -> None:
+    _, business, _ = await on_plan("free")
+    text = await business.error("check_entitlement", feature="channel:google_adz")
+    assert "Unknown channel 'google_adz'" in text and "google_ads" in text and "feature" in text
+    assert "Known analytics names" in await business.error("check_entitlement", feature="analytics:magic")
+    assert "Known context names" in await business.error("check_entitlement", feature="context:billing")
+
+
 async def test_the_contacts_quota_refuses_the_one_too_many_and_writes_nothing(on_plan, tmp_path: Path) -> None:
     crm, business, _ = await on_plan("free", plans_file=plans_file(tmp_path, free={"contacts": 3}))
     for n in range(3):

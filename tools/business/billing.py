@@ -59,7 +59,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             Field(
                 min_length=1,
                 max_length=120,
-                description="A tool name (crm_import_leads), a quota (contacts, content_generations, activations, "
+                description="A tool name (crm_capture_lead), a quota (contacts, content_generations, activations, "
                 "seats, tool_calls_per_minute), or context:<name>, channel:<name> (activating campaigns and "
                 "sending on it; copy and creatives for any channel are content features), analytics:<model>, "
                 "connectors:live.",

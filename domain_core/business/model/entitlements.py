@@ -118,7 +118,7 @@ def parse_feature(feature: str) -> tuple[str, str]:
             raise ValidationFailed(
                 f"Unknown feature '{feature}'.",
                 field="feature",
-                hint="Use a tool name (crm_import_leads), a quota (contacts) or one of "
+                hint="Use a tool name as tools/list shows it (crm_capture_lead), a quota (contacts) or one of "
                 + ", ".join(f"{k}:<name>" for k in FEATURE_KINDS)
                 + ".",
             )
