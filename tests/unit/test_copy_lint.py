@@ -208,9 +208,101 @@ def test_emoji_limits_from_the_brand_and_the_channel() -> None:
     rules = BrandRules(max_emoji=1)
     report = lint_copy({"text": f"Party {PARTY}{FAMILY}"}, X, rules)
     assert "has 2 emoji; at most 1" in one(report, "too_many_emoji").message
+    generous = BrandRules(max_emoji=10)
     intro = "Hello " + PARTY * 5
-    assert "too_many_emoji" in codes(lint_copy({"intro_text": intro, "headline": "Hi"}, LINKEDIN))
-    assert lint_copy({"intro_text": "Hello " + PARTY * 4, "headline": "Hi"}, LINKEDIN).ok
+    assert "too_many_emoji" in codes(lint_copy({"intro_text": intro, "headline": "Hi"}, LINKEDIN, generous))
+    assert lint_copy({"intro_text": "Hello " + PARTY * 4, "headline": "Hi"}, LINKEDIN, generous).ok
+
+
+def test_without_a_brand_limit_two_emoji_per_item_are_allowed() -> None:
+    assert lint_copy({"text": f"Launch day {PARTY}{PARTY}"}, X).ok
+    rocket = "\U0001f680"
+    report = lint_copy({"text": f"Designed leading CRM! A great deal ever {rocket * 4}"}, X)
+    assert "has 4 emoji; at most 2" in one(report, "too_many_emoji").message
+
+
+def test_repeated_list_items_and_sibling_fields_are_errors() -> None:
+    report = lint_copy({**GOOD_RSA, "headlines": ["Plan faster", "Leads sorted", "plan FASTER!"]}, RSA)
+    issue = one(report, "duplicate_item")
+    assert (issue.severity, issue.field, issue.index, issue.message) == (
+        "error",
+        "headlines",
+        2,
+        "headlines[2] repeats headlines[0].",
+    )
+    paths = lint_copy({**GOOD_RSA, "path1": "Spring", "path2": "spring"}, RSA)
+    assert one(paths, "repeated_field").message == "path2 repeats path1."
+    assert lint_copy({**GOOD_RSA, "path1": "Spring", "path2": "Sale"}, RSA).ok
+
+
+def test_the_same_text_in_two_different_fields_warns() -> None:
+    report = lint_copy(
+        {"primary_text": "Meet Acme. Learn more.", "headline": "Meet Acme", "description": "Meet Acme!"}, META
+    )
+    assert report.ok and one(report, "repeated_text").message == "description says the same as headline."
+
+
+@pytest.mark.parametrize(
+    ("text", "filler"),
+    [
+        ("Spring sale. Reply STOP to opt out today.", "today."),
+        ("Spring sale. Reply STOP to opt out!", "!"),
+        ("Spring sale. Reply STOP to opt out whenever you're ready.", "whenever you're ready."),
+        (f"Spring sale. Reply STOP to opt out. {PARTY}", f". {PARTY}"),
+        ("Rebajas. Responde BAJA para darte de baja hoy.", "hoy."),
+        ("Sale. Reply STOP to opt out. Msg & data rates may apply, act now.", ", act now."),
+    ],
+)
+def test_filler_after_a_compliance_line_is_an_error(text: str, filler: str) -> None:
+    issue = one(lint_copy({"text": text}, SMS), "compliance_filler")
+    assert issue.severity == "error" and f"adds '{filler}'" in issue.message
+    fixed, changes = fix_copy({"text": text}, SMS)
+    assert str(fixed["text"]).endswith(("opt out.", "de baja.", "may apply.")) and lint_copy(fixed, SMS).ok, fixed
+    assert any("after a compliance line" in change for change in changes)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Spring sale. Reply STOP to opt out.",
+        "Sale. Reply STOP to opt out, HELP for help. Msg & data rates may apply.",
+        "To opt out, reply STOP. New plans are here.",
+        "Stop settling for slow campaigns today.",
+    ],
+)
+def test_plain_compliance_lines_pass(text: str) -> None:
+    assert "compliance_filler" not in codes(lint_copy({"text": text}, SMS))
+
+
+def test_a_brands_own_compliance_wording_is_not_filler() -> None:
+    rules = BrandRules(required_phrases=["Reply STOP to opt out anytime."])
+    assert lint_copy({"text": "Sale. Reply STOP to opt out anytime."}, SMS, rules).ok
+
+
+def test_stacked_superlatives_warn_and_the_fix_keeps_the_first() -> None:
+    text = "The most amazing, incredible CRM ever"
+    issue = one(lint_copy({"text": text}, X), "too_many_superlatives")
+    assert issue.severity == "warning" and "'The most amazing', 'incredible', 'ever'" in issue.message
+    fixed, _ = fix_copy({"text": text}, X)
+    assert fixed["text"] == "The most amazing CRM"
+    assert lint_copy({"text": "An amazing CRM for teams"}, X).ok
+    spanish = lint_copy({"text": "La solución más increíble y revolucionaria"}, X)
+    assert "too_many_superlatives" in codes(spanish)
+
+
+def test_the_reported_rewrite_now_passes_every_quality_check() -> None:
+    rocket = "\U0001f680"
+    fixed, _ = fix_copy({"text": f"GUARANTEED #1 CRM!!! The BEST deal ever {rocket * 4}"}, X)
+    report = lint_copy(fixed, X)
+    assert report.ok and not report.issues, (fixed, report.issues)
+    assert str(fixed["text"]).count(rocket) == 2
+
+
+def test_fix_drops_repeated_items_and_a_path2_that_repeats_path1() -> None:
+    copy = {**GOOD_RSA, "headlines": ["Plan faster", "Leads sorted", "plan FASTER!", "Try it"], "path1": "Spring"}
+    fixed, changes = fix_copy({**copy, "path2": "SPRING"}, RSA)
+    assert fixed["headlines"] == ["Plan faster", "Leads sorted", "Try it"] and "path2" not in fixed
+    assert lint_copy(fixed, RSA).ok and any("repeats" in change for change in changes)
 
 
 def test_repeated_punctuation_warns() -> None:

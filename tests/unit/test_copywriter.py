@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from promptsales.domain_core.content.model import copy_templates as tpl
 from promptsales.domain_core.content.model.brief_parsing import parse_brief
+from promptsales.domain_core.content.model.copy_quality import repetition_key
 from promptsales.domain_core.content.model.copywriter import FieldPlan, write_copy
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -184,11 +185,15 @@ def test_every_item_fits_its_measure(
     assert len(written) == variants
     for variant in written:
         assert set(variant) == {p.name for p in plans}
+        keys = [repetition_key(entry) for plan in plans for entry in items(variant, plan.name)]
+        assert len([k for k in keys if k]) == len({k for k in keys if k}), variant  # nothing said twice
         for plan in plans:
             value = variant[plan.name]
             assert isinstance(value, list if plan.items > 1 else str)
             entries = items(variant, plan.name)
-            assert len(entries) == plan.items
+            # Never a repeat to pad a list: fewer items when a tight limit leaves no room for more distinct text
+            # (the channel specs' limits always have room: see test_copy_within_spec).
+            assert len(entries) <= plan.items, entries
             for entry in entries:
                 assert plan.measure(entry) <= plan.max_length, (plan, entry)
                 if tone == "professional":

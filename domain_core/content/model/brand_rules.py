@@ -16,8 +16,10 @@ from promptsales.domain_core.content.model.claims import CLAIMS, NOT_CLAIMS
 from promptsales.domain_core.content.model.text_measure import clusters, is_emoji, nfc
 
 # Carrier opt-out keywords are conventionally written in capitals; lower-casing them would break compliance.
-ALWAYS_ALLOWED_CAPS = frozenset({"STOP", "HELP"})
+ALWAYS_ALLOWED_CAPS = frozenset({"STOP", "HELP", "BAJA"})
 ALL_CAPS_MIN_LETTERS = 4
+# Emoji per field item when the brand kit sets no limit: one or two accent a line, a row of them is noise.
+DEFAULT_MAX_EMOJI = 2
 
 _WORD = regex.compile(r"\p{L}+")
 _WHITESPACE = regex.compile(r"\s+")
@@ -169,9 +171,9 @@ def emoji_spans(text: str) -> list[tuple[int, int]]:
     return spans
 
 
-def emoji_limit(spec: FieldSpec, rules: BrandRules) -> int | None:
-    """Emoji allowed per item: 0 with ``no_emoji``, else the stricter of the field's and the brand's."""
+def emoji_limit(spec: FieldSpec, rules: BrandRules) -> int:
+    """Emoji allowed per item: 0 with ``no_emoji``, else the stricter of the field's and the brand's (default 2)."""
     if "no_emoji" in spec.rules:
         return 0
-    limits = [limit for limit in (spec.max_emoji, rules.max_emoji) if limit is not None]
-    return min(limits) if limits else None
+    brand = DEFAULT_MAX_EMOJI if rules.max_emoji is None else rules.max_emoji
+    return brand if spec.max_emoji is None else min(spec.max_emoji, brand)

@@ -1,7 +1,8 @@
 """Reading a free-text copy brief: product, audience, benefits, offer, call to action, keywords and proof.
 
 Simple, deterministic rules on an NFC text without emoji, "!" or control characters; shouted words are
-softened so that copy written from the facts never shouts either.
+softened so that copy written from the facts never shouts either. Compliance lines ("Reply STOP to opt out")
+are set aside verbatim first: they are requirements, never material for a headline or a call to action.
 """
 
 import re
@@ -13,6 +14,7 @@ import regex  # type: ignore[import-untyped]
 from pydantic import BaseModel, ConfigDict
 
 from promptsales.domain_core.content.model import copy_templates as tpl
+from promptsales.domain_core.content.model.copy_quality import find_compliance
 from promptsales.domain_core.content.model.lexicons import STOPWORDS
 from promptsales.domain_core.content.model.text_basics import (
     Folded,
@@ -33,7 +35,7 @@ _CLAUSE_SPLIT = re.compile(r"[;•·|\n]+|(?<=[.?!…:])\s+|,\s+|\s[-\u2013\u201
 _QUOTED = re.compile(r"[\"\u201c\u00ab]([^\"\u201d\u00bb\n]{2,60})[\"\u201d\u00bb]")
 _TOKEN = re.compile(r"[^\W_][\w&+.'-]*")
 _EDGE = " .,:;-\u2013\u2014!?¡¿\"'()[]{}\u201c\u201d\u00ab\u00bb…/&*#"
-_ALWAYS_CAPS = frozenset({"STOP", "HELP"})  # carrier opt-out keywords stay in capitals
+_ALWAYS_CAPS = frozenset({"STOP", "HELP", "BAJA"})  # carrier opt-out keywords stay in capitals
 
 
 class BriefFacts(BaseModel):
@@ -48,12 +50,13 @@ class BriefFacts(BaseModel):
     call_to_action: str | None
     keywords: list[str]
     proof_points: list[str]
+    compliance: list[str] = []
 
 
 def parse_brief(text: str, language: str) -> BriefFacts:
     """Facts from a free-text brief by simple rules (emoji, "!" and control characters are dropped first)."""
     lang = require_language(language)
-    clean = _clean(require_text(text, "brief"))
+    clean, compliance = _set_aside_compliance(_clean(require_text(text, "brief")))
     clauses = [c for c in (_trim(_deshout(c)) for c in _CLAUSE_SPLIT.split(clean)) if c]
     first_line = clean.split("\n", 1)[0]
     head = _trim(first_line.split(": ", 1)[0]) if ": " in first_line[:160] else None
@@ -91,7 +94,22 @@ def parse_brief(text: str, language: str) -> BriefFacts:
         call_to_action=cta,
         keywords=_keywords(clean, lang, product),
         proof_points=list(dict.fromkeys(proofs))[:5],
+        compliance=compliance,
     )
+
+
+def compliance_lines(text: str) -> list[str]:
+    """The brief's compliance lines as sentences ("Reply STOP to opt out."), in order."""
+    return _set_aside_compliance(_clean(require_text(text, "brief")))[1]
+
+
+def _set_aside_compliance(clean: str) -> tuple[str, list[str]]:
+    """The brief without its compliance lines, and those lines as sentences (verbatim, STOP kept in capitals)."""
+    lines = find_compliance(clean)
+    for line in reversed(lines):
+        clean = clean[: line.start] + "\n" + clean[line.end :]
+    kept = (_trim(line.text) for line in lines)
+    return clean, list(dict.fromkeys(f"{line[:1].upper()}{line[1:]}." for line in kept if line))
 
 
 def _clean(text: str) -> str:
@@ -147,7 +165,7 @@ def _product_and_audience(clean: str, head: str | None, clauses: list[str], lang
         if found:
             product, audience = subject[: found[0]].strip(), _trim(subject[found[1] :]) or None
             break
-    if quoted:
+    if quoted and _trim(quoted.group(1)):
         product = _trim(quoted.group(1))
     elif not product or len(product.split()) > 6 or not _looks_named(product):
         product, audience = _capitalised_phrase(clean, lang) or tpl.DEFAULT_PRODUCT[lang], audience if head else None

@@ -27,8 +27,21 @@ from promptsales.domain_core.content.model.brand_rules import (
 )
 from promptsales.domain_core.content.model.channel_specs import FieldSpec, FormatSpec
 from promptsales.domain_core.content.model.copy_lint import lint_copy
+from promptsales.domain_core.content.model.copy_quality import (
+    compliance_filler,
+    find_superlatives,
+    repetition_key,
+    superlative_removals,
+)
 from promptsales.domain_core.content.model.lint_report import UNFIXABLE_CODES, LintReport
-from promptsales.domain_core.content.model.lint_rules import REPEATED_PUNCTUATION, CopyValue, items_of, label
+from promptsales.domain_core.content.model.lint_rules import (
+    REPEATED_PUNCTUATION,
+    CopyValue,
+    exempt_spans,
+    items_of,
+    label,
+    sibling_group,
+)
 from promptsales.domain_core.content.model.text_measure import (
     GSM7_CONCATENATED,
     GSM7_SINGLE,
@@ -158,9 +171,10 @@ def _clean(text: str, field: FieldSpec, rules: BrandRules, where: str, changes: 
         text = text[: hit.start] + softer + text[hit.end :]
         changes.append(f"{where}: softened the claim '{claim}' to '{softer}'")
     text = _strip_forbidden(text, field, where, changes)
+    text = _plain_compliance(text, rules, where, changes)
     limit = emoji_limit(field, rules)
     spans = emoji_spans(text)
-    if limit is not None and len(spans) > limit:
+    if len(spans) > limit:
         text = _remove(text, spans[limit:])
         changes.append(f"{where}: removed {len(spans) - limit} emoji (at most {limit})")
     cased = _sentence_case(text, rules)
@@ -175,6 +189,20 @@ def _clean(text: str, field: FieldSpec, rules: BrandRules, where: str, changes: 
         if friendly != text:
             text = friendly
             changes.append(f"{where}: replaced typographic quotes and dashes with GSM-7 ones")
+    return text
+
+
+def _plain_compliance(text: str, rules: BrandRules, where: str, changes: list[str]) -> str:
+    """Compliance sentences end right after the compliance line; superlatives beyond the first go."""
+    for filler in reversed(compliance_filler(text, exempt_spans(text, rules))):
+        text = _tidy(text[: filler.start].rstrip() + "." + text[filler.end :])
+        changes.append(f"{where}: removed '{filler.text.strip()}' after a compliance line")
+    superlatives = find_superlatives(text, exempt_spans(text, rules))
+    removals = superlative_removals(text, superlatives)
+    if removals:
+        dropped = ", ".join(f"'{span.text}'" for span in superlatives[len(superlatives) - len(removals) :])
+        text = _remove(text, removals)
+        changes.append(f"{where}: removed the superlatives {dropped}")
     return text
 
 
@@ -208,6 +236,26 @@ def _structure(state: State, spec: FormatSpec, changes: list[str]) -> None:
             if state[name] and not state[needed]:
                 state[needed], state[name] = state[name][: spec.fields[needed].max_items], []
                 changes.append(f"moved {name} to {needed} ({name} needs {needed})")
+    _drop_repeats(state, spec, changes)
+
+
+def _drop_repeats(state: State, spec: FormatSpec, changes: list[str]) -> None:
+    """Drop items that repeat an earlier item of the same list, or of a sibling field (path2 repeating path1)."""
+    seen: dict[str, str] = {}
+    for name in spec.fields:
+        kept = []
+        for position, text in enumerate(state[name]):
+            key = repetition_key(text)
+            first = seen.get(key) if key else None
+            if first is not None and (first == name or sibling_group(first) == sibling_group(name)):
+                changes.append(
+                    f"{label(name, position if spec.fields[name].is_list else None)}: dropped, it repeats {first}"
+                )
+                continue
+            if key:
+                seen.setdefault(key, name)
+            kept.append(text)
+        state[name] = kept
 
 
 def _unit_limit(field: FieldSpec, prefer_recommended: bool) -> int | None:
@@ -261,6 +309,7 @@ def _fit_lengths(state: State, spec: FormatSpec, prefer_recommended: bool, chang
         state[name] = [text for text in state[name] if text.strip()]
     if spec.payload is not None:
         _fit_payload(state, spec, changes)
+    _drop_repeats(state, spec, changes)  # cutting can make two items read the same
 
 
 def _payload_size(state: State) -> int:
@@ -284,7 +333,8 @@ def _fit_payload(state: State, spec: FormatSpec, changes: list[str]) -> None:
 def _separator(head: str) -> str:
     if not head:
         return ""
-    return " " if head[-1] in _SENTENCE_END + ":" else ". "
+    ends_with_emoji = bool(emoji_spans(head)) and emoji_spans(head)[-1][1] == len(head)
+    return " " if head[-1] in _SENTENCE_END + ":" or ends_with_emoji else ". "
 
 
 def _fits(state: State, spec: FormatSpec, name: str, position: int, text: str, prefer_recommended: bool) -> bool:

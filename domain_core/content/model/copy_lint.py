@@ -9,7 +9,8 @@ Decisions worth knowing:
   phrase (``Results not guaranteed.``) or a claim the brand substantiates.
 - ALL-CAPS: words of 4+ letters written in capitals warn unless allowed (``STOP`` and ``HELP``, the SMS
   opt-out keywords, always are); a field with such a word and no lower-case letter at all is an error.
-- Emoji limits (the brand's ``max_emoji`` and a field's own) count per field item.
+- Emoji limits (the brand's ``max_emoji``, 2 when it sets none, and a field's own) count per field item.
+- Quality checks (``copy_quality``): repeated items, filler after compliance lines, stacked superlatives.
 """
 
 from collections.abc import Mapping
@@ -32,6 +33,8 @@ from promptsales.domain_core.content.model.lint_rules import (
     check_channel_rules,
     check_items,
     check_length,
+    check_quality,
+    check_repetition,
     items_of,
 )
 from promptsales.domain_core.content.model.text_measure import utf8_bytes
@@ -73,6 +76,7 @@ def lint_copy(copy: Mapping[str, CopyValue], spec: FormatSpec, rules: BrandRules
             check_length(out, field, index, text)
             check_channel_rules(out, field, index, text)
             check_brand(out, field, index, text, rules)
+            check_quality(out, field, index, text, rules)
         for needed in field.requires:
             if items and not given.get(needed):
                 out.add(
@@ -82,6 +86,7 @@ def lint_copy(copy: Mapping[str, CopyValue], spec: FormatSpec, rules: BrandRules
                     f"{name} can only be set when {needed} is.",
                     f"Set {needed} first, or move this text there.",
                 )
+    check_repetition(out, spec, given)
     texts = [text for name, items in given.items() if name in spec.fields for text in items]
     for phrase in rules.required_phrases:
         if phrase.strip() and not any(find_required(text, phrase) for text in texts):

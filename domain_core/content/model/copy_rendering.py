@@ -9,6 +9,7 @@ from typing import Literal
 from promptsales.domain_core.content.model import copy_templates as tpl
 from promptsales.domain_core.content.model.brief_parsing import BriefFacts
 from promptsales.domain_core.content.model.copy_fitting import tidy_end
+from promptsales.domain_core.content.model.copy_quality import find_superlatives, superlative_removals
 from promptsales.domain_core.content.model.lexicons import STOPWORDS
 from promptsales.domain_core.content.model.text_basics import Language, normalize
 
@@ -156,8 +157,9 @@ def _lower_common(text: str, lang: Language) -> str:
 
 
 def finish(text: str, kind: str, tone: Tone) -> str:
-    """Tidy spacing and punctuation, apply the tone's "!" budget, sentence case; paths lose their spaces."""
-    text = re.sub(r"\s+", " ", text).strip()
+    """Tidy spacing and punctuation, one superlative at most, the tone's "!" budget, sentence case; paths lose
+    their spaces."""
+    text = _one_superlative(re.sub(r"\s+", " ", text).strip())
     text = re.sub(r"\s+([.,;:?!…])", r"\1", text)
     text = re.sub(r"([.?!…])\.+", r"\1", text)
     text = re.sub(r":\.", ".", text)
@@ -166,6 +168,13 @@ def finish(text: str, kind: str, tone: Tone) -> str:
     if kind == "path":
         return "-".join(_capitalise(w) for w in re.findall(r"[^\W_]+", text))
     return _sentence_case(text)
+
+
+def _one_superlative(text: str) -> str:
+    """The brief's hype, trimmed: superlatives after the first are dropped."""
+    for start, end in reversed(superlative_removals(text, find_superlatives(text))):
+        text = text[:start] + text[end:]
+    return text
 
 
 def _limit_exclamations(text: str, allowed: int) -> str:

@@ -15,6 +15,7 @@ from typing import Literal, get_args
 from promptsales.domain_core.content.model import copy_templates as tpl
 from promptsales.domain_core.content.model.brief_parsing import BriefFacts, parse_brief
 from promptsales.domain_core.content.model.copy_fitting import cut_to_fit
+from promptsales.domain_core.content.model.copy_quality import repetition_key
 from promptsales.domain_core.content.model.copy_rendering import (
     BODY_LEVELS,
     RICHNESS,
@@ -98,7 +99,7 @@ def write_copy(
     seen: set[tuple[tuple[str, ...], ...]] = set()
     for index in range(variants):
         for attempt in range(6):
-            parts = [w.write(index, attempt, variants) for w in writers]
+            parts = _write_variant(writers, index, attempt, variants)
             signature = tuple(tuple(p) for p in parts)
             if signature not in seen:
                 break
@@ -107,6 +108,21 @@ def write_copy(
             writer.used.update(writer.last)
         written.append({w.plan.name: p if w.plan.items > 1 else p[0] for w, p in zip(writers, parts, strict=True)})
     return written
+
+
+def _write_variant(writers: list["_FieldWriter"], index: int, attempt: int, variants: int) -> list[list[str]]:
+    """Every field's items for one variant; no field repeats what another field of the variant says.
+
+    Single-text fields choose first (a business name or a display path has few candidates; a list of
+    headlines has many), then lists, each avoiding what is already taken.
+    """
+    taken: set[str] = set()
+    parts: dict[int, list[str]] = {}
+    for position in sorted(range(len(writers)), key=lambda i: (writers[i].plan.items > 1, i)):
+        items = writers[position].write(index, attempt, variants, taken)
+        taken.update(repetition_key(item) for item in items)
+        parts[position] = items
+    return [parts[position] for position in range(len(writers))]
 
 
 def _require_tone(tone: str) -> Tone:
@@ -200,8 +216,12 @@ class _FieldWriter:
             self._lengths[text] = self.plan.measure(text)
         return self._lengths[text]
 
-    def write(self, variant: int, attempt: int, variants: int) -> list[str]:
-        """The items for one variant: fitting candidates first, then shortened phrases, then cut ones."""
+    def write(self, variant: int, attempt: int, variants: int, taken: set[str]) -> list[str]:
+        """The items for one variant: fitting candidates first, then shortened phrases, then cut ones.
+
+        Items never repeat each other or what ``taken`` holds (the repetition keys of the variant's other fields);
+        when the limit leaves no room for enough distinct text, the field gets fewer items.
+        """
         plan = self.plan
         offset = (variant + attempt * variants) * plan.items
         full = [*(self.pinned if attempt == 0 else []), *(c for tier in self.tiers for c in _rotate(tier, offset))]
@@ -209,7 +229,7 @@ class _FieldWriter:
         extra = [c for c in self.pinned if attempt] + self.fallbacks
         soft = min(plan.recommended or plan.max_length, plan.max_length)
         picked: list[str] = []
-        keys: set[str] = set()
+        keys: set[str] = set(taken)
         # (pool, limit, cut to fit, fresh only): a better fit first, then what earlier variants did not use.
         passes: list[tuple[list[str], int, bool, bool]] = [
             *((pool, limit, False, True) for pool, limit in ((full, soft), (full, plan.max_length))),
@@ -226,19 +246,20 @@ class _FieldWriter:
                 if fresh and candidate in self.used:
                     continue
                 text = self._cut(candidate) if cut else candidate
-                if text and normalize(text) not in keys and self._length(text) <= limit:
+                key = repetition_key(text)
+                if key and key not in keys and self._length(text) <= limit:
                     picked.append(text)
-                    keys.add(normalize(text))
-        while len(picked) < plan.items:  # the limit leaves no room for more distinct text
-            picked.append(picked[len(picked) % len(picked)] if picked else "")
+                    keys.add(key)
+        if not picked and plan.items == 1:
+            picked.append("")  # a single field the limit leaves no room for: left empty for lint to report
         self.last = picked
-        return [self._decorate(text, variant, i, keys) for i, text in enumerate(picked)]
+        return [self._decorate(text, variant, i) for i, text in enumerate(picked)]
 
     def _cut(self, text: str) -> str:
         """``text`` cut to the field's limit (display paths may also break at a hyphen)."""
         return cut_to_fit(text, self._length, self.plan.max_length, "-" if self.plan.kind == "path" else "")
 
-    def _decorate(self, text: str, variant: int, index: int, keys: set[str]) -> str:
+    def _decorate(self, text: str, variant: int, index: int) -> str:
         """Add an emoji where tone and field kind allow it and it still fits."""
         emoji = tpl.EMOJI.get(self.tone)
         if not emoji or not text or self.plan.kind not in tpl.EMOJI_KINDS:
@@ -246,7 +267,7 @@ class _FieldWriter:
         if self.tone == "friendly" and (variant + index) % 2:
             return text  # friendly copy uses emoji sparingly: every other item
         decorated = f"{text} {emoji[(variant + index) % len(emoji)]}"
-        if self._length(decorated) > self.plan.max_length or normalize(decorated) in keys:
+        if self._length(decorated) > self.plan.max_length:
             return text
         return decorated
 

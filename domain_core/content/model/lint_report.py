@@ -9,7 +9,16 @@ from promptsales.domain_core.content.model.text_measure import Counting
 Severity = Literal["error", "warning"]
 
 WARNING_CODES = frozenset(
-    {"unknown_field", "over_recommended", "all_caps_word", "repeated_punctuation", "sms_unicode", "multi_segment"}
+    {
+        "unknown_field",
+        "over_recommended",
+        "all_caps_word",
+        "repeated_punctuation",
+        "sms_unicode",
+        "multi_segment",
+        "repeated_text",
+        "too_many_superlatives",
+    }
 )
 ERROR_CODES = frozenset(
     {
@@ -34,6 +43,9 @@ ERROR_CODES = frozenset(
         "all_caps_field",
         "too_many_segments",
         "payload_too_large",
+        "duplicate_item",
+        "repeated_field",
+        "compliance_filler",
     }
 )
 # What fixing cannot do: invent missing text.

@@ -9,9 +9,17 @@ from promptsales.domain_core.content.model.brand_rules import (
     find_banned,
     find_caps_words,
     find_claims,
+    find_required,
     is_all_caps,
 )
-from promptsales.domain_core.content.model.channel_specs import FieldSpec
+from promptsales.domain_core.content.model.channel_specs import FieldSpec, FormatSpec
+from promptsales.domain_core.content.model.copy_quality import (
+    MAX_SUPERLATIVES,
+    Span,
+    compliance_filler,
+    find_superlatives,
+    repetition_key,
+)
 from promptsales.domain_core.content.model.lint_report import WARNING_CODES, FieldMeasure, LintIssue, Severity
 from promptsales.domain_core.content.model.text_measure import Counting, measure, nfc, sms_info, url_spans
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -173,7 +181,7 @@ def check_brand(out: Collector, spec: FieldSpec, index: int | None, text: str, r
     limit = emoji_limit(spec, rules)
     if emoji and limit == 0 and "no_emoji" in spec.rules:
         out.add("emoji_not_allowed", spec.name, index, f"{where} contains emoji; this format allows none.", "Remove.")
-    elif limit is not None and emoji > limit:
+    elif emoji > limit:
         out.add(
             "too_many_emoji",
             spec.name,
@@ -247,3 +255,66 @@ def check_items(out: Collector, spec: FieldSpec, items: list[str]) -> None:
             f"{spec.name} needs at least one item of {short} {_UNITS[spec.counting]} or fewer.",
             f"Shorten one to {short}.",
         )
+
+
+def exempt_spans(text: str, rules: BrandRules) -> list[Span]:
+    """Where the brand's own wording is (required phrases, substantiated claims): quality checks leave it be."""
+    return [
+        Span(hit.start, hit.end, text[hit.start : hit.end])
+        for phrase in (*rules.required_phrases, *rules.substantiated_claims)
+        if phrase.strip()
+        for hit in find_required(text, phrase)
+    ]
+
+
+def check_quality(out: Collector, spec: FieldSpec, index: int | None, text: str, rules: BrandRules) -> None:
+    """Filler after compliance lines and stacked superlatives."""
+    where = label(spec.name, index)
+    exempt = exempt_spans(text, rules)
+    for filler in compliance_filler(text, exempt):
+        out.add(
+            "compliance_filler",
+            spec.name,
+            index,
+            f"{where} adds '{filler.text.strip()}' to a compliance line (opt-out or rates notice).",
+            "End the compliance sentence right after it; rewrite_copy does.",
+        )
+    superlatives = find_superlatives(text, exempt)
+    if len(superlatives) > MAX_SUPERLATIVES:
+        shown = ", ".join(f"'{span.text}'" for span in superlatives)
+        out.add(
+            "too_many_superlatives",
+            spec.name,
+            index,
+            f"{where} stacks {len(superlatives)} superlatives ({shown}); at most {MAX_SUPERLATIVES} reads as credible.",
+            "Keep the strongest one, or replace them with a fact from the brief.",
+        )
+
+
+def sibling_group(name: str) -> str:
+    """Fields that are alternatives of one slot share a group: path1 and path2 are both ``path``."""
+    return name.rstrip("0123456789") or name
+
+
+def check_repetition(out: Collector, spec: FormatSpec, given: dict[str, list[str]]) -> None:
+    """No item says what an earlier one already said: within a list, between sibling fields, or anywhere."""
+    seen: dict[str, tuple[str, int | None]] = {}
+    for name, field in spec.fields.items():
+        for position, text in enumerate(given.get(name, [])):
+            key = repetition_key(text)
+            index = position if field.is_list else None
+            if not key:
+                continue
+            if key not in seen:
+                seen[key] = (name, index)
+                continue
+            first_name, first_index = seen[key]
+            where, first = label(name, index), label(first_name, first_index)
+            if first_name == name:
+                out.add(
+                    "duplicate_item", name, index, f"{where} repeats {first}.", "Write a different item or remove it."
+                )
+            elif sibling_group(first_name) == sibling_group(name):
+                out.add("repeated_field", name, index, f"{where} repeats {first}.", f"Use another word or drop {name}.")
+            else:
+                out.add("repeated_text", name, index, f"{where} says the same as {first}.", "Vary the wording.")

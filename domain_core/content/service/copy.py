@@ -18,6 +18,7 @@ from promptsales.domain_core.content.dto import (
     Usage,
 )
 from promptsales.domain_core.content.model.brand_rules import BrandRules
+from promptsales.domain_core.content.model.brief_parsing import compliance_lines
 from promptsales.domain_core.content.model.channel_specs import FieldSpec, FormatSpec
 from promptsales.domain_core.content.model.copy_fit import fix_copy
 from promptsales.domain_core.content.model.copy_lint import lint_copy
@@ -27,6 +28,8 @@ from promptsales.domain_core.content.model.text_measure import measure
 from promptsales.domain_core.content.providers.base import TextRequest, TextResult
 from promptsales.domain_core.shared.errors import UpstreamError
 
+# Opt-out and rates lines belong where people are messaged directly; an ad has nothing to reply to.
+MESSAGING_CHANNELS = frozenset({"sms", "whatsapp", "email"})
 # How many items a list field gets: enough to choose from, within the platform's bounds.
 PREFERRED_ITEMS = 5
 FIELD_KINDS = {
@@ -52,6 +55,14 @@ FIELD_KINDS = {
 def item_count(spec: FieldSpec) -> int:
     """Items to write for a field: its maximum when small, else a choice of five within its bounds."""
     return spec.max_items if spec.max_items <= 4 else max(spec.min_items, min(spec.max_items, PREFERRED_ITEMS))
+
+
+def rules_for_brief(brief: str, spec: FormatSpec, rules: BrandRules) -> BrandRules:
+    """The brand's rules plus, on messaging channels, the brief's compliance lines as required phrases (verbatim)."""
+    if spec.channel not in MESSAGING_CHANNELS:
+        return rules
+    missing = [line for line in compliance_lines(brief) if line not in rules.required_phrases]
+    return rules.model_copy(update={"required_phrases": [*rules.required_phrases, *missing]}) if missing else rules
 
 
 def plans_for(spec: FormatSpec) -> list[FieldPlan]:

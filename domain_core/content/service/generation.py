@@ -58,7 +58,7 @@ class Generator:
         """N variants within the channel spec, linted, each kept as a draft asset (one generation each)."""
         spec = self._specs.format(channel, format)
         kit, _ = await self.kit(caller, brand_kit)
-        rules = brand_kits.brand_rules(kit)
+        rules = copy.rules_for_brief(brief, spec, brand_kits.brand_rules(kit))
         choice = await self._ai.text_choice(caller)
         if choice.kind == "local":
             drafts = copy.local_variants(brief, spec, language=language, tone=tone, variants=variants)
