@@ -114,3 +114,31 @@ async def test_a_tenant_bills_through_its_own_paypal_app(live_paypal: LivePayPal
     assert live_paypal.secret not in dump and TENANT_CLIENT not in dump
     assert [(row[0], row[3]) for row in sealed] == [("paypal", "client …3fa9")]
     assert sealed[0][2].startswith(f"v1.{sealed[0][1]}.")
+
+
+async def test_a_replayed_set_paypal_account_asks_paypal_once_and_a_new_secret_needs_a_new_key(
+    live_paypal: LivePayPal, tmp_path: Path
+) -> None:
+    settings = Settings(
+        data_dir=tmp_path,
+        tenant="agency-client-2",
+        default_plan="free",
+        rate_limits_enabled=False,
+        paypal_mode="live",
+        paypal_base_url=live_paypal.url,
+        paypal_client_id=DEPLOYMENT_CLIENT,
+        paypal_client_secret="deployment-secret-unused",
+        paypal_webhook_id="WHDEPLOYMENT",
+    )
+    async with Client(build_gateway(Runtime(settings))) as client:
+        business = Crm(client, prefix="business_")
+        arguments = {"client_id": TENANT_CLIENT, "client_secret": live_paypal.secret, "webhook_id": "WHTENANTAPP"}
+        stored = await business.ok("set_paypal_account", **arguments, idempotency_key="own-app-1")
+        asked = len(live_paypal.simulator.requests)
+        assert await business.ok("set_paypal_account", **arguments, idempotency_key="own-app-1") == stored
+        assert len(live_paypal.simulator.requests) == asked  # the replay did not check the secret again
+        # The secret counts in the key's digest (as its hash), so another secret under the same key is refused.
+        text = await business.error(
+            "set_paypal_account", **{**arguments, "client_secret": "another-secret"}, idempotency_key="own-app-1"
+        )
+        assert "idempotency_key" in text and "another-secret" not in text
