@@ -139,7 +139,7 @@ class BusinessFacade:
 
     async def get_usage(self, caller: Caller) -> UsageReport:
         """Usage of every quota this period."""
-        return await self._uow.read(caller, lambda uow: metering.usage_report(uow, self._policy))
+        return await self._uow.read(caller, lambda uow: metering.usage_report(uow, policy=self._policy))
 
     async def check_entitlement(
         self, caller: Caller, feature: str, *, tool: ToolInfo | None = None, creative_tools: Sequence[ToolInfo] = ()

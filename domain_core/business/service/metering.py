@@ -128,7 +128,7 @@ async def usage_of(uow: UnitOfWork, standing: Standing) -> list[QuotaUsage]:
     ]
 
 
-async def usage_report(uow: UnitOfWork, policy: Policy) -> UsageReport:
+async def usage_report(uow: UnitOfWork, *, policy: Policy) -> UsageReport:
     """Usage of every counted quota in the tenant's current period."""
     standing, _ = await load_standing(uow, policy)
     return UsageReport(
