@@ -2,10 +2,14 @@
 
 from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.content.model.channel_specs import load_channel_specs
-from promptsales.domain_core.content.service.ai import DEFAULT_MODELS, AiProviders, Deployment
+from promptsales.domain_core.content.providers.clients import ProviderClients
+from promptsales.domain_core.content.service.ai import DEFAULT_MODELS, Deployment
 from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
+
+# The bound on one model call across its attempts when the settings do not name one (issue 8 A5).
+DEFAULT_LLM_TOTAL_TIMEOUT_S = 45.0
 
 
 def build_content(uow: UnitOfWorkFactory, settings: Settings) -> ContentFacade:
@@ -20,6 +24,12 @@ def build_content(uow: UnitOfWorkFactory, settings: Settings) -> ContentFacade:
         anthropic_api_key=settings.anthropic_api_key,
         timeout_s=settings.llm_timeout_seconds,
         max_attempts=settings.llm_max_attempts,
+        total_timeout_s=float(getattr(settings, "llm_total_timeout_seconds", DEFAULT_LLM_TOTAL_TIMEOUT_S)),
     )
-    ai = AiProviders(uow, CredentialStore(settings.key_ring()), deployment)
-    return ContentFacade(uow, load_channel_specs(), ai)
+    return ContentFacade(
+        uow,
+        load_channel_specs(),
+        deployment=deployment,
+        credentials=CredentialStore(settings.key_ring()),
+        clients=ProviderClients(),
+    )

@@ -1,11 +1,23 @@
-"""The content context's only public surface: brand kits, copy, creatives, the library and AI services."""
+"""The content context's only public surface: brand kits, copy, creatives, the library and AI services.
+
+Each method opens the units of work and calls the services. Generation is paid work (a model call, a render):
+it goes through ``mutate_paid``, so the idempotency key is claimed before anything is paid for and a replayed
+key returns the first result without calling the model or the renderer again.
+"""
 
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 import structlog
 
-from promptsales.domain_core.content import repository as repo
+from promptsales.domain_core.content.commands import (
+    DecideAsset,
+    GenerateCopy,
+    GenerateImage,
+    GenerateVideo,
+    SetAiProvider,
+    SetBrandKit,
+)
 from promptsales.domain_core.content.dto import (
     AiSettingsView,
     AssetPage,
@@ -22,14 +34,15 @@ from promptsales.domain_core.content.dto import (
 from promptsales.domain_core.content.model import text_analysis
 from promptsales.domain_core.content.model.channel_specs import ChannelSpecs
 from promptsales.domain_core.content.providers.base import ProviderError
-from promptsales.domain_core.content.service import analysis, brand_kits, copy, library
-from promptsales.domain_core.content.service.ai import AiProviders
+from promptsales.domain_core.content.providers.clients import ProviderClients
+from promptsales.domain_core.content.service import ai, analysis, brand_kits, copy, generation, library
+from promptsales.domain_core.content.service.ai import Deployment, TextChoice
 from promptsales.domain_core.content.service.ai import NeedsSampling as NeedsSampling  # tools catch it
 from promptsales.domain_core.content.service.ai import Sampled as Sampled  # tools pass the client's answer
-from promptsales.domain_core.content.service.generation import Generator
+from promptsales.domain_core.content.service.generation import Inputs
+from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.domain_core.shared.errors import NotFound
 
 log = structlog.get_logger(__name__)
 Progress = Callable[[int, int], Coroutine[Any, Any, None]]
@@ -38,11 +51,20 @@ Progress = Callable[[int, int], Coroutine[Any, Any, None]]
 class ContentFacade:
     """Use cases of the content context."""
 
-    def __init__(self, uow: UnitOfWorkFactory, specs: ChannelSpecs, ai: AiProviders) -> None:
+    def __init__(
+        self,
+        uow: UnitOfWorkFactory,
+        specs: ChannelSpecs,
+        *,
+        deployment: Deployment,
+        credentials: CredentialStore,
+        clients: ProviderClients,
+    ) -> None:
         self._uow = uow
         self._specs = specs
-        self._ai = ai
-        self._generate = Generator(uow, specs, ai)
+        self._deployment = deployment
+        self._credentials = credentials
+        self._clients = clients
 
     @property
     def specs(self) -> ChannelSpecs:
@@ -55,48 +77,72 @@ class ContentFacade:
 
     async def aclose(self) -> None:
         """Close provider clients."""
-        await self._ai.aclose()
+        await self._clients.aclose()
+
+    async def _inputs(self, caller: Caller, brand_kit: str | None) -> Inputs:
+        return await self._uow.read(
+            caller,
+            lambda uow: generation.read_inputs(
+                uow,
+                brand_kit=brand_kit,
+                deployment=self._deployment,
+                store=self._credentials,
+                clients=self._clients,
+            ),
+        )
+
+    async def _text_choice(self, caller: Caller) -> TextChoice:
+        writers = await self._uow.read(
+            caller,
+            lambda uow: ai.writers(uow, deployment=self._deployment, store=self._credentials, clients=self._clients),
+        )
+        return writers.text()
 
     # ------------------------------------------------------------------------------------- brand kits
 
     async def set_brand_kit(
-        self,
-        caller: Caller,
-        *,
-        name: str,
-        logo_png_base64: str | None = None,
-        idempotency_key: str | None = None,
-        **fields: Any,
+        self, caller: Caller, command: SetBrandKit, *, idempotency_key: str | None = None
     ) -> BrandKitView:
         """Create or replace a brand kit (the first one is the default)."""
-        logo = brand_kits.decode_logo(logo_png_base64) if logo_png_base64 else None
         return await self._uow.mutate(
             caller,
             action="content.set_brand_kit",
-            arguments={"name": name, "logo": bool(logo), **fields},
+            arguments=command,
             idempotency_key=idempotency_key,
-            work=lambda uow: brand_kits.set_brand_kit(uow, name=name, fields=fields, logo=logo),
+            work=lambda uow: brand_kits.set_brand_kit(uow, command),
             result_type=BrandKitView,
         )
 
     async def get_brand_kit(self, caller: Caller, *, name: str | None = None) -> BrandKitView:
         """The named kit, or the default one."""
-
-        async def work(uow: UnitOfWork) -> BrandKitView:
-            record = await brand_kits.find_brand_kit(uow, name, required=True)
-            assert record is not None
-            return brand_kits.brand_kit_view(record)
-
-        return await self._uow.read(caller, work)
+        return await self._uow.read(caller, lambda uow: brand_kits.get_brand_kit(uow, name=name))
 
     # ------------------------------------------------------------------------------------------- copy
 
-    async def generate_copy(self, caller: Caller, **request: Any) -> CopyResult:
-        """N variants within the channel spec, linted, each kept as a draft asset (one generation each).
+    async def generate_copy(
+        self,
+        caller: Caller,
+        command: GenerateCopy,
+        *,
+        idempotency_key: str | None = None,
+        sampled: Sampled | None = None,
+    ) -> CopyResult:
+        """N variants within the channel spec, linted, each kept as a draft asset (one generation each)."""
+        spec = self._specs.format(command.channel, command.format)
 
-        ``request``: brief, channel, format, language, tone, variants, brand_kit, idempotency_key, sampled.
-        """
-        return await self._generate.copy(caller, **request)
+        async def prepare() -> generation.DraftedCopy:
+            inputs = await self._inputs(caller, command.brand_kit)
+            return await generation.draft_copy(command, spec=spec, inputs=inputs, sampled=sampled)
+
+        return await self._uow.mutate_paid(
+            caller,
+            action="content.generate_copy",
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=prepare,
+            work=lambda uow, drafted: generation.keep_copy(uow, command, drafted),
+            result_type=CopyResult,
+        )
 
     async def check_copy(
         self,
@@ -110,47 +156,89 @@ class ContentFacade:
     ) -> CheckResult:
         """Lint copy against the channel spec and the brand kit; with ``rewrite``, fix it first."""
         spec = self._specs.format(channel, format)
-        kit, _ = await self._generate.kit(caller, brand_kit)
+        kit = await self._uow.read(caller, lambda uow: brand_kits.find_brand_kit(uow, brand_kit))
         return copy.check(copy_fields, spec, brand_kits.brand_rules(kit), rewrite=rewrite)
 
     # -------------------------------------------------------------------------------------- creatives
 
-    async def generate_image(self, caller: Caller, **request: Any) -> tuple[CreativeResult, bytes]:
-        """A PNG at the placement's exact size, kept in the library; returns it with its bytes.
+    async def generate_image(
+        self,
+        caller: Caller,
+        command: GenerateImage,
+        *,
+        idempotency_key: str | None = None,
+        sampled: Sampled | None = None,
+    ) -> tuple[CreativeResult, bytes]:
+        """A PNG at the placement's exact size, kept in the library; returns it with its bytes."""
+        spec = self._specs.image(command.placement)
+        rendered: list[bytes] = []
 
-        ``request``: brief, placement, brand_kit, language, variant, idempotency_key, sampled.
-        """
-        return await self._generate.image(caller, **request)
+        async def prepare() -> generation.Rendered:
+            inputs = await self._inputs(caller, command.brand_kit)
+            image = await generation.render_image(command, spec=spec, inputs=inputs, specs=self._specs, sampled=sampled)
+            rendered.append(image.data)
+            return image
 
-    async def generate_video(self, caller: Caller, **request: Any) -> CreativeResult:
-        """An H.264 MP4 for the placement (from a storyboard, or hook → benefit → CTA from the brief).
+        result = await self._uow.mutate_paid(
+            caller,
+            action="content.generate_image",
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=prepare,
+            work=lambda uow, image: generation.keep_creative(
+                uow,
+                image,
+                kind="image",
+                title=generation.image_title(command),
+                channel=spec.channel,
+                placement=command.placement,
+            ),
+            result_type=CreativeResult,
+        )
+        if rendered:
+            return result, rendered[0]
+        # A replay: the PNG is the one the first call stored.
+        return result, await self._uow.read(caller, lambda uow: library.current_file(uow, result.asset.id))
 
-        ``request``: placement, brief, storyboard, duration_seconds, brand_kit, language, idempotency_key,
-        progress, sampled.
-        """
-        return await self._generate.video(caller, **request)
+    async def generate_video(
+        self,
+        caller: Caller,
+        command: GenerateVideo,
+        *,
+        idempotency_key: str | None = None,
+        progress: Progress | None = None,
+        sampled: Sampled | None = None,
+    ) -> CreativeResult:
+        """An H.264 MP4 for the placement (from a storyboard, or hook → benefit → CTA from the brief)."""
+        spec = self._specs.video(command.placement)
+        generation.check_video(command, spec)
 
-    async def file(self, caller: Caller, sha256: str) -> bytes:
-        """A stored file's bytes (images, videos, logos)."""
+        async def prepare() -> generation.Rendered:
+            inputs = await self._inputs(caller, command.brand_kit)
+            return await generation.render_video(
+                command, spec=spec, inputs=inputs, specs=self._specs, sampled=sampled, progress=progress
+            )
 
-        async def work(uow: UnitOfWork) -> bytes:
-            blob = await repo.blob(uow.session, uow.tenant_id, sha256)
-            if blob is None:
-                raise NotFound("file", sha256, field="sha256")
-            return bytes(blob.data)
-
-        return await self._uow.read(caller, work)
+        return await self._uow.mutate_paid(
+            caller,
+            action="content.generate_video",
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=prepare,
+            work=lambda uow, video: generation.keep_creative(
+                uow,
+                video,
+                kind="video",
+                title=generation.video_title(command),
+                channel=spec.channel,
+                placement=command.placement,
+            ),
+            result_type=CreativeResult,
+        )
 
     async def file_with_type(self, caller: Caller, sha256: str) -> tuple[bytes, str]:
-        """A stored file's bytes and MIME type."""
-
-        async def work(uow: UnitOfWork) -> tuple[bytes, str]:
-            blob = await repo.blob(uow.session, uow.tenant_id, sha256)
-            if blob is None:
-                raise NotFound("file", sha256, field="sha256")
-            return bytes(blob.data), blob.mime_type
-
-        return await self._uow.read(caller, work)
+        """A stored file's bytes and MIME type (images, videos, logos)."""
+        return await self._uow.read(caller, lambda uow: library.file_with_type(uow, sha256))
 
     # ---------------------------------------------------------------------------------------- library
 
@@ -175,21 +263,15 @@ class ContentFacade:
         return await self._uow.read(caller, lambda uow: library.get_asset(uow, asset_id))
 
     async def decide_asset(
-        self,
-        caller: Caller,
-        asset_id: str,
-        decision: str,
-        *,
-        note: str | None = None,
-        idempotency_key: str | None = None,
+        self, caller: Caller, command: DecideAsset, *, idempotency_key: str | None = None
     ) -> AssetView:
-        """submit / approve / reject an asset, recording who decided."""
+        """submit / approve / reject an asset, recording who decided (its generator cannot approve it)."""
         return await self._uow.mutate(
             caller,
-            action=f"content.{decision}_asset",
-            arguments={"asset_id": asset_id, "note": note},
+            action=f"content.{command.decision}_asset",
+            arguments=command,
             idempotency_key=idempotency_key,
-            work=lambda uow: library.decide(uow, asset_id, decision, note),
+            work=lambda uow: library.decide(uow, command),
             result_type=AssetView,
         )
 
@@ -209,8 +291,8 @@ class ContentFacade:
         sampled: Sampled | None = None,
     ) -> ClassificationView:
         """Intent, sentiment and (with labels) topic of a text."""
-        choice = await self._ai.text_choice(caller)
-        return await analysis.classify(self._ai, choice, text=text, intents=intents, topics=topics, sampled=sampled)
+        choice = await self._text_choice(caller)
+        return await analysis.classify(choice, text=text, intents=intents, topics=topics, sampled=sampled)
 
     async def summarize(
         self,
@@ -222,24 +304,24 @@ class ContentFacade:
         sampled: Sampled | None = None,
     ) -> SummaryView:
         """A summary of a text (extractive when local)."""
-        choice = await self._ai.text_choice(caller)
+        choice = await self._text_choice(caller)
         return await analysis.summarize(
-            self._ai, choice, text=text, max_sentences=max_sentences, max_chars=max_chars, sampled=sampled
+            choice, text=text, max_sentences=max_sentences, max_chars=max_chars, sampled=sampled
         )
 
     async def extract_fields(
         self, caller: Caller, *, text: str, schema: dict[str, Any], sampled: Sampled | None = None
     ) -> ExtractionView:
         """Fields of a JSON schema found in a text (never invented)."""
-        choice = await self._ai.text_choice(caller)
-        return await analysis.extract(self._ai, choice, text=text, schema=schema, sampled=sampled)
+        choice = await self._text_choice(caller)
+        return await analysis.extract(choice, text=text, schema=schema, sampled=sampled)
 
     async def analyze_interaction(self, caller: Caller, text: str) -> InteractionSignals:
         """Intent and sentiment for CRM's interaction log: the tenant's API model, else (or on failure) local."""
         try:
-            choice = await self._ai.text_choice(caller)
-            if choice.kind in ("openai", "anthropic", "openai_compatible"):
-                view = await analysis.classify(self._ai, choice, text=text, intents=None, topics=None, sampled=None)
+            choice = await self._text_choice(caller)
+            if choice.kind in ai.API_PROVIDERS:
+                view = await analysis.classify(choice, text=text, intents=None, topics=None, sampled=None)
                 return InteractionSignals(
                     intent=view.intent,
                     intent_confidence=view.intent_confidence,
@@ -258,19 +340,21 @@ class ContentFacade:
 
     async def get_ai_settings(self, caller: Caller) -> AiSettingsView:
         """The tenant's provider choice."""
-        return await self._ai.settings(caller)
+
+        async def work(uow: UnitOfWork) -> AiSettingsView:
+            return (await ai.setup(uow, deployment=self._deployment, store=self._credentials)).view
+
+        return await self._uow.read(caller, work)
 
     async def set_ai_provider(
-        self, caller: Caller, *, idempotency_key: str | None = None, **choice: Any
+        self, caller: Caller, command: SetAiProvider, *, idempotency_key: str | None = None
     ) -> AiSettingsView:
         """Choose the tenant's text and image providers (and store an API key, sealed)."""
-        key = choice.get("api_key")
-        arguments = {k: v for k, v in choice.items() if k != "api_key"} | {"api_key_set": bool(key)}
         return await self._uow.mutate(
             caller,
             action="content.set_ai_provider",
-            arguments=arguments,
+            arguments=command,
             idempotency_key=idempotency_key,
-            work=lambda uow: self._ai.store(uow, **choice),
+            work=lambda uow: ai.store_settings(uow, command, deployment=self._deployment, store=self._credentials),
             result_type=AiSettingsView,
         )

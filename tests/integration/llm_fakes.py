@@ -37,12 +37,22 @@ ANTHROPIC_MESSAGES = "anthropic.messages"
 
 @dataclass(frozen=True)
 class Reply:
-    """One scripted answer: a status, a JSON body (None: the route's success body), headers, a delay first."""
+    """One scripted answer: a status, a JSON body (None: the route's success body), headers, a delay first.
+
+    ``raw`` sends that text as the body instead (with ``media_type``): a page or a shape no SDK expects.
+    """
 
     status: int = 200
-    body: dict[str, Any] | None = None
+    body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     delay_s: float = 0.0
+    raw: str | None = None
+    media_type: str = "application/json"
+
+    @property
+    def scripted_body(self) -> bool:
+        """Whether this reply brings its own body (an error, or a malformed success)."""
+        return self.status != 200 or self.body is not None or self.raw is not None
 
 
 @dataclass(frozen=True)
@@ -106,6 +116,16 @@ def anthropic_rate_limited(retry_after: str = "1") -> Reply:
 
 def anthropic_billing() -> Reply:
     return anthropic_error(402, "billing_error", "Your credit balance is too low to access the Anthropic API.")
+
+
+def malformed(body: Any) -> Reply:
+    """HTTP 200 with a JSON body that is not the documented shape (``{"choices": "x"}``)."""
+    return Reply(body=body)
+
+
+def html_page() -> Reply:
+    """HTTP 200 with an HTML page, as a captive portal or a misrouted proxy answers."""
+    return Reply(raw="<!doctype html><html><body><h1>Welcome</h1></body></html>", media_type="text/html")
 
 
 def slow(delay_s: float) -> Reply:
@@ -231,7 +251,7 @@ class LLMFake:
                     ),
                 )
             )
-        if reply is not None and reply.status != 200:
+        if reply is not None and reply.scripted_body:
             return _json(reply)
         if not body.get("model") or not isinstance(body.get("messages"), list):
             return _json(openai_error(400, type_="invalid_request_error", code=None, message="model and messages"))
@@ -261,7 +281,7 @@ class LLMFake:
         reply, body = await self._take(OPENAI_IMAGES, request)
         if not self._bearer_ok(request, self.openai_key):
             return _json(openai_error(401, type_="invalid_request_error", code="invalid_api_key", message="bad key"))
-        if reply is not None and reply.status != 200:
+        if reply is not None and reply.scripted_body:
             return _json(reply)
         width, height = (int(part) for part in str(body.get("size", "1024x1024")).split("x"))
         png = tiny_png(width // 128, height // 128)
@@ -287,7 +307,7 @@ class LLMFake:
             return _json(anthropic_error(401, "authentication_error", "invalid x-api-key"))
         if not request.headers.get("anthropic-version"):
             return _json(anthropic_error(400, "invalid_request_error", "anthropic-version header is required"))
-        if reply is not None and reply.status != 200:
+        if reply is not None and reply.scripted_body:
             return _json(reply)
         if not isinstance(body.get("max_tokens"), int) or not isinstance(body.get("messages"), list):
             return _json(anthropic_error(400, "invalid_request_error", "max_tokens: Field required"))
@@ -310,4 +330,6 @@ class LLMFake:
 
 
 def _json(reply: Reply) -> Response:
+    if reply.raw is not None:
+        return Response(reply.raw, status_code=reply.status, headers=reply.headers, media_type=reply.media_type)
     return JSONResponse(reply.body, status_code=reply.status, headers=reply.headers)

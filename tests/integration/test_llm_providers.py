@@ -1,8 +1,10 @@
 """The real ``openai`` and ``anthropic`` SDKs against loopback servers that speak their wire formats.
 
 Covers success with token usage, 429 + Retry-After, 529 overload, 5xx, the non-retryable quota/billing and auth
-errors, timeouts, a Retry-After too long to wait for, structured-output parameters, image generation, and that
-neither the API key nor the prompt ever reaches an error's client-facing text. Sleeps are recorded, not slept.
+errors, timeouts, a total deadline across attempts, a Retry-After too long to wait for, answers that are not
+what the API documents (HTML pages, wrong shapes and types), structured-output parameters, image generation,
+and that neither the API key nor the prompt ever reaches an error's client-facing text. Sleeps are recorded,
+not slept.
 """
 
 import email.utils
@@ -10,6 +12,7 @@ import io
 import json
 import re
 import socket
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -423,6 +426,108 @@ async def test_anthropic_404_model_is_bad_request(providers: Providers, fake: LL
 
     assert (caught.value.status, caught.value.error_type) == (404, "not_found_error")
     assert "model: claude-nope" in caught.value.public_message()
+
+
+# ------------------------------------------------------------------------------- answers the SDK does not expect
+
+OPENAI_MALFORMED = [
+    (fakes.malformed({"choices": "x"}), "choices is not a list"),
+    (fakes.html_page(), "an HTML page instead of a chat completion"),
+    (fakes.malformed({"choices": []}), "no choice in choices"),
+    (fakes.malformed({"choices": [{"message": {"content": 5}}]}), "choices[0].message.content is not text"),
+    (fakes.malformed({"choices": [{"message": "hello"}]}), "choices[0].message is not a message object"),
+    (fakes.malformed({"choices": [{"message": {"role": "assistant"}}]}), "choices[0].message.content is missing"),
+    (
+        fakes.malformed({"choices": [{"message": {"content": "ok"}}], "usage": {"prompt_tokens": "many"}}),
+        "usage.prompt_tokens is not a token count",
+    ),
+    (fakes.malformed([1, 2]), "a JSON list instead of a chat completion"),
+    (fakes.Reply(raw="{not json"), "a body that is not valid JSON"),
+]
+ANTHROPIC_MALFORMED = [
+    (fakes.malformed({"content": "x", "usage": {"input_tokens": 1, "output_tokens": 1}}), "content is not a list"),
+    (fakes.html_page(), "an HTML page instead of a message"),
+    (fakes.malformed({"content": [{"type": "text", "text": 7}]}), "a text block has no text"),
+    (fakes.malformed({"content": [], "usage": {"input_tokens": 1, "output_tokens": 1}}), "no text block"),
+    (fakes.malformed({"content": [{"type": "text", "text": "ok"}]}), "usage is missing"),
+    (
+        fakes.malformed({"content": [{"type": "text", "text": "ok"}], "usage": {"input_tokens": 1.5}}),
+        "usage.input_tokens is not a token count",
+    ),
+    (fakes.Reply(raw="{not json"), "a body that is not valid JSON"),
+]
+
+
+@pytest.mark.parametrize(("reply", "problem"), OPENAI_MALFORMED, ids=[p for _, p in OPENAI_MALFORMED])
+async def test_openai_answers_the_sdk_does_not_expect_are_upstream_errors(
+    providers: Providers, fake: LLMFake, reply: fakes.Reply, problem: str
+) -> None:
+    fake.script(OPENAI_CHAT, reply)
+
+    with pytest.raises(ProviderError) as caught:
+        await providers.openai().complete(request())
+
+    error = caught.value
+    message = error.public_message()
+    assert message.startswith("openai sent an answer its API does not document") and problem in message, message
+    assert not error.retryable and len(fake.seen(OPENAI_CHAT)) == 1
+    assert_client_safe(error)
+
+
+@pytest.mark.parametrize(("reply", "problem"), ANTHROPIC_MALFORMED, ids=[p for _, p in ANTHROPIC_MALFORMED])
+async def test_anthropic_answers_the_sdk_does_not_expect_are_upstream_errors(
+    providers: Providers, fake: LLMFake, reply: fakes.Reply, problem: str
+) -> None:
+    fake.script(ANTHROPIC_MESSAGES, reply)
+
+    with pytest.raises(ProviderError) as caught:
+        await providers.anthropic().complete(request())
+
+    message = caught.value.public_message()
+    assert message.startswith("anthropic sent an answer its API does not document") and problem in message, message
+    assert_client_safe(caught.value)
+
+
+async def test_image_answers_the_sdk_does_not_expect_are_upstream_errors(providers: Providers, fake: LLMFake) -> None:
+    for reply, problem in (
+        (fakes.html_page(), "an HTML page instead of an images response"),
+        (fakes.malformed({"data": "x"}), "no image in data"),
+        (fakes.malformed({"data": [{"b64_json": "not base64!"}]}), "not valid base64"),
+    ):
+        fake.script(OPENAI_IMAGES, reply)
+        with pytest.raises(ProviderError) as caught:
+            await providers.images().generate_image("A shoe", width=1080, height=1080)
+        assert problem in caught.value.public_message()
+
+
+@pytest.mark.parametrize("kind", ["openai", "anthropic"])
+async def test_a_hanging_provider_is_bounded_by_the_total_deadline(
+    providers: Providers, fake: LLMFake, kind: str
+) -> None:
+    route = OPENAI_CHAT if kind == "openai" else ANTHROPIC_MESSAGES
+    fake.script(route, *[fakes.slow(5.0)] * 3)  # each attempt would wait its full 2 s timeout
+    build = providers.openai if kind == "openai" else providers.anthropic
+
+    started = time.monotonic()
+    with pytest.raises(ProviderTimeout) as caught:
+        await build(timeout_s=2.0, max_attempts=3, total_timeout_s=0.4).complete(request())
+
+    assert time.monotonic() - started < 1.5  # not 3 attempts x 2 s
+    message = caught.value.public_message()
+    assert f"{kind} did not finish within this call's 0.4 s deadline" in message, message
+    assert len(fake.seen(route)) == 1
+    assert_client_safe(caught.value)
+
+
+async def test_the_deadline_covers_retries_and_a_wait_past_it_is_not_started(
+    providers: Providers, fake: LLMFake
+) -> None:
+    fake.script(OPENAI_CHAT, fakes.openai_rate_limited(retry_after="20"))
+
+    with pytest.raises(ProviderRateLimited) as caught:
+        await providers.openai(total_timeout_s=5.0, max_retry_after_s=30.0).complete(request())
+
+    assert providers.sleep.calls == [] and caught.value.retry_after_s == 20.0  # 20 s would end past the 5 s deadline
 
 
 # ---------------------------------------------------------------------------------------------- images

@@ -4,8 +4,9 @@ from typing import Annotated, Any
 
 from fastmcp import Context, FastMCP
 from mcp.types import InputRequiredResult, ToolAnnotations
-from pydantic import Field, SecretStr
+from pydantic import Field
 
+from promptsales.domain_core.content.commands import ApiKey, ModelId, SetAiProvider
 from promptsales.domain_core.content.dto import (
     AiSettingsView,
     ClassificationView,
@@ -88,31 +89,30 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             ),
         ],
         text_model: Annotated[
-            str | None, Field(default=None, max_length=80, description="Model id; default per provider.")
+            ModelId | None, Field(default=None, description="Model id; default per provider.")
         ] = None,
         image_provider: Annotated[
             ImageProviderKind, Field(description="local (offline renderer) or openai.")
         ] = "local",
         image_model: Annotated[
-            str | None, Field(default=None, max_length=80, description="Image model id; default per provider.")
+            ModelId | None, Field(default=None, description="Image model id; default per provider.")
         ] = None,
         base_url: Annotated[
             str | None,
             Field(default=None, max_length=300, pattern=r"^https?://", description="For openai_compatible servers."),
         ] = None,
         api_key: Annotated[
-            SecretStr | None, Field(default=None, description="Stored encrypted; never shown again.")
+            ApiKey | None, Field(default=None, description="Stored encrypted; never shown again.")
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> AiSettingsView:
         """Choose the tenant's text and image model providers; an API key given here is sealed (AES-256-GCM)."""
-        return await runtime.content.set_ai_provider(
-            runtime.caller(ctx),
-            idempotency_key=idempotency_key,
+        command = SetAiProvider(
             text_provider=text_provider,
             text_model=text_model,
             image_provider=image_provider,
             image_model=image_model,
             base_url=base_url,
-            api_key=api_key.get_secret_value() if api_key else None,
+            api_key=api_key,
         )
+        return await runtime.content.set_ai_provider(runtime.caller(ctx), command, idempotency_key=idempotency_key)

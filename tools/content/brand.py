@@ -5,17 +5,21 @@ from typing import Annotated
 from fastmcp import Context, FastMCP
 from pydantic import Field
 
+from promptsales.domain_core.content.commands import (
+    BannedWords,
+    Colors,
+    Fonts,
+    LogoPng,
+    MaxEmoji,
+    RequiredPhrases,
+    SetBrandKit,
+    SubstantiatedClaims,
+    Voice,
+)
+from promptsales.domain_core.content.commands import BrandKitName as KitName
 from promptsales.domain_core.content.dto import BrandKitView
 from promptsales.tools.content.fields import BrandKitName
 from promptsales.tools.context import READ, UPSERT, IdempotencyKey, ToolRuntime
-
-Words = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=80)]] | None,
-    Field(default=None, max_length=200, description="Words copy must never use (whole words, any case)."),
-]
-Phrases = Annotated[
-    list[Annotated[str, Field(min_length=1, max_length=300)]] | None, Field(default=None, max_length=20)
-]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -24,43 +28,25 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=UPSERT, tags={"content", "write"})
     async def set_brand_kit(
         ctx: Context,
-        name: Annotated[
-            str, Field(min_length=1, max_length=80, description="Kit name, e.g. the brand or product line.")
-        ],
-        voice: Annotated[
-            str | None, Field(default=None, max_length=1000, description="How the brand speaks, in a few sentences.")
-        ] = None,
-        colors: Annotated[
-            list[Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$")]] | None,
-            Field(default=None, max_length=8, description="Brand colours, #RRGGBB, main first."),
-        ] = None,
-        logo_png_base64: Annotated[
-            str | None, Field(default=None, max_length=1_400_000, description="Logo as base64 PNG (≤ 1 MB).")
-        ] = None,
-        fonts: Annotated[
-            list[Annotated[str, Field(min_length=1, max_length=80)]] | None,
-            Field(default=None, max_length=4, description="Font names, e.g. headings then body."),
-        ] = None,
-        banned_words: Words = None,
-        required_phrases: Annotated[Phrases, Field(description="Disclaimers copy must include verbatim.")] = None,
-        substantiated_claims: Annotated[
-            Phrases, Field(description="Claims the brand can prove, allowed in copy (e.g. '#1 in G2 CRM grid').")
-        ] = None,
-        max_emoji: Annotated[
-            int | None, Field(default=None, ge=0, le=20, description="Emoji allowed per field.")
-        ] = None,
+        name: KitName,
+        voice: Voice = None,
+        colors: Colors = None,
+        logo_png_base64: LogoPng = None,
+        fonts: Fonts = None,
+        banned_words: BannedWords = None,
+        required_phrases: RequiredPhrases = None,
+        substantiated_claims: SubstantiatedClaims = None,
+        max_emoji: MaxEmoji = None,
         is_default: Annotated[bool, Field(description="Make it the kit used when none is named.")] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> BrandKitView:
-        """Create or replace a brand kit: voice, colours, logo, fonts, banned words, required disclaimers and
-        substantiated claims. Copy lint and creatives use it; the first kit becomes the default."""
-        return await runtime.content.set_brand_kit(
-            runtime.caller(ctx),
+        """Create or replace the brand kit called name: voice, colours, logo, fonts, banned words, required
+        disclaimers and substantiated claims. Copy lint and creatives use it; the first kit becomes the default."""
+        command = SetBrandKit(
             name=name,
-            logo_png_base64=logo_png_base64,
-            idempotency_key=idempotency_key,
             voice=voice,
             colors=colors,
+            logo_png_base64=logo_png_base64,
             fonts=fonts,
             banned_words=banned_words,
             required_phrases=required_phrases,
@@ -68,6 +54,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             max_emoji=max_emoji,
             is_default=is_default,
         )
+        return await runtime.content.set_brand_kit(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"content", "read"})
     async def get_brand_kit(ctx: Context, name: BrandKitName = None) -> BrandKitView:

@@ -6,16 +6,24 @@ from fastmcp import Context, FastMCP
 from mcp.types import InputRequiredResult
 from pydantic import Field
 
+from promptsales.domain_core.content.commands import GenerateCopy
 from promptsales.domain_core.content.dto import CheckResult, CopyResult
 from promptsales.tools.content.fields import BrandKitName, Brief, Channel, Format, Language, Tone
 from promptsales.tools.content.sampling import with_sampling
 from promptsales.tools.context import GENERATE, READ, IdempotencyKey, ToolRuntime
 
+# The longest limited field is 2,200 characters (Meta primary text) and email bodies have no platform limit: 10,000
+# bounds what one call lints. Lists hold at most 15 items (RSA headlines), formats at most 6 fields.
+CopyText = Annotated[str, Field(max_length=10_000)]
 CopyFields = Annotated[
-    dict[str, str | list[str]],
+    dict[
+        Annotated[str, Field(min_length=1, max_length=40)],
+        CopyText | Annotated[list[CopyText], Field(max_length=30)],
+    ],
     Field(
+        max_length=20,
         description='The copy by field name as in the format\'s spec, e.g. {"headlines": [...], "descriptions": '
-        '[...]} for google_ads/rsa or {"text": "..."} for sms/text.'
+        '[...]} for google_ads/rsa or {"text": "..."} for sms/text.',
     ),
 ]
 
@@ -39,19 +47,19 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         platform's limits as it counts length (graphemes, X weighting, GSM-7/UCS-2 segments) and linted
         against the brand kit. Every variant is saved as a draft asset (asset_id) and counts one generation."""
         caller = runtime.caller(ctx)
+        command = GenerateCopy(
+            brief=brief,
+            channel=channel,
+            format=format,
+            language=language,
+            tone=tone,
+            variants=variants,
+            brand_kit=brand_kit,
+        )
         return await with_sampling(
             ctx,
             lambda sampled: runtime.content.generate_copy(
-                caller,
-                brief=brief,
-                channel=channel,
-                format=format,
-                language=language,
-                tone=tone,
-                variants=variants,
-                brand_kit=brand_kit,
-                idempotency_key=idempotency_key,
-                sampled=sampled,
+                caller, command, idempotency_key=idempotency_key, sampled=sampled
             ),
         )
 
@@ -60,7 +68,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context, copy: CopyFields, channel: Channel, format: Format, brand_kit: BrandKitName = None
     ) -> CheckResult:
         """Lint copy against the channel spec and the brand kit: lengths as the platform counts them, missing or
-        extra items, banned words, required disclaimers, unsubstantiated claims, ALL CAPS, emoji and channel rules."""
+        extra items, banned words, required disclaimers, unsubstantiated claims, ALL CAPS, emoji, repeated items,
+        filler after opt-out lines, stacked superlatives and channel rules."""
         return await runtime.content.check_copy(
             runtime.caller(ctx), copy_fields=_plain(copy), channel=channel, format=format, brand_kit=brand_kit
         )
@@ -69,8 +78,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def rewrite_copy(
         ctx: Context, copy: CopyFields, channel: Channel, format: Format, brand_kit: BrandKitName = None
     ) -> CheckResult:
-        """Fix failing copy deterministically (drop banned words, soften unproven claims, sentence-case shouting,
-        trim emoji, add required phrases, shorten to the limits) and return it with its new lint and the changes."""
+        """Fix failing copy deterministically (drop banned words and repeats, soften unproven claims, sentence-case
+        shouting, trim emoji and superlatives, add required phrases, shorten to the limits) and return it with its
+        new lint and the changes."""
         return await runtime.content.check_copy(
             runtime.caller(ctx),
             copy_fields=_plain(copy),

@@ -1,20 +1,22 @@
 """Content tools for image and video creatives."""
 
 import base64
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastmcp import Context, FastMCP
 from fastmcp.tools.base import ToolResult
 from mcp.types import ImageContent, InputRequiredResult, TextContent
 from pydantic import Field
 
+from promptsales.domain_core.content.commands import Brief as VideoBrief
+from promptsales.domain_core.content.commands import GenerateImage, GenerateVideo, StoryboardScene
 from promptsales.domain_core.content.dto import CreativeResult
 from promptsales.tools.content.fields import BrandKitName, Brief, Language, Placement
 from promptsales.tools.content.sampling import with_sampling
 from promptsales.tools.context import GENERATE, IdempotencyKey, ToolRuntime
 
 Storyboard = Annotated[
-    list[dict[str, Any]] | None,
+    list[StoryboardScene] | None,
     Field(
         default=None,
         max_length=12,
@@ -44,17 +46,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         """Render a PNG at the placement's exact size (e.g. meta_feed_square 1080x1080) with the brand kit's
         colours and logo, a headline and a call to action. Returns the image and its library asset (draft)."""
         caller = runtime.caller(ctx)
+        command = GenerateImage(
+            brief=brief, placement=placement, brand_kit=brand_kit, language=language, variant=variant
+        )
         outcome = await with_sampling(
             ctx,
             lambda sampled: runtime.content.generate_image(
-                caller,
-                brief=brief,
-                placement=placement,
-                brand_kit=brand_kit,
-                language=language,
-                variant=variant,
-                idempotency_key=idempotency_key,
-                sampled=sampled,
+                caller, command, idempotency_key=idempotency_key, sampled=sampled
             ),
         )
         if isinstance(outcome, InputRequiredResult):
@@ -76,9 +74,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def generate_video(
         ctx: Context,
         placement: Placement,
-        brief: Annotated[
-            str | None, Field(default=None, min_length=3, max_length=4000, description="What to say.")
-        ] = None,
+        brief: Annotated[VideoBrief | None, Field(default=None, description="What to say.")] = None,
         storyboard: Storyboard = None,
         duration_seconds: Annotated[
             float | None,
@@ -95,18 +91,17 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         async def progress(done: int, total: int) -> None:
             await ctx.report_progress(progress=done, total=total, message=f"encoded {done}/{total} frames")
 
+        command = GenerateVideo(
+            placement=placement,
+            brief=brief,
+            storyboard=storyboard,
+            duration_seconds=duration_seconds,
+            brand_kit=brand_kit,
+            language=language,
+        )
         return await with_sampling(
             ctx,
             lambda sampled: runtime.content.generate_video(
-                caller,
-                placement=placement,
-                brief=brief,
-                storyboard=storyboard,
-                duration_seconds=duration_seconds,
-                brand_kit=brand_kit,
-                language=language,
-                idempotency_key=idempotency_key,
-                progress=progress,
-                sampled=sampled,
+                caller, command, idempotency_key=idempotency_key, progress=progress, sampled=sampled
             ),
         )

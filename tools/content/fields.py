@@ -1,49 +1,23 @@
-"""Parameter types shared by the content tools."""
+"""Parameter types shared by the content tools (those a command also carries are declared with the command)."""
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field
 
-Brief = Annotated[
-    str,
-    Field(
-        min_length=3,
-        max_length=4000,
-        description="What to say: product, audience, benefits, proof (numbers), offer and call to action.",
-    ),
-]
-Channel = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=40,
-        pattern=r"^[a-z_]+$",
-        description="google_ads, meta, tiktok, linkedin, x, email, sms, whatsapp or push (see content://content/channel-specs).",
-    ),
-]
-Format = Annotated[
-    str,
-    Field(
-        min_length=1, max_length=40, pattern=r"^[a-z_]+$", description="Format of the channel, e.g. rsa, feed, post."
-    ),
-]
-Placement = Annotated[
-    str,
-    Field(
-        min_length=1,
-        max_length=60,
-        pattern=r"^[a-z0-9_]+$",
-        description="Image/video placement from content://content/channel-specs, e.g. meta_feed_square.",
-    ),
-]
-Language = Annotated[Literal["en", "es"], Field(description="Language of the copy.")]
-Tone = Annotated[Literal["professional", "friendly", "bold", "playful", "urgent"], Field(description="Tone of voice.")]
-BrandKitName = Annotated[
-    str | None, Field(default=None, min_length=1, max_length=80, description="Brand kit name; default kit if omitted.")
-]
-AssetId = Annotated[
-    str, Field(min_length=4, max_length=40, pattern=r"^as_[0-9A-Z]{26}$", description="Asset id (as_…).")
-]
+from promptsales.domain_core.content.commands import (
+    AssetId,
+    Brief,
+    Channel,
+    Format,
+    Language,
+    Placement,
+    Tone,
+)
+from promptsales.domain_core.content.commands import BrandKitName as KitName
+
+__all__ = ["AssetId", "BrandKitName", "Brief", "Channel", "Format", "Labels", "Language", "Placement", "Text", "Tone"]
+
+BrandKitName = Annotated[KitName | None, Field(default=None, description="Brand kit name; default kit if omitted.")]
 Text = Annotated[str, Field(min_length=1, max_length=20000, description="The text to analyse.")]
 Labels = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=40)]] | None,

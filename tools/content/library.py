@@ -6,11 +6,13 @@ from fastmcp import Context, FastMCP
 from fastmcp.resources import ResourceContent, ResourceResult
 from pydantic import Field
 
+from promptsales.domain_core.content.commands import DecideAsset, Decision
+from promptsales.domain_core.content.commands import Note as NoteText
 from promptsales.domain_core.content.dto import AssetPage, AssetView
 from promptsales.tools.content.fields import AssetId
 from promptsales.tools.context import READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
 
-Note = Annotated[str | None, Field(default=None, max_length=1000, description="Why (required to reject).")]
+Note = Annotated[NoteText | None, Field(default=None, description="Why (required to reject).")]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -35,30 +37,29 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         """An asset with every version (copy fields and lint, or the file's URI), status and who decided."""
         return await runtime.content.get_asset(runtime.caller(ctx), asset_id)
 
+    async def decide(ctx: Context, asset_id: str, decision: Decision, note: str | None, key: str | None) -> AssetView:
+        command = DecideAsset(asset_id=asset_id, decision=decision, note=note)
+        return await runtime.content.decide_asset(runtime.caller(ctx), command, idempotency_key=key)
+
     @mcp.tool(annotations=UPSERT, tags={"content", "write"})
     async def submit_asset(ctx: Context, asset_id: AssetId, idempotency_key: IdempotencyKey = None) -> AssetView:
-        """Send a draft for review (draft → in_review)."""
-        return await runtime.content.decide_asset(
-            runtime.caller(ctx), asset_id, "submit", idempotency_key=idempotency_key
-        )
+        """Send a draft for review (draft → in_review); repeating it changes nothing."""
+        return await decide(ctx, asset_id, "submit", None, idempotency_key)
 
     @mcp.tool(annotations=UPSERT, tags={"content", "write"})
     async def approve_asset(
         ctx: Context, asset_id: AssetId, note: Note = None, idempotency_key: IdempotencyKey = None
     ) -> AssetView:
-        """Approve an asset in review (in_review → approved); campaigns only activate approved assets."""
-        return await runtime.content.decide_asset(
-            runtime.caller(ctx), asset_id, "approve", note=note, idempotency_key=idempotency_key
-        )
+        """Approve an asset in review (in_review → approved) as a reviewer: whoever generated it cannot. Campaigns
+        only activate approved assets; approving again changes nothing."""
+        return await decide(ctx, asset_id, "approve", note, idempotency_key)
 
     @mcp.tool(annotations=UPSERT, tags={"content", "write"})
     async def reject_asset(
         ctx: Context, asset_id: AssetId, note: Note = None, idempotency_key: IdempotencyKey = None
     ) -> AssetView:
-        """Reject an asset in review with a reason (in_review → rejected)."""
-        return await runtime.content.decide_asset(
-            runtime.caller(ctx), asset_id, "reject", note=note, idempotency_key=idempotency_key
-        )
+        """Reject an asset in review with a reason (in_review → rejected); rejecting again changes nothing."""
+        return await decide(ctx, asset_id, "reject", note, idempotency_key)
 
     @mcp.resource("content://assets/{asset_id}", mime_type="application/json", description="A library asset.")
     async def asset_resource(asset_id: str, ctx: Context) -> str:
@@ -69,7 +70,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         data, mime = await runtime.content.file_with_type(runtime.caller(ctx), sha256)
         return ResourceResult([ResourceContent(content=data, mime_type=mime)])
 
-    @mcp.resource("content://channel-specs", mime_type="application/json", description="Channel limits, with sources.")
+    @mcp.resource(
+        "content://channel-specs",  # served as CHANNEL_SPECS_URI through the gateway
+        mime_type="application/json",
+        description="Channel limits, with sources.",
+    )
     async def channel_specs(ctx: Context) -> dict[str, object]:
         runtime.caller(ctx)
         return runtime.content.channel_specs()

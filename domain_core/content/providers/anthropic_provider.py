@@ -14,19 +14,20 @@ tenant's key); ``ANTHROPIC_CUSTOM_HEADERS`` is still read by the SDK.
 """
 
 import asyncio
+import json
 from collections.abc import Iterable
 
 import anthropic
-from anthropic.types import MessageParam, OutputConfigParam
+from anthropic.types import Message, MessageParam, OutputConfigParam
 from pydantic import SecretStr
 
+from promptsales.domain_core.content.providers.answers import anthropic_text, unreadable_body
 from promptsales.domain_core.content.providers.base import (
     ProviderError,
     TextRequest,
     TextResult,
     connection_error,
     error_from_status,
-    refused,
     timeout_error,
     unexpected_answer,
 )
@@ -56,7 +57,7 @@ def map_anthropic_error(
             secrets=secrets,
         )
     if isinstance(exc, anthropic.APIResponseValidationError):
-        return unexpected_answer(provider, "the documented response shape")
+        return unexpected_answer(provider, "the response does not match the documented shape")
     return ProviderError(
         f"The {provider} client failed ({type(exc).__name__}).",
         provider=provider,
@@ -79,10 +80,11 @@ class AnthropicTextProvider:
         sleep: Sleep = asyncio.sleep,
         *,
         max_retry_after_s: float = 30.0,
+        total_timeout_s: float | None = None,
     ) -> None:
         self.model = model
         self._timeout_s = timeout_s
-        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep)
+        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep, total_timeout_s, self.name)
         self._key = api_key.get_secret_value() if isinstance(api_key, SecretStr) else api_key
         self._client = anthropic.AsyncAnthropic(
             api_key=self._key,
@@ -115,22 +117,9 @@ class AnthropicTextProvider:
             raise map_anthropic_error(
                 exc, provider=self.name, timeout_s=self._timeout_s, secrets=(self._key, request.prompt, request.system)
             ) from None
-        if message.stop_reason == "refusal":
-            raise refused(self.name)
-        texts = [block.text for block in message.content if block.type == "text"]
-        if not texts:
-            raise unexpected_answer(self.name, "any text")
-        usage = message.usage
-        # input_tokens excludes prompt-cache reads/writes, which are billed too: meter all of them.
-        cached = (usage.cache_creation_input_tokens or 0) + (usage.cache_read_input_tokens or 0)
-        input_tokens = usage.input_tokens + cached
-        return TextResult(
-            text="".join(texts),
-            provider=self.name,
-            model=message.model or self.model,
-            input_tokens=input_tokens,
-            output_tokens=usage.output_tokens,
-        )
+        except json.JSONDecodeError:  # a 200 whose body is not JSON
+            raise unreadable_body(self.name) from None
+        return anthropic_text(message, provider=self.name, model=self.model, expected_type=Message)
 
     async def aclose(self) -> None:
         """Close the SDK's HTTP client."""

@@ -292,12 +292,14 @@ def connection_error(provider: str) -> ProviderUnavailable:
     )
 
 
-def unexpected_answer(provider: str, what: str) -> ProviderError:
-    """A successful HTTP answer that does not carry what was asked for."""
+def unexpected_answer(provider: str, problem: str) -> ProviderError:
+    """A successful HTTP answer that is not what the provider's API documents (``problem`` says how)."""
     return ProviderError(
-        f"{provider} answered without {what}.",
+        f"{provider} sent an answer its API does not document: {problem}. Nothing was saved.",
         provider=provider,
-        hint="Retry, or choose another model; an OpenAI-compatible server may not support this request.",
+        error_code="unexpected_answer",
+        hint="Retry; if it persists, check the provider's base URL (an HTML page usually means a proxy or a "
+        "wrong URL), or choose another model with content_set_ai_provider.",
     )
 
 

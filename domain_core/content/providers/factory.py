@@ -33,8 +33,9 @@ class ProviderConfig(BaseModel):
     model: str = Field(min_length=1, max_length=200)
     api_key: SecretStr
     base_url: str | None = None
-    timeout_s: float = Field(default=30.0, gt=0, le=600)
+    timeout_s: float = Field(default=30.0, gt=0, le=600, description="Per attempt.")
     max_attempts: int = Field(default=3, ge=1, le=10)
+    total_timeout_s: float | None = Field(default=None, gt=0, le=3600, description="Per call, across attempts.")
 
     @field_validator("model")
     @classmethod
@@ -82,6 +83,7 @@ def build_text_provider(config: ProviderConfig, *, sleep: Sleep = asyncio.sleep)
             timeout_s=config.timeout_s,
             max_attempts=config.max_attempts,
             sleep=sleep,
+            total_timeout_s=config.total_timeout_s,
         )
     return OpenAITextProvider(
         api_key=config.api_key,
@@ -91,13 +93,14 @@ def build_text_provider(config: ProviderConfig, *, sleep: Sleep = asyncio.sleep)
         max_attempts=config.max_attempts,
         name=config.kind,
         sleep=sleep,
+        total_timeout_s=config.total_timeout_s,
     )
 
 
 def build_image_provider(config: ProviderConfig, *, sleep: Sleep = asyncio.sleep) -> ImageProvider | None:
     """The image provider for ``config`` (``config.model`` is the image model), or None: only ``openai`` has one.
 
-    The timeout is at least :data:`MIN_IMAGE_TIMEOUT_S`: image generation takes far longer than text.
+    The timeouts are at least :data:`MIN_IMAGE_TIMEOUT_S`: image generation takes far longer than text.
     """
     if config.kind != "openai":
         return None
@@ -108,4 +111,5 @@ def build_image_provider(config: ProviderConfig, *, sleep: Sleep = asyncio.sleep
         timeout_s=max(config.timeout_s, MIN_IMAGE_TIMEOUT_S),
         max_attempts=config.max_attempts,
         sleep=sleep,
+        total_timeout_s=max(config.total_timeout_s, MIN_IMAGE_TIMEOUT_S) if config.total_timeout_s else None,
     )

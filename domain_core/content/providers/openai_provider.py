@@ -10,7 +10,8 @@ Text uses Chat Completions for both kinds: one code path, and the API every Open
 Structured output: ``response_format={"type": "json_schema", "json_schema": {"name", "schema", "strict": true}}``;
 the message content is returned as the raw JSON text.
 
-The SDK client is built with ``max_retries=0`` (the one policy in :mod:`.retry` decides) and an explicit base
+Answers are read defensively (:mod:`.answers`): a 200 that is not a completion is an ``UpstreamError`` naming what
+was wrong. The SDK client is built with ``max_retries=0`` (the one policy in :mod:`.retry` decides) and an explicit base
 URL (``https://api.openai.com/v1`` when none is configured), so ``OPENAI_BASE_URL`` in the environment cannot
 re-route a tenant's key. The SDK still reads ``OPENAI_ORG_ID``/``OPENAI_PROJECT_ID``/``OPENAI_CUSTOM_HEADERS``:
 leave them unset in multi-tenant deployments (a deployment org header with a tenant's key is refused).
@@ -19,16 +20,19 @@ leave them unset in multi-tenant deployments (a deployment org header with a ten
 import asyncio
 import base64
 import binascii
+import json
 import math
 import re
 from collections.abc import Iterable
 from typing import Literal
 
 import openai
-from openai.types.chat import ChatCompletionMessageParam
+from openai.types import ImagesResponse
+from openai.types.chat import ChatCompletion, ChatCompletionMessageParam
 from openai.types.chat.completion_create_params import ResponseFormat
 from pydantic import SecretStr
 
+from promptsales.domain_core.content.providers.answers import openai_image_base64, openai_text, unreadable_body
 from promptsales.domain_core.content.providers.base import (
     ImageResult,
     ProviderError,
@@ -36,7 +40,6 @@ from promptsales.domain_core.content.providers.base import (
     TextResult,
     connection_error,
     error_from_status,
-    refused,
     timeout_error,
     unexpected_answer,
 )
@@ -103,7 +106,7 @@ def map_openai_error(
             secrets=secrets,
         )
     if isinstance(exc, openai.APIResponseValidationError):
-        return unexpected_answer(provider, "the documented response shape")
+        return unexpected_answer(provider, "the response does not match the documented shape")
     return ProviderError(
         f"The {provider} client failed ({type(exc).__name__}).",
         provider=provider,
@@ -125,11 +128,12 @@ class OpenAITextProvider:
         sleep: Sleep = asyncio.sleep,
         *,
         max_retry_after_s: float = 30.0,
+        total_timeout_s: float | None = None,
     ) -> None:
         self.name: str = name
         self.model = model
         self._timeout_s = timeout_s
-        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep)
+        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep, total_timeout_s, name)
         self._client, self._key = _sdk_client(api_key, base_url, timeout_s, name)
 
     def __repr__(self) -> str:
@@ -169,21 +173,9 @@ class OpenAITextProvider:
             raise map_openai_error(
                 exc, provider=self.name, timeout_s=self._timeout_s, secrets=self._secrets(request)
             ) from None
-        if not completion.choices:
-            raise unexpected_answer(self.name, "any choice")
-        message = completion.choices[0].message
-        if message.content is None and message.refusal:
-            raise refused(self.name)
-        if message.content is None:
-            raise unexpected_answer(self.name, "any text")
-        usage = completion.usage
-        return TextResult(
-            text=message.content,
-            provider=self.name,
-            model=completion.model or self.model,
-            input_tokens=usage.prompt_tokens if usage else 0,
-            output_tokens=usage.completion_tokens if usage else 0,
-        )
+        except json.JSONDecodeError:  # a 200 whose body is not JSON
+            raise unreadable_body(self.name) from None
+        return openai_text(completion, provider=self.name, model=self.model, expected_type=ChatCompletion)
 
     def _secrets(self, request: TextRequest) -> tuple[str, ...]:
         return (self._key, request.prompt, request.system)
@@ -233,10 +225,11 @@ class OpenAIImageProvider:
         sleep: Sleep = asyncio.sleep,
         *,
         max_retry_after_s: float = 30.0,
+        total_timeout_s: float | None = None,
     ) -> None:
         self.model = model
         self._timeout_s = timeout_s
-        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep)
+        self._retries = RetryBudget(max_attempts, max_retry_after_s, sleep, total_timeout_s, self.name)
         self._client, self._key = _sdk_client(api_key, base_url, timeout_s, self.name)
 
     def __repr__(self) -> str:
@@ -262,15 +255,15 @@ class OpenAIImageProvider:
             raise map_openai_error(
                 exc, provider=self.name, timeout_s=self._timeout_s, secrets=(self._key, prompt)
             ) from None
-        encoded = response.data[0].b64_json if response.data else None
-        if not encoded:
-            raise unexpected_answer(self.name, "base64 image data")
+        except json.JSONDecodeError:  # a 200 whose body is not JSON
+            raise unreadable_body(self.name) from None
+        encoded = openai_image_base64(response, provider=self.name, expected_type=ImagesResponse)
         try:
             png = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
-            raise unexpected_answer(self.name, "valid base64 image data") from None
+            raise unexpected_answer(self.name, "data[0].b64_json is not valid base64") from None
         if not png.startswith(PNG_SIGNATURE):
-            raise unexpected_answer(self.name, "a PNG image")
+            raise unexpected_answer(self.name, "the image is not a PNG")
         return ImageResult(png=png, provider=self.name, model=self.model)
 
     async def aclose(self) -> None:

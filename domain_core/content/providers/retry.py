@@ -6,6 +6,9 @@ and kin by :func:`retry_after_from_headers`) is honoured as given; one longer th
 slept through: the error is raised at once with ``retry_after_s`` set, so the caller can defer the work.
 Without a hint the wait is exponential with "equal jitter": attempt n waits between d/2 and d, where
 d = min(max_delay_s, base_delay_s * 2**(n-1)). ``jitter`` (a [0, 1) source) makes it deterministic in tests.
+
+A :class:`RetryBudget` with ``total_timeout_s`` also bounds the whole call, attempts and waits together: a
+provider that hangs costs at most that long (not timeout x attempts), and the error says the deadline was hit.
 """
 
 import asyncio
@@ -21,7 +24,7 @@ from typing import TypeVar
 import structlog
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception
 
-from promptsales.domain_core.content.providers.base import ProviderError
+from promptsales.domain_core.content.providers.base import ProviderError, ProviderTimeout
 
 log = structlog.get_logger(__name__)
 
@@ -40,21 +43,60 @@ _RESET_HEADERS = (
 
 @dataclass(frozen=True, slots=True)
 class RetryBudget:
-    """A provider's retry settings, applied with :func:`with_retries` to each call it makes."""
+    """A provider's retry settings, applied with :func:`with_retries` to each call it makes.
+
+    ``total_timeout_s`` (None: unbounded) is the deadline of one call across all its attempts and waits.
+    """
 
     max_attempts: int = 3
     max_retry_after_s: float = 30.0
     sleep: Sleep = asyncio.sleep
+    total_timeout_s: float | None = None
+    provider: str = "The model provider"
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if self.total_timeout_s is not None and self.total_timeout_s <= 0:
+            raise ValueError("total_timeout_s must be positive")
 
     async def run(self, call: Callable[[], Awaitable[T]]) -> T:
         """Await ``call()`` under this budget."""
-        return await with_retries(
-            call, max_attempts=self.max_attempts, max_retry_after_s=self.max_retry_after_s, sleep=self.sleep
-        )
+        if self.total_timeout_s is None:
+            return await with_retries(
+                call, max_attempts=self.max_attempts, max_retry_after_s=self.max_retry_after_s, sleep=self.sleep
+            )
+        started = 0
+
+        async def counted() -> T:
+            nonlocal started
+            started += 1
+            return await call()
+
+        deadline = time.monotonic() + self.total_timeout_s
+        try:
+            async with asyncio.timeout(self.total_timeout_s):
+                return await with_retries(
+                    counted,
+                    max_attempts=self.max_attempts,
+                    max_retry_after_s=self.max_retry_after_s,
+                    sleep=self.sleep,
+                    deadline=deadline,
+                )
+        except TimeoutError:
+            raise deadline_error(self.provider, self.total_timeout_s, started) from None
+
+
+def deadline_error(provider: str, total_timeout_s: float, attempts: int) -> ProviderTimeout:
+    """The whole call ran out of time (attempts and waits together)."""
+    error = ProviderTimeout(
+        f"{provider} did not finish within this call's {total_timeout_s:g} s deadline; the request was abandoned.",
+        provider=provider,
+        hint="The provider is slow or not answering: retry later, or choose another model with "
+        "content_set_ai_provider.",
+    )
+    error.attempts = max(attempts, 1)
+    return error
 
 
 async def with_retries(
@@ -66,10 +108,12 @@ async def with_retries(
     max_retry_after_s: float = 30.0,
     sleep: Sleep = asyncio.sleep,
     jitter: Callable[[], float] = random.random,
+    deadline: float | None = None,
 ) -> T:
     """Await ``call()`` until it succeeds, raises a non-retryable error, or the budget is spent.
 
-    The error that ends the loop is re-raised with ``attempts`` set to the number of calls made.
+    The error that ends the loop is re-raised with ``attempts`` set to the number of calls made. With a
+    ``deadline`` (``time.monotonic()``), a wait the provider asks for that would end past it is not started.
     """
     if max_attempts < 1:
         raise ValueError("max_attempts must be at least 1")
@@ -78,7 +122,9 @@ async def with_retries(
         if state.attempt_number >= max_attempts:
             return True
         hint = _retry_after(state)
-        return hint is not None and hint > max_retry_after_s
+        if hint is None:
+            return False
+        return hint > max_retry_after_s or (deadline is not None and time.monotonic() + hint >= deadline)
 
     def wait(state: RetryCallState) -> float:
         hint = _retry_after(state)

@@ -5,23 +5,24 @@ provider cannot be called from here: the request goes back to the MCP client (``
 tool passes the client's answer in on its next round.
 """
 
-import hashlib
 from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import SecretStr
 
 from promptsales.domain_core.content import repository as repo
+from promptsales.domain_core.content.commands import SetAiProvider
 from promptsales.domain_core.content.dto import AiSettingsView, Usage
 from promptsales.domain_core.content.providers.base import ImageProvider, TextProvider, TextRequest, TextResult
-from promptsales.domain_core.content.providers.factory import ProviderConfig, build_image_provider, build_text_provider
+from promptsales.domain_core.content.providers.clients import ProviderClients
+from promptsales.domain_core.content.providers.factory import ProviderConfig
 from promptsales.domain_core.content.tables import AiSettingsRecord
 from promptsales.domain_core.infrastructure.credentials import CredentialStore
-from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
-from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import DomainError, ValidationFailed
 
 LOCAL = Usage(provider="local", model="promptsales-local-1")
+LOCAL_RENDERER = "promptsales-render-1"
 API_PROVIDERS = ("openai", "anthropic", "openai_compatible")
 DEFAULT_MODELS = {
     "local": "promptsales-local-1",
@@ -30,6 +31,8 @@ DEFAULT_MODELS = {
     "openai_compatible": "default",
     "sampling": "client",
 }
+DEFAULT_IMAGE_MODEL = "gpt-image-2"
+TextKind = Literal["local", "openai", "anthropic", "openai_compatible", "sampling"]
 
 
 def credential_name(provider: str) -> str:
@@ -66,12 +69,13 @@ class Deployment:
     text_provider: str = "local"
     text_model: str = DEFAULT_MODELS["local"]
     image_provider: str = "local"
-    image_model: str = "gpt-image-2"
+    image_model: str = DEFAULT_IMAGE_MODEL
     base_url: str | None = None
     openai_api_key: SecretStr | None = None
     anthropic_api_key: SecretStr | None = None
     timeout_s: float = 30.0
     max_attempts: int = 3
+    total_timeout_s: float = 45.0
 
     def key_for(self, provider: str) -> SecretStr | None:
         """The deployment's API key for ``provider``."""
@@ -79,187 +83,177 @@ class Deployment:
 
 
 @dataclass(frozen=True, slots=True)
+class Setup:
+    """The tenant's choice as it applies now, with the API key for the provider asked about (if any)."""
+
+    view: AiSettingsView
+    key: SecretStr | None
+
+
+@dataclass(frozen=True, slots=True)
 class TextChoice:
     """The resolved writer for one call."""
 
-    kind: Literal["local", "openai", "anthropic", "openai_compatible", "sampling"]
+    kind: TextKind
     model: str
     provider: TextProvider | None
 
 
-class AiProviders:
-    """Per-tenant provider choice, with provider clients reused across calls of the same configuration."""
-
-    def __init__(self, uow: UnitOfWorkFactory, store: CredentialStore, deployment: Deployment) -> None:
-        self._uow = uow
-        self._store = store
-        self._deployment = deployment
-        self._text: dict[str, TextProvider] = {}
-        self._images: dict[str, ImageProvider] = {}
-
-    async def _resolve(self, caller: Caller, purpose: str = "text") -> tuple[AiSettingsView, SecretStr | None]:
-        """The tenant's choice and the API key for the text provider (``purpose="text"``) or images."""
-
-        async def work(uow: UnitOfWork) -> tuple[AiSettingsView, SecretStr | None]:
-            view = self._view(await repo.ai_settings(uow.session, uow.tenant_id), stored=False)
-            if purpose == "image":
-                provider = "openai" if view.image_provider == "openai" else None
-            else:
-                provider = view.text_provider if view.text_provider in API_PROVIDERS else None
-            if provider is None:
-                return view, None
-            secret = await self._store.get(uow, credential_name(provider))
-            view = view.model_copy(update={"api_key_stored": secret is not None})
-            return view, SecretStr(secret["api_key"]) if secret else self._deployment.key_for(provider)
-
-        return await self._uow.read(caller, work)
-
-    def _view(self, record: AiSettingsRecord | None, *, stored: bool) -> AiSettingsView:
-        d = self._deployment
-        if record is None:
-            return AiSettingsView(
-                text_provider=d.text_provider,
-                text_model=d.text_model,
-                image_provider=d.image_provider,
-                image_model=d.image_model,
-                base_url=d.base_url,
-                api_key_stored=stored,
-            )
+def settings_view(record: AiSettingsRecord | None, deployment: Deployment, *, stored: bool) -> AiSettingsView:
+    """The tenant's stored choice, or the deployment's defaults."""
+    if record is None:
         return AiSettingsView(
-            text_provider=record.text_provider,
-            text_model=record.text_model,
-            image_provider=record.image_provider,
-            image_model=record.image_model,
-            base_url=record.base_url,
+            text_provider=deployment.text_provider,
+            text_model=deployment.text_model,
+            image_provider=deployment.image_provider,
+            image_model=deployment.image_model,
+            base_url=deployment.base_url,
             api_key_stored=stored,
         )
+    return AiSettingsView(
+        text_provider=record.text_provider,
+        text_model=record.text_model,
+        image_provider=record.image_provider,
+        image_model=record.image_model,
+        base_url=record.base_url,
+        api_key_stored=stored,
+    )
 
-    async def settings(self, caller: Caller) -> AiSettingsView:
-        """The tenant's provider choice as it applies now."""
-        return (await self._resolve(caller))[0]
 
-    async def text_choice(self, caller: Caller) -> TextChoice:
-        """The writer for ``caller``'s tenant (the provider client is built once per configuration)."""
-        view, key = await self._resolve(caller)
-        kind = view.text_provider
-        if kind in ("local", "sampling"):
-            return TextChoice(kind=kind, model=view.text_model, provider=None)
-        if key is None:
-            raise ValidationFailed(
-                f"The tenant's text provider is {kind}, but no API key is configured for it.",
-                field="api_key",
-                hint="Store one with content_set_ai_provider, or set it in the deployment settings.",
-            )
-        config = ProviderConfig(
-            kind=kind,
-            model=view.text_model,
-            api_key=key,
-            base_url=view.base_url if kind != "anthropic" or view.base_url else None,
-            timeout_s=self._deployment.timeout_s,
-            max_attempts=self._deployment.max_attempts,
+async def setup(
+    uow: UnitOfWork, *, deployment: Deployment, store: CredentialStore, purpose: Literal["text", "image"] = "text"
+) -> Setup:
+    """The tenant's choice and the API key of its text provider (``purpose="text"``) or of OpenAI images."""
+    view = settings_view(await repo.ai_settings(uow), deployment, stored=False)
+    if purpose == "image":
+        provider = "openai" if view.image_provider == "openai" else None
+    else:
+        provider = view.text_provider if view.text_provider in API_PROVIDERS else None
+    if provider is None:
+        return Setup(view, None)
+    secret = await store.get(uow, credential_name(provider))
+    view = view.model_copy(update={"api_key_stored": secret is not None})
+    return Setup(view, SecretStr(secret["api_key"]) if secret else deployment.key_for(provider))
+
+
+def _config(kind: str, model: str, key: SecretStr, base_url: str | None, deployment: Deployment) -> ProviderConfig:
+    return ProviderConfig(
+        kind=kind,  # an API provider (the callers checked)
+        model=model,
+        api_key=key,
+        base_url=base_url,
+        timeout_s=deployment.timeout_s,
+        max_attempts=deployment.max_attempts,
+        total_timeout_s=deployment.total_timeout_s,
+    )
+
+
+def text_choice(chosen: Setup, *, deployment: Deployment, clients: ProviderClients) -> TextChoice:
+    """The writer for the tenant's setup (an API provider's client is built once per configuration)."""
+    view = chosen.view
+    kind: TextKind = view.text_provider
+    if kind in ("local", "sampling"):
+        return TextChoice(kind=kind, model=view.text_model, provider=None)
+    if chosen.key is None:
+        raise ValidationFailed(
+            f"The tenant's text provider is {kind}, but no API key is configured for it.",
+            field="api_key",
+            hint="Store one with content_set_ai_provider, or set it in the deployment settings.",
         )
-        fingerprint = _fingerprint(config)
-        provider = self._text.get(fingerprint)
-        if provider is None:
-            provider = self._text[fingerprint] = build_text_provider(config)
-        return TextChoice(kind=kind, model=view.text_model, provider=provider)
+    base_url = view.base_url if kind != "anthropic" or view.base_url else None
+    provider = clients.text(_config(kind, view.text_model, chosen.key, base_url, deployment))
+    return TextChoice(kind=kind, model=view.text_model, provider=provider)
 
-    async def image_provider(self, caller: Caller) -> tuple[ImageProvider | None, str]:
-        """The tenant's image model (None: render offline) and its model name."""
-        view, key = await self._resolve(caller, "image")
-        if view.image_provider != "openai":
-            return None, "promptsales-render-1"
-        if key is None:
-            raise ValidationFailed(
-                "The tenant's image provider is openai, but no OpenAI API key is configured.",
-                field="api_key",
-                hint="Store one with content_set_ai_provider, or set PROMPTSALES_OPENAI_API_KEY.",
-            )
-        config = ProviderConfig(
-            kind="openai",
-            model=view.image_model,
-            api_key=key,
-            base_url=view.base_url,  # an OpenAI proxy or gateway serves images too
-            timeout_s=self._deployment.timeout_s,
-            max_attempts=self._deployment.max_attempts,
+
+def image_choice(
+    chosen: Setup, *, deployment: Deployment, clients: ProviderClients
+) -> tuple[ImageProvider | None, str]:
+    """The tenant's image model (None: render offline) and its model name."""
+    view = chosen.view
+    if view.image_provider != "openai":
+        return None, LOCAL_RENDERER
+    if chosen.key is None:
+        raise ValidationFailed(
+            "The tenant's image provider is openai, but no OpenAI API key is configured.",
+            field="api_key",
+            hint="Store one with content_set_ai_provider, or set PROMPTSALES_OPENAI_API_KEY.",
         )
-        fingerprint = _fingerprint(config)
-        provider = self._images.get(fingerprint)
-        if provider is None:
-            built = build_image_provider(config)
-            if built is None:
-                return None, "promptsales-render-1"
-            provider = self._images[fingerprint] = built
-        return provider, view.image_model
-
-    async def complete(self, choice: TextChoice, request: TextRequest, *, sampled: Sampled | None) -> TextResult:
-        """Run ``request`` on the chosen API provider, or take the MCP client's answer (sampling)."""
-        if choice.kind == "sampling":
-            if sampled is None:
-                raise NeedsSampling(request)
-            return TextResult(
-                text=sampled.text, provider="sampling", model=sampled.model, input_tokens=0, output_tokens=0
-            )
-        assert choice.provider is not None, "local generation does not call a provider"
-        return await choice.provider.complete(request)
-
-    async def store(
-        self,
-        uow: UnitOfWork,
-        *,
-        text_provider: str,
-        text_model: str | None,
-        image_provider: str,
-        image_model: str | None,
-        base_url: str | None,
-        api_key: str | None,
-    ) -> AiSettingsView:
-        """Save the tenant's choice (and its API key, sealed); validates that the combination can work."""
-        if text_provider == "openai_compatible" and not base_url:
-            raise ValidationFailed("openai_compatible needs the server's base_url.", field="base_url")
-        record = await repo.ai_settings(uow.session, uow.tenant_id)
-        before = self._view(record, stored=False).model_dump()
-        if record is None:
-            record = AiSettingsRecord(
-                tenant_id=uow.tenant_id,
-                text_provider="",
-                text_model="",
-                image_provider="",
-                image_model="",
-                updated_at=uow.now,
-            )
-        record.text_provider = text_provider
-        record.text_model = text_model or DEFAULT_MODELS[text_provider]
-        record.image_provider = image_provider
-        record.image_model = image_model or ("gpt-image-2" if image_provider == "openai" else "promptsales-render-1")
-        record.base_url = base_url
-        record.updated_at = uow.now
-        uow.session.add(record)
-        if api_key:
-            # The key belongs to the API provider chosen for text, else to OpenAI images.
-            owner = text_provider if text_provider in API_PROVIDERS else "openai"
-            await self._store.put(uow, credential_name(owner), {"api_key": api_key}, label=f"key …{api_key[-4:]}")
-        await uow.session.flush()
-        view = self._view(record, stored=bool(api_key))
-        uow.audit(
-            "content.set_ai_provider",
-            target_type="ai_settings",
-            target_id=uow.tenant_id,
-            before=before,
-            after=view.model_dump(),
-        )
-        return view
-
-    async def aclose(self) -> None:
-        """Close provider clients."""
-        for provider in self._text.values():
-            await provider.aclose()
-        for image_provider in self._images.values():
-            await image_provider.aclose()
-        self._text.clear()
-        self._images.clear()
+    # An OpenAI proxy or gateway serves images too.
+    provider = clients.image(_config("openai", view.image_model, chosen.key, view.base_url, deployment))
+    return (provider, view.image_model) if provider is not None else (None, LOCAL_RENDERER)
 
 
-def _fingerprint(config: ProviderConfig) -> str:
-    raw = f"{config.kind}|{config.model}|{config.base_url}|{config.api_key.get_secret_value()}"
-    return hashlib.sha256(raw.encode()).hexdigest()
+@dataclass(frozen=True, slots=True)
+class Writers:
+    """The tenant's text and image setups for one call, turned into provider clients only when used."""
+
+    text_setup: Setup
+    image_setup: Setup
+    deployment: Deployment
+    clients: ProviderClients
+
+    def text(self) -> TextChoice:
+        """The text writer (ValidationFailed when an API provider has no key)."""
+        return text_choice(self.text_setup, deployment=self.deployment, clients=self.clients)
+
+    def image(self) -> tuple[ImageProvider | None, str]:
+        """The image model (None: render offline) and its name."""
+        return image_choice(self.image_setup, deployment=self.deployment, clients=self.clients)
+
+
+async def writers(
+    uow: UnitOfWork, *, deployment: Deployment, store: CredentialStore, clients: ProviderClients
+) -> Writers:
+    """The tenant's writers as configured now."""
+    text = await setup(uow, deployment=deployment, store=store)
+    image = await setup(uow, deployment=deployment, store=store, purpose="image")
+    return Writers(text, image, deployment, clients)
+
+
+async def complete(choice: TextChoice, request: TextRequest, *, sampled: Sampled | None) -> TextResult:
+    """Run ``request`` on the chosen API provider, or take the MCP client's answer (sampling)."""
+    if choice.kind == "sampling":
+        if sampled is None:
+            raise NeedsSampling(request)
+        return TextResult(text=sampled.text, provider="sampling", model=sampled.model, input_tokens=0, output_tokens=0)
+    assert choice.provider is not None, "local generation does not call a provider"
+    return await choice.provider.complete(request)
+
+
+async def store_settings(
+    uow: UnitOfWork, command: SetAiProvider, *, deployment: Deployment, store: CredentialStore
+) -> AiSettingsView:
+    """Save the tenant's choice (and its API key, sealed); validates that the combination can work.
+
+    Concurrent calls are queued (``repo.serialize``) and the row is upserted: each call replaces the choice
+    in turn and none collides with another's first insert.
+    """
+    if command.text_provider == "openai_compatible" and not command.base_url:
+        raise ValidationFailed("openai_compatible needs the server's base_url.", field="base_url")
+    await repo.serialize(uow, "content_ai_settings")
+    before = settings_view(await repo.ai_settings(uow), deployment, stored=False).model_dump()
+    image_default = DEFAULT_IMAGE_MODEL if command.image_provider == "openai" else LOCAL_RENDERER
+    await repo.upsert_ai_settings(
+        uow,
+        {
+            "text_provider": command.text_provider,
+            "text_model": command.text_model or DEFAULT_MODELS[command.text_provider],
+            "image_provider": command.image_provider,
+            "image_model": command.image_model or image_default,
+            "base_url": command.base_url,
+        },
+    )
+    key = command.api_key.get_secret_value() if command.api_key is not None else None
+    if key:
+        # The key belongs to the API provider chosen for text, else to OpenAI images.
+        owner = command.text_provider if command.text_provider in API_PROVIDERS else "openai"
+        await store.put(uow, credential_name(owner), {"api_key": key}, label=f"key …{key[-4:]}")
+    view = settings_view(await repo.ai_settings(uow), deployment, stored=bool(key))
+    uow.audit(
+        "content.set_ai_provider",
+        target_type="ai_settings",
+        target_id=uow.tenant_id,
+        before=before,
+        after=view.model_dump(),
+    )
+    return view

@@ -10,7 +10,7 @@ from typing import Any
 from promptsales.domain_core.content.dto import ClassificationView, ExtractionView, SummaryView, Usage
 from promptsales.domain_core.content.model import text_analysis
 from promptsales.domain_core.content.providers.base import TextRequest, TextResult
-from promptsales.domain_core.content.service.ai import LOCAL, AiProviders, Sampled, TextChoice
+from promptsales.domain_core.content.service.ai import LOCAL, Sampled, TextChoice, complete
 from promptsales.domain_core.shared.errors import UpstreamError
 
 SENTIMENTS = ("positive", "neutral", "negative")
@@ -39,7 +39,6 @@ def _json(answer: TextResult) -> dict[str, Any]:
 
 
 async def classify(
-    ai: AiProviders,
     choice: TextChoice,
     *,
     text: str,
@@ -89,7 +88,7 @@ async def classify(
         json_schema=schema,
         schema_name="classification",
     )
-    answer = await ai.complete(choice, request, sampled=sampled)
+    answer = await complete(choice, request, sampled=sampled)
     data = _json(answer)
     intent_label = data.get("intent") if data.get("intent") in intent_labels else "other"
     sentiment = data.get("sentiment") if data.get("sentiment") in SENTIMENTS else "neutral"
@@ -115,7 +114,6 @@ def _unit(value: Any) -> float:
 
 
 async def summarize(
-    ai: AiProviders,
     choice: TextChoice,
     *,
     text: str,
@@ -141,7 +139,7 @@ async def summarize(
         },
         schema_name="summary",
     )
-    answer = await ai.complete(choice, request, sampled=sampled)
+    answer = await complete(choice, request, sampled=sampled)
     sentences = [str(s) for s in _json(answer).get("sentences") or []][:max_sentences]
     joined = " ".join(sentences)
     if max_chars is not None:
@@ -151,9 +149,7 @@ async def summarize(
     )
 
 
-async def extract(
-    ai: AiProviders, choice: TextChoice, *, text: str, schema: dict[str, Any], sampled: Sampled | None
-) -> ExtractionView:
+async def extract(choice: TextChoice, *, text: str, schema: dict[str, Any], sampled: Sampled | None) -> ExtractionView:
     """Schema fields found in the text; a model's values are kept only when the text supports them."""
     local = text_analysis.extract_fields(text, schema)  # validates the schema in every case
     if choice.kind == "local":
@@ -168,7 +164,7 @@ async def extract(
         json_schema=None,
         schema_name="extraction",
     )
-    answer = await ai.complete(choice, request, sampled=sampled)
+    answer = await complete(choice, request, sampled=sampled)
     data = _json(answer)
     values: dict[str, Any] = {}
     evidence: dict[str, str] = {}

@@ -3,10 +3,9 @@
 import base64
 import binascii
 import hashlib
-import re
-from typing import Any
 
 from promptsales.domain_core.content import repository as repo
+from promptsales.domain_core.content.commands import SetBrandKit
 from promptsales.domain_core.content.dto import BrandKitView
 from promptsales.domain_core.content.model.brand_rules import BrandRules
 from promptsales.domain_core.content.service.uris import file_uri
@@ -15,7 +14,6 @@ from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import NotFound, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 
-HEX_COLOR = re.compile(r"^#[0-9A-Fa-f]{6}$")
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 MAX_LOGO_BYTES = 1_000_000
 
@@ -66,32 +64,55 @@ def brand_rules(record: BrandKitRecord | None) -> BrandRules:
 
 async def find_brand_kit(uow: UnitOfWork, name: str | None, *, required: bool = False) -> BrandKitRecord | None:
     """The named kit (NotFound if missing), or the default one (None if the tenant has none)."""
-    record = await repo.brand_kit(uow.session, uow.tenant_id, name=name)
+    record = await repo.brand_kit(uow, name=name)
     if record is None and (name or required):
-        raise NotFound("brand kit", name or "default", field="brand_kit")
+        raise brand_kit_not_found(name)
     return record
 
 
-async def set_brand_kit(uow: UnitOfWork, *, name: str, fields: dict[str, Any], logo: bytes | None) -> BrandKitView:
-    """Create or replace the kit called ``name``; the first kit (or ``is_default``) becomes the default."""
-    colors = fields.get("colors") or []
-    bad = [c for c in colors if not HEX_COLOR.match(c)]
-    if bad:
-        raise ValidationFailed(f"colors must be #RRGGBB hex values; {bad} are not.", field="colors")
-    existing = await repo.brand_kits(uow.session, uow.tenant_id)
-    record = next((kit for kit in existing if kit.name == name), None)
-    make_default = bool(fields.get("is_default")) or not existing or (record is not None and record.is_default)
+def brand_kit_not_found(name: str | None) -> NotFound:
+    """A kit that does not exist, with where kits come from."""
+    error = NotFound("brand kit", name or "default", field="brand_kit")
+    error.hint = "content_get_brand_kit without a name reads the default kit; content_set_brand_kit creates one."
+    return error
+
+
+async def get_brand_kit(uow: UnitOfWork, *, name: str | None) -> BrandKitView:
+    """The named kit, or the default one."""
+    record = await find_brand_kit(uow, name, required=True)
+    assert record is not None
+    return brand_kit_view(record)
+
+
+async def kit_with_logo(uow: UnitOfWork, *, name: str | None) -> tuple[BrandKitRecord | None, bytes | None]:
+    """The named (or default) kit and its logo bytes, for creatives."""
+    record = await find_brand_kit(uow, name)
+    logo = None
+    if record is not None and record.logo_sha256:
+        blob = await repo.blob(uow, record.logo_sha256)
+        logo = bytes(blob.data) if blob is not None else None
+    return record, logo
+
+
+async def set_brand_kit(uow: UnitOfWork, command: SetBrandKit) -> BrandKitView:
+    """Create or replace the kit called ``command.name``; the first kit (or ``is_default``) becomes the default.
+
+    Concurrent calls for one name are queued (``repo.serialize``): each replaces the kit in turn, none fails.
+    """
+    logo = decode_logo(command.logo_png_base64) if command.logo_png_base64 else None
+    await repo.serialize(uow, "content_brand_kits")
+    existing = await repo.brand_kits(uow)
+    record = next((kit for kit in existing if kit.name == command.name), None)
+    make_default = command.is_default or not existing or (record is not None and record.is_default)
     logo_sha = hashlib.sha256(logo).hexdigest() if logo else (record.logo_sha256 if record else None)
-    if logo:
-        await repo.store_blob(
-            uow.session, uow.tenant_id, sha256=logo_sha or "", mime_type="image/png", data=logo, now=uow.now
-        )
+    if logo and logo_sha:
+        await repo.store_blob(uow, sha256=logo_sha, mime_type="image/png", data=logo)
     before = brand_kit_view(record).model_dump(mode="json") if record else None
     if record is None:
         record = BrandKitRecord(
             id=new_id("bk"),
             tenant_id=uow.tenant_id,
-            name=name,
+            name=command.name,
             created_at=uow.now,
             updated_at=uow.now,
             colors=[],
@@ -102,25 +123,25 @@ async def set_brand_kit(uow: UnitOfWork, *, name: str, fields: dict[str, Any], l
         )
     else:
         record.version += 1
-    record.voice = fields.get("voice") or ""
-    record.colors = list(colors)
-    record.fonts = list(fields.get("fonts") or [])
-    record.banned_words = sorted({w.strip() for w in fields.get("banned_words") or [] if w.strip()})
-    record.required_phrases = list(dict.fromkeys(p.strip() for p in fields.get("required_phrases") or [] if p.strip()))
+    record.voice = command.voice or ""
+    record.colors = list(command.colors or [])
+    record.fonts = list(command.fonts or [])
+    record.banned_words = sorted({w.strip() for w in command.banned_words or [] if w.strip()})
+    record.required_phrases = list(dict.fromkeys(p.strip() for p in command.required_phrases or [] if p.strip()))
     record.substantiated_claims = list(
-        dict.fromkeys(c.strip() for c in fields.get("substantiated_claims") or [] if c.strip())
+        dict.fromkeys(c.strip() for c in command.substantiated_claims or [] if c.strip())
     )
-    record.max_emoji = fields.get("max_emoji")
+    record.max_emoji = command.max_emoji
     record.logo_sha256 = logo_sha
     record.updated_at = uow.now
+    demoted = []
     if make_default:
         for other in existing:
             if other.is_default and other.id != record.id:
                 other.is_default = False
-                uow.session.add(other)
+                demoted.append(other)
     record.is_default = make_default
-    uow.session.add(record)
-    await uow.session.flush()
+    await repo.save_brand_kits(uow, *demoted, record)
     view = brand_kit_view(record)
     uow.audit(
         "content.set_brand_kit",

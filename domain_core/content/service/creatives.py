@@ -11,6 +11,7 @@ from typing import Any
 
 from PIL import Image
 
+from promptsales.domain_core.content.commands import StoryboardScene
 from promptsales.domain_core.content.model.channel_specs import ImageSpec, VideoSpec
 from promptsales.domain_core.content.model.copywriter import FieldPlan, write_copy
 from promptsales.domain_core.content.model.text_measure import graphemes
@@ -125,42 +126,32 @@ def check_duration(seconds: float | None, spec: VideoSpec) -> float:
     return chosen
 
 
-def scenes_from(storyboard: list[dict[str, Any]] | None, text: CreativeText, seconds: float) -> list[Scene]:
+def check_brief_video(seconds: float) -> None:
+    """A video made from a brief has hook, benefit and call to action: each needs time to be read."""
+    if seconds < BRIEF_VIDEO_MIN_SECONDS:
+        raise ValidationFailed(
+            f"A video made from a brief has three scenes and needs at least {BRIEF_VIDEO_MIN_SECONDS:g} s; "
+            f"got {seconds:g}.",
+            field="duration_seconds",
+            hint="Ask for a longer video, or pass a storyboard with fewer scenes.",
+        )
+
+
+def scenes_from(storyboard: list[StoryboardScene] | None, text: CreativeText, seconds: float) -> list[Scene]:
     """The storyboard given (scene seconds rescaled to the length), or hook → benefit → call to action."""
     if not storyboard:
-        if seconds < BRIEF_VIDEO_MIN_SECONDS:
-            raise ValidationFailed(
-                f"A video made from a brief has three scenes and needs at least {BRIEF_VIDEO_MIN_SECONDS:g} s; "
-                f"got {seconds:g}.",
-                field="duration_seconds",
-                hint="Ask for a longer video, or pass a storyboard with fewer scenes.",
-            )
+        check_brief_video(seconds)
         return storyboard_from_brief(text.headline, text.body, text.call_to_action, seconds)
-    total = sum(_seconds(s.get("seconds")) for s in storyboard)
+    total = sum(scene.seconds for scene in storyboard)
     return [
         Scene(
-            headline=str(s.get("headline") or text.headline),
-            body=_text_or_none(s.get("body")),
-            call_to_action=_text_or_none(s.get("call_to_action")),
-            seconds=_seconds(s.get("seconds")) * seconds / total,
+            headline=scene.headline,
+            body=scene.body or None,
+            call_to_action=scene.call_to_action or None,
+            seconds=scene.seconds * seconds / total,
         )
-        for s in storyboard
+        for scene in storyboard
     ]
-
-
-def _text_or_none(value: Any) -> str | None:
-    return str(value) if value not in (None, "") else None
-
-
-def _seconds(value: Any) -> float:
-    """A scene's relative length (storyboard entries are model- or user-written: be forgiving, not silent)."""
-    try:
-        seconds = float(value) if value is not None else 1.0
-    except (TypeError, ValueError) as exc:
-        raise ValidationFailed("Each storyboard scene's seconds must be a number.", field="storyboard") from exc
-    if not 0 < seconds <= 60:
-        raise ValidationFailed("Each storyboard scene lasts more than 0 and at most 60 seconds.", field="storyboard")
-    return seconds
 
 
 async def offline_video(

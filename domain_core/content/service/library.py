@@ -1,15 +1,20 @@
-"""The content library: assets with versions, and review (draft → in_review → approved / rejected)."""
+"""The content library: assets with versions, and review (draft → in_review → approved / rejected).
+
+Review separates duties: whoever generated an asset cannot approve it (another actor must), and a decision
+that is already in force is answered as it stands, without a second audit entry or event.
+"""
 
 import hashlib
 from datetime import datetime
 from typing import Any
 
 from promptsales.domain_core.content import repository as repo
+from promptsales.domain_core.content.commands import DecideAsset
 from promptsales.domain_core.content.dto import AssetPage, AssetVersionView, AssetView, Usage
 from promptsales.domain_core.content.service.uris import asset_uri, file_uri
 from promptsales.domain_core.content.tables import AssetRecord, AssetVersionRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
-from promptsales.domain_core.shared.errors import Conflict, NotFound, ValidationFailed
+from promptsales.domain_core.shared.errors import ComplianceBlocked, Conflict, NotFound, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 from promptsales.domain_core.shared.pagination import clamp_page_size, decode_cursor, encode_cursor
 
@@ -17,6 +22,7 @@ LIST_SCOPE = "content.assets"
 # Which decision may follow which state.
 TRANSITIONS: dict[str, tuple[str, ...]] = {"submit": ("draft",), "approve": ("in_review",), "reject": ("in_review",)}
 OUTCOME = {"submit": "in_review", "approve": "approved", "reject": "rejected"}
+LOOKUP = "content_list_assets"
 
 
 def version_view(record: AssetVersionRecord) -> AssetVersionView:
@@ -76,7 +82,7 @@ async def create_asset(
     if blob is not None:
         data, mime = blob
         sha = hashlib.sha256(data).hexdigest()
-        await repo.store_blob(uow.session, uow.tenant_id, sha256=sha, mime_type=mime, data=data, now=uow.now)
+        await repo.store_blob(uow, sha256=sha, mime_type=mime, data=data)
     record = AssetRecord(
         id=new_id("as"),
         tenant_id=uow.tenant_id,
@@ -105,10 +111,8 @@ async def create_asset(
         created_by=uow.caller.actor_id,
         created_at=uow.now,
     )
-    uow.session.add(record)
-    uow.session.add(version)
+    await repo.add_asset(uow, record, version)
     uow.meter("content_generations")
-    await uow.session.flush()
     uow.audit(
         "content.create_asset", target_type="asset", target_id=record.id, after={"kind": kind, "title": record.title}
     )
@@ -116,12 +120,39 @@ async def create_asset(
     return asset_view(record, [version])
 
 
+def asset_not_found(asset_id: str) -> NotFound:
+    """An asset that does not exist for this tenant."""
+    return NotFound("asset", asset_id, field="asset_id", lookup=LOOKUP)
+
+
 async def get_asset(uow: UnitOfWork, asset_id: str) -> AssetView:
     """An asset with every version."""
-    record = await repo.asset(uow.session, uow.tenant_id, asset_id)
+    record = await repo.asset(uow, asset_id)
     if record is None:
-        raise NotFound("asset", asset_id, field="asset_id")
-    return asset_view(record, await repo.versions(uow.session, uow.tenant_id, asset_id))
+        raise asset_not_found(asset_id)
+    return asset_view(record, await repo.versions(uow, asset_id))
+
+
+async def current_file(uow: UnitOfWork, asset_id: str) -> bytes:
+    """The file bytes of an asset's current version (images and videos)."""
+    record = await repo.asset(uow, asset_id)
+    version = (await repo.current_versions(uow, [record])).get(asset_id) if record is not None else None
+    blob = await repo.blob(uow, version.blob_sha256) if version is not None and version.blob_sha256 else None
+    if blob is None:
+        raise asset_not_found(asset_id)
+    return bytes(blob.data)
+
+
+async def file_with_type(uow: UnitOfWork, sha256: str) -> tuple[bytes, str]:
+    """A stored file's bytes and MIME type."""
+    blob = await repo.blob(uow, sha256)
+    if blob is None:
+        error = NotFound("file", sha256, field="sha256")
+        error.hint = (
+            "Files are listed as file_uri on assets (content_get_asset) and brand kits (content_get_brand_kit)."
+        )
+        raise error
+    return bytes(blob.data), blob.mime_type
 
 
 async def list_assets(
@@ -137,33 +168,51 @@ async def list_assets(
         raise ValidationFailed(
             "cursor is not valid.", field="cursor", hint="Pass next_cursor exactly as returned."
         ) from exc
-    rows = await repo.list_assets(
-        uow.session, uow.tenant_id, kind=kind, status=status, channel=channel, after=after, limit=size + 1
-    )
+    rows = await repo.list_assets(uow, kind=kind, status=status, channel=channel, after=after, limit=size + 1)
     page = rows[:size]
     next_cursor = (
         encode_cursor(LIST_SCOPE, filters, [page[-1].created_at.isoformat(), page[-1].id]) if len(rows) > size else None
     )
-    items = []
-    for record in page:
-        current = [
-            v for v in await repo.versions(uow.session, uow.tenant_id, record.id) if v.version == record.current_version
-        ]
-        items.append(asset_view(record, current).model_copy(update={"versions": []}))
+    current = await repo.current_versions(uow, page)
+    items = [
+        asset_view(record, [current[record.id]] if record.id in current else []).model_copy(update={"versions": []})
+        for record in page
+    ]
     return AssetPage(items=items, next_cursor=next_cursor)
 
 
-async def decide(uow: UnitOfWork, asset_id: str, decision: str, note: str | None) -> AssetView:
-    """Move an asset through review, recording who decided and why (rejection needs a reason)."""
-    record = await repo.asset(uow.session, uow.tenant_id, asset_id, lock=True)
+def may_decide(record: AssetRecord, decision: str, actor_id: str, *, allow_self_approval: bool) -> str | None:
+    """Why ``actor_id`` may not take ``decision`` on the asset (None: it may): its generator cannot approve it."""
+    if decision == "approve" and record.created_by == actor_id and not allow_self_approval:
+        return (
+            f"Asset '{record.id}' was generated by {actor_id}; another person or agent must approve it "
+            "(separation of duties)."
+        )
+    return None
+
+
+async def decide(uow: UnitOfWork, command: DecideAsset, *, allow_self_approval: bool = False) -> AssetView:
+    """Move an asset through review, recording who decided and why (rejection needs a reason).
+
+    Repeating the decision that put the asset in its current state changes nothing and returns it as it is.
+    """
+    decision, asset_id, note = command.decision, command.asset_id, command.note
+    record = await repo.asset(uow, asset_id, lock=True)
     if record is None:
-        raise NotFound("asset", asset_id, field="asset_id")
+        raise asset_not_found(asset_id)
+    if record.status == OUTCOME[decision]:
+        return asset_view(record, await repo.versions(uow, asset_id))
     if record.status not in TRANSITIONS[decision]:
         allowed = " or ".join(TRANSITIONS[decision])
         raise Conflict(
             f"Asset '{asset_id}' is {record.status}; it can become {OUTCOME[decision]} only from {allowed}.",
             field="asset_id",
             hint="content_get_asset shows its state; submit drafts with content_submit_asset first.",
+        )
+    refusal = may_decide(record, decision, uow.caller.actor_id, allow_self_approval=allow_self_approval)
+    if refusal is not None:
+        raise ComplianceBlocked(
+            refusal, hint="Ask a reviewer to call content_approve_asset with their own credentials."
         )
     if decision == "reject" and not (note and note.strip()):
         raise ValidationFailed("Say why the asset is rejected.", field="note")
@@ -172,8 +221,7 @@ async def decide(uow: UnitOfWork, asset_id: str, decision: str, note: str | None
     if decision in ("approve", "reject"):
         record.decided_by, record.decided_at, record.decision_note = uow.caller.actor_id, uow.now, note
     record.updated_at = uow.now
-    uow.session.add(record)
-    await uow.session.flush()
+    await repo.save_asset(uow, record)
     uow.audit(
         f"content.{decision}_asset",
         target_type="asset",
@@ -182,13 +230,10 @@ async def decide(uow: UnitOfWork, asset_id: str, decision: str, note: str | None
         after={"status": record.status, "note": note},
     )
     uow.emit(f"content.asset_{record.status}", {"asset_id": record.id, "decided_by": uow.caller.actor_id})
-    return asset_view(record, await repo.versions(uow.session, uow.tenant_id, asset_id))
+    return asset_view(record, await repo.versions(uow, asset_id))
 
 
 async def approved(uow: UnitOfWork, asset_ids: list[str]) -> dict[str, bool]:
     """Whether each asset is approved (unknown ids: False), for other contexts' checks."""
-    result = {}
-    for asset_id in asset_ids:
-        record = await repo.asset(uow.session, uow.tenant_id, asset_id)
-        result[asset_id] = record is not None and record.status == "approved"
-    return result
+    statuses = {record.id: record.status for record in await repo.assets(uow, asset_ids)}
+    return {asset_id: statuses.get(asset_id) == "approved" for asset_id in asset_ids}
