@@ -39,11 +39,14 @@ from fastmcp.utilities.auth import decode_jwt_header
 from joserfc import jwk
 
 from promptsales.domain_core.infrastructure.settings import Settings
-from promptsales.servers.dev_issuer import ALGORITHM, DEFAULT_AUDIENCE, DEV_ISSUER, DevIssuerError, load_dev_jwks
+from promptsales.servers.dev_issuer import ALGORITHM, DEV_ISSUER, DevIssuerError, load_dev_jwks
+from promptsales.servers.scopes import supported_scopes
 
 log = structlog.get_logger(__name__)
 
 MCP_PATH = "/mcp"
+# Binds that name no reachable address: the public URL must then come from PROMPTSALES_PUBLIC_URL.
+WILDCARD_BINDS = frozenset({"0.0.0.0", "::", ""})  # noqa: S104 - compared against, never bound
 CLOCK_LEEWAY_S = 30
 DISCOVERY_TIMEOUT_S = 5.0
 JWKS_TIMEOUT_S = 5.0
@@ -258,6 +261,23 @@ def _dev_keys(settings: Settings) -> dict[str, str]:
     return keys
 
 
+def bound_settings(settings: Settings, *, host: str | None = None, port: int | None = None) -> Settings:
+    """``settings`` with the public URL following the bind, unless PROMPTSALES_PUBLIC_URL was set.
+
+    Links this server hands out (OAuth resource metadata, buyer return pages, sandbox approval pages) then point
+    at the address it actually listens on.
+    """
+    bind = host or settings.http_host
+    if "public_url" in settings.model_fields_set or bind in WILDCARD_BINDS:
+        return settings
+    return settings.model_copy(update={"public_url": f"http://{bind}:{port or settings.http_port}"})
+
+
+def canonical_resource(settings: Settings) -> str:
+    """This server's canonical MCP URL: the configured audience, else the public URL (which follows the bind)."""
+    return settings.auth_audience or f"{settings.public_url.rstrip('/')}{MCP_PATH}"
+
+
 def build_auth(settings: Settings, *, clock: Clock = time.monotonic) -> AuthProvider | None:
     """The auth provider for HTTP serving, or None for ``auth_mode=none``; raises ``AuthConfigError``.
 
@@ -267,7 +287,7 @@ def build_auth(settings: Settings, *, clock: Clock = time.monotonic) -> AuthProv
         return None
     if settings.auth_mode == "dev":
         issuer = settings.auth_issuer or DEV_ISSUER
-        audience = check_audience(settings.auth_audience or DEFAULT_AUDIENCE)
+        audience = check_audience(canonical_resource(settings))
         verifier = PinnedJWTVerifier(keys_by_kid=_dev_keys(settings), issuer=issuer, audience=audience)
     else:
         issuer, audience = settings.auth_issuer or "", settings.auth_audience or ""
@@ -283,4 +303,5 @@ def build_auth(settings: Settings, *, clock: Clock = time.monotonic) -> AuthProv
         authorization_servers=[issuer],  # type: ignore[list-item]  # pydantic coerces str to AnyHttpUrl
         base_url=base_url,
         resource_name="PromptSales",
+        scopes_supported=supported_scopes(),
     )

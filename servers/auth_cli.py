@@ -28,10 +28,15 @@ def dev_token(
     scopes: Annotated[str, typer.Option(help='Space-separated scopes, e.g. "crm:read crm:write".')] = "",
     expires_in: Annotated[int, typer.Option(min=1, help="Lifetime in seconds.")] = 3600,
     audience: Annotated[
-        str | None, typer.Option(help=f"Server canonical URL (default: settings or {DEFAULT_AUDIENCE}).")
+        str | None,
+        typer.Option(
+            help=f"Server canonical URL (default: PROMPTSALES_AUTH_AUDIENCE, else the served URL: {DEFAULT_AUDIENCE})."
+        ),
     ] = None,
 ) -> None:
     """Print a signed development token on stdout."""
+    from promptsales.servers.auth import bound_settings, canonical_resource
+
     settings = Settings()
     try:
         token = mint_dev_token(
@@ -40,7 +45,7 @@ def dev_token(
             subject=subject,
             scopes=scopes,
             expires_in=expires_in,
-            audience=audience or settings.auth_audience or DEFAULT_AUDIENCE,
+            audience=audience or canonical_resource(bound_settings(settings)),
             tenant_claim=settings.auth_tenant_claim,
             **({"issuer": settings.auth_issuer} if settings.auth_issuer else {}),
         )

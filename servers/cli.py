@@ -57,7 +57,7 @@ def serve(
         settings = Settings(**overrides)
     auth = None
     if transport == "http":
-        from promptsales.servers.auth import AuthConfigError, build_auth, is_loopback
+        from promptsales.servers.auth import AuthConfigError, bound_settings, build_auth, is_loopback
 
         bind = host or settings.http_host
         if settings.auth_mode == "none" and not is_loopback(bind):
@@ -67,14 +67,12 @@ def serve(
                 highlight=False,
             )
             raise typer.Exit(1)
+        settings = bound_settings(settings, host=host, port=port)
         try:
             auth = build_auth(settings)
         except AuthConfigError as exc:
             console.print(f"[red]Auth configuration error:[/red] {exc}", highlight=False, markup=True)
             raise typer.Exit(1) from None
-        if "public_url" not in settings.model_fields_set and is_loopback(bind):
-            # Local serving: buyer return links and sandbox approval pages point at this very server.
-            settings = settings.model_copy(update={"public_url": f"http://{bind}:{port or settings.http_port}"})
     runtime = Runtime(settings)
     gateway = build_gateway(runtime, auth=auth)
     if transport == "stdio":

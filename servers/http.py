@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from promptsales.servers.billing_routes import add_billing_routes
+from promptsales.servers.body_limit import BodyLimit
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.scope_guard import ScopeGuard
 
@@ -35,7 +36,7 @@ def http_app(server: FastMCP, runtime: Runtime, *, json_response: bool = False) 
     """The ASGI app: stateless (any replica serves any request), SSE by default, Host/Origin checked."""
     add_operational_routes(server, runtime)
     add_billing_routes(server, runtime)
-    middleware = []
+    middleware = [Middleware(BodyLimit)]
     if server.auth is not None:
         metadata_url = None
         if isinstance(server.auth, RemoteAuthProvider):

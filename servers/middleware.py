@@ -1,27 +1,31 @@
 """The one place every tool call passes: request id, scopes, plan entitlements, rate limits, metrics, and
 mapping errors to actionable text."""
 
+import re
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import structlog
 from fastmcp import Context
-from fastmcp.exceptions import McpError, ResourceError, ToolError
+from fastmcp.exceptions import McpError, PromptError, ResourceError, ToolError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
 from pydantic import ValidationError
 
-from promptsales.domain_core.shared.errors import DomainError, Unavailable
+from promptsales.domain_core.shared.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from promptsales.servers.metrics import ToolMetrics
+from promptsales.servers.request_ids import begin_request
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.scopes import insufficient_scope_message
 
 log = structlog.get_logger(__name__)
 # JSON-RPC "server error" range: tools/list could not be filtered by the caller's plan.
 PLAN_UNAVAILABLE = -32001
+INVALID_PARAMS = -32602
+# fastmcp's wording when a prompt argument does not convert to the declared type.
+_PROMPT_ARGUMENT = re.compile(r"Could not convert argument '([^']+)'")
 
 
 def _domain_cause(exc: BaseException) -> DomainError | None:
@@ -34,13 +38,19 @@ def _domain_cause(exc: BaseException) -> DomainError | None:
     return None
 
 
-def _unencodable_text(value: Any, path: str) -> str | None:
-    """The path of the first string that cannot be stored or sent back as UTF-8, or None."""
+def _unstorable_text(value: Any, path: str) -> tuple[str, str] | None:
+    """(path, what is wrong) of the first string no backend can store or send back, or None.
+
+    Checked once here for every tool and prompt: Postgres text cannot hold NUL, and a lone surrogate is not
+    UTF-8, so either would otherwise fail deep in a driver as an internal error.
+    """
     if isinstance(value, str):
+        if "\x00" in value:
+            return path, "contains a NUL character (\\u0000), which cannot be stored; remove it"
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
-            return path
+            return path, "contains text that is not valid Unicode (a lone surrogate); send UTF-8 text"
         return None
     if isinstance(value, dict):
         items: Any = value.items()
@@ -50,8 +60,8 @@ def _unencodable_text(value: Any, path: str) -> str | None:
         return None
     for key, item in items:
         where = f"{path}.{key}" if path else str(key)
-        found = _unencodable_text(key, where) if isinstance(key, str) else None
-        found = found if found is not None else _unencodable_text(item, where)
+        found = _unstorable_text(key, where) if isinstance(key, str) else None
+        found = found if found is not None else _unstorable_text(item, where)
         if found is not None:
             return found
     return None
@@ -101,25 +111,27 @@ class ToolCallMiddleware(Middleware):
         self._visible_tools = visible_tools
         self._tool_scopes = tool_scopes if tool_scopes is not None else {}
 
-    def _check_scopes(self, tool: str) -> None:
-        """Refuse a call whose bearer token lacks a scope the tool declares (no token: nothing to check)."""
+    def _missing_scopes(self, tool: str) -> list[str]:
+        """Scopes the tool declares that the caller's bearer token lacks (no token: nothing to check)."""
         token = get_access_token()
         if token is None:
-            return
-        missing = [scope for scope in self._tool_scopes.get(tool, ()) if scope not in token.scopes]
+            return []
+        return [scope for scope in self._tool_scopes.get(tool, ()) if scope not in token.scopes]
+
+    def _check_scopes(self, tool: str) -> None:
+        """Refuse a call whose bearer token lacks a scope the tool declares."""
+        missing = self._missing_scopes(tool)
         if missing:
             raise ToolError(insufficient_scope_message(tool, missing))
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
         tool = context.message.name
-        bad_text = _unencodable_text(context.message.arguments or {}, "")
+        request_id = begin_request()
+        bad_text = _unstorable_text(context.message.arguments or {}, "")
         if bad_text is not None:
             self._metrics.calls.labels(tool=tool, outcome="rejected").inc()
-            raise ToolError(
-                f"Invalid arguments for {tool}: {bad_text or 'arguments'} contains text that is not valid "
-                "Unicode (a lone surrogate); send UTF-8 text."
-            )
-        request_id = uuid.uuid4().hex[:16]
+            where, problem = bad_text
+            raise ToolError(f"Invalid arguments for {tool}: {where or 'arguments'} {problem}.")
         started = time.perf_counter()
         self._metrics.in_flight.inc()
         outcome = "ok"
@@ -169,7 +181,8 @@ class ToolCallMiddleware(Middleware):
             self._metrics.latency.labels(tool=tool).observe(time.perf_counter() - started)
 
     async def on_list_tools(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
-        tools = await call_next(context)
+        # A tool the token's scopes cannot call is not offered: the agent would only be refused.
+        tools = [tool for tool in await call_next(context) if not self._missing_scopes(tool.name)]
         if self._visible_tools is None:
             return tools
         try:
@@ -179,13 +192,35 @@ class ToolCallMiddleware(Middleware):
         return [tool for tool in tools if tool.name in visible]
 
     async def on_read_resource(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        begin_request()
         try:
             return await call_next(context)
         except ResourceError as exc:
             domain = _domain_cause(exc)
             if domain is None:
                 raise
+            if isinstance(domain, NotFound | ValidationFailed):  # the URI names nothing readable: bad params
+                raise McpError(code=INVALID_PARAMS, message=domain.public_message()) from None
             raise ResourceError(domain.public_message()) from None
+
+    async def on_get_prompt(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        begin_request()
+        name = context.message.name
+        bad_text = _unstorable_text(context.message.arguments or {}, "")
+        if bad_text is not None:
+            where, problem = bad_text
+            raise McpError(code=INVALID_PARAMS, message=f"Invalid argument for prompt {name}: {where} {problem}.")
+        try:
+            return await call_next(context)
+        except PromptError as exc:
+            argument = _PROMPT_ARGUMENT.search(str(exc))
+            if argument is None:
+                raise
+            invalid = _pydantic_cause(exc)
+            reason = invalid.errors()[0]["msg"] if invalid is not None and invalid.errors() else "invalid value"
+            raise McpError(
+                code=INVALID_PARAMS, message=f"Invalid argument '{argument.group(1)}' for prompt {name}: {reason}."
+            ) from None
 
 
 def call_middleware(runtime: Runtime) -> ToolCallMiddleware:

@@ -32,6 +32,7 @@ from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import NotEntitled
 from promptsales.servers.metrics import ToolMetrics
+from promptsales.servers.request_ids import current_request_id
 
 log = structlog.get_logger(__name__)
 
@@ -102,7 +103,8 @@ class Runtime:
 
     def caller(self, ctx: Context | None) -> Caller:
         """Who calls: the verified token's tenant and actor claims; without a token (stdio, auth none) the settings'."""
-        request_id = str(ctx.request_id) if ctx is not None and ctx.request_context is not None else None
+        # The middleware's id: the audit entry, log lines and error references of one call all carry it.
+        request_id = current_request_id()
         token = get_access_token()
         if token is None:
             return Caller(

@@ -14,6 +14,15 @@ from promptsales.domain_core.infrastructure.rate_limit import KNOWN_CONTEXTS
 
 log = structlog.get_logger(__name__)
 
+# Scopes named outright by tools (``scope:<name>`` tags) beside the per-context read/write pairs.
+EXTRA_SCOPES = ("admin", "billing:manage", "content:generate")
+
+
+def supported_scopes() -> list[str]:
+    """Every scope a tool may require, advertised as ``scopes_supported`` in the resource metadata."""
+    pairs = [f"{context}:{access}" for context in sorted(KNOWN_CONTEXTS) for access in ("read", "write")]
+    return sorted({*pairs, *EXTRA_SCOPES})
+
 
 def required_scopes(tags: Iterable[str]) -> tuple[str, ...]:
     """The scopes a tool with these tags needs."""
