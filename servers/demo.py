@@ -18,6 +18,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
+from promptsales.domain_core.business.commands import GrantSubscription
 from promptsales.domain_core.crm.dto import (
     CaptureResult,
     ConsentGrant,
@@ -113,7 +114,9 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
         caller = demo_caller(settings.tenant)
         # The demo shows the whole product: a 30-day Pro trial, granted once (no payment involved).
         if (await runtime.business.get_subscription(caller)).status == "none":
-            await runtime.business.grant_subscription(caller, plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS)
+            await runtime.business.grant_subscription(
+                caller, GrantSubscription(plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS)
+            )
         report = await seed_with(runtime.crm, caller, today=today)
     finally:
         await runtime.stop()
