@@ -158,6 +158,10 @@ class Runtime:
             self._uow.usage_meter = self._business.meter
             self._content = build_content(self._uow, settings)
             self._crm.use_interaction_analysis(self._content.analyze_interaction)
+            content = self._content
+            self._crm.use_answer_extraction(
+                lambda caller, text, schema: content.extract_fields(caller, text=text, schema=schema)
+            )
             self._limiter = self._build_limiter()
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))

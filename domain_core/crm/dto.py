@@ -165,7 +165,7 @@ class LeadSummary(Dto):
 
 
 class CaptureResult(Dto):
-    """Outcome of capture_lead: the person and lead, and whether either was new."""
+    """Outcome of crm_capture_lead: the person and lead, and whether the person was new."""
 
     contact: ContactView
     lead: LeadView
@@ -262,6 +262,13 @@ class ContactPage(Dto):
     next_cursor: str | None
 
 
+class OrganizationPage(Dto):
+    """A page of organizations; pass next_cursor to get the next one."""
+
+    items: list[OrganizationView]
+    next_cursor: str | None
+
+
 class LeadPage(Dto):
     """A page of leads, newest first; pass next_cursor to get the next one."""
 
@@ -293,7 +300,7 @@ class FlowSummary(Dto):
 
 
 class FlowList(Dto):
-    """Flows that start_flow accepts."""
+    """Flows that crm_start_flow accepts."""
 
     items: list[FlowSummary]
 

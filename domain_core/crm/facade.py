@@ -1,48 +1,67 @@
-"""The CRM's only public surface: every use case, scoped to a caller, returning frozen DTOs."""
+"""The CRM's only public surface: every use case, scoped to a caller, returning frozen DTOs.
+
+Thin by design: a mutating method takes the use case's command, opens the unit of work with it (the command
+is hashed whole for idempotency) and hands both to the service; a read opens a read-only unit.
+"""
 
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel
 
+from promptsales.domain_core.crm.commands import (
+    AdvanceFlow,
+    CaptureLead,
+    ClassifyLead,
+    CreateContact,
+    CreateOrganization,
+    CreateSegment,
+    LogInteraction,
+    MergeContacts,
+    SetScoringRules,
+    StartFlow,
+    UpdateContact,
+    UpdateLead,
+)
 from promptsales.domain_core.crm.dto import (
     CaptureResult,
     ClassificationView,
-    ConsentInput,
     ContactPage,
     ContactView,
     Customer360,
-    FlowDefinitionView,
     FlowList,
     FlowRunView,
-    FlowSummary,
     ImportReport,
     InteractionView,
     LeadPage,
     LeadView,
+    OrganizationPage,
     OrganizationView,
     ScoringRulesView,
     SegmentList,
     SegmentPreview,
     SegmentView,
 )
-from promptsales.domain_core.crm.model.flows import load_default_flows
-from promptsales.domain_core.crm.model.segments import parse_segment_rule
 from promptsales.domain_core.crm.service import (
+    capture,
     classification,
     contacts,
     customer360,
+    flow_understanding,
     flows,
     import_runner,
     interactions,
     leads,
+    organizations,
     segments,
 )
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.commands import Command
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
 R = TypeVar("R", bound=BaseModel)
+C = TypeVar("C", bound=Command)
 InteractionAnalysis = Callable[[Caller, str], Awaitable[interactions.Signals]]
 
 
@@ -53,102 +72,85 @@ class CrmFacade:
         self._uow = uow
         self._sections: dict[str, customer360.SectionProvider] = {}
         self._analyze: InteractionAnalysis | None = None
+        self._extract: flow_understanding.AnswerExtraction | None = None
 
+    # Wiring by the composition root
     def add_360_section(self, name: str, provider: customer360.SectionProvider) -> None:
         """Let another context contribute a section of the customer 360 view."""
         self._sections[name] = provider
 
-    async def _mutate(
+    def use_interaction_analysis(self, analyze: InteractionAnalysis) -> None:
+        """Read intent and sentiment of every logged interaction with ``analyze`` (the content context's)."""
+        self._analyze = analyze
+
+    def use_answer_extraction(self, extract: flow_understanding.AnswerExtraction) -> None:
+        """Ask ``extract`` (the content context's field extraction) about flow replies the CRM cannot read."""
+        self._extract = extract
+
+    async def _run(
         self,
         caller: Caller,
         action: str,
-        arguments: dict[str, Any],
+        command: C,
         key: str | None,
-        work: Callable[[UnitOfWork], Awaitable[R]],
+        service: Callable[[UnitOfWork, C], Awaitable[R]],
         result_type: type[R],
     ) -> R:
+        """One mutating use case: its command, once per idempotency key, in one unit of work."""
         return await self._uow.mutate(
             caller,
             action=action,
-            arguments=arguments,
+            arguments=command,
             idempotency_key=key,
-            work=work,
+            work=lambda uow: service(uow, command),
             result_type=result_type,
         )
 
     # Organizations and contacts
     async def create_organization(
-        self, caller: Caller, *, idempotency_key: str | None = None, **fields: Any
+        self, caller: Caller, command: CreateOrganization, *, idempotency_key: str | None = None
     ) -> OrganizationView:
-        """Create an organization."""
-        return await self._mutate(
+        """Create an organization (its domain, or name without one, must be new)."""
+        return await self._run(
             caller,
             "crm.create_organization",
-            fields,
+            command,
             idempotency_key,
-            lambda uow: contacts.create_organization(uow, **fields),
+            organizations.create_organization,
             OrganizationView,
         )
 
+    async def search_organizations(
+        self, caller: Caller, *, text: str | None, domain: str | None, cursor: str | None, limit: int | None
+    ) -> OrganizationPage:
+        """Organizations by name or domain."""
+        size = clamp_page_size(limit)
+        return await self._uow.read(
+            caller, lambda uow: organizations.search(uow, text=text, domain=domain, cursor=cursor, limit=size)
+        )
+
     async def create_contact(
-        self,
-        caller: Caller,
-        *,
-        idempotency_key: str | None = None,
-        consent: ConsentInput | None = None,
-        **fields: Any,
+        self, caller: Caller, command: CreateContact, *, idempotency_key: str | None = None
     ) -> ContactView:
         """Create a contact."""
-        arguments = {**fields, "consent": consent.model_dump(mode="json") if consent else None}
-        return await self._mutate(
-            caller,
-            "crm.create_contact",
-            arguments,
-            idempotency_key,
-            lambda uow: contacts.create_contact(uow, consent=consent, **fields),
-            ContactView,
+        return await self._run(
+            caller, "crm.create_contact", command, idempotency_key, contacts.create_contact, ContactView
         )
 
     async def get_contact(self, caller: Caller, *, contact_id: str) -> ContactView:
         """One contact with tags and consent."""
-
-        async def work(uow: UnitOfWork) -> ContactView:
-            return await contacts.contact_dto(uow, await contacts.load_contact(uow, contact_id))
-
-        return await self._uow.read(caller, work)
+        return await self._uow.read(caller, lambda uow: contacts.get_contact(uow, contact_id=contact_id))
 
     async def update_contact(
-        self,
-        caller: Caller,
-        *,
-        contact_id: str,
-        changes: dict[str, Any],
-        consent: ConsentInput | None = None,
-        idempotency_key: str | None = None,
+        self, caller: Caller, command: UpdateContact, *, idempotency_key: str | None = None
     ) -> ContactView:
         """Partially update a contact."""
-        arguments = {
-            "contact_id": contact_id,
-            "changes": changes,
-            "consent": consent.model_dump(mode="json") if consent else None,
-        }
-        return await self._mutate(
-            caller,
-            "crm.update_contact",
-            arguments,
-            idempotency_key,
-            lambda uow: contacts.update_contact(uow, contact_id=contact_id, changes=changes, consent=consent),
-            ContactView,
+        return await self._run(
+            caller, "crm.update_contact", command, idempotency_key, contacts.update_contact, ContactView
         )
 
     async def search_contacts(
-        self,
-        caller: Caller,
-        *,
-        text: str | None,
-        filters: dict[str, Any],
-        cursor: str | None,
-        limit: int | None,
+        self, caller: Caller, *, text: str | None, filters: dict[str, str], cursor: str | None, limit: int | None
     ) -> ContactPage:
         """Search active contacts."""
         size = clamp_page_size(limit)
@@ -160,29 +162,20 @@ class CrmFacade:
         return await self._uow.read(caller, work)
 
     async def merge_contacts(
-        self, caller: Caller, *, survivor_id: str, duplicate_id: str, idempotency_key: str | None = None
+        self, caller: Caller, command: MergeContacts, *, idempotency_key: str | None = None
     ) -> ContactView:
         """Merge a duplicate contact into a survivor."""
-        return await self._mutate(
-            caller,
-            "crm.merge_contacts",
-            {"survivor_id": survivor_id, "duplicate_id": duplicate_id},
-            idempotency_key,
-            lambda uow: contacts.merge_contacts(uow, survivor_id=survivor_id, duplicate_id=duplicate_id),
-            ContactView,
+        return await self._run(
+            caller, "crm.merge_contacts", command, idempotency_key, contacts.merge_contacts, ContactView
         )
 
     # Leads
-    async def capture_lead(self, caller: Caller, *, idempotency_key: str | None = None, **fields: Any) -> CaptureResult:
-        """Capture a lead (upsert by person)."""
-        arguments = {k: (v.model_dump(mode="json") if hasattr(v, "model_dump") else v) for k, v in fields.items()}
-        return await self._mutate(
-            caller,
-            "crm.capture_lead",
-            arguments,
-            idempotency_key,
-            lambda uow: leads.capture_lead(uow, **fields),
-            CaptureResult,
+    async def capture_lead(
+        self, caller: Caller, command: CaptureLead, *, idempotency_key: str | None = None
+    ) -> CaptureResult:
+        """Capture a lead (upsert by person) and classify it."""
+        return await self._run(
+            caller, "crm.capture_lead", command, idempotency_key, capture.capture_lead, CaptureResult
         )
 
     async def get_lead(self, caller: Caller, *, lead_id: str) -> LeadView:
@@ -202,109 +195,54 @@ class CrmFacade:
         size = clamp_page_size(limit)
 
         async def work(uow: UnitOfWork) -> LeadPage:
-            subquery = None
-            if segment_id:
-                subquery = segments.member_ids_subquery(uow, await segments.load_rule(uow, segment_id))
-            page = await leads.list_leads(
-                uow,
-                filters={**filters, "segment_id": segment_id},
-                segment_contacts=subquery,
-                cursor=cursor,
-                limit=size,
-            )
+            page = await leads.list_leads(uow, filters=filters, segment_id=segment_id, cursor=cursor, limit=size)
             return LeadPage(items=page.items, next_cursor=page.next_cursor)
 
         return await self._uow.read(caller, work)
 
-    async def update_lead(
-        self,
-        caller: Caller,
-        *,
-        lead_id: str,
-        owner: str | None,
-        stage: str | None,
-        clear_manual_stage: bool,
-        idempotency_key: str | None = None,
-    ) -> LeadView:
+    async def update_lead(self, caller: Caller, command: UpdateLead, *, idempotency_key: str | None = None) -> LeadView:
         """Assign an owner or set a manual stage."""
-        arguments = {
-            "lead_id": lead_id,
-            "owner": owner,
-            "stage": stage,
-            "clear_manual_stage": clear_manual_stage,
-        }
-        return await self._mutate(
-            caller,
-            "crm.update_lead",
-            arguments,
-            idempotency_key,
-            lambda uow: leads.update_lead(
-                uow, lead_id=lead_id, owner=owner, stage=stage, clear_manual_stage=clear_manual_stage
-            ),
-            LeadView,
-        )
+        return await self._run(caller, "crm.update_lead", command, idempotency_key, leads.update_lead, LeadView)
 
     async def classify_lead(
-        self, caller: Caller, *, lead_id: str, idempotency_key: str | None = None
+        self, caller: Caller, command: ClassifyLead, *, idempotency_key: str | None = None
     ) -> ClassificationView:
         """Reclassify a lead now."""
-        return await self._mutate(
-            caller,
-            "crm.classify_lead",
-            {"lead_id": lead_id},
-            idempotency_key,
-            lambda uow: classification.classify_lead(uow, lead_id=lead_id),
-            ClassificationView,
+        return await self._run(
+            caller, "crm.classify_lead", command, idempotency_key, classification.classify_lead, ClassificationView
         )
 
     async def get_scoring_rules(self, caller: Caller) -> ScoringRulesView:
         """The rules in force."""
-
-        async def work(uow: UnitOfWork) -> ScoringRulesView:
-            from promptsales.domain_core.crm import repository
-
-            custom = await repository.scoring_rules(uow.session, uow.tenant_id)
-            rules = await classification.tenant_rules(uow)
-            return ScoringRulesView(customized=custom is not None, rules=rules.model_dump(mode="json"))
-
-        return await self._uow.read(caller, work)
+        return await self._uow.read(caller, classification.rules_view)
 
     async def set_scoring_rules(
-        self, caller: Caller, *, overrides: dict[str, Any], reset: bool, idempotency_key: str | None = None
+        self, caller: Caller, command: SetScoringRules, *, idempotency_key: str | None = None
     ) -> ScoringRulesView:
         """Change the tenant's rules."""
-
-        async def work(uow: UnitOfWork) -> ScoringRulesView:
-            rules = await classification.set_rules(uow, overrides=overrides, reset=reset)
-            return ScoringRulesView(customized=True, rules=rules.model_dump(mode="json"))
-
-        return await self._mutate(
-            caller,
-            "crm.set_scoring_rules",
-            {"overrides": overrides, "reset": reset},
-            idempotency_key,
-            work,
-            ScoringRulesView,
+        return await self._run(
+            caller, "crm.set_scoring_rules", command, idempotency_key, classification.set_rules, ScoringRulesView
         )
 
     # Interactions and 360
-    def use_interaction_analysis(self, analyze: InteractionAnalysis) -> None:
-        """Read intent and sentiment of every logged interaction with ``analyze`` (the content context's)."""
-        self._analyze = analyze
-
     async def log_interaction(
-        self, caller: Caller, *, idempotency_key: str | None = None, **fields: Any
+        self, caller: Caller, command: LogInteraction, *, idempotency_key: str | None = None
     ) -> InteractionView:
-        """Record an interaction (its text is analysed first, outside the transaction)."""
-        text = interactions.interaction_text(fields.get("summary"), fields.get("transcript"))
-        signals = await self._analyze(caller, text) if self._analyze is not None and text.strip() else None
-        return await self._mutate(
+        """Record an interaction; its text is analysed first, outside the transaction, once per key."""
+        interactions.check(command)
+        analyze, text = self._analyze, command.text()
+
+        async def prepare() -> interactions.Signals | None:
+            return await analyze(caller, text) if analyze is not None and text.strip() else None
+
+        return await self._uow.mutate_paid(
             caller,
-            "crm.log_interaction",
-            fields,
-            idempotency_key,
-            lambda uow: interactions.log_interaction(uow, signals=signals, **fields),
-            InteractionView,
+            action="crm.log_interaction",
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=prepare,
+            work=lambda uow, signals: interactions.log_interaction(uow, command, signals),
+            result_type=InteractionView,
         )
 
     async def get_customer_360(
@@ -318,41 +256,26 @@ class CrmFacade:
                 contact_id=contact_id,
                 timeline_cursor=timeline_cursor,
                 timeline_limit=timeline_limit,
-                segment_memberships=segments.memberships,
                 sections=self._sections,
             ),
         )
 
     # Segments
     async def create_segment(
-        self,
-        caller: Caller,
-        *,
-        name: str,
-        description: str | None,
-        rule: dict[str, Any],
-        idempotency_key: str | None = None,
+        self, caller: Caller, command: CreateSegment, *, idempotency_key: str | None = None
     ) -> SegmentView:
         """Save a segment."""
-        return await self._mutate(
-            caller,
-            "crm.create_segment",
-            {"name": name, "description": description, "rule": rule},
-            idempotency_key,
-            lambda uow: segments.create_segment(uow, name=name, description=description, rule=rule),
-            SegmentView,
+        return await self._run(
+            caller, "crm.create_segment", command, idempotency_key, segments.create_segment, SegmentView
         )
 
     async def preview_segment(
         self, caller: Caller, *, rule: dict[str, Any] | None, segment_id: str | None
     ) -> SegmentPreview:
         """Count and sample for a rule or a saved segment."""
-
-        async def work(uow: UnitOfWork) -> SegmentPreview:
-            parsed = await segments.load_rule(uow, segment_id) if segment_id else parse_segment_rule(rule or {})
-            return await segments.preview(uow, rule=parsed)
-
-        return await self._uow.read(caller, work)
+        return await self._uow.read(
+            caller, lambda uow: segments.preview_rule_or_segment(uow, rule=rule, segment_id=segment_id)
+        )
 
     async def list_segment_members(
         self, caller: Caller, *, segment_id: str, cursor: str | None, limit: int | None
@@ -377,72 +300,30 @@ class CrmFacade:
     # Flows
     async def list_flows(self, caller: Caller) -> FlowList:
         """Flows available to the tenant."""
-        shipped = load_default_flows()
-
-        async def work(uow: UnitOfWork) -> FlowList:
-            defined = await flows.all_definitions(uow)
-            return FlowList(
-                items=[
-                    FlowSummary(
-                        id=f.id,
-                        name=f.name,
-                        description=f.description,
-                        version=f.version,
-                        source="tenant" if shipped.get(f.id) != f else "shipped",
-                    )
-                    for f in defined.values()
-                ]
-            )
-
-        return await self._uow.read(caller, work)
+        return await self._uow.read(caller, flows.list_flows)
 
     async def get_flow_definition(self, caller: Caller, *, flow_id: str) -> dict[str, Any]:
         """A flow definition as JSON."""
-
-        async def work(uow: UnitOfWork) -> FlowDefinitionView:
-            flow = await flows.definition(uow, flow_id)
-            return FlowDefinitionView(definition=flow.model_dump(mode="json"))
-
-        return (await self._uow.read(caller, work)).definition
+        return (await self._uow.read(caller, lambda uow: flows.definition_view(uow, flow_id=flow_id))).definition
 
     async def start_flow(
-        self,
-        caller: Caller,
-        *,
-        flow_id: str,
-        contact_id: str,
-        channel: str,
-        idempotency_key: str | None = None,
+        self, caller: Caller, command: StartFlow, *, idempotency_key: str | None = None
     ) -> FlowRunView:
         """Start a conversation run."""
-        arguments = {"flow_id": flow_id, "contact_id": contact_id, "channel": channel}
-        return await self._mutate(
-            caller,
-            "crm.start_flow",
-            arguments,
-            idempotency_key,
-            lambda uow: flows.start(uow, flow_id=flow_id, contact_id=contact_id, channel=channel),
-            FlowRunView,
-        )
+        return await self._run(caller, "crm.start_flow", command, idempotency_key, flows.start, FlowRunView)
 
     async def advance_flow(
-        self,
-        caller: Caller,
-        *,
-        run_id: str,
-        user_input: str,
-        channel: str | None,
-        idempotency_key: str | None = None,
+        self, caller: Caller, command: AdvanceFlow, *, idempotency_key: str | None = None
     ) -> FlowRunView:
-        """Answer the bot's question in a run."""
-        arguments = {"run_id": run_id, "user_input": user_input, "channel": channel}
-        return await self._mutate(
+        """Answer the bot's question; a reply the CRM cannot read is first shown to the extractor, once per key."""
+        return await self._uow.mutate_paid(
             caller,
-            "crm.advance_flow",
-            arguments,
-            idempotency_key,
-            lambda uow: flows.advance(uow, run_id=run_id, user_input=user_input, channel=channel),
-            FlowRunView,
+            action="crm.advance_flow",
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=lambda: flow_understanding.suggest(self._uow, caller, command, self._extract),
+            work=lambda uow, suggestion: flows.advance(uow, command, suggestion),
+            result_type=FlowRunView,
         )
 
     # Import

@@ -6,7 +6,13 @@ from typing import Any
 from sqlalchemy import Column, Index, text
 from sqlmodel import Field, SQLModel
 
+from promptsales.domain_core.crm.model.identity import organization_key
 from promptsales.domain_core.infrastructure.sqltypes import JsonType, UTCDateTime
+
+
+def _name_key_of_inserted_row(context: Any) -> str:
+    """Column default of ``crm_organizations.name_key``: the key of the name being inserted."""
+    return organization_key(str(context.get_current_parameters()["name"]))
 
 
 class OrganizationRecord(SQLModel, table=True):
@@ -14,13 +20,34 @@ class OrganizationRecord(SQLModel, table=True):
 
     __tablename__ = "crm_organizations"
     __table_args__ = (
-        Index("ix_crm_org_tenant_domain", "tenant_id", "domain"),
-        Index("ix_crm_org_tenant_name", "tenant_id", "name"),
+        # Natural keys, per tenant: the web domain, else (for companies without one) the folded name.
+        Index(
+            "uq_crm_org_domain",
+            "tenant_id",
+            "domain",
+            unique=True,
+            postgresql_where=text("domain IS NOT NULL"),
+            sqlite_where=text("domain IS NOT NULL"),
+        ),
+        Index(
+            "uq_crm_org_name_key",
+            "tenant_id",
+            "name_key",
+            unique=True,
+            postgresql_where=text("domain IS NULL"),
+            sqlite_where=text("domain IS NULL"),
+        ),
+        Index("ix_crm_org_tenant_name_key", "tenant_id", "name_key"),
     )
 
     id: str = Field(primary_key=True, max_length=40)
     tenant_id: str = Field(max_length=64)
     name: str = Field(max_length=200)
+    # The name case-folded with spaces collapsed (identity.organization_key): how captures find a company.
+    # Filled from the name when an insert leaves it out.
+    name_key: str | None = Field(
+        default=None, max_length=200, sa_column_kwargs={"default": _name_key_of_inserted_row, "nullable": False}
+    )
     domain: str | None = Field(default=None, max_length=253)
     industry: str | None = Field(default=None, max_length=80)
     employee_count: int | None = None

@@ -33,10 +33,17 @@ async def test_second_organization_with_the_same_domain_is_a_conflict_naming_the
     assert first["id"] in text
 
 
-async def test_organizations_without_a_domain_never_conflict(crm) -> None:
+async def test_without_a_domain_the_name_is_the_key_and_a_domain_tells_namesakes_apart(crm) -> None:
     first = await crm.ok("create_organization", name="Nameless")
-    second = await crm.ok("create_organization", name="Nameless")
-    assert first["id"] != second["id"]
+    text = await crm.error("create_organization", name="  NAMELESS ")
+    assert "name" in text
+    assert first["id"] in text
+    assert "domain" in text  # the hint says how to create a namesake
+    namesake = await crm.ok("create_organization", name="Nameless", domain="nameless.io")
+    assert namesake["id"] != first["id"]
+    found = await crm.ok("search_organizations", query="nameless")
+    assert [o["id"] for o in found["items"]] == [first["id"], namesake["id"]]
+    assert (await crm.ok("search_organizations", domain="NAMELESS.io"))["items"] == [namesake]
 
 
 async def test_create_organization_rejects_bad_arguments_naming_the_field(crm) -> None:
@@ -80,7 +87,7 @@ async def test_create_contact_normalizes_and_stores_everything(crm) -> None:
     assert contact["consent"]["email"]["status"] == "granted"
     assert contact["consent"]["email"]["source"] == "web_form"
     assert contact["consent"]["sms"]["status"] == "revoked"
-    assert contact["consent"]["sms"]["source"] == "create_contact"
+    assert contact["consent"]["sms"]["source"] == "crm_create_contact"
     assert contact["consent"]["whatsapp"]["status"] is None
     assert contact["merged_into_id"] is None
 

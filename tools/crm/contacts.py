@@ -5,7 +5,8 @@ from typing import Annotated, Any
 from fastmcp import Context, FastMCP
 from pydantic import Field
 
-from promptsales.domain_core.crm.dto import ContactPage, ContactView, OrganizationView
+from promptsales.domain_core.crm.commands import CreateContact, CreateOrganization, MergeContacts, UpdateContact
+from promptsales.domain_core.crm.dto import ContactPage, ContactView, OrganizationPage, OrganizationView
 from promptsales.tools.context import (
     CREATE,
     DESTRUCTIVE,
@@ -51,16 +52,26 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         region: Region = None,
         idempotency_key: IdempotencyKey = None,
     ) -> OrganizationView:
-        """Create a company record. A second company with the same domain is rejected (reuse its id)."""
-        return await runtime.crm.create_organization(
-            runtime.caller(ctx),
-            idempotency_key=idempotency_key,
-            name=name,
-            domain=domain,
-            industry=industry,
-            employee_count=employee_count,
-            country=country,
-            region=region,
+        """Create a company record. A second one with the same domain (or, without a domain, the same name) is
+        rejected with the existing id; find companies with crm_search_organizations."""
+        command = CreateOrganization(
+            name=name, domain=domain, industry=industry, employee_count=employee_count, country=country, region=region
+        )
+        return await runtime.crm.create_organization(runtime.caller(ctx), command, idempotency_key=idempotency_key)
+
+    @mcp.tool(annotations=READ, tags={"crm", "read"})
+    async def search_organizations(
+        ctx: Context,
+        query: Annotated[
+            str | None, Field(default=None, max_length=200, description="Text in the company name or domain.")
+        ] = None,
+        domain: Annotated[str | None, Field(default=None, max_length=253, description="Exact web domain.")] = None,
+        cursor: Cursor = None,
+        limit: Limit = 20,
+    ) -> OrganizationPage:
+        """Find companies by name or domain, in creation order, paginated (for organization_id elsewhere)."""
+        return await runtime.crm.search_organizations(
+            runtime.caller(ctx), text=query, domain=domain, cursor=cursor, limit=limit
         )
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
@@ -81,11 +92,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> ContactView:
         """Create a person. Email/phone are normalized and must be unique; to record a lead from a channel
-        with provenance, use capture_lead instead (it upserts)."""
-        return await runtime.crm.create_contact(
-            runtime.caller(ctx),
-            idempotency_key=idempotency_key,
-            consent=consent,
+        with provenance, use crm_capture_lead instead (it upserts)."""
+        command = CreateContact(
             first_name=first_name,
             last_name=last_name,
             email=email,
@@ -97,7 +105,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             owner=owner,
             tags=tags,
             attributes=attributes,
+            consent=consent,
         )
+        return await runtime.crm.create_contact(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_contact(ctx: Context, contact_id: ContactId) -> ContactView:
@@ -126,27 +136,22 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> ContactView:
         """Change some fields of a contact; omitted fields stay as they are."""
-        given = {
-            "first_name": first_name,
-            "last_name": last_name,
-            "email": email,
-            "phone": phone,
-            "title": title,
-            "organization_id": organization_id,
-            "country": country,
-            "region": region,
-            "owner": owner,
-            "tags": tags,
-            "attributes": attributes,
-        }
-        changes = {k: v for k, v in given.items() if v is not None}
-        return await runtime.crm.update_contact(
-            runtime.caller(ctx),
+        command = UpdateContact(
             contact_id=contact_id,
-            changes=changes,
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phone=phone,
+            title=title,
+            organization_id=organization_id,
+            country=country,
+            region=region,
+            owner=owner,
+            tags=tags,
+            attributes=attributes,
             consent=consent,
-            idempotency_key=idempotency_key,
         )
+        return await runtime.crm.update_contact(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def search_contacts(
@@ -187,9 +192,5 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     ) -> ContactView:
         """Merge a duplicate person into a survivor: leads, interactions, flow runs, tags and consent history
         move over; the survivor keeps its values and fills gaps; the duplicate stays as a pointer (audited)."""
-        return await runtime.crm.merge_contacts(
-            runtime.caller(ctx),
-            survivor_id=survivor_id,
-            duplicate_id=duplicate_id,
-            idempotency_key=idempotency_key,
-        )
+        command = MergeContacts(survivor_id=survivor_id, duplicate_id=duplicate_id)
+        return await runtime.crm.merge_contacts(runtime.caller(ctx), command, idempotency_key=idempotency_key)

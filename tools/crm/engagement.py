@@ -6,6 +6,7 @@ from typing import Annotated, Any
 from fastmcp import Context, FastMCP
 from pydantic import Field
 
+from promptsales.domain_core.crm.commands import AdvanceFlow, CreateSegment, StartFlow
 from promptsales.domain_core.crm.dto import (
     ContactPage,
     Customer360,
@@ -27,12 +28,13 @@ RULE_HELP = (
     "consent.email|sms|whatsapp, last_activity, created, email_domain, title. Ops: eq, neq, in, gt, gte, lt, lte, "
     "contains, exists, within_days."
 )
-MAX_CSV_CHARS = 5_000_000
+# The HTTP body limit is sized from this (at most 4 bytes per character, plus the JSON-RPC envelope).
+MAX_CSV_CHARS = 1_000_000
 CSV_HELP = (
-    "CSV with a header row. Columns: email and/or phone (required), first_name, last_name, title, company, "
-    "company_domain, industry, employee_count, country, region, source, campaign, utm_source, utm_medium, "
-    "utm_campaign, utm_term, utm_content, referrer, landing_page, occurred_at, consent_email, consent_sms, "
-    "consent_whatsapp (yes/no), tags (a;b), owner."
+    "CSV with a header row, at most 1,000,000 characters (split bigger files). Columns: email and/or phone "
+    "(required), first_name, last_name, title, company, company_domain, industry, employee_count, country, "
+    "region, source, campaign, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, "
+    "landing_page, occurred_at, consent_email, consent_sms, consent_whatsapp (yes/no), tags (a;b), owner."
 )
 
 
@@ -49,13 +51,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> SegmentView:
-        return await runtime.crm.create_segment(
-            runtime.caller(ctx),
-            name=name,
-            description=description,
-            rule=rule,
-            idempotency_key=idempotency_key,
-        )
+        command = CreateSegment(name=name, description=description, rule=rule)
+        return await runtime.crm.create_segment(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(
         annotations=READ,
@@ -103,7 +100,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def list_flows(ctx: Context) -> FlowList:
-        """Attention flows (chat/voice bot scripts) that start_flow accepts, e.g. bant-qualification."""
+        """Attention flows (chat/voice bot scripts) that crm_start_flow accepts, e.g. bant-qualification."""
         return await runtime.crm.list_flows(runtime.caller(ctx))
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
@@ -123,14 +120,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> FlowRunView:
         """Start a bot conversation with a contact. Returns run_id and the bot's first message(s); relay the
-        person's replies with advance_flow."""
-        return await runtime.crm.start_flow(
-            runtime.caller(ctx),
-            flow_id=flow_id,
-            contact_id=contact_id,
-            channel=channel,
-            idempotency_key=idempotency_key,
-        )
+        person's replies with crm_advance_flow."""
+        command = StartFlow(flow_id=flow_id, contact_id=contact_id, channel=channel)
+        return await runtime.crm.start_flow(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def advance_flow(
@@ -140,15 +132,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         channel: Annotated[FlowChannel | None, Field(default=None, description="Switch chat/voice.")] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> FlowRunView:
-        """Give the person's answer to a running flow. Invalid answers are re-asked; valid ones are saved on the
-        contact/lead (budget, authority, need, timeline...) and the lead is re-scored. done=true at the end."""
-        return await runtime.crm.advance_flow(
-            runtime.caller(ctx),
-            run_id=run_id,
-            user_input=user_input,
-            channel=channel,
-            idempotency_key=idempotency_key,
-        )
+        """Give the person's answer to a running flow, as said: free text is understood ("about 50k USD",
+        "decide mi jefe"); unclear answers are asked again. Answers are saved on the contact/lead (budget,
+        authority, need, timeline...) and the lead is re-scored. done=true at the end."""
+        command = AdvanceFlow(run_id=run_id, user_input=user_input, channel=channel)
+        return await runtime.crm.advance_flow(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=UPSERT, tags={"crm", "write", "import"})
     async def import_leads(

@@ -6,6 +6,13 @@ from typing import Annotated, Any, Literal
 from fastmcp import Context, FastMCP
 from pydantic import Field
 
+from promptsales.domain_core.crm.commands import (
+    CaptureLead,
+    ClassifyLead,
+    LogInteraction,
+    SetScoringRules,
+    UpdateLead,
+)
 from promptsales.domain_core.crm.dto import (
     CaptureResult,
     ClassificationView,
@@ -91,9 +98,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         """Record a lead from any channel with its provenance (campaign, UTM, referrer, landing page, consent).
         Finds the person by normalized email, else E.164 phone: a known person gets a new touch, never a
         duplicate. The lead is classified at once (stage, 0-100 score, potential, explanation)."""
-        return await runtime.crm.capture_lead(
-            runtime.caller(ctx),
-            idempotency_key=idempotency_key,
+        command = CaptureLead(
             email=email,
             phone=phone,
             first_name=first_name,
@@ -116,6 +121,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             subscribed_only=subscribed_only,
             tags=tags,
         )
+        return await runtime.crm.capture_lead(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_lead(ctx: Context, lead_id: LeadId) -> LeadView:
@@ -169,14 +175,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> LeadView:
         """Assign a lead's owner or set a manual stage (opportunity, customer)."""
-        return await runtime.crm.update_lead(
-            runtime.caller(ctx),
-            lead_id=lead_id,
-            owner=owner,
-            stage=stage,
-            clear_manual_stage=clear_manual_stage,
-            idempotency_key=idempotency_key,
-        )
+        command = UpdateLead(lead_id=lead_id, owner=owner, stage=stage, clear_manual_stage=clear_manual_stage)
+        return await runtime.crm.update_lead(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=UPSERT, tags={"crm", "write"})
     async def classify_lead(
@@ -184,12 +184,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     ) -> ClassificationView:
         """Re-score a lead now with the tenant's rules: stage, score = fit + engagement + qualification,
         purchase potential, customer type, and every factor with the points it gave. Deterministic."""
-        return await runtime.crm.classify_lead(runtime.caller(ctx), lead_id=lead_id, idempotency_key=idempotency_key)
+        command = ClassifyLead(lead_id=lead_id)
+        return await runtime.crm.classify_lead(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_scoring_rules(ctx: Context) -> ScoringRulesView:
         """The scoring rules in force (points per industry, size, region, seniority, engagement, BANT answers,
-        and stage thresholds). Also readable as the scoring-rules resource."""
+        and stage thresholds). Also readable as the crm://crm/scoring-rules resource."""
         return await runtime.crm.get_scoring_rules(runtime.caller(ctx))
 
     @mcp.tool(annotations=REPLACE, tags={"crm", "write", "admin"})
@@ -205,10 +206,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         idempotency_key: IdempotencyKey = None,
     ) -> ScoringRulesView:
         """Change the tenant's scoring rules. Validated as a whole; errors name the bad path. Applies to
-        future classifications (run classify_lead to refresh existing leads)."""
-        return await runtime.crm.set_scoring_rules(
-            runtime.caller(ctx), overrides=overrides, reset=reset, idempotency_key=idempotency_key
-        )
+        future classifications (run crm_classify_lead to refresh existing leads)."""
+        command = SetScoringRules(overrides=overrides, reset=reset)
+        return await runtime.crm.set_scoring_rules(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def log_interaction(
@@ -230,9 +230,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     ) -> InteractionView:
         """Record a chat, call, email, SMS, WhatsApp message, meeting or web visit with a contact. It goes on
         the timeline, updates last activity and re-scores the lead's engagement."""
-        return await runtime.crm.log_interaction(
-            runtime.caller(ctx),
-            idempotency_key=idempotency_key,
+        command = LogInteraction(
             contact_id=contact_id,
             channel=channel,
             direction=direction,
@@ -241,3 +239,4 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             occurred_at=occurred_at,
             lead_id=lead_id,
         )
+        return await runtime.crm.log_interaction(runtime.caller(ctx), command, idempotency_key=idempotency_key)

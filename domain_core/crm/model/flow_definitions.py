@@ -6,6 +6,7 @@ to a missing step and never spins without waiting for input, so a definition tha
 Validation errors name the step and the field at fault.
 """
 
+import math
 from typing import Annotated, Literal, TypeAlias
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
@@ -36,12 +37,56 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
+class Bounds(_Frozen):
+    """A numeric interval: each side closed (at_least / at_most), open (above / below) or unbounded."""
+
+    at_least: float | None = None
+    above: float | None = None
+    at_most: float | None = None
+    below: float | None = None
+
+    def contains(self, value: float) -> bool:
+        """Whether ``value`` lies in the interval."""
+        return not (
+            (self.at_least is not None and value < self.at_least)
+            or (self.above is not None and value <= self.above)
+            or (self.at_most is not None and value > self.at_most)
+            or (self.below is not None and value >= self.below)
+        )
+
+    def lower(self) -> float:
+        """The lower end (minus infinity when unbounded)."""
+        ends = [end for end in (self.at_least, self.above) if end is not None]
+        return max(ends) if ends else -math.inf
+
+    def upper(self) -> float:
+        """The upper end (infinity when unbounded)."""
+        ends = [end for end in (self.at_most, self.below) if end is not None]
+        return min(ends) if ends else math.inf
+
+
+class ChoiceMeaning(_Frozen):
+    """What an option means, so a free-text reply ("about 50k USD", "decide mi jefe") can select it."""
+
+    # Money the reply states falls within (a budget question).
+    amount: Bounds | None = None
+    # Days within which the reply wants it done, e.g. {"at_most": 31} (a timeline question).
+    within_days: Bounds | None = None
+    urgency: Literal["high", "medium", "low"] | None = None
+    role: Literal["decider", "influencer", "other"] | None = None
+    # A plain yes or no to the question selects this option.
+    answer: Literal["yes", "no"] | None = None
+    # "Not sure", "no idea", "no budget yet" select this option.
+    unsure: bool = False
+
+
 class Choice(_Frozen):
-    """One option of a choice question; matched on id, label, synonyms or its 1-based position."""
+    """One option of a choice question; matched on id, label, synonyms, its 1-based position or its meaning."""
 
     id: ChoiceId
     label: Label
     synonyms: tuple[Label, ...] = ()
+    means: ChoiceMeaning | None = None
 
     def match_keys(self) -> frozenset[str]:
         """The normalized replies that select this option (positions are matched by the engine)."""

@@ -38,6 +38,7 @@ from promptsales.domain_core.crm.model.flow_definitions import (
     Step,
     normalize_reply,
 )
+from promptsales.domain_core.crm.model.reply_interpreter import interpret_reply
 from promptsales.domain_core.crm.model.vocabulary import FlowChannel
 
 __all__ = [
@@ -53,14 +54,17 @@ __all__ = [
     "FlowTurn",
     "Scalar",
     "Step",
+    "Suggestion",
     "advance_flow",
     "load_default_flows",
     "match_choice",
     "parse_answer",
     "parse_number",
     "parse_yes_no",
+    "pending_question",
     "render_template",
     "start_flow",
+    "understand",
 ]
 
 # Validation already rejects loops without an ask; this cap only stops pathological definitions.
@@ -286,6 +290,41 @@ def parse_answer(step: AskStep, text: str) -> Scalar | None:
             return match_choice(step.choices, reply)
 
 
+def understand(step: AskStep, text: str) -> Scalar | None:
+    """What a reply answers to ``step``: read exactly, else interpreted with confidence; None otherwise."""
+    exact = parse_answer(step, text)
+    if exact is not None:
+        return exact
+    reading = interpret_reply(step, text) if text.strip() else None
+    return reading.value if reading is not None and reading.confident else None
+
+
+class Suggestion(_Frozen):
+    """An answer to the question at ``step_id`` read by someone else (the content context's extraction)."""
+
+    step_id: str
+    value: Scalar
+
+
+def _valid_suggestion(step: AskStep, value: Scalar) -> Scalar | None:
+    """The suggested value when it is a possible answer to the step; None otherwise (never trusted blindly)."""
+    match step.expect:
+        case "choice":
+            return value if isinstance(value, str) and value in {c.id for c in step.choices} else None
+        case "yes_no":
+            return value if isinstance(value, bool) else None
+        case "number":
+            return value if isinstance(value, int | float) and not isinstance(value, bool) else None
+        case _:
+            return None
+
+
+def pending_question(definition: FlowDefinition, state: FlowState) -> AskStep | None:
+    """The question a run is waiting on (None when finished or not at a question)."""
+    step = definition.steps.get(state.current_step or "")
+    return step if state.status == "active" and isinstance(step, AskStep) else None
+
+
 # ---------------------------------------------------------------- the engine
 
 
@@ -401,8 +440,14 @@ def advance_flow(
     *,
     channel: FlowChannel,
     context: Mapping[str, str],
+    suggestion: Suggestion | None = None,
 ) -> FlowTurn:
-    """Answer the pending question: re-ask on an invalid reply, else capture it and run on."""
+    """Answer the pending question: capture what the reply means and run on, else re-ask.
+
+    The reply is read exactly (an option's number, label or synonym), then interpreted (free text); when
+    neither is confident, ``suggestion`` — what a model or extractor read for this same question — is
+    used if it is a valid answer.
+    """
     _check_channel(channel)
     if state.status != "active":
         raise FlowError(f"run is {state.status}; start a new run", field="status")
@@ -426,7 +471,9 @@ def advance_flow(
         answers=dict(state.answers),
         visited=state.visited,
     )
-    value = parse_answer(step, user_input)
+    value = understand(step, user_input)
+    if value is None and suggestion is not None and suggestion.step_id == step_id:
+        value = _valid_suggestion(step, suggestion.value)
     if value is not None:
         run.capture(step.field, value)
         return _run_from(run, step.next)

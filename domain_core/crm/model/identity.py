@@ -55,6 +55,33 @@ def normalize_country(raw: str, *, field: str = "country") -> str:
     return str(match.alpha_2)
 
 
+# The storage size of organization names and their keys (crm_organizations.name, name_key).
+ORGANIZATION_NAME_LENGTH = 200
+DOMAIN_LENGTH = 253
+INDUSTRY_LENGTH = 80
+
+
+def organization_key(name: str) -> str:
+    """How company names are compared: case-folded, spaces collapsed, cut to the stored length."""
+    return " ".join(name.casefold().split())[:ORGANIZATION_NAME_LENGTH]
+
+
+def normalize_domain(raw: str | None, *, field: str = "domain") -> str | None:
+    """A web domain as stored: trimmed and lower-case (None when blank); it must still fit its column."""
+    domain = raw.strip().lower() if raw else ""
+    if len(domain) > DOMAIN_LENGTH:
+        raise ValidationFailed(f"{field} is longer than {DOMAIN_LENGTH} characters.", field=field)
+    return domain or None
+
+
+def normalize_industry(raw: str | None, *, field: str = "industry") -> str | None:
+    """An industry as scoring rules name it: trimmed and lower-case (None when blank); it must fit its column."""
+    industry = raw.strip().lower() if raw else ""
+    if len(industry) > INDUSTRY_LENGTH:
+        raise ValidationFailed(f"{field} is longer than {INDUSTRY_LENGTH} characters.", field=field)
+    return industry or None
+
+
 def email_domain(email: str | None) -> str | None:
     """The domain part of a normalized email."""
     return email.rsplit("@", 1)[1] if email and "@" in email else None

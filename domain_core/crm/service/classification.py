@@ -1,11 +1,10 @@
 """Lead classification: gather facts from the CRM, score with the tenant's rules, store the explanation."""
 
-from typing import Any
-
 from pydantic import ValidationError
 
 from promptsales.domain_core.crm import repository as repo
-from promptsales.domain_core.crm.dto import ClassificationView
+from promptsales.domain_core.crm.commands import ClassifyLead, SetScoringRules
+from promptsales.domain_core.crm.dto import ClassificationView, ScoringRulesView
 from promptsales.domain_core.crm.model.scoring import LeadFacts, classify
 from promptsales.domain_core.crm.model.scoring_rules import (
     ScoringRules,
@@ -20,36 +19,43 @@ from promptsales.domain_core.shared.errors import NotFound, ValidationFailed
 
 async def tenant_rules(uow: UnitOfWork) -> ScoringRules:
     """The tenant's scoring rules, or the shipped defaults."""
-    record = await repo.scoring_rules(uow.session, uow.tenant_id)
+    record = await repo.tenant_settings.scoring_rules(uow)
     return default_scoring_rules() if record is None else ScoringRules.model_validate(record.rules)
 
 
-async def set_rules(uow: UnitOfWork, *, overrides: dict[str, Any], reset: bool) -> ScoringRules:
-    """Merge ``overrides`` into the current rules (or the defaults when ``reset``) and store them."""
-    base = default_scoring_rules() if reset else await tenant_rules(uow)
+async def rules_view(uow: UnitOfWork) -> ScoringRulesView:
+    """The rules in force, and whether the tenant changed them."""
+    record = await repo.tenant_settings.scoring_rules(uow)
+    rules = default_scoring_rules() if record is None else ScoringRules.model_validate(record.rules)
+    return ScoringRulesView(customized=record is not None, rules=rules.model_dump(mode="json"))
+
+
+async def set_rules(uow: UnitOfWork, command: SetScoringRules) -> ScoringRulesView:
+    """Merge the overrides into the current rules (or the defaults when resetting) and store them."""
+    base = default_scoring_rules() if command.reset else await tenant_rules(uow)
     try:
-        rules = merge_rule_overrides(base, overrides)
+        rules = merge_rule_overrides(base, command.overrides)
     except ValidationError as exc:
         first = exc.errors()[0]
         path = "rules." + ".".join(str(p) for p in first["loc"])
         raise ValidationFailed(
-            f"{path}: {first['msg']}", field=path, hint="Read get_scoring_rules for the expected shape."
+            f"{path}: {first['msg']}", field=path, hint="Read crm_get_scoring_rules for the expected shape."
         ) from exc
-    before = await repo.scoring_rules(uow.session, uow.tenant_id)
+    before = await repo.tenant_settings.scoring_rules(uow)
     record = before or ScoringRulesRecord(tenant_id=uow.tenant_id, rules={}, updated_at=uow.now)
     previous = dict(record.rules) if before else base.model_dump(mode="json")
     record.rules = rules.model_dump(mode="json")
     record.updated_at = uow.now
-    uow.session.add(record)
+    await repo.tenant_settings.save_scoring_rules(uow, record)
     uow.audit(
         "crm.set_scoring_rules",
         target_type="scoring_rules",
         target_id=uow.tenant_id,
         before={"version": previous.get("version")},
-        after={"version": rules.version, "overrides": overrides},
+        after={"version": rules.version, "overrides": command.overrides},
     )
     uow.emit("crm.scoring_rules_changed", {"version": rules.version})
-    return rules
+    return ScoringRulesView(customized=True, rules=rules.model_dump(mode="json"))
 
 
 async def lead_facts(
@@ -58,17 +64,13 @@ async def lead_facts(
     contact: ContactRecord,
     *,
     touch_stats: tuple[int, list[str]] | None = None,
-    interaction_stats: tuple[int, int] | None = None,
+    interactions: tuple[int, int] | None = None,
 ) -> LeadFacts:
-    """Everything scoring needs about one lead; stats can be passed in when the caller knows them."""
-    org = (
-        await repo.get_organization(uow.session, uow.tenant_id, contact.organization_id)
-        if contact.organization_id
-        else None
-    )
-    touches, channels = touch_stats or await repo.touch_stats(uow.session, uow.tenant_id, lead.id)
-    total, inbound = interaction_stats or await repo.interaction_stats(uow.session, uow.tenant_id, contact.id)
-    intent, sentiment = await repo.latest_signals(uow.session, uow.tenant_id, contact.id) if total else (None, None)
+    """Everything scoring needs about one lead; statistics can be passed in when the caller knows them."""
+    org = await repo.organizations.get(uow, contact.organization_id) if contact.organization_id else None
+    touches, channels = touch_stats or await repo.leads.touch_stats(uow, lead.id)
+    total, inbound = interactions or await repo.interactions.stats(uow, contact.id)
+    intent, sentiment = await repo.interactions.latest_signals(uow, contact.id) if total else (None, None)
     return LeadFacts(
         industry=org.industry if org else None,
         employee_count=org.employee_count if org else None,
@@ -94,14 +96,13 @@ async def reclassify(
     lead: LeadRecord,
     contact: ContactRecord,
     *,
-    rules: ScoringRules | None = None,
     touch_stats: tuple[int, list[str]] | None = None,
-    interaction_stats: tuple[int, int] | None = None,
+    interactions: tuple[int, int] | None = None,
     is_new: bool = False,
 ) -> ClassificationView:
-    """Score ``lead`` now and store stage, score, potential, type and the explanation on it."""
-    facts = await lead_facts(uow, lead, contact, touch_stats=touch_stats, interaction_stats=interaction_stats)
-    result = classify(facts, rules or await tenant_rules(uow), now=uow.now)
+    """Score ``lead`` now and set stage, score, potential, type and the explanation on it (the caller saves it)."""
+    facts = await lead_facts(uow, lead, contact, touch_stats=touch_stats, interactions=interactions)
+    result = classify(facts, await tenant_rules(uow), now=uow.now)
     previous = None if is_new else lead.stage
     lead.stage = result.stage
     lead.score = result.score
@@ -119,20 +120,20 @@ async def reclassify(
     }
     lead.classified_at = uow.now
     lead.updated_at = uow.now
-    uow.session.add(lead)
     return views.classification_view(lead)
 
 
-async def classify_lead(uow: UnitOfWork, *, lead_id: str) -> ClassificationView:
+async def classify_lead(uow: UnitOfWork, command: ClassifyLead) -> ClassificationView:
     """Reclassify one lead on demand; audited when stage or score change."""
-    lead = await repo.get_lead(uow.session, uow.tenant_id, lead_id, for_update=True)
+    lead = await repo.leads.get(uow, command.lead_id, for_update=True)
     if lead is None:
-        raise NotFound("lead", lead_id, field="lead_id")
-    contact = await repo.get_contact(uow.session, uow.tenant_id, lead.contact_id)
+        raise NotFound("lead", command.lead_id, field="lead_id", lookup="crm_list_leads")
+    contact = await repo.contacts.get(uow, lead.contact_id)
     if contact is None:
-        raise NotFound("contact", lead.contact_id, field="lead_id")
+        raise NotFound("contact", lead.contact_id, field="lead_id", lookup="crm_search_contacts")
     before = {"stage": lead.stage, "score": lead.score, "purchase_potential": lead.purchase_potential}
     view = await reclassify(uow, lead, contact)
+    await repo.leads.save(uow, lead)
     after = {"stage": view.stage, "score": view.score, "purchase_potential": view.purchase_potential}
     if before != after:
         uow.audit("crm.classify_lead", target_type="lead", target_id=lead.id, before=before, after=after)

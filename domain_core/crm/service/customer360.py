@@ -5,8 +5,8 @@ from datetime import datetime
 from typing import Any
 
 from promptsales.domain_core.crm import repository as repo
-from promptsales.domain_core.crm.dto import Customer360, InteractionView, SegmentView
-from promptsales.domain_core.crm.service import contacts, views
+from promptsales.domain_core.crm.dto import Customer360, InteractionView
+from promptsales.domain_core.crm.service import contacts, segments, views
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.clock import as_utc
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -31,7 +31,7 @@ async def timeline_page(
             raise ValidationFailed(
                 "timeline_cursor is not valid.", field="timeline_cursor", hint="Pass timeline_next_cursor as returned."
             ) from exc
-    rows = await repo.timeline(uow.session, uow.tenant_id, contact_id, before=before, limit=limit + 1)
+    rows = await repo.interactions.timeline(uow, contact_id, before=before, limit=limit + 1)
     items = [views.interaction_view(r) for r in rows[:limit]]
     next_cursor = None
     if len(rows) > limit:
@@ -46,19 +46,14 @@ async def customer_360(
     contact_id: str,
     timeline_cursor: str | None,
     timeline_limit: int,
-    segment_memberships: Callable[[UnitOfWork, str], Awaitable[list[SegmentView]]],
     sections: dict[str, SectionProvider],
 ) -> Customer360:
     """Assemble the 360° view; a merged contact id resolves to its survivor."""
     contact = await contacts.load_contact(uow, contact_id)
     if contact.merged_into_id:
         contact = await contacts.load_contact(uow, contact.merged_into_id)
-    org = (
-        await repo.get_organization(uow.session, uow.tenant_id, contact.organization_id)
-        if contact.organization_id
-        else None
-    )
-    leads = await repo.leads_of_contact(uow.session, uow.tenant_id, contact.id)
+    org = await repo.organizations.get(uow, contact.organization_id) if contact.organization_id else None
+    leads = await repo.leads.of_contact(uow, contact.id)
     timeline, next_cursor = await timeline_page(
         uow, contact.id, cursor=timeline_cursor, limit=min(timeline_limit, TIMELINE_CAP)
     )
@@ -68,6 +63,6 @@ async def customer_360(
         leads=[views.lead_view(lead) for lead in leads],
         timeline=timeline,
         timeline_next_cursor=next_cursor,
-        segments=await segment_memberships(uow, contact.id),
+        segments=await segments.memberships(uow, contact.id),
         sections={name: await provider(uow, contact.id) for name, provider in sections.items()},
     )

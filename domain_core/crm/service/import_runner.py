@@ -3,8 +3,9 @@
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
+from promptsales.domain_core.crm.commands import CaptureLead
 from promptsales.domain_core.crm.dto import CaptureResult, ImportReport, ImportRowError
-from promptsales.domain_core.crm.service import imports, leads
+from promptsales.domain_core.crm.service import capture, imports
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import DomainError
@@ -15,11 +16,8 @@ IMPORT_KEY_RETENTION = timedelta(days=3650)
 PROGRESS_EVERY = 25
 
 
-def _capture(arguments: dict[str, object]) -> Callable[[UnitOfWork], Awaitable[CaptureResult]]:
-    async def work(uow: UnitOfWork) -> CaptureResult:
-        return await leads.capture_lead(uow, **arguments)  # type: ignore[arg-type]
-
-    return work
+def _capture(command: CaptureLead) -> Callable[[UnitOfWork], Awaitable[CaptureResult]]:
+    return lambda uow: capture.capture_lead(uow, command)
 
 
 async def run_import(
@@ -38,9 +36,10 @@ async def run_import(
                 result, replayed = await uow_factory.mutate_tracked(
                     caller,
                     action="crm.import_row",
+                    # The key is the digest of the row's content; rows imported before keep replaying.
                     arguments={"key": item.key},
                     idempotency_key=item.key,
-                    work=_capture(item.arguments),
+                    work=_capture(item.command),
                     result_type=CaptureResult,
                     retention=IMPORT_KEY_RETENTION,
                 )

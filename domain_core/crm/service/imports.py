@@ -1,4 +1,4 @@
-"""CSV lead import: parse rows into capture arguments, reporting problems per row."""
+"""CSV lead import: parse rows into capture commands, reporting problems per row."""
 
 import csv
 import hashlib
@@ -7,11 +7,12 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, get_args
+from typing import get_args
 
 from pydantic import ValidationError
 
-from promptsales.domain_core.crm.dto import ConsentGrant, ConsentInput, Utm
+from promptsales.domain_core.crm.commands import CaptureLead
+from promptsales.domain_core.crm.dto import ConsentGrant, ConsentInput
 from promptsales.domain_core.crm.model.vocabulary import SourceChannel
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -46,35 +47,19 @@ KNOWN_COLUMNS = frozenset(
         "owner",
     }
 )
-# The same length limits capture_lead's arguments have (and the columns they are stored in).
-MAX_LENGTHS = {
-    "email": 320,
-    "phone": 40,
-    "first_name": 100,
-    "last_name": 100,
-    "title": 150,
-    "company": 200,
-    "company_domain": 253,
-    "industry": 80,
-    "country": 60,
-    "region": 100,
-    "campaign": 120,
-    "referrer": 2048,
-    "landing_page": 2048,
-    "owner": 128,
-}
-MAX_TAG_LENGTH = 60
 MAX_EMPLOYEES = 10_000_000
+# Command fields named differently as CSV columns.
+_COLUMN_OF = {"campaign_ref": "campaign", "source_channel": "source"}
 _TRUE = {"yes", "y", "true", "1", "si", "sí", "granted"}
 _FALSE = {"no", "n", "false", "0", "revoked"}
 
 
 @dataclass(frozen=True, slots=True)
 class ImportRow:
-    """One data row: its number (1 = first row after the header), capture arguments, and a content key."""
+    """One data row: its number (1 = first row after the header), its capture command, and a content key."""
 
     number: int
-    arguments: dict[str, Any]
+    command: CaptureLead
     key: str
 
 
@@ -122,11 +107,18 @@ def _flag(value: str, column: str) -> bool:
     raise ValidationFailed(f"{column} must be yes or no, got '{value}'.", field=column)
 
 
-def _arguments(row: dict[str, str]) -> dict[str, Any]:
+def _column(loc: tuple[int | str, ...]) -> str:
+    """The CSV column a command field's validation error is about."""
+    if loc and loc[0] == "utm" and len(loc) > 1:
+        return f"utm_{loc[1]}"
+    if loc and loc[0] == "tags":
+        return "tags"
+    name = str(loc[0]) if loc else "csv_text"
+    return _COLUMN_OF.get(name, name)
+
+
+def _command(row: dict[str, str]) -> CaptureLead:
     value = {k: v.strip() for k, v in row.items() if k in KNOWN_COLUMNS and v and v.strip()}
-    for column, limit in MAX_LENGTHS.items():
-        if len(value.get(column, "")) > limit:
-            raise ValidationFailed(f"{column} is longer than {limit} characters.", field=column)
     source = value.get("source", "import").lower().replace(" ", "_")
     if source not in get_args(SourceChannel):
         raise ValidationFailed(
@@ -153,20 +145,13 @@ def _arguments(row: dict[str, str]) -> dict[str, Any]:
         for ch in ("email", "sms", "whatsapp")
         if f"consent_{ch}" in value
     }
-    try:
-        utm = Utm(
-            **{
-                part: value[f"utm_{part}"]
-                for part in ("source", "medium", "campaign", "term", "content")
-                if f"utm_{part}" in value
-            }
-        )
-    except ValidationError as exc:
-        raise ValidationFailed("a utm_* value is longer than 200 characters.", field="utm") from exc
+    utm = {
+        part: value[f"utm_{part}"]
+        for part in ("source", "medium", "campaign", "term", "content")
+        if f"utm_{part}" in value
+    }
     tags = [t.strip() for t in value["tags"].split(";") if t.strip()] if "tags" in value else None
-    if tags and max(len(t) for t in tags) > MAX_TAG_LENGTH:
-        raise ValidationFailed(f"each tag must be at most {MAX_TAG_LENGTH} characters.", field="tags")
-    return {
+    fields = {
         "email": value.get("email"),
         "phone": value.get("phone"),
         "first_name": value.get("first_name"),
@@ -180,7 +165,7 @@ def _arguments(row: dict[str, str]) -> dict[str, Any]:
         "region": value.get("region"),
         "source_channel": source,
         "campaign_ref": value.get("campaign"),
-        "utm": utm,
+        "utm": utm or None,
         "referrer": value.get("referrer"),
         "landing_page": value.get("landing_page"),
         "occurred_at": occurred_at,
@@ -189,6 +174,16 @@ def _arguments(row: dict[str, str]) -> dict[str, Any]:
         "subscribed_only": False,
         "tags": tags,
     }
+    try:
+        return CaptureLead.model_validate(fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        column = _column(tuple(first["loc"]))
+        limit = (first.get("ctx") or {}).get("max_length")
+        if limit is not None:
+            what = "a tag" if column == "tags" and len(first["loc"]) > 1 else column
+            raise ValidationFailed(f"{what} is longer than {limit} characters.", field=column) from exc
+        raise ValidationFailed(f"{column}: {first['msg']}.", field=column) from exc
 
 
 def parse_rows(text: str) -> Iterator[ImportRow | RowProblem]:
@@ -210,9 +205,9 @@ def parse_rows(text: str) -> Iterator[ImportRow | RowProblem]:
             yield RowProblem(number, "email", "Row has neither an email nor a phone.")
             continue
         try:
-            arguments = _arguments(row)
+            command = _command(row)
         except ValidationFailed as exc:
             yield RowProblem(number, exc.field, exc.public_message())
             continue
         canonical = json.dumps({k: row[k] for k in sorted(row) if k in KNOWN_COLUMNS}, sort_keys=True)
-        yield ImportRow(number, arguments, "import:" + hashlib.sha256(canonical.encode()).hexdigest())
+        yield ImportRow(number, command, "import:" + hashlib.sha256(canonical.encode()).hexdigest())

@@ -1,9 +1,9 @@
 """Interactions: log a conversation or meeting; it feeds engagement and the timeline."""
 
-from datetime import datetime
 from typing import Protocol
 
 from promptsales.domain_core.crm import repository as repo
+from promptsales.domain_core.crm.commands import LogInteraction
 from promptsales.domain_core.crm.dto import InteractionView
 from promptsales.domain_core.crm.service import contacts, views
 from promptsales.domain_core.crm.service.classification import reclassify
@@ -27,43 +27,37 @@ class Signals(Protocol):
     def sentiment_score(self) -> float: ...
 
 
-def interaction_text(summary: str | None, transcript: str | None) -> str:
-    """The text an interaction is analysed by."""
-    return "\n".join(part for part in (summary, transcript) if part)
-
-
-async def log_interaction(
-    uow: UnitOfWork,
-    *,
-    contact_id: str,
-    channel: str,
-    direction: str,
-    summary: str | None,
-    transcript: str | None,
-    occurred_at: datetime | None,
-    lead_id: str | None,
-    signals: Signals | None = None,
-) -> InteractionView:
-    """Record an interaction, bump the contact's last activity and reclassify their latest lead."""
-    if not (summary or transcript):
+def check(command: LogInteraction) -> None:
+    """Refuse an interaction without text before anything is paid for (its analysis)."""
+    if not (command.summary or command.transcript):
         raise ValidationFailed("Give a summary or a transcript of the interaction.", field="summary")
-    contact = await contacts.active_contact(uow, contact_id)
-    at = as_utc(occurred_at, field="occurred_at") if occurred_at else uow.now
+
+
+async def log_interaction(uow: UnitOfWork, command: LogInteraction, signals: Signals | None) -> InteractionView:
+    """Record an interaction, bump the contact's last activity and reclassify their latest lead."""
+    check(command)
+    contact = await contacts.active_contact(uow, command.contact_id)
+    at = as_utc(command.occurred_at, field="occurred_at") if command.occurred_at else uow.now
     if at > uow.now:
         raise ValidationFailed("occurred_at is in the future.", field="occurred_at")
-    leads = await repo.leads_of_contact(uow.session, uow.tenant_id, contact.id)
-    lead = next((item for item in leads if item.id == lead_id), None) if lead_id else (leads[0] if leads else None)
-    if lead_id and lead is None:
-        raise ValidationFailed(f"lead '{lead_id}' does not belong to contact '{contact.id}'.", field="lead_id")
+    leads = await repo.leads.of_contact(uow, contact.id, for_update=True)
+    if command.lead_id:
+        lead = next((item for item in leads if item.id == command.lead_id), None)
+        if lead is None:
+            raise ValidationFailed(
+                f"lead '{command.lead_id}' does not belong to contact '{contact.id}'.", field="lead_id"
+            )
+    else:
+        lead = leads[0] if leads else None
     record = InteractionRecord(
         id=new_id("int"),
         tenant_id=uow.tenant_id,
         contact_id=contact.id,
         lead_id=lead.id if lead else None,
-        channel=channel,
-        direction=direction,
-        summary=summary,
-        transcript=transcript,
+        channel=command.channel,
+        direction=command.direction,
+        summary=command.summary,
+        transcript=command.transcript,
         intent=signals.intent if signals else None,
         intent_confidence=signals.intent_confidence if signals else None,
         sentiment=signals.sentiment if signals else None,
@@ -71,35 +65,21 @@ async def log_interaction(
         occurred_at=at,
         created_at=uow.now,
     )
-    uow.session.add(record)
+    await repo.interactions.add(uow, record)
     if contact.last_activity_at is None or at > contact.last_activity_at:
         contact.last_activity_at = at
         contact.updated_at = uow.now
-        uow.session.add(contact)
-    await uow.session.flush()
+        await repo.contacts.save(uow, contact)
     if lead is not None:
         await reclassify(uow, lead, contact)
-    uow.audit(
-        "crm.log_interaction",
-        target_type="interaction",
-        target_id=record.id,
-        after={
-            "contact_id": contact.id,
-            "channel": channel,
-            "direction": direction,
-            "intent": record.intent,
-            "sentiment": record.sentiment,
-        },
-    )
-    uow.emit(
-        "crm.interaction_logged",
-        {
-            "interaction_id": record.id,
-            "contact_id": contact.id,
-            "channel": channel,
-            "direction": direction,
-            "intent": record.intent,
-            "sentiment": record.sentiment,
-        },
-    )
+        await repo.leads.save(uow, lead)
+    facts = {
+        "contact_id": contact.id,
+        "channel": command.channel,
+        "direction": command.direction,
+        "intent": record.intent,
+        "sentiment": record.sentiment,
+    }
+    uow.audit("crm.log_interaction", target_type="interaction", target_id=record.id, after=facts)
+    uow.emit("crm.interaction_logged", {"interaction_id": record.id, **facts})
     return views.interaction_view(record)
