@@ -1,0 +1,490 @@
+"""Concurrent writers on PostgreSQL: every tool that changes data, called 20 times at once, has one effect.
+
+For each writing tool of the gateway (``read_only_hint`` false in tools/list) a scenario fires 20 (or 30)
+concurrent calls through an in-memory client on a fresh tenant, with row-level security forced as in
+production (the app role). Every scenario asserts: no internal error and no "database could not complete"
+(a deadlock or serialization failure is retried inside the server), no refusal other than the documented
+one for a duplicate natural key, and exactly one effect where the arguments describe one natural entity
+(counted in the database as the owner, and through what the tools answered).
+
+The scenario table is self-checking: the writing tools the gateway lists must equal the tools it covers,
+so a writing tool added later fails here until it has a scenario.
+"""
+
+import asyncio
+import logging
+import re
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastmcp import Client
+from mcp.types import CallToolResult
+
+from promptsales.domain_core.infrastructure.settings import Settings
+from promptsales.servers.gateway import build_gateway
+from promptsales.servers.runtime import Runtime
+from tests.integration.conftest import owner_connect, pg_url
+
+pytestmark = pytest.mark.postgres
+
+CALLS = 20
+# What a failed call may never say: the masked internal error, or a race handed to the agent.
+BROKEN = re.compile(
+    r"internal error|\breference [0-9a-f]{6,}|database could not complete|kept aborting|collided with a concurrent|"
+    r"traceback|error calling tool|sqlalchemy|psycopg",
+    re.IGNORECASE,
+)
+
+
+# ------------------------------------------------------------------------------------------------ harness
+
+
+@pytest.fixture(autouse=True)
+def quiet_fastmcp_tracebacks() -> Iterator[None]:
+    """fastmcp logs every refused call with a traceback; the refusals are what these tests expect."""
+    logger = logging.getLogger("fastmcp.server.server")
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    yield
+    logger.setLevel(previous)
+
+
+def text_of(result: CallToolResult) -> str:
+    return " ".join(getattr(block, "text", "") for block in result.content)
+
+
+class Tenant:
+    """A fresh tenant on the shared Postgres database, reached through the gateway of its own runtime."""
+
+    def __init__(self, database: str, tenant: str, clients: dict[str, Client[Any]], runtimes: dict[str, Runtime]):
+        self.database = database
+        self.tenant = tenant
+        self.clients = clients  # by actor
+        self.runtimes = runtimes
+        self.idempotent: dict[str, bool] = {}  # tools/list's idempotent_hint of each writing tool
+
+    @property
+    def client(self) -> Client[Any]:
+        return self.clients["writer"]
+
+    async def ok(self, tool: str, actor: str = "writer", **arguments: Any) -> dict[str, Any]:
+        result = await self.clients[actor].call_tool_mcp(tool, arguments)
+        assert not result.is_error, f"{tool} failed: {text_of(result)}"
+        assert isinstance(result.structured_content, dict)
+        return result.structured_content
+
+    async def burst(self, tool: str, arguments: list[dict[str, Any]], actor: str = "writer") -> list[CallToolResult]:
+        """All calls at once (one client, like one busy agent host)."""
+        client = self.clients[actor]
+        return list(await asyncio.gather(*(client.call_tool_mcp(tool, args) for args in arguments)))
+
+    def scalar(self, statement: str, *params: Any) -> Any:
+        """One value, read as the owner (outside RLS); ``statement`` filters by ``tenant_id = %s`` first."""
+        with owner_connect(self.database) as connection:
+            row = connection.execute(statement, (self.tenant, *params)).fetchone()
+        assert row is not None
+        return row[0]
+
+
+@asynccontextmanager
+async def tenant_on(
+    database: str, data_dir: Path, actors: tuple[str, ...] = ("writer",), **overrides: Any
+) -> AsyncIterator[Tenant]:
+    """A new tenant whose ``actors`` (each with a runtime of its own) are connected to the gateway."""
+    tenant = f"t-{uuid.uuid4().hex[:12]}"
+    runtimes: dict[str, Runtime] = {}
+    clients: dict[str, Client[Any]] = {}
+    async with AsyncExitStack() as stack:
+        for actor in actors:
+            values: dict[str, Any] = {
+                "database_url": pg_url(database),
+                "data_dir": data_dir / actor,
+                "tenant": tenant,
+                "actor": actor,
+                "default_plan": "enterprise",
+                "rate_limits_enabled": False,
+                "entitlement_cache_seconds": 0,
+                "content_text_provider": "local",
+                "content_image_provider": "local",
+                "openai_api_key": None,
+                "anthropic_api_key": None,
+                "redis_url": None,
+                "database_pool_size": 30,
+            }
+            values.update(overrides)
+            runtimes[actor] = Runtime(Settings(**values))
+            clients[actor] = await stack.enter_async_context(Client(build_gateway(runtimes[actor])))
+        yield Tenant(database, tenant, clients, runtimes)
+
+
+@dataclass
+class Outcome:
+    """The burst's answers, split into successes and refusals."""
+
+    results: list[CallToolResult]
+
+    @property
+    def successes(self) -> list[dict[str, Any]]:
+        return [r.structured_content or {} for r in self.results if not r.is_error]
+
+    @property
+    def refusals(self) -> list[str]:
+        return [text_of(r) for r in self.results if r.is_error]
+
+    def check(self, allowed: re.Pattern[str] | None) -> None:
+        """No broken answer; refusals only the documented ones (none when ``allowed`` is None)."""
+        broken = [t for t in self.refusals if BROKEN.search(t)]
+        assert not broken, f"{len(broken)} of {len(self.results)} calls broke:\n" + "\n".join(broken[:5])
+        unexpected = [t for t in self.refusals if allowed is None or not allowed.search(t)]
+        assert not unexpected, f"{len(unexpected)} of {len(self.results)} calls were refused:\n" + "\n".join(
+            sorted(set(unexpected))[:5]
+        )
+
+
+@dataclass
+class Scenario:
+    """Concurrent calls of one writing tool and the one effect they must have."""
+
+    name: str
+    tool: str
+    run: Callable[[Tenant], Awaitable[None]]
+    # A second actor decides reviews: the one who generated an asset may not be allowed to approve it.
+    actors: tuple[str, ...] = ("writer",)
+    overrides: dict[str, Any] = field(default_factory=dict)
+
+
+# ------------------------------------------------------------------------------------------------ CRM
+
+
+ALREADY_EXISTS = re.compile(r"already exists", re.IGNORECASE)
+
+
+async def organizations_with_one_domain(t: Tenant) -> None:
+    outcome = Outcome(
+        await t.burst(
+            "crm_create_organization", [{"name": f"Acme {n}", "domain": "acme.example"} for n in range(CALLS)]
+        )
+    )
+    outcome.check(ALREADY_EXISTS)
+    assert len(outcome.successes) == 1, f"{len(outcome.successes)} organizations created for one domain"
+    assert t.scalar("SELECT count(*) FROM crm_organizations WHERE tenant_id = %s AND domain = %s", "acme.example") == 1
+
+
+async def contacts_with_one_email(t: Tenant) -> None:
+    outcome = Outcome(await t.burst("crm_create_contact", [{"email": "Same@Example.com"}] * CALLS))
+    outcome.check(ALREADY_EXISTS)
+    assert len(outcome.successes) == 1, f"{len(outcome.successes)} contacts created for one email"
+    assert t.scalar("SELECT count(*) FROM crm_contacts WHERE tenant_id = %s AND email = %s", "same@example.com") == 1
+
+
+async def one_contact_updated(t: Tenant) -> None:
+    contact = await t.ok("crm_create_contact", email="edit@example.com")
+    titles = [f"Title {n}" for n in range(CALLS)]
+    outcome = Outcome(
+        await t.burst("crm_update_contact", [{"contact_id": contact["id"], "title": title} for title in titles])
+    )
+    outcome.check(None)
+    final = await t.ok("crm_get_contact", contact_id=contact["id"])
+    assert final["title"] in titles
+    assert t.scalar("SELECT count(*) FROM crm_contacts WHERE tenant_id = %s") == 1
+
+
+async def one_pair_merged(t: Tenant) -> None:
+    survivor = await t.ok("crm_create_contact", email="keep@example.com")
+    duplicate = await t.ok("crm_create_contact", email="dupe@example.com")
+    pair = {"survivor_id": survivor["id"], "duplicate_id": duplicate["id"]}
+    outcome = Outcome(await t.burst("crm_merge_contacts", [pair] * CALLS))
+    outcome.check(re.compile(r"was merged into", re.IGNORECASE))
+    assert len(outcome.successes) == 1, f"{len(outcome.successes)} merges of one pair succeeded"
+    merged_into = t.scalar("SELECT merged_into_id FROM crm_contacts WHERE tenant_id = %s AND id = %s", duplicate["id"])
+    assert merged_into == survivor["id"]
+
+
+async def one_person_captured_twenty_times(t: Tenant) -> None:
+    capture = {"source_channel": "web_form", "email": "ada@acme.example", "first_name": "Ada", "company": "Acme"}
+    outcome = Outcome(await t.burst("crm_capture_lead", [capture] * CALLS))
+    outcome.check(None)
+    assert len({s["contact"]["id"] for s in outcome.successes}) == 1
+    assert len({s["lead"]["id"] for s in outcome.successes}) == 1
+    assert t.scalar("SELECT count(*) FROM crm_contacts WHERE tenant_id = %s AND email = %s", "ada@acme.example") == 1
+    lead = await t.ok("crm_get_lead", lead_id=outcome.successes[0]["lead"]["id"])
+    assert lead["touch_count"] == CALLS, f"{lead['touch_count']} touches recorded for {CALLS} captures"
+
+
+async def people_of_one_company_captured(t: Tenant) -> None:
+    captures = [
+        {
+            "source_channel": "web_form",
+            "email": f"p{n}@acme.example",
+            "company": "Acme",
+            "company_domain": "acme.example",
+        }
+        for n in range(CALLS)
+    ]
+    outcome = Outcome(await t.burst("crm_capture_lead", captures))
+    outcome.check(None)
+    organizations = {s["contact"]["organization_id"] for s in outcome.successes}
+    assert None not in organizations, "a person of a known company was captured without its organization"
+    assert len(organizations) == 1, f"{len(organizations)} organizations for one company_domain"
+    assert t.scalar("SELECT count(*) FROM crm_organizations WHERE tenant_id = %s AND domain = %s", "acme.example") == 1
+
+
+async def lead(t: Tenant) -> dict[str, Any]:
+    captured = await t.ok("crm_capture_lead", source_channel="web_form", email="lead@acme.example", title="CTO")
+    return dict(captured["lead"])
+
+
+async def one_lead_updated(t: Tenant) -> None:
+    lead_id = (await lead(t))["id"]
+    owners = [f"rep{n}@acme.example" for n in range(CALLS)]
+    outcome = Outcome(await t.burst("crm_update_lead", [{"lead_id": lead_id, "owner": owner} for owner in owners]))
+    outcome.check(None)
+    assert (await t.ok("crm_get_lead", lead_id=lead_id))["owner"] in owners
+
+
+async def one_lead_classified(t: Tenant) -> None:
+    lead_id = (await lead(t))["id"]
+    outcome = Outcome(await t.burst("crm_classify_lead", [{"lead_id": lead_id}] * CALLS))
+    outcome.check(None)
+    assert len({(s["score"], s["stage"]) for s in outcome.successes}) == 1, "one lead, several classifications"
+
+
+async def scoring_rules_set(t: Tenant) -> None:
+    values = [40 + n % 5 for n in range(CALLS)]
+    outcome = Outcome(
+        await t.burst("crm_set_scoring_rules", [{"overrides": {"stages": {"mql_min_score": v}}} for v in values])
+    )
+    outcome.check(None)
+    assert t.scalar("SELECT count(*) FROM crm_scoring_rules WHERE tenant_id = %s") == 1
+
+
+async def interactions_logged(t: Tenant) -> None:
+    captured = await lead(t)
+    calls = [
+        {"contact_id": captured["contact_id"], "lead_id": captured["id"], "channel": "chat", "direction": "inbound",
+         "summary": f"Question {n} about pricing"}
+        for n in range(CALLS)
+    ]  # fmt: skip
+    outcome = Outcome(await t.burst("crm_log_interaction", calls))
+    outcome.check(None)
+    count = t.scalar(
+        "SELECT count(*) FROM crm_interactions WHERE tenant_id = %s AND contact_id = %s", captured["contact_id"]
+    )
+    assert count == CALLS, f"{count} interactions stored for {CALLS} distinct ones"
+
+
+async def segments_with_one_name(t: Tenant) -> None:
+    rule = {"all": [{"field": "score", "op": "gte", "value": 10}]}
+    outcome = Outcome(await t.burst("crm_create_segment", [{"name": "Hot leads", "rule": rule}] * CALLS))
+    outcome.check(ALREADY_EXISTS)
+    assert len(outcome.successes) == 1, f"{len(outcome.successes)} segments created with one name"
+    assert t.scalar("SELECT count(*) FROM crm_segments WHERE tenant_id = %s AND name = %s", "Hot leads") == 1
+
+
+async def flows_started(t: Tenant) -> None:
+    contact_id = (await lead(t))["contact_id"]
+    start = {"flow_id": "bant-qualification", "contact_id": contact_id, "channel": "chat"}
+    outcome = Outcome(await t.burst("crm_start_flow", [start] * CALLS))
+    outcome.check(None)
+    runs = {s["run_id"] for s in outcome.successes}
+    stored = t.scalar("SELECT count(*) FROM crm_flow_runs WHERE tenant_id = %s AND contact_id = %s", contact_id)
+    assert len(runs) == stored == CALLS  # every start is a conversation of its own
+
+
+async def one_flow_advanced(t: Tenant) -> None:
+    contact_id = (await lead(t))["contact_id"]
+    run = await t.ok("crm_start_flow", flow_id="bant-qualification", contact_id=contact_id, channel="chat")
+    outcome = Outcome(await t.burst("crm_advance_flow", [{"run_id": run["run_id"], "user_input": "1"}] * CALLS))
+    outcome.check(re.compile(r"flow run '[^']+' is (completed|handed_off|done|finished)", re.IGNORECASE))
+    transcript = t.scalar("SELECT transcript FROM crm_flow_runs WHERE tenant_id = %s AND id = %s", run["run_id"])
+    answers = [entry for entry in transcript if entry.get("from") == "user"]
+    assert len(answers) == len(outcome.successes), (
+        f"{len(outcome.successes)} answers accepted, {len(answers)} in the transcript (lost updates)"
+    )
+
+
+async def one_file_imported(t: Tenant) -> None:
+    rows = "".join(f"import{n}@acme.example,Person {n},Acme,acme.example\n" for n in range(5))
+    csv_text = "email,first_name,company,company_domain\n" + rows
+    outcome = Outcome(await t.burst("crm_import_leads", [{"csv_text": csv_text}] * CALLS))
+    outcome.check(None)
+    assert t.scalar("SELECT count(*) FROM crm_contacts WHERE tenant_id = %s AND email LIKE %s", "import%") == 5
+    assert t.scalar("SELECT count(*) FROM crm_organizations WHERE tenant_id = %s AND domain = %s", "acme.example") == 1
+
+
+# ------------------------------------------------------------------------------------------------ business
+
+
+async def checkouts_started(t: Tenant) -> None:
+    outcome = Outcome(await t.burst("business_start_checkout", [{"plan": "starter"}] * CALLS))
+    outcome.check(None)
+    pending = t.scalar("SELECT count(*) FROM business_checkouts WHERE tenant_id = %s AND status = 'pending'")
+    assert pending == 1, f"{pending} checkouts left open; only the latest may stay open"
+
+
+async def one_subscription_cancelled(t: Tenant) -> None:
+    checkout = await t.ok("business_start_checkout", plan="starter")
+    simulator = t.runtimes["writer"].paypal_simulator
+    assert simulator is not None, "sandbox mode runs the in-process PayPal simulator"
+    await simulator.approve(simulator.approval_token_for(checkout["approve_url"]))
+    preview = await t.ok("business_cancel_subscription")
+    confirm = {"confirmation_token": preview["confirmation_token"]}
+    outcome = Outcome(await t.burst("business_cancel_subscription", [confirm] * CALLS))
+    outcome.check(re.compile(r"no active subscription|already (been )?used|not valid|expired", re.IGNORECASE))
+    assert len(outcome.successes) == 1, f"{len(outcome.successes)} cancellations of one subscription"
+    assert (await t.ok("business_get_subscription"))["status"] == "canceled"
+
+
+async def paypal_accounts_refused_in_sandbox(t: Tenant) -> None:
+    # Storing a tenant's own PayPal app needs live mode and PayPal itself (the credentials are checked with
+    # PayPal first); in sandbox mode every call is refused, which must stay a clean refusal under load.
+    account = {"client_id": "app-1", "client_secret": "secret-1", "webhook_id": "WH1"}
+    outcome = Outcome(await t.burst("business_set_paypal_account", [account] * CALLS))
+    outcome.check(re.compile(r"sandbox mode", re.IGNORECASE))
+    assert not outcome.successes
+    assert t.scalar("SELECT count(*) FROM tenant_credentials WHERE tenant_id = %s") == 0
+
+
+# ------------------------------------------------------------------------------------------------ content
+
+
+async def brand_kits_with_one_name(t: Tenant) -> None:
+    kits = [{"name": "Acme", "voice": f"Plain and friendly, version {n}."} for n in range(CALLS)]
+    outcome = Outcome(await t.burst("content_set_brand_kit", kits))
+    outcome.check(None)
+    assert t.scalar("SELECT count(*) FROM content_brand_kits WHERE tenant_id = %s AND name = %s", "Acme") == 1
+    assert t.scalar("SELECT count(*) FROM content_brand_kits WHERE tenant_id = %s AND is_default") == 1
+
+
+async def generation_with_one_key(t: Tenant, tool: str, arguments: dict[str, Any]) -> None:
+    call = {**arguments, "idempotency_key": f"once-{tool}"}
+    outcome = Outcome(await t.burst(tool, [call] * CALLS))
+    outcome.check(None)
+    assets = t.scalar("SELECT count(*) FROM content_assets WHERE tenant_id = %s")
+    first = outcome.successes[0]
+    expected = len(first["variants"]) if "variants" in first else 1
+    assert assets == expected, f"{assets} assets stored for one idempotency_key ({expected} expected)"
+
+
+async def copy_generated_once(t: Tenant) -> None:
+    brief = {"brief": "Spring launch of our CRM for small teams", "channel": "meta", "format": "feed", "variants": 2}
+    await generation_with_one_key(t, "content_generate_copy", brief)
+
+
+async def image_generated_once(t: Tenant) -> None:
+    brief = {"brief": "Spring launch of our CRM", "placement": "meta_feed_square"}
+    await generation_with_one_key(t, "content_generate_image", brief)
+
+
+async def video_generated_once(t: Tenant) -> None:
+    brief = {"brief": "Spring launch of our CRM", "placement": "meta_feed_video", "duration_seconds": 1.5}
+    await generation_with_one_key(t, "content_generate_video", brief)
+
+
+async def review_step(t: Tenant, tool: str, *, start: str, end: str, actor: str, **extra: Any) -> None:
+    """20 identical review decisions on one asset: one transition (all succeed where the tool says idempotent)."""
+    generated = await t.ok("content_generate_copy", brief="Spring launch of our CRM", channel="meta", format="feed")
+    asset_id = generated["variants"][0]["asset_id"]
+    if start == "in_review":
+        await t.ok("content_submit_asset", asset_id=asset_id)
+    outcome = Outcome(await t.burst(tool, [{"asset_id": asset_id, **extra}] * CALLS, actor=actor))
+    if t.idempotent[tool]:
+        outcome.check(None)  # annotated idempotent: a repeat returns the same state instead of a refusal
+    else:
+        outcome.check(re.compile(rf"is {end}; it can become", re.IGNORECASE))
+        assert len(outcome.successes) == 1, f"{len(outcome.successes)} transitions to {end}"
+    assert (await t.ok("content_get_asset", asset_id=asset_id))["status"] == end
+    audited = t.scalar(
+        "SELECT count(*) FROM audit_log WHERE tenant_id = %s AND target_id = %s AND action LIKE %s",
+        asset_id,
+        f"%{tool.removeprefix('content_')}",
+    )
+    assert audited == 1, f"{audited} audit entries for one {end} transition"
+
+
+async def asset_submitted(t: Tenant) -> None:
+    await review_step(t, "content_submit_asset", start="draft", end="in_review", actor="writer")
+
+
+async def asset_approved(t: Tenant) -> None:
+    await review_step(t, "content_approve_asset", start="in_review", end="approved", actor="reviewer")
+
+
+async def asset_rejected(t: Tenant) -> None:
+    await review_step(
+        t, "content_reject_asset", start="in_review", end="rejected", actor="reviewer", note="Off-brand colours"
+    )
+
+
+async def ai_provider_set_on_a_fresh_tenant(t: Tenant) -> None:
+    outcome = Outcome(await t.burst("content_set_ai_provider", [{"text_provider": "local"}] * 30))
+    outcome.check(None)
+    assert t.scalar("SELECT count(*) FROM content_ai_settings WHERE tenant_id = %s") == 1
+
+
+# ------------------------------------------------------------------------------------------------ the table
+
+
+SCENARIOS = [
+    Scenario("organizations with one domain", "crm_create_organization", organizations_with_one_domain),
+    Scenario("contacts with one email", "crm_create_contact", contacts_with_one_email),
+    Scenario("one contact updated", "crm_update_contact", one_contact_updated),
+    Scenario("one pair merged", "crm_merge_contacts", one_pair_merged),
+    Scenario("one person captured twenty times", "crm_capture_lead", one_person_captured_twenty_times),
+    Scenario("people of one company captured", "crm_capture_lead", people_of_one_company_captured),
+    Scenario("one lead updated", "crm_update_lead", one_lead_updated),
+    Scenario("one lead classified", "crm_classify_lead", one_lead_classified),
+    Scenario("scoring rules set", "crm_set_scoring_rules", scoring_rules_set),
+    Scenario("interactions logged", "crm_log_interaction", interactions_logged),
+    Scenario("segments with one name", "crm_create_segment", segments_with_one_name),
+    Scenario("flows started", "crm_start_flow", flows_started),
+    Scenario("one flow advanced", "crm_advance_flow", one_flow_advanced),
+    Scenario("one file imported", "crm_import_leads", one_file_imported),
+    Scenario("checkouts started", "business_start_checkout", checkouts_started),
+    Scenario("one subscription cancelled", "business_cancel_subscription", one_subscription_cancelled),
+    Scenario("PayPal accounts refused in sandbox", "business_set_paypal_account", paypal_accounts_refused_in_sandbox),
+    Scenario("brand kits with one name", "content_set_brand_kit", brand_kits_with_one_name),
+    Scenario("copy generated once", "content_generate_copy", copy_generated_once),
+    Scenario("image generated once", "content_generate_image", image_generated_once),
+    Scenario("video generated once", "content_generate_video", video_generated_once),
+    Scenario("asset submitted", "content_submit_asset", asset_submitted),
+    Scenario("asset approved", "content_approve_asset", asset_approved, actors=("writer", "reviewer")),
+    Scenario("asset rejected", "content_reject_asset", asset_rejected, actors=("writer", "reviewer")),
+    Scenario("AI provider set on a fresh tenant", "content_set_ai_provider", ai_provider_set_on_a_fresh_tenant),
+]
+
+
+@pytest.fixture(scope="module")
+async def writing_tools(pg_database: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, bool]:
+    """The tools the gateway lists as writing (read_only_hint false), with their idempotent_hint."""
+    async with tenant_on(pg_database, tmp_path_factory.mktemp("listing")) as t:
+        tools = await t.client.list_tools()
+    writers = {
+        tool.name: bool(tool.annotations and tool.annotations.idempotent_hint)
+        for tool in tools
+        if tool.annotations is None or tool.annotations.read_only_hint is not True
+    }
+    return writers
+
+
+def test_every_writing_tool_has_a_scenario(writing_tools: dict[str, bool]) -> None:
+    covered = {scenario.tool for scenario in SCENARIOS}
+    assert set(writing_tools) == covered, {
+        "writing tools without a scenario": sorted(set(writing_tools) - covered),
+        "scenarios of tools not listed": sorted(covered - set(writing_tools)),
+    }
+
+
+@pytest.mark.parametrize("scenario", SCENARIOS, ids=[s.name.replace(" ", "_") for s in SCENARIOS])
+async def test_concurrent_calls_have_one_effect(
+    scenario: Scenario, writing_tools: dict[str, bool], pg_database: str, tmp_path: Path
+) -> None:
+    assert scenario.tool in writing_tools
+    async with tenant_on(pg_database, tmp_path, scenario.actors, **scenario.overrides) as t:
+        t.idempotent = writing_tools
+        await scenario.run(t)
