@@ -310,7 +310,7 @@ class ChannelSpecs(BaseModel):
             raise ValidationFailed(
                 f"Unknown channel '{channel}'. Valid channels: {', '.join(self.channels)}.",
                 field="channel",
-                hint="Read content://channel-specs for every channel and format.",
+                hint="Read content://content/channel-specs for every channel and format.",
             )
         return found
 
@@ -324,7 +324,7 @@ class ChannelSpecs(BaseModel):
             f"Unknown format '{format}' for channel '{channel}'. Valid formats: "
             f"{', '.join(spec.format for spec in formats)}.",
             field="format",
-            hint="Read content://channel-specs for every channel and format.",
+            hint="Read content://content/channel-specs for every channel and format.",
         )
 
     def image(self, placement: str) -> ImageSpec:
@@ -350,7 +350,7 @@ class ChannelSpecs(BaseModel):
         return [spec for spec in self.videos if spec.channel == channel]
 
     def as_resource(self) -> dict[str, Any]:
-        """A JSON-serialisable view for the content://channel-specs resource, grouped by channel."""
+        """A JSON-serialisable view for the content://content/channel-specs resource, grouped by channel."""
         channels: dict[str, Any] = {}
         for channel in self.channels:
             channels[channel] = {
@@ -374,7 +374,7 @@ def _unknown_placement(kind: str, placement: str, valid: list[str]) -> Validatio
     return ValidationFailed(
         f"Unknown {kind} placement '{placement}'. Valid {kind} placements: {', '.join(valid)}.",
         field="placement",
-        hint="Read content://channel-specs for every placement and its size.",
+        hint="Read content://content/channel-specs for every placement and its size.",
     )
 
 

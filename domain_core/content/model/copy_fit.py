@@ -1,4 +1,4 @@
-"""Deterministic fixes (rewrite_copy): make a failing variant pass lint without inventing new copy.
+"""Deterministic fixes (content_rewrite_copy): make a failing variant pass lint without inventing new copy.
 
 In order: join lines where a field is one line, remove banned words, soften unsubstantiated claims (the
 wording in ``claims.CLAIMS``), strip characters the channel forbids (links, ``#``, ``@``, ``/``, braces)

@@ -136,7 +136,7 @@ def check_length(out: Collector, spec: FieldSpec, index: int | None, text: str) 
             spec.name,
             index,
             f"{where} is {length} {unit}; {whose} is {spec.max_length}.",
-            f"Shorten it by {length - spec.max_length} (rewrite_copy cuts at a word boundary).",
+            f"Shorten it by {length - spec.max_length} (content_rewrite_copy cuts at a word boundary).",
         )
     elif spec.recommended is not None and length > spec.recommended and spec.counting != "sms_units":
         out.add(
@@ -198,7 +198,8 @@ def check_brand(out: Collector, spec: FieldSpec, index: int | None, text: str, r
             spec.name,
             index,
             f"{where} makes the claim '{claim}' without substantiation.",
-            f"Soften it (rewrite_copy uses '{hit.replacement}') or add it to the brand kit's substantiated claims.",
+            f"Soften it (content_rewrite_copy uses '{hit.replacement}') or add it to the brand kit's "
+            "substantiated claims.",
         )
     caps = find_caps_words(text, rules)
     if is_all_caps(text, caps):
@@ -277,7 +278,7 @@ def check_quality(out: Collector, spec: FieldSpec, index: int | None, text: str,
             spec.name,
             index,
             f"{where} adds '{filler.text.strip()}' to a compliance line (opt-out or rates notice).",
-            "End the compliance sentence right after it; rewrite_copy does.",
+            "End the compliance sentence right after it; content_rewrite_copy does.",
         )
     superlatives = find_superlatives(text, exempt)
     if len(superlatives) > MAX_SUPERLATIVES:
