@@ -1,6 +1,8 @@
 """Attention flows through the gateway: the BANT qualification bot on chat and voice."""
 
 import json
+from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
@@ -162,3 +164,78 @@ async def test_a_flow_cannot_start_for_a_merged_contact(crm) -> None:
     await crm.ok("merge_contacts", survivor_id=survivor["id"], duplicate_id=duplicate["id"])
     text = await crm.error("start_flow", flow_id=BANT, contact_id=duplicate["id"], channel="chat")
     assert survivor["id"] in text
+
+
+# ------------------------------------------------------------------------------------------- free text
+
+
+@pytest.mark.parametrize(
+    ("channel", "answers"),
+    [
+        ("chat", ["It's pretty urgent for us", "we have about 80k USD", "I'm the CTO and I sign off", "ASAP"]),
+        ("voice", ["es urgente", "más de 100 mil euros", "sí, claro", "lo antes posible"]),
+    ],
+)
+async def test_a_bant_run_answered_in_free_text_qualifies_the_lead(crm, channel, answers) -> None:
+    captured = await crm.strong_lead()
+    run = await crm.ok("start_flow", flow_id=BANT, contact_id=captured["contact"]["id"], channel=channel)
+    for answer in answers:
+        run = await crm.ok("advance_flow", run_id=run["run_id"], user_input=answer)
+    assert run["status"] == "handed_off"
+    lead = await crm.ok("get_lead", lead_id=captured["lead"]["id"])
+    assert lead["qualification"] == {
+        "need": "urgent",
+        "budget": "over_50k",
+        "authority": "decision_maker",
+        "timeline": "this_month",
+    }
+    assert lead["stage"] == "sql"
+
+
+async def test_a_reply_the_crm_cannot_read_is_read_by_the_content_extraction(crm) -> None:
+    contact_id = (await crm.lead("extract@example.com"))["contact"]["id"]
+    run = await crm.ok("start_flow", flow_id=BANT, contact_id=contact_id, channel="chat")
+    run = await crm.ok("advance_flow", run_id=run["run_id"], user_input="urgent")
+    # The CRM's own reader is unsure about an option id inside a sentence; the content context finds it.
+    run = await crm.ok("advance_flow", run_id=run["run_id"], user_input="put me down for 10k_50k")
+    assert run["captured"] == {"budget": "10k_50k"}
+    assert run["awaiting"]["field"] == "authority"
+
+
+async def test_the_extractor_is_asked_only_when_needed_and_once_per_idempotency_key(crm, runtime) -> None:
+    asked: list[str] = []
+
+    @dataclass
+    class Found:
+        values: dict[str, Any]
+
+    async def extract(caller: Any, text: str, schema: dict[str, Any]) -> Found:
+        asked.append(text)
+        return Found({"need": "exploring"})
+
+    contact_id = (await crm.lead("asked@example.com"))["contact"]["id"]
+    runtime.crm.use_answer_extraction(extract)
+    run = await crm.ok("start_flow", flow_id=BANT, contact_id=contact_id, channel="chat")
+    first = await crm.ok("advance_flow", run_id=run["run_id"], user_input="hmm, hard to say", idempotency_key="k1")
+    again = await crm.ok("advance_flow", run_id=run["run_id"], user_input="hmm, hard to say", idempotency_key="k1")
+    assert first == again
+    assert first["captured"] == {"need": "exploring"}
+    assert asked == ["hmm, hard to say"]  # the replay did not ask again
+    await crm.ok("advance_flow", run_id=run["run_id"], user_input="about 20k euros")
+    assert asked == ["hmm, hard to say"]  # a reply the CRM reads itself is not sent out
+
+
+async def test_an_extractor_answer_that_is_not_an_option_is_asked_again(crm, runtime) -> None:
+    @dataclass
+    class Found:
+        values: dict[str, Any]
+
+    async def extract(caller: Any, text: str, schema: dict[str, Any]) -> Found:
+        return Found({"need": "very much"})
+
+    contact_id = (await crm.lead("invalid@example.com"))["contact"]["id"]
+    runtime.crm.use_answer_extraction(extract)
+    run = await crm.ok("start_flow", flow_id=BANT, contact_id=contact_id, channel="chat")
+    again = await crm.ok("advance_flow", run_id=run["run_id"], user_input="hmm, hard to say")
+    assert again["captured"] == {}
+    assert again["awaiting"]["field"] == "need"

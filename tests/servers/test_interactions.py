@@ -1,6 +1,8 @@
 """log_interaction through the gateway: timeline, last activity, engagement re-score, business rules."""
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 MISSING_CONTACT = "ct_01ARZ3NDEKTSV4RRFFQ69G5FAV"
 
@@ -117,3 +119,29 @@ async def test_log_interaction_rejects_bad_arguments_naming_the_field(crm) -> No
         ({"contact_id": MISSING_CONTACT, "lead_id": "ld_x"}, "lead_id"),
     ]
     await crm.rejects("log_interaction", [({**base, **arguments}, field) for arguments, field in cases])
+
+
+async def test_the_text_is_analysed_once_per_idempotency_key_and_never_without_text(crm, runtime) -> None:
+    analysed: list[str] = []
+
+    @dataclass
+    class Signals:
+        intent: str = "pricing_question"
+        intent_confidence: float = 0.9
+        sentiment: str = "positive"
+        sentiment_score: float = 0.5
+
+    async def analyse(caller: Any, text: str) -> Signals:
+        analysed.append(text)
+        return Signals()
+
+    contact_id = (await crm.lead("analysed@example.com"))["contact"]["id"]
+    runtime.crm.use_interaction_analysis(analyse)
+    call = {"contact_id": contact_id, "channel": "chat", "direction": "inbound", "summary": "How much is Pro?"}
+    first = await crm.ok("log_interaction", **call, idempotency_key="log-1")
+    replay = await crm.ok("log_interaction", **call, idempotency_key="log-1")
+    assert first == replay
+    assert first["intent"] == "pricing_question"
+    assert analysed == ["How much is Pro?"]  # the replay paid nothing
+    assert "summary" in await crm.error("log_interaction", contact_id=contact_id, channel="chat", direction="inbound")
+    assert analysed == ["How much is Pro?"]

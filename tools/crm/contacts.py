@@ -160,7 +160,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             str | None, Field(default=None, max_length=200, description="Name, email, phone or title text.")
         ] = None,
         organization_id: Annotated[OrganizationId | None, Field(default=None)] = None,
-        country: Annotated[str | None, Field(default=None, pattern=r"^[A-Z]{2}$", description="ISO-2 code.")] = None,
+        country: Annotated[
+            str | None, Field(default=None, max_length=2, pattern=r"^[A-Z]{2}$", description="ISO-2 code.")
+        ] = None,
         tag: Annotated[
             str | None, Field(default=None, max_length=60, description="Only contacts with this tag.")
         ] = None,

@@ -8,7 +8,13 @@ from promptsales.domain_core.crm.dto import ConsentInput, Utm
 
 
 def _id(prefix: str, what: str) -> object:
-    return Field(pattern=rf"^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$", description=f"{what} id ({prefix}_...).")
+    size = len(prefix) + 27  # prefix, "_" and a 26-character ULID
+    return Field(
+        pattern=rf"^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$",
+        min_length=size,
+        max_length=size,
+        description=f"{what} id ({prefix}_...).",
+    )
 
 
 ContactId = Annotated[str, _id("ct", "Contact")]
