@@ -20,7 +20,8 @@ class OrganizationRecord(SQLModel, table=True):
 
     __tablename__ = "crm_organizations"
     __table_args__ = (
-        # Natural keys, per tenant: the web domain, else (for companies without one) the folded name.
+        # The natural key, per tenant: the web domain. Names are not unique (namesakes exist); captures
+        # find companies by the folded name under a lock instead (repository.organizations.lock_name).
         Index(
             "uq_crm_org_domain",
             "tenant_id",
@@ -28,14 +29,6 @@ class OrganizationRecord(SQLModel, table=True):
             unique=True,
             postgresql_where=text("domain IS NOT NULL"),
             sqlite_where=text("domain IS NOT NULL"),
-        ),
-        Index(
-            "uq_crm_org_name_key",
-            "tenant_id",
-            "name_key",
-            unique=True,
-            postgresql_where=text("domain IS NULL"),
-            sqlite_where=text("domain IS NULL"),
         ),
         Index("ix_crm_org_tenant_name_key", "tenant_id", "name_key"),
     )

@@ -52,8 +52,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         region: Region = None,
         idempotency_key: IdempotencyKey = None,
     ) -> OrganizationView:
-        """Create a company record. A second one with the same domain (or, without a domain, the same name) is
-        rejected with the existing id; find companies with crm_search_organizations."""
+        """Create a company record. A second company with the same domain is rejected with the existing id;
+        find companies with crm_search_organizations."""
         command = CreateOrganization(
             name=name, domain=domain, industry=industry, employee_count=employee_count, country=country, region=region
         )

@@ -1,8 +1,8 @@
-"""Organizations: read by id or natural key (domain, else name), race-safe insert, search."""
+"""Organizations: read by id, domain (the natural key) or folded name; race-safe insert; search."""
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, text
 from sqlmodel import col
 
 from promptsales.domain_core.crm.repository.rows import insert_if_absent, like_pattern
@@ -18,14 +18,26 @@ async def get(uow: UnitOfWork, org_id: str) -> OrganizationRecord | None:
     return (await uow.session.execute(query)).scalar_one_or_none()
 
 
-async def with_natural_key(uow: UnitOfWork, *, name_key: str, domain: str | None) -> OrganizationRecord | None:
-    """The organization holding this natural key: the domain when given, else the name among those without one."""
-    query = select(OrganizationRecord).where(col(OrganizationRecord.tenant_id) == uow.tenant_id)
-    if domain:
-        query = query.where(col(OrganizationRecord.domain) == domain)
-    else:
-        query = query.where(col(OrganizationRecord.domain).is_(None), col(OrganizationRecord.name_key) == name_key)
+async def with_domain(uow: UnitOfWork, domain: str) -> OrganizationRecord | None:
+    """The organization holding this web domain (the natural key)."""
+    query = select(OrganizationRecord).where(
+        col(OrganizationRecord.tenant_id) == uow.tenant_id, col(OrganizationRecord.domain) == domain
+    )
     return (await uow.session.execute(query)).scalar_one_or_none()
+
+
+async def lock_name(uow: UnitOfWork, name_key: str) -> None:
+    """Serialize find-or-create of one company name in this tenant until the unit ends.
+
+    Names are not unique, so no index can stop two concurrent captures of a new "Acme" from both creating
+    it; a transaction-scoped advisory lock on the folded name does (SQLite runs one writer at a time).
+    Taken before any row lock, so it adds nothing to the lock order.
+    """
+    if uow.session.get_bind().dialect.name == "postgresql":
+        await uow.session.execute(
+            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
+            {"key": f"crm.organization:{uow.tenant_id}:{name_key}"},
+        )
 
 
 async def for_company(uow: UnitOfWork, *, name_key: str, domain: str | None) -> OrganizationRecord | None:
@@ -50,7 +62,7 @@ async def for_company(uow: UnitOfWork, *, name_key: str, domain: str | None) -> 
 
 
 async def insert_new(uow: UnitOfWork, record: OrganizationRecord) -> OrganizationRecord | None:
-    """Insert ``record``; None when its domain (or, without one, its name) is taken — then read that one."""
+    """Insert ``record``; None when its domain is taken (then read that organization)."""
     return await insert_if_absent(uow, record)
 
 

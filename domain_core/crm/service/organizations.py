@@ -1,4 +1,4 @@
-"""Organizations: create (natural keys unique), find or create for a captured company, search, read."""
+"""Organizations: create (one per domain), find or create for a captured company, search, read."""
 
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.commands import CreateOrganization
@@ -44,23 +44,17 @@ def _new_record(
     )
 
 
-def _taken(existing: OrganizationRecord) -> Conflict:
-    """The error for a second organization with a taken natural key."""
-    if existing.domain:
-        return Conflict(
-            f"An organization with domain '{existing.domain}' already exists ({existing.id}).",
-            field="domain",
-            hint=f"Use organization_id '{existing.id}'.",
-        )
+def _domain_taken(existing: OrganizationRecord) -> Conflict:
+    """The error for a second organization with a taken domain."""
     return Conflict(
-        f"An organization named '{existing.name}' without a domain already exists ({existing.id}).",
-        field="name",
-        hint=f"Use organization_id '{existing.id}', or give the new company's domain to tell them apart.",
+        f"An organization with domain '{existing.domain}' already exists ({existing.id}).",
+        field="domain",
+        hint=f"Use organization_id '{existing.id}'.",
     )
 
 
 async def create_organization(uow: UnitOfWork, command: CreateOrganization) -> OrganizationView:
-    """Create an organization; its domain, or without one its name, must not be taken (race-safe)."""
+    """Create an organization; a domain must not be taken (race-safe); names may repeat."""
     name = command.name.strip()
     if not name:
         raise ValidationFailed("name must contain visible characters.", field="name")
@@ -75,10 +69,10 @@ async def create_organization(uow: UnitOfWork, command: CreateOrganization) -> O
     )
     stored = await repo.organizations.insert_new(uow, record)
     if stored is None:
-        existing = await repo.organizations.with_natural_key(uow, name_key=record.name_key or "", domain=record.domain)
+        existing = await repo.organizations.with_domain(uow, record.domain or "")
         if existing is None:  # the row that blocked ours was rolled back between the two statements
-            raise Conflict("The organization changed while it was being created.", field="name", hint="Retry the call.")
-        raise _taken(existing)
+            raise Conflict("The domain changed while the organization was created.", field="domain", hint="Retry.")
+        raise _domain_taken(existing)
     view = views.organization_view(stored)
     uow.audit(
         "crm.create_organization",
@@ -101,10 +95,11 @@ async def for_company(
 ) -> OrganizationRecord:
     """The organization of a captured company: found by domain, else name, and its gaps filled; else created.
 
-    Concurrent captures of one new company create it once: the losing insert waits for the winner and
-    reads its row.
+    Concurrent captures of one new company create it once: they take the name's lock in turn, and an
+    insert that loses on the domain waits for the winner and reads its row.
     """
     name_key = organization_key(company)
+    await repo.organizations.lock_name(uow, name_key)
     found = await repo.organizations.for_company(uow, name_key=name_key, domain=domain)
     if found is None:
         record = _new_record(

@@ -1,13 +1,13 @@
-"""crm natural keys: one organization per domain, and per name among those without a domain
+"""crm natural keys: one organization per domain; folded names for finding companies
 
 Revision ID: 0005
 Revises: 0004
 Create Date: 2026-12-07 01:30:00
 
-Organizations get ``name_key`` (the name case-folded, spaces collapsed) and per-tenant unique indexes on
-the domain (where set) and on the name key (where there is no domain), so concurrent get-or-creates
-cannot make duplicates. Duplicates made before (the race this closes) are merged first: the oldest
-organization of each key stays, and contacts of the others are moved to it.
+Organizations get a per-tenant unique index on the domain (where set), so concurrent get-or-creates cannot
+make two of one company, and ``name_key`` (the name case-folded, spaces collapsed, indexed) by which
+captures find a company. Duplicate domains made before (the race this closes) are merged first: the
+oldest organization of each domain stays, and contacts of the others are moved to it.
 """
 
 from collections.abc import Sequence
@@ -22,17 +22,11 @@ depends_on: str | Sequence[str] | None = None
 
 NAME_KEY_LENGTH = 200
 # Within one tenant, the oldest row (ids are time-ordered) of each natural key keeps it.
-_DUPLICATES = {
-    "domain": "domain IS NOT NULL AND EXISTS (SELECT 1 FROM crm_organizations k WHERE k.tenant_id = o.tenant_id "
-    "AND k.domain = o.domain AND k.id < o.id)",
-    "name": "domain IS NULL AND EXISTS (SELECT 1 FROM crm_organizations k WHERE k.tenant_id = o.tenant_id "
-    "AND k.domain IS NULL AND k.name_key = o.name_key AND k.id < o.id)",
-}
-_KEEPER = {
-    "domain": "SELECT MIN(k.id) FROM crm_organizations k WHERE k.tenant_id = o.tenant_id AND k.domain = o.domain",
-    "name": "SELECT MIN(k.id) FROM crm_organizations k WHERE k.tenant_id = o.tenant_id AND k.domain IS NULL "
-    "AND k.name_key = o.name_key",
-}
+_DUPLICATE = (
+    "domain IS NOT NULL AND EXISTS (SELECT 1 FROM crm_organizations k WHERE k.tenant_id = o.tenant_id "
+    "AND k.domain = o.domain AND k.id < o.id)"
+)
+_KEEPER = "SELECT MIN(k.id) FROM crm_organizations k WHERE k.tenant_id = o.tenant_id AND k.domain = o.domain"
 
 
 def _name_key(name: str) -> str:
@@ -53,16 +47,14 @@ def _backfill_name_keys() -> None:
         )
 
 
-def _merge_duplicates(key: str) -> None:
-    """Point contacts of duplicate organizations at the kept one, then delete the duplicates."""
+def _merge_duplicate_domains() -> None:
+    """Point contacts of organizations sharing a domain at the oldest one, then delete the others."""
     op.execute(
         "UPDATE crm_contacts SET organization_id = ("
-        f"SELECT ({_KEEPER[key]}) FROM crm_organizations o WHERE o.id = crm_contacts.organization_id) "
-        f"WHERE organization_id IN (SELECT o.id FROM crm_organizations o WHERE {_DUPLICATES[key]})"
+        f"SELECT ({_KEEPER}) FROM crm_organizations o WHERE o.id = crm_contacts.organization_id) "
+        f"WHERE organization_id IN (SELECT o.id FROM crm_organizations o WHERE {_DUPLICATE})"
     )
-    op.execute(
-        f"DELETE FROM crm_organizations WHERE id IN (SELECT o.id FROM crm_organizations o WHERE {_DUPLICATES[key]})"
-    )
+    op.execute(f"DELETE FROM crm_organizations WHERE id IN (SELECT o.id FROM crm_organizations o WHERE {_DUPLICATE})")
 
 
 def upgrade() -> None:
@@ -74,8 +66,7 @@ def upgrade() -> None:
     with op.batch_alter_table("crm_organizations", schema=None) as batch_op:
         batch_op.add_column(sa.Column("name_key", sa.String(length=NAME_KEY_LENGTH), nullable=True))
     _backfill_name_keys()
-    _merge_duplicates("domain")
-    _merge_duplicates("name")
+    _merge_duplicate_domains()
     with op.batch_alter_table("crm_organizations", schema=None) as batch_op:
         batch_op.drop_index("ix_crm_org_tenant_name")
         batch_op.drop_index("ix_crm_org_tenant_domain")
@@ -88,13 +79,6 @@ def upgrade() -> None:
             postgresql_where=sa.text("domain IS NOT NULL"),
             sqlite_where=sa.text("domain IS NOT NULL"),
         )
-        batch_op.create_index(
-            "uq_crm_org_name_key",
-            ["tenant_id", "name_key"],
-            unique=True,
-            postgresql_where=sa.text("domain IS NULL"),
-            sqlite_where=sa.text("domain IS NULL"),
-        )
         batch_op.create_index("ix_crm_org_tenant_name_key", ["tenant_id", "name_key"], unique=False)
     if postgres:
         for table in ("crm_organizations", "crm_contacts"):
@@ -104,11 +88,6 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table("crm_organizations", schema=None) as batch_op:
         batch_op.drop_index("ix_crm_org_tenant_name_key")
-        batch_op.drop_index(
-            "uq_crm_org_name_key",
-            postgresql_where=sa.text("domain IS NULL"),
-            sqlite_where=sa.text("domain IS NULL"),
-        )
         batch_op.drop_index(
             "uq_crm_org_domain",
             postgresql_where=sa.text("domain IS NOT NULL"),
