@@ -310,12 +310,14 @@ async def seed(client: RawClient) -> dict[str, list[str]]:
         )
     )
     texts.append(await client.ok("content_set_brand_kit", {"name": "Fuzz Brand", "colors": ["#123456"]}))
-    texts.append(
-        await client.ok(
-            "content_generate_copy",
-            {"brief": "Spring launch of our CRM for small teams", "channel": "meta", "format": "feed", "variants": 2},
-        )
+    copy = await client.ok(
+        "content_generate_copy",
+        {"brief": "Spring launch of our CRM for small teams", "channel": "meta", "format": "feed", "variants": 3},
     )
+    texts.append(copy)
+    asset = re.search(r"\bas_[0-9A-Z]{26}\b", copy)
+    assert asset is not None
+    texts.append(await client.ok("content_submit_asset", {"asset_id": asset.group(0)}))  # reviews need one in review
     ids: dict[str, list[str]] = defaultdict(list)
     for text in texts:
         for match in ANY_ID.finditer(text):
@@ -526,18 +528,25 @@ def log_excerpt(server: ServerProcess, answers: list[Answer]) -> str:
 
 
 def coverage(answers: list[Answer]) -> str:
-    """Per tool: successes, clean errors, internal errors and the time its calls took."""
+    """Per tool: successes, clean errors, internal errors, the time its calls took, and its commonest error
+    when nothing succeeded (a tool the fuzz never gets past validation is only tested shallowly)."""
     per_tool: dict[str, Counter[str]] = defaultdict(Counter)
     seconds: Counter[str] = Counter()
+    errors: dict[str, Counter[str]] = defaultdict(Counter)
     for answer in answers:
         outcome = "internal" if answer.internal() else "error" if answer.is_error or answer.rpc_code else "ok"
         per_tool[answer.case.tool][outcome] += 1
         seconds[answer.case.tool] += answer.seconds
-    return "\n".join(
-        f"{tool:32} ok={counts['ok']:3} error={counts['error']:3} internal={counts['internal']:3} "
-        f"time={seconds[tool]:6.1f} s"
-        for tool, counts in sorted(per_tool.items())
-    )
+        if outcome == "error" and answer.case.kind == "valid":
+            errors[answer.case.tool][re.sub(r"\b\w+_[0-9A-Z]{26}\b", "<id>", answer.text)[:90]] += 1
+    lines = []
+    for tool, counts in sorted(per_tool.items()):
+        line = f"{tool:32} ok={counts['ok']:3} error={counts['error']:3} internal={counts['internal']:3}"
+        line += f" time={seconds[tool]:5.1f} s"
+        if counts["ok"] == 0 and errors[tool]:
+            line += f"  (valid cases mostly: {errors[tool].most_common(1)[0][0]})"
+        lines.append(line)
+    return "\n".join(lines)
 
 
 async def test_every_tool_survives_generated_arguments(fuzz_server: ServerProcess) -> None:
@@ -615,7 +624,9 @@ async def test_every_string_parameter_is_bounded(fuzz_server: ServerProcess) -> 
         fuzzer = ArgumentFuzzer(random.Random(0))
         for path, prop, _ in fuzzer.slots(tool.input_schema):
             for branch in prop.get("anyOf", [prop]):
-                if branch.get("type") == "string" and not {"maxLength", "enum", "const"} & set(branch):
+                # A date-time is parsed, not stored as text; everything else needs a bound that fits its column.
+                bounded = {"maxLength", "enum", "const"} & set(branch) or branch.get("format") == "date-time"
+                if branch.get("type") == "string" and not bounded:
                     unbounded.append(f"{tool.name}.{'.'.join(map(str, path))}")
     assert not unbounded, f"string parameters without maxLength: {unbounded}"
 
