@@ -9,7 +9,6 @@ from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 
 # The bound on one model call across its attempts when the settings do not name one (issue 8 A5).
-DEFAULT_LLM_TOTAL_TIMEOUT_S = 45.0
 
 
 def build_content(uow: UnitOfWorkFactory, settings: Settings) -> ContentFacade:
@@ -24,7 +23,7 @@ def build_content(uow: UnitOfWorkFactory, settings: Settings) -> ContentFacade:
         anthropic_api_key=settings.anthropic_api_key,
         timeout_s=settings.llm_timeout_seconds,
         max_attempts=settings.llm_max_attempts,
-        total_timeout_s=float(getattr(settings, "llm_total_timeout_seconds", DEFAULT_LLM_TOTAL_TIMEOUT_S)),
+        total_timeout_s=settings.llm_total_timeout_seconds,
     )
     return ContentFacade(
         uow,

@@ -178,6 +178,7 @@ class SetAiProvider(Command):
     image_model: ModelId | None = None
     base_url: str | None = Field(default=None, max_length=300, pattern=r"^https?://")
     api_key: ApiKey | None = None
+    allow_self_approval: bool | None = None
 
     def digest_source(self) -> dict[str, Any]:
         """The key counts as its hash (its JSON form is masked, so two different keys would look the same)."""

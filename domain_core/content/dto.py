@@ -199,6 +199,7 @@ class AiSettingsView(Dto):
     image_model: str
     base_url: str | None
     api_key_stored: bool
+    allow_self_approval: bool = False
 
 
 class InteractionSignals(Dto):

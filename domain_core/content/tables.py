@@ -98,4 +98,6 @@ class AiSettingsRecord(SQLModel, table=True):
     image_provider: str = Field(max_length=24)
     image_model: str = Field(max_length=80)
     base_url: str | None = Field(default=None, max_length=300)
+    # Separation of duties by default: an asset's generator may approve it only where the tenant allows it.
+    allow_self_approval: bool = Field(default=False)
     updated_at: datetime = Field(sa_type=UTCDateTime)

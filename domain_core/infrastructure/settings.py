@@ -91,6 +91,8 @@ class Settings(BaseSettings):
     anthropic_api_key: SecretStr | None = Field(default=None, description="Deployment Anthropic key.")
     llm_timeout_seconds: float = Field(default=30.0, gt=0, le=300)
     llm_max_attempts: int = Field(default=3, ge=1, le=10)
+    # Bounds a whole model call (every attempt and wait): clients stop waiting long before timeout x attempts.
+    llm_total_timeout_seconds: float = Field(default=45.0, gt=0, le=600)
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     http_host: str = "127.0.0.1"

@@ -364,6 +364,9 @@ CASES: list[Case] = [
         "crm_get_contact", "a-merged-duplicate", lambda w: {"contact_id": w.a.duplicate_id}, "not_found", reveals=True
     ),
     tool("crm_get_contact", "a-lead-person", lambda w: {"contact_id": w.a.lead_contact_id}, "not_found", reveals=True),
+    tool("crm_search_organizations", "plain", lambda w: {"limit": 100}, "ok", reveals=True),
+    tool("crm_search_organizations", "a-name", lambda w: {"query": w.a.marker}, "ok", reveals=True, check=_no_items),
+    tool("crm_search_organizations", "a-domain", lambda w: {"domain": w.a.domain}, "ok", reveals=True, check=_no_items),
     tool("crm_search_contacts", "plain", lambda w: {"limit": 100}, "ok", reveals=True),
     tool("crm_search_contacts", "canary-query", lambda w: {"query": w.a.head}, "ok", reveals=True, check=_no_items),
     tool("crm_search_contacts", "a-email", lambda w: {"query": w.a.email}, "ok", reveals=True, check=_no_items),

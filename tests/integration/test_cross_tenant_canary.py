@@ -541,6 +541,8 @@ def _sha_of(file_uri: str | None) -> str:
 async def _plant_content(client: Client[Any], a: Planted) -> None:
     """A's brand kits (one with a logo), copy, an image and a video in every review state, and its own model key."""
     m, k = a.marker, a.keys
+    # One agent plays author and reviewer here; the review rule itself has tests of its own.
+    await _ok(client, "content_set_ai_provider", text_provider="local", allow_self_approval=True)
     kit = await _ok(
         client,
         "content_set_brand_kit",
@@ -670,6 +672,7 @@ async def _baseline_b(client: Client[Any], runtime: Runtime, b: BOwn) -> None:
     checkout = await _ok(client, "business_start_checkout", plan="pro")
     await simulator.approve(simulator.approval_token_for(checkout["approve_url"]))
     b.subscription_id = (await _ok(client, "business_get_subscription"))["subscription_id"]
+    await _ok(client, "content_set_ai_provider", text_provider="local", allow_self_approval=True)
     draft = await _ok(
         client,
         "content_generate_copy",

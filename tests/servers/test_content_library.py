@@ -80,6 +80,21 @@ async def test_the_agent_that_generated_an_asset_cannot_approve_it(content: Crm,
     assert (await content.ok("reject_asset", asset_id=asset, note="Second thoughts."))["status"] == "rejected"
 
 
+async def test_a_tenant_can_let_the_generator_approve_and_revoke_that_again(content: Crm) -> None:
+    first, second = await drafts(content, 2)
+    for asset in (first, second):
+        await content.ok("submit_asset", asset_id=asset)
+    settings = await content.ok("set_ai_provider", text_provider="local", allow_self_approval=True)
+    assert settings["allow_self_approval"] is True
+
+    assert (await content.ok("approve_asset", asset_id=first))["decided_by"] == "local-agent"
+
+    unchanged = await content.ok("set_ai_provider", text_provider="local")  # omitted: the rule stays
+    assert unchanged["allow_self_approval"] is True
+    await content.ok("set_ai_provider", text_provider="local", allow_self_approval=False)
+    assert "another person or agent must approve it" in await content.error("approve_asset", asset_id=second)
+
+
 async def test_repeating_a_decision_changes_nothing(content: Crm, runtime: Runtime) -> None:
     (asset,) = await drafts(content, 1)
     submitted = await content.ok("submit_asset", asset_id=asset)

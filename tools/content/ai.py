@@ -104,6 +104,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         api_key: Annotated[
             ApiKey | None, Field(default=None, description="Stored encrypted; never shown again.")
         ] = None,
+        allow_self_approval: Annotated[
+            bool | None,
+            Field(default=None, description="Let an asset's generator approve it (default false); omit to keep."),
+        ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> AiSettingsView:
         """Choose the tenant's text and image model providers; an API key given here is sealed (AES-256-GCM)."""
@@ -114,5 +118,6 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             image_model=image_model,
             base_url=base_url,
             api_key=api_key,
+            allow_self_approval=allow_self_approval,
         )
         return await runtime.content.set_ai_provider(runtime.caller(ctx), command, idempotency_key=idempotency_key)

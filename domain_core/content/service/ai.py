@@ -117,6 +117,7 @@ def settings_view(record: AiSettingsRecord | None, deployment: Deployment, *, st
         image_model=record.image_model,
         base_url=record.base_url,
         api_key_stored=stored,
+        allow_self_approval=record.allow_self_approval,
     )
 
 
@@ -233,16 +234,16 @@ async def store_settings(
     await repo.serialize(uow, "content_ai_settings")
     before = settings_view(await repo.ai_settings(uow), deployment, stored=False).model_dump()
     image_default = DEFAULT_IMAGE_MODEL if command.image_provider == "openai" else LOCAL_RENDERER
-    await repo.upsert_ai_settings(
-        uow,
-        {
-            "text_provider": command.text_provider,
-            "text_model": command.text_model or DEFAULT_MODELS[command.text_provider],
-            "image_provider": command.image_provider,
-            "image_model": command.image_model or image_default,
-            "base_url": command.base_url,
-        },
-    )
+    values: dict[str, object] = {
+        "text_provider": command.text_provider,
+        "text_model": command.text_model or DEFAULT_MODELS[command.text_provider],
+        "image_provider": command.image_provider,
+        "image_model": command.image_model or image_default,
+        "base_url": command.base_url,
+    }
+    if command.allow_self_approval is not None:  # omitted: the review rule stays as it is
+        values["allow_self_approval"] = command.allow_self_approval
+    await repo.upsert_ai_settings(uow, values)
     key = command.api_key.get_secret_value() if command.api_key is not None else None
     if key:
         # The key belongs to the API provider chosen for text, else to OpenAI images.

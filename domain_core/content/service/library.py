@@ -191,7 +191,7 @@ def may_decide(record: AssetRecord, decision: str, actor_id: str, *, allow_self_
     return None
 
 
-async def decide(uow: UnitOfWork, command: DecideAsset, *, allow_self_approval: bool = False) -> AssetView:
+async def decide(uow: UnitOfWork, command: DecideAsset) -> AssetView:
     """Move an asset through review, recording who decided and why (rejection needs a reason).
 
     Repeating the decision that put the asset in its current state changes nothing and returns it as it is.
@@ -209,6 +209,8 @@ async def decide(uow: UnitOfWork, command: DecideAsset, *, allow_self_approval: 
             field="asset_id",
             hint="content_get_asset shows its state; submit drafts with content_submit_asset first.",
         )
+    settings = await repo.ai_settings(uow)
+    allow_self_approval = settings is not None and settings.allow_self_approval
     refusal = may_decide(record, decision, uow.caller.actor_id, allow_self_approval=allow_self_approval)
     if refusal is not None:
         raise ComplianceBlocked(
