@@ -5,7 +5,8 @@ reaches the database when the function returns, so any later query in the same u
 (a lead is never classified without the organization written a moment before).
 
 Rows are locked in one order — organization, contact, lead, flow run — so concurrent writers wait for each
-other instead of deadlocking.
+other instead of deadlocking. A locking read always reloads the row (populate_existing): an earlier,
+unlocked read in the same unit must not hide what a concurrent writer committed before the lock.
 """
 
 from promptsales.domain_core.crm.repository import (

@@ -24,7 +24,7 @@ async def get(uow: UnitOfWork, contact_id: str, *, for_update: bool = False) -> 
         col(ContactRecord.tenant_id) == uow.tenant_id, col(ContactRecord.id) == contact_id
     )
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await uow.session.execute(query)).scalar_one_or_none()
 
 
@@ -37,6 +37,7 @@ async def lock_many(uow: UnitOfWork, contact_ids: Sequence[str]) -> dict[str, Co
                 .where(col(ContactRecord.tenant_id) == uow.tenant_id, col(ContactRecord.id).in_(contact_ids))
                 .order_by(col(ContactRecord.id))
                 .with_for_update()
+                .execution_options(populate_existing=True)
             )
         )
         .scalars()
@@ -59,6 +60,7 @@ async def find_active(uow: UnitOfWork, *, email: str | None, phone: str | None) 
                     col(ContactRecord.merged_into_id).is_(None),
                 )
                 .with_for_update()
+                .execution_options(populate_existing=True)
             )
         ).scalar_one_or_none()
         if found is not None:

@@ -11,7 +11,7 @@ async def get(uow: UnitOfWork, run_id: str, *, for_update: bool = False) -> Flow
     """One flow run (locked for the turn being applied; lock its contact and lead first)."""
     query = select(FlowRunRecord).where(col(FlowRunRecord.tenant_id) == uow.tenant_id, col(FlowRunRecord.id) == run_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await uow.session.execute(query)).scalar_one_or_none()
 
 

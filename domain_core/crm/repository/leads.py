@@ -17,7 +17,7 @@ async def get(uow: UnitOfWork, lead_id: str, *, for_update: bool = False) -> Lea
     """One lead by id."""
     query = select(LeadRecord).where(col(LeadRecord.tenant_id) == uow.tenant_id, col(LeadRecord.id) == lead_id)
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await uow.session.execute(query)).scalar_one_or_none()
 
 
@@ -29,7 +29,7 @@ async def of_contact(uow: UnitOfWork, contact_id: str, *, for_update: bool = Fal
         .order_by(col(LeadRecord.id).desc())
     )
     if for_update:
-        query = query.with_for_update()
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await uow.session.execute(query)).scalars().all()
 
 
