@@ -57,15 +57,17 @@ def test_mutating_facade_methods_hand_their_command_to_the_unit_of_work() -> Non
         takes_command = any(arg.arg == "command" for arg in node.args.args)
         if not takes_command:
             continue
-        calls = [c for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)]
+        calls = [
+            (c.func.attr, c) for c in ast.walk(node) if isinstance(c, ast.Call) and isinstance(c.func, ast.Attribute)
+        ]
         via_run = any(
-            c.func.attr == "_run" and any(isinstance(a, ast.Name) and a.id == "command" for a in c.args) for c in calls
+            name == "_run" and any(isinstance(a, ast.Name) and a.id == "command" for a in c.args) for name, c in calls
         )
         via_uow = any(
-            c.func.attr in ("mutate", "mutate_paid")
+            name in ("mutate", "mutate_paid")
             and any(
                 k.arg == "arguments" and isinstance(k.value, ast.Name) and k.value.id == "command" for k in c.keywords
             )
-            for c in calls
+            for name, c in calls
         )
         assert via_run or via_uow, f"CrmFacade.{node.name} does not pass its command to the unit of work"
