@@ -330,3 +330,19 @@ def test_pending_question_is_the_ask_a_run_waits_on() -> None:
     assert pending_question(BANT, first.state) == ask("need")
     done = first.state.model_copy(update={"status": "completed"})
     assert pending_question(BANT, done) is None
+
+
+@pytest.mark.parametrize(
+    ("reply", "expected"),
+    [
+        ("about 5k dollars", 5000),
+        ("unas veinte personas", 20),
+        ("we are 12 people", 12),
+        ("5.000", None),  # five thousand or five: the exact reader refuses to guess, and so does this one
+        ("lots", None),
+        ("between 5 and 10", None),
+    ],
+)
+def test_number_questions_read_one_number_in_a_sentence(reply: str, expected: float | None) -> None:
+    step = AskStep.model_validate({"type": "ask", "text": "How many?", "field": "n", "expect": "number", "next": "x"})
+    assert understand(step, reply) == expected

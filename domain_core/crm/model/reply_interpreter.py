@@ -32,6 +32,7 @@ _POSITION = re.compile(
     r"|^(?:la|el|the)\s+(?P<alone>\d+)$"
     r"|\b(?:the|la|el)\s+(?P<ordinal>" + "|".join(_ORDINALS) + r")(?:\s+(?:one|option|opcion|una|uno))?\b"
 )
+_BARE_NUMBER = re.compile(r"[\d.,\s$\u20ac\u00a3+-]+[km]?")
 _GENERIC_KEY_WORDS = 1  # single-word synonyms ("year", "quarter") are weaker evidence than phrases
 
 
@@ -67,7 +68,9 @@ def interpret_reply(step: AskStep, text: str) -> Reading | None:
 
 
 def _quantity(folded: str) -> Reading | None:
-    """A single number stated in the reply ("about 5k dollars", "unas veinte personas")."""
+    """A single number stated in a sentence ("about 5k dollars", "unas veinte personas")."""
+    if _BARE_NUMBER.fullmatch(folded):
+        return None  # a reply that is only a number was read exactly, or is ambiguous ("5.000"): never guess
     points = [a for a in read_amounts(folded, counts=True) if a.kind == "point"]
     if len({a.low for a in points}) != 1:
         return None
