@@ -19,6 +19,14 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 
 from promptsales.domain_core.business.commands import GrantSubscription
+from promptsales.domain_core.crm.commands import (
+    AdvanceFlow,
+    CaptureLead,
+    CreateOrganization,
+    CreateSegment,
+    LogInteraction,
+    StartFlow,
+)
 from promptsales.domain_core.crm.dto import (
     CaptureResult,
     ConsentGrant,
@@ -88,13 +96,17 @@ class DemoReport:
 
 def demo_caller(tenant: str) -> Caller:
     """The identity the seeder acts as: a system actor from the command line."""
-    return Caller(tenant_id=tenant, actor_id=ACTOR_ID, actor_kind="system", source="cli")
+    return Caller(
+        tenant_id=tenant, actor_id=ACTOR_ID, actor_kind="system", source="cli"
+    )
 
 
 def touch_time(today: date, days_ago: int, hour: int) -> datetime:
     """``days_ago`` days before the start of ``today`` (UTC), at ``hour``: always in the past."""
     if days_ago < 1 or not 0 <= hour <= 23:
-        raise ValueError(f"demo times need days_ago >= 1 and an hour 0-23, got {days_ago}, {hour}")
+        raise ValueError(
+            f"demo times need days_ago >= 1 and an hour 0-23, got {days_ago}, {hour}"
+        )
     return datetime.combine(today, time(hour), tzinfo=UTC) - timedelta(days=days_ago)
 
 
@@ -115,7 +127,10 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
         # The demo shows the whole product: a 30-day Pro trial, granted once (no payment involved).
         if (await runtime.business.get_subscription(caller)).status == "none":
             await runtime.business.grant_subscription(
-                caller, GrantSubscription(plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS)
+                caller,
+                GrantSubscription(
+                    plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS
+                ),
             )
         report = await seed_with(runtime.crm, caller, today=today)
     finally:
@@ -123,7 +138,9 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
     return report.summary()
 
 
-async def seed_with(crm: CrmFacade, caller: Caller, *, today: date | None = None) -> DemoReport:
+async def seed_with(
+    crm: CrmFacade, caller: Caller, *, today: date | None = None
+) -> DemoReport:
     """Seed through an already started facade (used by :func:`seed_demo` and by tests)."""
     current = datetime.now(UTC).date()
     anchor = today or current
@@ -166,15 +183,16 @@ class _Seeder:
     async def _organizations(self) -> None:
         for number, organization in enumerate(ORGANIZATIONS, start=1):
             try:
-                await self.crm.create_organization(
-                    self.caller,
-                    idempotency_key=f"demo:organization:{number}",
+                command = CreateOrganization(
                     name=organization.name,
                     domain=organization.domain,
                     industry=organization.industry,
                     employee_count=organization.employee_count,
                     country=organization.country,
                     region=organization.region,
+                )
+                await self.crm.create_organization(
+                    self.caller, command, idempotency_key=f"demo:organization:{number}"
                 )
             except Conflict:
                 # The domain is taken: an earlier run whose key has expired created it. (A replayed key
@@ -187,7 +205,10 @@ class _Seeder:
         if contact is None:
             return _PersonState()
         view = await self.crm.get_customer_360(
-            self.caller, contact_id=contact.id, timeline_cursor=None, timeline_limit=_TIMELINE_LIMIT
+            self.caller,
+            contact_id=contact.id,
+            timeline_cursor=None,
+            timeline_limit=_TIMELINE_LIMIT,
         )
         return _state_from(view)
 
@@ -196,9 +217,13 @@ class _Seeder:
         if person.email:
             wanted.append(("email", normalize_email(person.email)))
         if person.phone:
-            wanted.append(("phone", normalize_phone(person.phone, country=person.country)))
+            wanted.append(
+                ("phone", normalize_phone(person.phone, country=person.country))
+            )
         for kind, value in wanted:
-            page = await self.crm.search_contacts(self.caller, text=value, filters={}, cursor=None, limit=20)
+            page = await self.crm.search_contacts(
+                self.caller, text=value, filters={}, cursor=None, limit=20
+            )
             for item in page.items:
                 if (item.email if kind == "email" else item.phone) == value:
                     return item
@@ -218,14 +243,15 @@ class _Seeder:
 
     async def _capture(self, touch: DemoTouch, key: str) -> CaptureResult:
         person = _PEOPLE[touch.person]
-        organization = _ORGANIZATIONS[person.organization] if person.organization else None
+        organization = (
+            _ORGANIZATIONS[person.organization] if person.organization else None
+        )
         at = touch_time(self.today, touch.days_ago, touch.hour)
         grants = {
-            channel: ConsentGrant(granted=granted, source=touch.source, at=at) for channel, granted in touch.consent
+            channel: ConsentGrant(granted=granted, source=touch.source, at=at)
+            for channel, granted in touch.consent
         }
-        return await self.crm.capture_lead(
-            self.caller,
-            idempotency_key=key,
+        command = CaptureLead(
             email=person.email if touch.identity in ("email", "both") else None,
             phone=person.phone if touch.identity in ("phone", "both") else None,
             first_name=person.first_name,
@@ -247,21 +273,30 @@ class _Seeder:
             owner=None,
             subscribed_only=touch.subscribed_only,
         )
+        return await self.crm.capture_lead(self.caller, command, idempotency_key=key)
 
     async def _interactions(self) -> None:
         for number, interaction in enumerate(INTERACTIONS, start=1):
             state = self.people[interaction.person]
-            signature = (interaction.channel, interaction.direction, interaction.summary)
+            signature = (
+                interaction.channel,
+                interaction.direction,
+                interaction.summary,
+            )
             if signature in state.interactions:
                 continue
-            await self._log(interaction, _contact_id(state, interaction.person), f"demo:interaction:{number}")
+            await self._log(
+                interaction,
+                _contact_id(state, interaction.person),
+                f"demo:interaction:{number}",
+            )
             state.interactions.add(signature)
             self.added["interactions"] += 1
 
-    async def _log(self, interaction: DemoInteraction, contact_id: str, key: str) -> None:
-        await self.crm.log_interaction(
-            self.caller,
-            idempotency_key=key,
+    async def _log(
+        self, interaction: DemoInteraction, contact_id: str, key: str
+    ) -> None:
+        command = LogInteraction(
             contact_id=contact_id,
             channel=interaction.channel,
             direction=interaction.direction,
@@ -270,6 +305,7 @@ class _Seeder:
             occurred_at=touch_time(self.today, interaction.days_ago, interaction.hour),
             lead_id=None,
         )
+        await self.crm.log_interaction(self.caller, command, idempotency_key=key)
 
     async def _flow_run(self, run: DemoFlowRun) -> None:
         state = self.people[run.person]
@@ -277,33 +313,37 @@ class _Seeder:
             return
         started = await self.crm.start_flow(
             self.caller,
+            StartFlow(
+                flow_id=FLOW_ID,
+                contact_id=_contact_id(state, run.person),
+                channel=run.channel,
+            ),
             idempotency_key=f"demo:flow:{run.key}:start",
-            flow_id=FLOW_ID,
-            contact_id=_contact_id(state, run.person),
-            channel=run.channel,
         )
         for number, answer in enumerate(run.answers, start=1):
             turn = await self.crm.advance_flow(
                 self.caller,
+                AdvanceFlow(run_id=started.run_id, user_input=answer),
                 idempotency_key=f"demo:flow:{run.key}:answer:{number}",
-                run_id=started.run_id,
-                user_input=answer,
-                channel=None,
             )
             state.qualification.update(turn.captured)
         self.added["flow_runs"] += 1
 
     async def _segments(self) -> None:
-        existing = {segment.name for segment in (await self.crm.list_segments(self.caller)).items}
+        existing = {
+            segment.name
+            for segment in (await self.crm.list_segments(self.caller)).items
+        }
         for number, segment in enumerate(SEGMENTS, start=1):
             if segment.name in existing:
                 continue
-            await self.crm.create_segment(
-                self.caller,
-                idempotency_key=f"demo:segment:{number}",
+            command = CreateSegment(
                 name=segment.name,
                 description=segment.description,
                 rule=dict(segment.rule),
+            )
+            await self.crm.create_segment(
+                self.caller, command, idempotency_key=f"demo:segment:{number}"
             )
             self.added["segments"] += 1
 
@@ -314,11 +354,15 @@ def _state_from(view: Customer360) -> _PersonState:
         contact_id=view.contact.id,
         touches=lead.touch_count if lead else 0,
         qualification=dict(lead.qualification) if lead else {},
-        interactions={(item.channel, item.direction, item.summary or "") for item in view.timeline},
+        interactions={
+            (item.channel, item.direction, item.summary or "") for item in view.timeline
+        },
     )
 
 
 def _contact_id(state: _PersonState, person: str) -> str:
     if state.contact_id is None:
-        raise RuntimeError(f"demo person '{person}' has no contact; the demo tables must capture them first")
+        raise RuntimeError(
+            f"demo person '{person}' has no contact; the demo tables must capture them first"
+        )
     return state.contact_id

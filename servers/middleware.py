@@ -1,6 +1,7 @@
 """The one place every tool call passes: request id, scopes, plan entitlements, rate limits, metrics, and
 mapping errors to actionable text."""
 
+import inspect
 import re
 import time
 from collections.abc import Awaitable, Callable, Mapping
@@ -12,7 +13,7 @@ from fastmcp.exceptions import McpError, PromptError, ResourceError, ToolError
 from fastmcp.exceptions import ValidationError as FastMCPValidationError
 from fastmcp.server.dependencies import get_access_token
 from fastmcp.server.middleware import CallNext, Middleware, MiddlewareContext
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from promptsales.domain_core.shared.errors import DomainError, NotFound, Unavailable, ValidationFailed
 from promptsales.servers.metrics import ToolMetrics
@@ -59,7 +60,9 @@ def _unstorable_text(value: Any, path: str) -> tuple[str, str] | None:
     else:
         return None
     for key, item in items:
-        where = f"{path}.{key}" if path else str(key)
+        # The path is echoed to the client: a key holding a lone surrogate is shown escaped, never raw.
+        shown = key.encode("utf-8", "backslashreplace").decode() if isinstance(key, str) else str(key)
+        where = f"{path}.{shown}" if path else shown
         found = _unstorable_text(key, where) if isinstance(key, str) else None
         found = found if found is not None else _unstorable_text(item, where)
         if found is not None:
@@ -88,6 +91,28 @@ def _pydantic_cause(exc: BaseException) -> ValidationError | None:
             return seen
         seen = seen.__cause__
     return None
+
+
+async def _conversion_reason(context: MiddlewareContext[Any], argument: str) -> str:
+    """Why a prompt argument did not convert: its value validated against the prompt's own annotation.
+
+    fastmcp validates the text as given, then retries it as JSON and reports only the JSON attempt ("Invalid
+    JSON"), which says nothing about what the argument accepts.
+    """
+    server = context.fastmcp_context.fastmcp if context.fastmcp_context is not None else None
+    prompt = await server.get_prompt(context.message.name) if server is not None else None
+    function = getattr(prompt, "fn", None)
+    value = (context.message.arguments or {}).get(argument)
+    if function is None or value is None:
+        return "invalid value"
+    parameter = inspect.signature(function).parameters.get(argument)
+    if parameter is None:
+        return "invalid value"
+    try:
+        TypeAdapter(parameter.annotation).validate_python(value)
+    except ValidationError as exc:
+        return str(exc.errors()[0]["msg"])
+    return "invalid value"
 
 
 Admit = Callable[[Context | None, str], Awaitable[None]]
@@ -216,8 +241,7 @@ class ToolCallMiddleware(Middleware):
             argument = _PROMPT_ARGUMENT.search(str(exc))
             if argument is None:
                 raise
-            invalid = _pydantic_cause(exc)
-            reason = invalid.errors()[0]["msg"] if invalid is not None and invalid.errors() else "invalid value"
+            reason = await _conversion_reason(context, argument.group(1))
             raise McpError(
                 code=INVALID_PARAMS, message=f"Invalid argument '{argument.group(1)}' for prompt {name}: {reason}."
             ) from None

@@ -66,7 +66,10 @@ Voice = Annotated[
 Colors = Annotated[
     list[HexColor] | None, Field(default=None, max_length=8, description="Brand colours, #RRGGBB, main first.")
 ]
-LogoPng = Annotated[str | None, Field(default=None, max_length=1_400_000, description="Logo as base64 PNG (≤ 1 MB).")]
+# 1,000,000 base64 characters (a 750 kB PNG) keep the call inside the 4 MiB request body limit.
+LogoPng = Annotated[
+    str | None, Field(default=None, max_length=1_000_000, description="Logo as base64 PNG (at most 750 kB).")
+]
 Fonts = Annotated[
     list[Word] | None, Field(default=None, max_length=4, description="Font names, e.g. headings then body.")
 ]

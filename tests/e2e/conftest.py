@@ -25,7 +25,7 @@ from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
 
 PROMPTSALES = Path(sys.executable).parent / "promptsales"
-READY_TIMEOUT_S = 30.0
+READY_TIMEOUT_S = 60.0  # a loaded 2-core CI machine can take 30 s or more to start and migrate
 POLL_INTERVAL_S = 0.1
 CLI_TIMEOUT_S = 90.0
 CALL_TIMEOUT_S = 30.0

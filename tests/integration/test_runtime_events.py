@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from promptsales.domain_core.crm.commands import CaptureLead
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.servers.runtime import Runtime
 from tests.integration.conftest import caller_for, new_tenant
@@ -23,26 +24,9 @@ async def test_captured_lead_reaches_the_event_stream(
     try:
         result = await runtime.crm.capture_lead(
             caller_for(tenant),
-            email="stream@acme.example",
-            phone=None,
-            first_name="Ana",
-            last_name=None,
-            title=None,
-            company=None,
-            company_domain=None,
-            industry=None,
-            employee_count=None,
-            country=None,
-            region=None,
-            source_channel="web_form",
-            campaign_ref="spring",
-            utm=None,
-            referrer=None,
-            landing_page=None,
-            occurred_at=None,
-            consent=None,
-            owner=None,
-            subscribed_only=False,
+            CaptureLead(
+                email="stream@acme.example", first_name="Ana", source_channel="web_form", campaign_ref="spring"
+            ),
         )
         # The relay is nudged by the commit; wait (bounded) until it has published.
         entries: list[tuple[bytes, dict[bytes, bytes]]] = []

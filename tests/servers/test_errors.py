@@ -9,7 +9,7 @@ from fastmcp import Client
 from structlog.testing import capture_logs
 
 from promptsales.domain_core.crm.facade import CrmFacade
-from promptsales.domain_core.crm.service import leads as lead_service
+from promptsales.domain_core.crm.service import capture as capture_service
 from promptsales.servers.crm import build_crm_server
 from promptsales.servers.gateway import build_gateway
 
@@ -59,7 +59,7 @@ async def test_a_failure_inside_a_transaction_changes_nothing(crm, monkeypatch) 
     async def fail_after_writing(*_args, **_kwargs):
         raise RuntimeError(SECRET)
 
-    monkeypatch.setattr(lead_service, "reclassify", fail_after_writing)
+    monkeypatch.setattr(capture_service, "reclassify", fail_after_writing)
     result = await crm.raw(
         "capture_lead", {"source_channel": "web_form", "email": "ann@example.com", "company": "Acme"}
     )

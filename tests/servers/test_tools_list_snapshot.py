@@ -93,6 +93,7 @@ async def test_hints_match_what_the_tools_do(client) -> None:
     assert read_only == {
         "crm_get_contact",
         "crm_search_contacts",
+        "crm_search_organizations",
         "crm_get_lead",
         "crm_list_leads",
         "crm_get_scoring_rules",

@@ -15,7 +15,7 @@ from promptsales.domain_core.shared.errors import NotFound, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
-MAX_LOGO_BYTES = 1_000_000
+MAX_LOGO_BYTES = 750_000
 
 
 def decode_logo(logo_png_base64: str) -> bytes:
