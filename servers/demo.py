@@ -96,17 +96,13 @@ class DemoReport:
 
 def demo_caller(tenant: str) -> Caller:
     """The identity the seeder acts as: a system actor from the command line."""
-    return Caller(
-        tenant_id=tenant, actor_id=ACTOR_ID, actor_kind="system", source="cli"
-    )
+    return Caller(tenant_id=tenant, actor_id=ACTOR_ID, actor_kind="system", source="cli")
 
 
 def touch_time(today: date, days_ago: int, hour: int) -> datetime:
     """``days_ago`` days before the start of ``today`` (UTC), at ``hour``: always in the past."""
     if days_ago < 1 or not 0 <= hour <= 23:
-        raise ValueError(
-            f"demo times need days_ago >= 1 and an hour 0-23, got {days_ago}, {hour}"
-        )
+        raise ValueError(f"demo times need days_ago >= 1 and an hour 0-23, got {days_ago}, {hour}")
     return datetime.combine(today, time(hour), tzinfo=UTC) - timedelta(days=days_ago)
 
 
@@ -128,9 +124,7 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
         if (await runtime.business.get_subscription(caller)).status == "none":
             await runtime.business.grant_subscription(
                 caller,
-                GrantSubscription(
-                    plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS
-                ),
+                GrantSubscription(plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS),
             )
         report = await seed_with(runtime.crm, caller, today=today)
     finally:
@@ -138,9 +132,7 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
     return report.summary()
 
 
-async def seed_with(
-    crm: CrmFacade, caller: Caller, *, today: date | None = None
-) -> DemoReport:
+async def seed_with(crm: CrmFacade, caller: Caller, *, today: date | None = None) -> DemoReport:
     """Seed through an already started facade (used by :func:`seed_demo` and by tests)."""
     current = datetime.now(UTC).date()
     anchor = today or current
@@ -191,9 +183,7 @@ class _Seeder:
                     country=organization.country,
                     region=organization.region,
                 )
-                await self.crm.create_organization(
-                    self.caller, command, idempotency_key=f"demo:organization:{number}"
-                )
+                await self.crm.create_organization(self.caller, command, idempotency_key=f"demo:organization:{number}")
             except Conflict:
                 # The domain is taken: an earlier run whose key has expired created it. (A replayed key
                 # returns normally instead, so organizations are left out of ``added``.)
@@ -217,13 +207,9 @@ class _Seeder:
         if person.email:
             wanted.append(("email", normalize_email(person.email)))
         if person.phone:
-            wanted.append(
-                ("phone", normalize_phone(person.phone, country=person.country))
-            )
+            wanted.append(("phone", normalize_phone(person.phone, country=person.country)))
         for kind, value in wanted:
-            page = await self.crm.search_contacts(
-                self.caller, text=value, filters={}, cursor=None, limit=20
-            )
+            page = await self.crm.search_contacts(self.caller, text=value, filters={}, cursor=None, limit=20)
             for item in page.items:
                 if (item.email if kind == "email" else item.phone) == value:
                     return item
@@ -243,13 +229,10 @@ class _Seeder:
 
     async def _capture(self, touch: DemoTouch, key: str) -> CaptureResult:
         person = _PEOPLE[touch.person]
-        organization = (
-            _ORGANIZATIONS[person.organization] if person.organization else None
-        )
+        organization = _ORGANIZATIONS[person.organization] if person.organization else None
         at = touch_time(self.today, touch.days_ago, touch.hour)
         grants = {
-            channel: ConsentGrant(granted=granted, source=touch.source, at=at)
-            for channel, granted in touch.consent
+            channel: ConsentGrant(granted=granted, source=touch.source, at=at) for channel, granted in touch.consent
         }
         command = CaptureLead(
             email=person.email if touch.identity in ("email", "both") else None,
@@ -293,9 +276,7 @@ class _Seeder:
             state.interactions.add(signature)
             self.added["interactions"] += 1
 
-    async def _log(
-        self, interaction: DemoInteraction, contact_id: str, key: str
-    ) -> None:
+    async def _log(self, interaction: DemoInteraction, contact_id: str, key: str) -> None:
         command = LogInteraction(
             contact_id=contact_id,
             channel=interaction.channel,
@@ -330,10 +311,7 @@ class _Seeder:
         self.added["flow_runs"] += 1
 
     async def _segments(self) -> None:
-        existing = {
-            segment.name
-            for segment in (await self.crm.list_segments(self.caller)).items
-        }
+        existing = {segment.name for segment in (await self.crm.list_segments(self.caller)).items}
         for number, segment in enumerate(SEGMENTS, start=1):
             if segment.name in existing:
                 continue
@@ -342,9 +320,7 @@ class _Seeder:
                 description=segment.description,
                 rule=dict(segment.rule),
             )
-            await self.crm.create_segment(
-                self.caller, command, idempotency_key=f"demo:segment:{number}"
-            )
+            await self.crm.create_segment(self.caller, command, idempotency_key=f"demo:segment:{number}")
             self.added["segments"] += 1
 
 
@@ -354,15 +330,11 @@ def _state_from(view: Customer360) -> _PersonState:
         contact_id=view.contact.id,
         touches=lead.touch_count if lead else 0,
         qualification=dict(lead.qualification) if lead else {},
-        interactions={
-            (item.channel, item.direction, item.summary or "") for item in view.timeline
-        },
+        interactions={(item.channel, item.direction, item.summary or "") for item in view.timeline},
     )
 
 
 def _contact_id(state: _PersonState, person: str) -> str:
     if state.contact_id is None:
-        raise RuntimeError(
-            f"demo person '{person}' has no contact; the demo tables must capture them first"
-        )
+        raise RuntimeError(f"demo person '{person}' has no contact; the demo tables must capture them first")
     return state.contact_id
