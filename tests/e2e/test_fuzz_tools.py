@@ -467,13 +467,14 @@ def build_pools(ids: dict[str, list[str]], catalogue: Catalogue) -> Pools:
 
 def cap_rendering(cases: list[FuzzCase], catalogue: Catalogue) -> list[FuzzCase]:
     """Keep real renders within ``RENDER_BUDGET``; valid videos are ``VIDEO_SECONDS`` long."""
-    real = {*catalogue.images, *catalogue.videos}
+    renders = {"content_generate_image": set(catalogue.images), "content_generate_video": set(catalogue.videos)}
     budget = dict(RENDER_BUDGET)
     capped = []
     for case in cases:
         arguments = case.arguments
         placement = arguments.get("placement")
-        if case.tool in budget and isinstance(placement, str) and placement in real and not case.must_fail:
+        real = renders.get(case.tool, set())
+        if isinstance(placement, str) and placement in real and not case.must_fail:
             if budget[case.tool] > 0:
                 budget[case.tool] -= 1
                 if case.tool == "content_generate_video":
