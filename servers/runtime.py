@@ -192,7 +192,7 @@ class Runtime:
         standing = await self.business.authorize_tool(caller, info)
         if self._limiter is None:
             return
-        tool_class = classify_tool(info.name)
+        tool_class = classify_tool(info.name, read_only=info.read_only)
         limit = self._limit(tool_class)
         plan_rate = self.business.calls_per_minute(standing)
         if plan_rate is not None and plan_rate < limit.refill_per_second * 60:

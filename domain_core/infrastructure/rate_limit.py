@@ -291,15 +291,22 @@ class RedisRateLimiter:
 # ---------------------------------------------------------------------------------------- tool classes
 
 
-def classify_tool(name: str) -> str:
-    """The tool class of ``name``: ``"<context>:read"`` or ``"<context>:write"`` (e.g. ``crm_get_lead``)."""
+def classify_tool(name: str, *, read_only: bool | None = None) -> str:
+    """The tool class of ``name``: ``"<context>:read"`` or ``"<context>:write"`` (e.g. ``crm_get_lead``).
+
+    ``read_only`` is the tool's own readOnlyHint where known (``business_check_entitlement`` reads); the verb
+    prefix only decides for tools that do not say.
+    """
     head, sep, rest = name.partition("_")
     if sep and head in KNOWN_CONTEXTS:
         context, action = head, rest
     else:
         context, action = DEFAULT_CONTEXT, name
-    # Unknown verbs count as writes: the stricter limit is the safe default for anything new.
-    kind = "read" if action.startswith(READ_PREFIXES) else "write"
+    if read_only is not None:
+        kind = "read" if read_only else "write"
+    else:
+        # Unknown verbs count as writes: the stricter limit is the safe default for anything new.
+        kind = "read" if action.startswith(READ_PREFIXES) else "write"
     return f"{context}:{kind}"
 
 

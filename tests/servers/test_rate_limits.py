@@ -30,6 +30,18 @@ async def test_writes_over_the_limit_are_refused_with_a_retry_time(tmp_path: Pat
     assert rejected == 1
 
 
+async def test_read_only_tools_use_the_read_bucket_whatever_their_verb(tmp_path: Path) -> None:
+    runtime = Runtime(
+        Settings(data_dir=tmp_path, tenant="acme", rate_limits_enabled=True, rate_limit_writes_per_minute=1)
+    )
+    async with Client(build_gateway(runtime)) as client:
+        for _ in range(3):  # check_/classify_ are not read verbs by name, but the tools only read
+            checked = await client.call_tool_mcp("business_check_entitlement", {"feature": "channel:email"})
+            assert not checked.is_error, checked.content[0].text
+            classified = await client.call_tool_mcp("content_classify_text", {"text": "How much is the Pro plan?"})
+            assert not classified.is_error, classified.content[0].text
+
+
 async def test_limits_can_be_switched_off(tmp_path: Path) -> None:
     runtime = Runtime(
         Settings(data_dir=tmp_path, tenant="acme", rate_limits_enabled=False, rate_limit_writes_per_minute=1)

@@ -224,6 +224,12 @@ def test_classify_tool(name: str, expected: str) -> None:
     assert classify_tool(name) == expected
 
 
+def test_a_tools_read_only_hint_decides_over_its_verb() -> None:
+    assert classify_tool("business_check_entitlement", read_only=True) == "business:read"
+    assert classify_tool("content_classify_text", read_only=True) == "content:read"
+    assert classify_tool("crm_get_lead", read_only=False) == "crm:write"
+
+
 def test_default_limits_cover_every_class_and_writes_are_stricter() -> None:
     for context in ("crm", "campaigns", "content", "business", "integrations", "default"):
         read, write = DEFAULT_LIMITS[f"{context}:read"], DEFAULT_LIMITS[f"{context}:write"]
