@@ -7,7 +7,7 @@ service happened to flush.
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, text, tuple_
+from sqlalchemy import select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
@@ -18,6 +18,7 @@ from promptsales.domain_core.content.tables import (
     BlobRecord,
     BrandKitRecord,
 )
+from promptsales.domain_core.infrastructure import locks
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.infrastructure.upsert import insert_ignore
 
@@ -29,10 +30,7 @@ async def serialize(uow: UnitOfWork, scope: str) -> None:
     instead of racing on a natural key or an invariant such as "one default kit". SQLite already runs one
     writer at a time.
     """
-    if uow.session.get_bind().dialect.name == "postgresql":
-        await uow.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": f"{scope}:{uow.tenant_id}"}
-        )
+    await locks.serialize(uow.session, uow.tenant_id, scope)
 
 
 # ------------------------------------------------------------------------------------------- brand kits

@@ -6,6 +6,7 @@ from sqlalchemy import select, update
 from sqlmodel import col
 
 from promptsales.domain_core.business.tables import CheckoutRecord
+from promptsales.domain_core.infrastructure import locks
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.ids import new_id
 
@@ -61,7 +62,12 @@ async def create(
 
 
 async def supersede_pending(uow: UnitOfWork) -> None:
-    """Mark every pending checkout of the tenant superseded (the buyer never approved them)."""
+    """Mark every pending checkout of the tenant superseded (the buyer never approved them).
+
+    Checkouts are recorded one at a time per tenant (the lock is held until commit), so of concurrent
+    checkouts only the last stays pending: each supersedes what the ones before it left open.
+    """
+    await locks.serialize(uow.session, uow.tenant_id, "business.checkout")
     await uow.session.execute(
         update(CheckoutRecord)
         .where(col(CheckoutRecord.tenant_id) == uow.tenant_id, col(CheckoutRecord.status) == "pending")

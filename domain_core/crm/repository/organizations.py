@@ -2,11 +2,12 @@
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, or_, select, text
+from sqlalchemy import func, or_, select
 from sqlmodel import col
 
 from promptsales.domain_core.crm.repository.rows import insert_if_absent, like_pattern
 from promptsales.domain_core.crm.tables import OrganizationRecord
+from promptsales.domain_core.infrastructure import locks
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 
 
@@ -33,11 +34,7 @@ async def lock_name(uow: UnitOfWork, name_key: str) -> None:
     it; a transaction-scoped advisory lock on the folded name does (SQLite runs one writer at a time).
     Taken before any row lock, so it adds nothing to the lock order.
     """
-    if uow.session.get_bind().dialect.name == "postgresql":
-        await uow.session.execute(
-            text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"),
-            {"key": f"crm.organization:{uow.tenant_id}:{name_key}"},
-        )
+    await locks.serialize(uow.session, uow.tenant_id, f"crm.organization:{name_key}")
 
 
 async def for_company(uow: UnitOfWork, *, name_key: str, domain: str | None) -> OrganizationRecord | None:
