@@ -158,3 +158,21 @@ async def test_an_openai_image_tenant_gets_the_model_picture_cropped_to_the_plac
     assert Image.open(io.BytesIO(base64.b64decode(block.data))).size == (1080, 1350)
     assert result.structured_content["usage"]["provider"] == "openai"
     assert fake.seen("openai.images")
+
+
+async def test_a_models_choice_among_the_schemas_options_is_kept_and_anything_else_dropped(
+    content: Crm, fake: LLMFake
+) -> None:
+    await content.ok("set_ai_provider", text_provider="openai", base_url=fake.openai_base_url, api_key=OPENAI_KEY)
+    schema = {
+        "type": "object",
+        "properties": {
+            "budget": {"type": "string", "enum": ["under_10k", "10k_50k", "over_50k"]},
+            "timeline": {"type": "string", "enum": ["this_quarter", "later"]},
+            "company": {"type": "string"},
+        },
+    }
+    fake.text = json.dumps({"budget": "over_50k", "timeline": "next_year", "company": "Initech"})
+    result = await content.ok("extract_fields", text="We can spend about eighty grand on this.", schema=schema)
+    # The option is kept though it is not verbatim; an invented option and an unstated company are not.
+    assert result["values"] == {"budget": "over_50k"}

@@ -169,9 +169,17 @@ async def extract(choice: TextChoice, *, text: str, schema: dict[str, Any], samp
     values: dict[str, Any] = {}
     evidence: dict[str, str] = {}
     folded = text.casefold()
-    for name in schema.get("properties", {}):
+    for name, spec in schema.get("properties", {}).items():
         value = data.get(name)
         if value is None:
+            continue
+        options = spec.get("enum") if isinstance(spec, dict) else None
+        if isinstance(options, list):
+            # A choice among the schema's own options is a reading of the text, not a quoted fact: it cannot
+            # appear verbatim ("over_50k" for "about 80 grand"), and anything outside the options is dropped.
+            if value in options:
+                values[name] = value
+                evidence[name] = str(local.evidence.get(name, f"chosen from the schema's options: {value}"))
             continue
         shown = str(value).casefold()
         if shown in folded or name in local.values:  # kept only if the text says it (or local found it too)
