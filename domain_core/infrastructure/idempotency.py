@@ -42,28 +42,19 @@ async def claim(
     The insert takes the key's row lock: a concurrent caller with the same key waits here until the
     first transaction commits (then sees its stored response) or rolls back (then claims it itself).
     """
-    where = (
-        col(IdempotencyRecord.tenant_id) == tenant_id,
-        col(IdempotencyRecord.scope) == scope,
-        col(IdempotencyRecord.key) == key,
+    existing = await _insert_or_lock(
+        session,
+        tenant_id=tenant_id,
+        scope=scope,
+        key=key,
+        digest=digest,
+        now=now,
+        retention=retention,
+        holder=None,
+        lease_until=None,
     )
-    await session.execute(delete(IdempotencyRecord).where(*where, col(IdempotencyRecord.expires_at) < now))
-    inserted = await session.execute(
-        insert_ignore(session, IdempotencyRecord)
-        .values(
-            tenant_id=tenant_id,
-            scope=scope,
-            key=key,
-            request_hash=digest,
-            response=None,
-            created_at=now,
-            expires_at=now + retention,
-        )
-        .returning(IdempotencyRecord.key)
-    )
-    if inserted.first() is not None:
+    if existing is None:
         return None
-    existing = (await session.execute(select(IdempotencyRecord).where(*where))).scalar_one()
     if existing.request_hash != digest:
         raise IdempotencyConflict(key)
     if existing.response is None:  # reserved by a paid call that has not finished (see reserve())
@@ -94,6 +85,52 @@ async def stored(
     return response
 
 
+async def _insert_or_lock(
+    session: AsyncSession,
+    *,
+    tenant_id: str,
+    scope: str,
+    key: str,
+    digest: str,
+    now: datetime,
+    retention: timedelta,
+    holder: str | None,
+    lease_until: datetime | None,
+) -> IdempotencyRecord | None:
+    """Insert the key's record (None: it is ours), or return the existing one, locked for this transaction.
+
+    An expired record is deleted first. A concurrent insert of the same key waits on the first one's row until
+    that transaction ends, so two callers never both own a key.
+    """
+    where = (
+        col(IdempotencyRecord.tenant_id) == tenant_id,
+        col(IdempotencyRecord.scope) == scope,
+        col(IdempotencyRecord.key) == key,
+    )
+    await session.execute(delete(IdempotencyRecord).where(*where, col(IdempotencyRecord.expires_at) < now))
+    inserted = await session.execute(
+        insert_ignore(session, IdempotencyRecord)
+        .values(
+            tenant_id=tenant_id,
+            scope=scope,
+            key=key,
+            request_hash=digest,
+            response=None,
+            holder=holder,
+            lease_until=lease_until,
+            created_at=now,
+            expires_at=now + retention,
+        )
+        .returning(IdempotencyRecord.key)
+    )
+    if inserted.first() is not None:
+        return None
+    existing: IdempotencyRecord = (
+        await session.execute(select(IdempotencyRecord).where(*where).with_for_update())
+    ).scalar_one()
+    return existing
+
+
 @dataclass(frozen=True)
 class Reservation:
     """The outcome of reserving a key for paid work: ours to run, or an earlier call's stored response."""
@@ -119,30 +156,19 @@ async def reserve(
     Returns ``Reservation(holder)`` when the work is ours to do (a fresh key, or one whose holder's lease ran
     out), the stored response of a finished call, or ``running=True`` while another holder is still at work.
     """
-    where = (
-        col(IdempotencyRecord.tenant_id) == tenant_id,
-        col(IdempotencyRecord.scope) == scope,
-        col(IdempotencyRecord.key) == key,
+    existing = await _insert_or_lock(
+        session,
+        tenant_id=tenant_id,
+        scope=scope,
+        key=key,
+        digest=digest,
+        now=now,
+        retention=retention,
+        holder=holder,
+        lease_until=now + LEASE,
     )
-    await session.execute(delete(IdempotencyRecord).where(*where, col(IdempotencyRecord.expires_at) < now))
-    inserted = await session.execute(
-        insert_ignore(session, IdempotencyRecord)
-        .values(
-            tenant_id=tenant_id,
-            scope=scope,
-            key=key,
-            request_hash=digest,
-            response=None,
-            holder=holder,
-            lease_until=now + LEASE,
-            created_at=now,
-            expires_at=now + retention,
-        )
-        .returning(IdempotencyRecord.key)
-    )
-    if inserted.first() is not None:
+    if existing is None:
         return Reservation(holder)
-    existing = (await session.execute(select(IdempotencyRecord).where(*where).with_for_update())).scalar_one()
     if existing.request_hash != digest:
         raise IdempotencyConflict(key)
     if existing.response is not None:

@@ -20,9 +20,11 @@ from typing import Any, Protocol, runtime_checkable
 
 import anyio
 import httpx
+import psycopg
 import pytest
 from mcp.client.session import ClientSession
 from mcp.client.streamable_http import streamable_http_client
+from psycopg import sql
 
 PROMPTSALES = Path(sys.executable).parent / "promptsales"
 READY_TIMEOUT_S = 60.0  # a loaded 2-core CI machine can take 30 s or more to start and migrate
@@ -275,3 +277,46 @@ def result_of(response: httpx.Response) -> dict[str, Any]:
 def text_of(result: dict[str, Any]) -> str:
     """The text blocks of a tool result, joined."""
     return " ".join(block.get("text", "") for block in result.get("content", []))
+
+
+# --------------------------------------------------------------------------------------------- shared helpers
+
+PG_ADMIN_DSN = os.environ.get("PROMPTSALES_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def fresh_postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty database named ``<prefix>_<hex>``, dropped afterwards even with connections left open.
+
+    Without PostgreSQL the test is skipped, except under ``CI=true`` where it fails.
+    """
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        reason = f"PostgreSQL is not reachable at {PG_ADMIN_DSN}: {exc}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
+        pytest.skip(reason)
+    with admin:
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+        try:
+            yield name
+        finally:
+            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def modern_tools_call(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+    """A 2026-07-28 tools/call message (its ``_meta`` carries the protocol version; no handshake)."""
+    return {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {
+            "name": tool,
+            "arguments": arguments,
+            "_meta": {
+                "io.modelcontextprotocol/protocolVersion": MODERN,
+                "io.modelcontextprotocol/clientCapabilities": {},
+            },
+        },
+    }

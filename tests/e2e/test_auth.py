@@ -36,6 +36,7 @@ from .conftest import (
     ServerProcess,
     base_env,
     capture_arguments,
+    modern_tools_call,
     result_of,
     run_cli,
     stop_all,
@@ -139,20 +140,7 @@ def _call(
     }
     if token is not None:
         headers["Authorization"] = f"Bearer {token}"
-    body = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": tool,
-            "arguments": arguments,
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": MODERN,
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    }
-    return httpx.post(server.mcp_url + query, json=body, headers=headers, timeout=30)
+    return httpx.post(server.mcp_url + query, json=modern_tools_call(tool, arguments), headers=headers, timeout=30)
 
 
 def _tool_calls_total(server: AuthServer) -> float:

@@ -21,7 +21,6 @@ import os
 import random
 import re
 import time
-import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -29,14 +28,21 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from mcp.types import Tool
 from PIL import Image
-from psycopg import sql
 from sqlalchemy.engine import make_url
 
-from .conftest import MODERN, ServerProcess, base_env, mcp_http_session, run_cli, stop_all
+from .conftest import (
+    MODERN,
+    PG_ADMIN_DSN,
+    ServerProcess,
+    base_env,
+    fresh_postgres_database,
+    mcp_http_session,
+    run_cli,
+    stop_all,
+)
 from .fuzz_arguments import (
     ArgumentFuzzer,
     FuzzCase,
@@ -49,7 +55,6 @@ from .fuzz_arguments import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-PG_ADMIN_DSN = os.environ.get("PROMPTSALES_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 CASES_PER_TOOL = max(100, int(os.environ.get("PROMPTSALES_FUZZ_CASES", "100")))
 HUGE_PER_TOOL = 3
 WORKERS = 4
@@ -82,21 +87,8 @@ VIDEO_SECONDS = 1.5
 
 @pytest.fixture(scope="module")
 def fuzz_database() -> Iterator[str]:
-    """A fresh database for the fuzzed server (dropped afterwards, even with connections left)."""
-    name = f"promptsales_fuzz_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL is not reachable at {PG_ADMIN_DSN}: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
-        pytest.skip(reason)
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield name
-        finally:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    """A fresh database for the fuzzed server."""
+    yield from fresh_postgres_database("promptsales_fuzz")
 
 
 @pytest.fixture(scope="module")

@@ -4,23 +4,22 @@ Needs PostgreSQL on 127.0.0.1:5432 (user ``postgres``, trust auth; override with
 ``PROMPTSALES_TEST_PG_ADMIN_URL``). Each run creates its own database and drops it afterwards.
 """
 
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
-from psycopg import sql
 from sqlalchemy.engine import make_url
 
 from .conftest import (
     ERAS,
+    PG_ADMIN_DSN,
     TENANT,
     ServerProcess,
     base_env,
     capture_arguments,
+    fresh_postgres_database,
     mcp_http_session,
     run_cli,
     stop_all,
@@ -29,8 +28,6 @@ from .conftest import (
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-PG_ADMIN_DSN = os.environ.get("PROMPTSALES_TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
 
 def _database_dsn(name: str) -> str:
     return psycopg.conninfo.make_conninfo(PG_ADMIN_DSN, dbname=name)
@@ -38,21 +35,8 @@ def _database_dsn(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def pg_database() -> Iterator[str]:
-    """A fresh, empty database (dropped afterwards, even if connections linger)."""
-    name = f"promptsales_e2e_{uuid.uuid4().hex[:12]}"
-    try:
-        admin = psycopg.connect(PG_ADMIN_DSN, autocommit=True, connect_timeout=5)
-    except psycopg.OperationalError as exc:
-        reason = f"PostgreSQL is not reachable at {PG_ADMIN_DSN}: {exc}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"{reason}; CI=true requires it", pytrace=False)
-        pytest.skip(reason)
-    with admin:
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        try:
-            yield name
-        finally:
-            admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+    """A fresh, empty database."""
+    yield from fresh_postgres_database("promptsales_e2e")
 
 
 @pytest.fixture(scope="module")

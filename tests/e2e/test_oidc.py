@@ -56,6 +56,7 @@ from .conftest import (
     ServerProcess,
     base_env,
     capture_arguments,
+    modern_tools_call,
     result_of,
     run_cli,
     stop_all,
@@ -241,22 +242,6 @@ def _free_port() -> int:
 # --------------------------------------------------------------------------------------------- HTTP helpers
 
 
-def _body(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": tool,
-            "arguments": arguments,
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": MODERN,
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    }
-
-
 def _headers(tool: str, token: str | None) -> dict[str, str]:
     headers = {
         "Accept": ACCEPT,
@@ -273,7 +258,9 @@ def _headers(tool: str, token: str | None) -> dict[str, str]:
 
 def call(url: str, tool: str, arguments: dict[str, Any], token: str | None, *, query: str = "") -> httpx.Response:
     """A raw 2026-07-28 ``tools/call`` POST."""
-    return httpx.post(url + query, json=_body(tool, arguments), headers=_headers(tool, token), timeout=CALL_TIMEOUT_S)
+    return httpx.post(
+        url + query, json=modern_tools_call(tool, arguments), headers=_headers(tool, token), timeout=CALL_TIMEOUT_S
+    )
 
 
 def assert_ok(response: httpx.Response) -> dict[str, Any]:
@@ -590,7 +577,7 @@ class InProcess:
         return (key or self.key).sign(okta_claims(self.idp.issuer, self.audience, **overrides), kid=kid)
 
     async def call(self, token: str, tool: str = "crm_search_contacts") -> httpx.Response:
-        return await self.client.post("/mcp", json=_body(tool, {}), headers=_headers(tool, token))
+        return await self.client.post("/mcp", json=modern_tools_call(tool, {}), headers=_headers(tool, token))
 
 
 @pytest_asyncio.fixture(scope="module")

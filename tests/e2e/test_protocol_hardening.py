@@ -24,7 +24,16 @@ from promptsales.servers.body_limit import MAX_BODY_BYTES
 from promptsales.servers.dev_issuer import DEFAULT_AUDIENCE
 from promptsales.servers.scopes import required_scopes
 
-from .conftest import ServerProcess, base_env, result_of, run_cli, stop_all, text_of, unique_email
+from .conftest import (
+    ServerProcess,
+    base_env,
+    modern_tools_call,
+    result_of,
+    run_cli,
+    stop_all,
+    text_of,
+    unique_email,
+)
 from .test_auth import ACCEPT, _call, _token
 
 pytestmark = pytest.mark.slow
@@ -113,20 +122,7 @@ def _post_mcp(server: ServerProcess, body: bytes | Iterator[bytes], tool: str, t
 
 def _tools_call(tool: str, arguments: dict[str, Any], *, ensure_ascii: bool = False) -> bytes:
     """A tools/call body as UTF-8 JSON (``ensure_ascii``: non-ASCII sent as \\u escapes, as some clients do)."""
-    message = {
-        "jsonrpc": "2.0",
-        "id": 1,
-        "method": "tools/call",
-        "params": {
-            "name": tool,
-            "arguments": arguments,
-            "_meta": {
-                "io.modelcontextprotocol/protocolVersion": "2026-07-28",
-                "io.modelcontextprotocol/clientCapabilities": {},
-            },
-        },
-    }
-    return json.dumps(message, ensure_ascii=ensure_ascii).encode("utf-8")
+    return json.dumps(modern_tools_call(tool, arguments), ensure_ascii=ensure_ascii).encode("utf-8")
 
 
 def _assert_body_limit_error(response: httpx.Response) -> None:
