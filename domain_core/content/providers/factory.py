@@ -6,13 +6,7 @@ from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 
-from promptsales.domain_core.content.providers.anthropic_provider import AnthropicTextProvider
 from promptsales.domain_core.content.providers.base import ImageProvider, TextProvider
-from promptsales.domain_core.content.providers.openai_provider import (
-    MIN_IMAGE_TIMEOUT_S,
-    OpenAIImageProvider,
-    OpenAITextProvider,
-)
 from promptsales.domain_core.content.providers.retry import Sleep
 
 ProviderKind = Literal["openai", "anthropic", "openai_compatible"]
@@ -75,7 +69,10 @@ class ProviderConfig(BaseModel):
 
 def build_text_provider(config: ProviderConfig, *, sleep: Sleep = asyncio.sleep) -> TextProvider:
     """The text provider for ``config`` (one SDK client; reuse it and ``aclose()`` it when done)."""
+    # The SDKs are imported when a tenant first uses them: together they cost ~3 s of start-up otherwise.
     if config.kind == "anthropic":
+        from promptsales.domain_core.content.providers.anthropic_provider import AnthropicTextProvider
+
         return AnthropicTextProvider(
             api_key=config.api_key,
             model=config.model,
@@ -85,6 +82,8 @@ def build_text_provider(config: ProviderConfig, *, sleep: Sleep = asyncio.sleep)
             sleep=sleep,
             total_timeout_s=config.total_timeout_s,
         )
+    from promptsales.domain_core.content.providers.openai_provider import OpenAITextProvider
+
     return OpenAITextProvider(
         api_key=config.api_key,
         model=config.model,
@@ -104,6 +103,8 @@ def build_image_provider(config: ProviderConfig, *, sleep: Sleep = asyncio.sleep
     """
     if config.kind != "openai":
         return None
+    from promptsales.domain_core.content.providers.openai_provider import MIN_IMAGE_TIMEOUT_S, OpenAIImageProvider
+
     return OpenAIImageProvider(
         api_key=config.api_key,
         model=config.model,
