@@ -19,9 +19,15 @@ def register(server: FastMCP) -> None:
         description="Plan and prepare a campaign for a business goal: audience, entitlements, creatives, approval.",
     )
     def launch_campaign_for_goal(
-        goal: Annotated[str, Field(description="The business goal, e.g. '40 demo requests from EU fintech in Q1'.")],
-        channels: Annotated[str, Field(description="Comma-separated channels, e.g. 'google_ads,linkedin,email'.")],
-        budget: Annotated[str | None, Field(description="Budget and currency, e.g. '5000 EUR'.")] = None,
+        goal: Annotated[
+            str, Field(max_length=2000, description="The business goal, e.g. '40 demo requests from EU fintech in Q1'.")
+        ],
+        channels: Annotated[
+            str, Field(max_length=300, description="Comma-separated channels, e.g. 'google_ads,linkedin,email'.")
+        ],
+        budget: Annotated[
+            str | None, Field(max_length=100, description="Budget and currency, e.g. '5000 EUR'.")
+        ] = None,
     ) -> str:
         wanted = [c.strip() for c in channels.split(",") if c.strip()]
         checks = ", ".join(f"'channel:{c}'" for c in wanted)
@@ -44,10 +50,16 @@ def register(server: FastMCP) -> None:
 
     @server.prompt(name="write_ad_set", description="Write a channel-ready ad set: copy variants and creatives.")
     def write_ad_set(
-        brief: Annotated[str, Field(description="Product, audience, benefits, proof, offer, call to action.")],
+        brief: Annotated[
+            str, Field(max_length=4000, description="Product, audience, benefits, proof, offer, call to action.")
+        ],
         channel: Annotated[Channel, Field(description="Where the ads run.")],
-        format: Annotated[str, Field(description="The channel's format, e.g. rsa, feed, in_feed, post.")],
-        placement: Annotated[str | None, Field(description="Image placement, e.g. meta_feed_square.")] = None,
+        format: Annotated[
+            str, Field(max_length=40, description="The channel's format, e.g. rsa, feed, in_feed, post.")
+        ],
+        placement: Annotated[
+            str | None, Field(max_length=60, description="Image placement, e.g. meta_feed_square.")
+        ] = None,
         language: Annotated[Literal["en", "es"], Field(description="Language.")] = "en",
     ) -> str:
         image = (
@@ -68,7 +80,7 @@ def register(server: FastMCP) -> None:
 
     @server.prompt(name="weekly_performance_report", description="Weekly report on pipeline, content and plan usage.")
     def weekly_performance_report(
-        week_start: Annotated[str, Field(description="First day of the week, YYYY-MM-DD.")],
+        week_start: Annotated[str, Field(max_length=10, description="First day of the week, YYYY-MM-DD.")],
     ) -> str:
         return (
             f"Write the weekly report for the week starting {week_start}.\n"
@@ -84,7 +96,7 @@ def register(server: FastMCP) -> None:
 
     @server.prompt(name="follow_up_sequence", description="Draft a follow-up sequence for one lead, in its context.")
     def follow_up_sequence(
-        contact_id: Annotated[str, Field(description="The contact (ct_…) to follow up.")],
+        contact_id: Annotated[str, Field(max_length=40, description="The contact (ct_…) to follow up.")],
         steps: Annotated[int, Field(ge=1, le=6, description="How many touches.")] = 3,
         channel: Annotated[
             Literal["email", "sms", "whatsapp"], Field(description="Channel of the sequence.")

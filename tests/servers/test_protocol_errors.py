@@ -283,3 +283,17 @@ async def test_every_tool_string_is_bounded_to_fit_the_http_body_limit(client: C
                 offenders.append(f"{tool.name} {path}: maxLength {longest} (up to {worst} bytes > {MAX_BODY_BYTES})")
     assert checked > 100
     assert not offenders, "\n".join(offenders)
+
+
+async def test_every_prompt_text_argument_is_bounded(client: Client) -> None:
+    """Prompt arguments are text the server renders; an unbounded one is a free amplifier."""
+    gateway_prompts = {prompt.name for prompt in await client.list_prompts()}
+    too_long = "x" * 5000
+    for name in sorted(gateway_prompts):
+        prompt = next(p for p in await client.list_prompts() if p.name == name)
+        for argument in prompt.arguments or []:
+            values = {a.name: "1" for a in prompt.arguments or [] if a.required}
+            values[argument.name] = too_long
+            with pytest.raises(McpError) as refused:
+                await client.get_prompt(name, values)
+            assert _invalid_params(refused).code == -32602, (name, argument.name)
