@@ -235,7 +235,7 @@ def test_a_streamed_body_over_the_limit_gets_a_json_rpc_error(bound: ServerProce
 async def test_a_call_at_a_strings_max_length_still_fits_the_body_limit(bound: ServerProcess) -> None:
     token = _token(bound, scope="crm:read crm:write")
     async with Client(bound.mcp_url, auth=token) as client:
-        schema = next(t for t in await client.list_tools() if t.name == "crm_import_leads").inputSchema
+        schema = next(t for t in await client.list_tools() if t.name == "crm_import_leads").input_schema
     max_length = schema["properties"]["csv_text"]["maxLength"]
     csv_text = _csv_near(max_length)
     assert max_length - 100 < len(csv_text) <= max_length

@@ -76,7 +76,7 @@ def max_length(schema: dict[str, Any], defs: dict[str, Any]) -> int | None:
 
 
 async def crm_tools(client: Any) -> dict[str, dict[str, Any]]:
-    return {tool.name: tool.inputSchema for tool in await client.list_tools() if tool.name.startswith("crm_")}
+    return {tool.name: tool.input_schema for tool in await client.list_tools() if tool.name.startswith("crm_")}
 
 
 async def test_every_string_a_crm_tool_accepts_has_a_max_length(client) -> None:

@@ -273,7 +273,7 @@ async def test_every_tool_string_is_bounded_to_fit_the_http_body_limit(client: C
     offenders = []
     checked = 0
     for tool in await client.list_tools():
-        for path, schema in _string_schemas(tool.inputSchema, ""):
+        for path, schema in _string_schemas(tool.input_schema, ""):
             checked += 1
             longest = _longest(schema)
             if longest is None:
