@@ -33,7 +33,7 @@ FlowId = Annotated[str, Field(min_length=1, max_length=80)]
 
 
 class CreateOrganization(Command):
-    """Create a company; its domain (or, without one, its name) must be new."""
+    """Create a company; its domain, when given, must be new (names may repeat)."""
 
     name: OrganizationName
     domain: Domain | None = None
@@ -43,8 +43,8 @@ class CreateOrganization(Command):
     region: Region | None = None
 
 
-class CreateContact(Command):
-    """Create a person; email and phone must be new among active contacts."""
+class ContactFields(Command):
+    """What a contact record holds: the fields creating and updating share."""
 
     first_name: PersonName | None = None
     last_name: PersonName | None = None
@@ -60,22 +60,15 @@ class CreateContact(Command):
     consent: ConsentInput | None = None
 
 
-class UpdateContact(Command):
-    """Change some fields of a contact: a field left None stays as it is."""
+class CreateContact(ContactFields):
+    """Create a person; email and phone must be new among active contacts."""
+
+
+class UpdateContact(ContactFields):
+    """Change some fields of a contact: a field left None stays as it is (tags replace every tag; attributes are
+    merged in, a null value deleting the key)."""
 
     contact_id: RecordId
-    first_name: PersonName | None = None
-    last_name: PersonName | None = None
-    email: Email | None = None
-    phone: Phone | None = None
-    title: Title | None = None
-    organization_id: RecordId | None = None
-    country: Country | None = None
-    region: Region | None = None
-    owner: Owner | None = None
-    tags: Tags | None = Field(default=None, description="Replaces every tag.")
-    attributes: dict[str, Any] | None = Field(default=None, description="Merged in; a null value deletes the key.")
-    consent: ConsentInput | None = None
 
     def changed_fields(self) -> set[str]:
         """The contact fields this update sets (consent is history, not a field)."""

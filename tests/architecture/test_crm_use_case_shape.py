@@ -45,7 +45,10 @@ def test_every_command_has_a_facade_method_that_takes_it() -> None:
         for parameter in inspect.signature(method, eval_str=True).parameters.values()
     }
     defined = {
-        c for c in vars(commands).values() if isinstance(c, type) and issubclass(c, Command) and c is not Command
+        c
+        for c in vars(commands).values()
+        # Leaves only: a base that gathers shared fields (ContactFields) is no use case of its own.
+        if isinstance(c, type) and issubclass(c, Command) and c is not Command and not c.__subclasses__()
     }
     assert defined <= taken, f"commands no facade method takes: {sorted(c.__name__ for c in defined - taken)}"
 
