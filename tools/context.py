@@ -1,10 +1,11 @@
 """What tool functions need from the running process: facades and the caller of the current request."""
 
-from typing import Annotated, Protocol
+import json
+from typing import Annotated, Any, Protocol
 
 from fastmcp import Context
 from mcp.types import ToolAnnotations
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.content.facade import ContentFacade
@@ -54,6 +55,31 @@ Cursor = Annotated[
     Field(default=None, max_length=2000, description="next_cursor from the previous page; omit to start."),
 ]
 Limit = Annotated[int, Field(default=20, ge=1, le=100, description="Page size (max 100).")]
+
+# Free-form JSON arguments (contact attributes, scoring overrides, segment rules, extraction schemas) are bounded
+# as a whole, as strings are: their JSON columns have no length of their own.
+MAX_JSON_BYTES = 65_536
+MAX_JSON_DEPTH = 8
+
+
+def _depth(value: Any) -> int:
+    if isinstance(value, dict):
+        return 1 + max((_depth(item) for item in value.values()), default=0)
+    if isinstance(value, list):
+        return 1 + max((_depth(item) for item in value), default=0)
+    return 0
+
+
+def _bounded_json(value: dict[str, Any]) -> dict[str, Any]:
+    size = len(json.dumps(value, ensure_ascii=False, default=str).encode("utf-8"))
+    if size > MAX_JSON_BYTES:
+        raise ValueError(f"is {size} bytes as JSON; at most {MAX_JSON_BYTES} are accepted")
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise ValueError(f"nests deeper than {MAX_JSON_DEPTH} levels")
+    return value
+
+
+JsonObject = Annotated[dict[str, Any], Field(max_length=200), AfterValidator(_bounded_json)]
 
 READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=False)
 CREATE = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=False, open_world_hint=False)

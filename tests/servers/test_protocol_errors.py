@@ -297,3 +297,34 @@ async def test_every_prompt_text_argument_is_bounded(client: Client) -> None:
             with pytest.raises(McpError) as refused:
                 await client.get_prompt(name, values)
             assert _invalid_params(refused).code == -32602, (name, argument.name)
+
+
+def _free_form_objects(schema: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Object-typed schemas with no declared properties (free-form JSON), with their paths."""
+    if schema.get("type") == "object" and "properties" not in schema and path:
+        yield path, schema
+    for name, sub in (schema.get("properties") or {}).items():
+        yield from _free_form_objects(sub, f"{path}.{name}" if path else name)
+    for sub in schema.get("anyOf") or []:
+        yield from _free_form_objects(sub, path)
+
+
+async def test_free_form_json_arguments_are_bounded_as_a_whole(client: Client) -> None:
+    tools = await client.list_tools()
+    found = {(tool.name, path): schema for tool in tools for path, schema in _free_form_objects(tool.input_schema, "")}
+    assert ("crm_create_contact", "attributes") in found and ("content_extract_fields", "schema") in found
+    unbounded = sorted(f"{tool}.{path}" for (tool, path), schema in found.items() if "maxProperties" not in schema)
+    assert not unbounded, f"free-form objects without maxProperties: {unbounded}"
+
+    big = await client.call_tool_mcp(
+        "crm_create_contact", {"email": "big@example.com", "attributes": {"notes": "x" * 70_000}}
+    )
+    deep: dict[str, Any] = {"leaf": 1}
+    for _ in range(10):
+        deep = {"level": deep}
+    nested = await client.call_tool_mcp("crm_create_contact", {"email": "deep@example.com", "attributes": deep})
+    for refused, reason in ((big, "bytes as JSON"), (nested, "nests deeper")):
+        assert refused.is_error
+        text = refused.content[0].text
+        assert "attributes" in text and reason in text, text
+        assert "Internal error" not in text

@@ -1,6 +1,6 @@
 """AI services for every context (classify, summarize, extract) and the tenant's choice of model provider."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastmcp import Context, FastMCP
 from mcp.types import InputRequiredResult, ToolAnnotations
@@ -17,7 +17,7 @@ from promptsales.domain_core.content.dto import (
 )
 from promptsales.tools.content.fields import Labels, Text
 from promptsales.tools.content.sampling import with_sampling
-from promptsales.tools.context import READ, IdempotencyKey, ToolRuntime
+from promptsales.tools.context import READ, IdempotencyKey, JsonObject, ToolRuntime
 
 # Read-only for our data, but a model provider may be an outside system.
 ANALYSE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
@@ -61,7 +61,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         text: Text,
         schema: Annotated[
-            dict[str, Any],
+            JsonObject,
             Field(
                 description="JSON Schema object: properties with type, optional format (email, date, uri, phone), "
                 "enum and description; required."

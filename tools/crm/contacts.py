@@ -1,6 +1,6 @@
 """CRM tools for organizations and contacts."""
 
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastmcp import Context, FastMCP
 from pydantic import Field
@@ -14,6 +14,7 @@ from promptsales.tools.context import (
     UPSERT,
     Cursor,
     IdempotencyKey,
+    JsonObject,
     Limit,
     ToolRuntime,
 )
@@ -87,7 +88,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         region: Region = None,
         owner: Owner = None,
         tags: Tags = None,
-        attributes: Annotated[dict[str, Any] | None, Field(default=None, description="Extra fields.")] = None,
+        attributes: Annotated[JsonObject | None, Field(default=None, description="Extra fields.")] = None,
         consent: ConsentArg = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ContactView:
@@ -129,7 +130,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         owner: Owner = None,
         tags: Annotated[list[Tag] | None, Field(default=None, max_length=50, description="Replaces all tags.")] = None,
         attributes: Annotated[
-            dict[str, Any] | None,
+            JsonObject | None,
             Field(default=None, description="Merged into attributes; null values delete keys."),
         ] = None,
         consent: ConsentArg = None,

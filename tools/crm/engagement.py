@@ -1,7 +1,7 @@
 """CRM tools for segments, the customer 360 view, attention flows and CSV import."""
 
 import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastmcp import Context, FastMCP
 from pydantic import Field
@@ -19,7 +19,7 @@ from promptsales.domain_core.crm.dto import (
 )
 from promptsales.domain_core.crm.model.vocabulary import FlowChannel
 from promptsales.domain_core.shared.errors import ValidationFailed
-from promptsales.tools.context import CREATE, READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
+from promptsales.tools.context import CREATE, READ, UPSERT, Cursor, IdempotencyKey, JsonObject, Limit, ToolRuntime
 from promptsales.tools.crm.fields import ContactId, RunId, SegmentId
 
 RULE_HELP = (
@@ -45,7 +45,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def create_segment(
         ctx: Context,
         name: Annotated[str, Field(min_length=1, max_length=120, description="Unique segment name.")],
-        rule: Annotated[dict[str, Any], Field(description="Segment rule (see tool description).")],
+        rule: Annotated[JsonObject, Field(description="Segment rule (see tool description).")],
         description: Annotated[
             str | None, Field(default=None, max_length=1000, description="What the segment is for.")
         ] = None,
@@ -61,7 +61,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     )
     async def preview_segment(
         ctx: Context,
-        rule: Annotated[dict[str, Any] | None, Field(default=None, description="Rule to try.")] = None,
+        rule: Annotated[JsonObject | None, Field(default=None, description="Rule to try.")] = None,
         segment_id: Annotated[SegmentId | None, Field(default=None, description="Or a saved segment.")] = None,
     ) -> SegmentPreview:
         if (rule is None) == (segment_id is None):

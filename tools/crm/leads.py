@@ -34,6 +34,7 @@ from promptsales.tools.context import (
     UPSERT,
     Cursor,
     IdempotencyKey,
+    JsonObject,
     Limit,
     ToolRuntime,
 )
@@ -197,7 +198,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def set_scoring_rules(
         ctx: Context,
         overrides: Annotated[
-            dict[str, Any],
+            JsonObject,
             Field(description='Partial rules merged into the current ones, e.g. {"stages": {"mql_min_score": 45}}.'),
         ],
         reset: Annotated[
