@@ -205,9 +205,8 @@ class ConnectorHttp:
             await self._spend_budget(deadline, attempt)
             remaining = deadline - self._clock()
             if remaining <= 0:
-                raise PlatformDown(
-                    platform=self.platform, attempts=attempt - 1, deadline_hit=True, may_have_applied=attempt > 1
-                )
+                # Only retryable requests get here after a first attempt, so nothing unsafe may have been applied.
+                raise PlatformDown(platform=self.platform, attempts=attempt - 1, deadline_hit=True)
             outcome = await self._attempt(
                 method,
                 path,
