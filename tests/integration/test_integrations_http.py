@@ -391,3 +391,20 @@ async def test_budget_used_up_fails_fast_with_the_wait_and_tenants_do_not_share_
     async with client(platform, limiter=limiter, budget_limits=tight, tenant_id="ten_B") as other:
         await other.request("GET", "/d")
     assert len(platform.received) == 3
+
+
+@pytest.mark.parametrize("attempt", [1, 2, 3, 6, 10])
+@pytest.mark.parametrize("jitter", [0.0, 0.5, 0.999])
+def test_backoff_is_equal_jitter_and_capped(attempt: int, jitter: float) -> None:
+    policy = RequestPolicy(backoff_base_s=0.5, backoff_max_s=4.0)
+    nominal = min(4.0, 0.5 * 2 ** (attempt - 1))
+    wait = policy.backoff(attempt, jitter)
+    assert nominal / 2 <= wait <= nominal
+
+
+@pytest.mark.parametrize(
+    "settings", [{"max_attempts": 0}, {"deadline_s": 0.0}, {"attempt_timeout_s": -1.0}, {"backoff_max_s": float("inf")}]
+)
+def test_a_policy_with_impossible_settings_is_refused(settings: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        RequestPolicy(**settings)

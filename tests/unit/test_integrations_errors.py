@@ -175,3 +175,22 @@ def test_known_secret_values_are_redacted_anywhere_and_text_is_bounded() -> None
     assert long is not None and len(long) <= 200 and long.endswith("…")
     assert platform_text("  ") is None
     assert platform_text("line one\n  line two") == "line one line two"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Basic authentication failed for this plan",
+        "Upgrade to the Basic plan",
+        "error code: 40002 (invalid parameter)",
+        'OAuthException "code": 100',
+        "The token has expired",
+    ],
+)
+def test_prose_that_only_mentions_credentials_stays_readable(text: str) -> None:
+    assert redact(text) == text
+
+
+def test_an_authorization_code_in_a_query_string_is_redacted() -> None:
+    assert redact("/oauth/callback?code=Xy12abCD34&state=s1") == "/oauth/callback?code=[redacted]&state=s1"
+    assert redact("Authorization: Basic dXNlcjpwYXNzd29yZA==") == "Authorization: Basic [redacted]"

@@ -18,10 +18,16 @@ REDACTED = "[redacted]"
 # Things that look like credentials wherever they appear in text: bearer/basic values, key=value pairs with a
 # secret-sounding name (query strings, form bodies, JSON echoes), and well-known token prefixes.
 _SECRET_PATTERNS: tuple[re.Pattern[str], ...] = (
-    re.compile(r"(?i)\b(bearer|basic|oauth)\s+[A-Za-z0-9._~+/=-]{6,}"),
+    # "Bearer <token>"; "Basic/OAuth <credential>" only when it looks encoded ("Basic plan" is prose).
+    re.compile(
+        r"(?i)\b(bearer)\s+[A-Za-z0-9._~+/=-]{6,}"
+        r"|\b(basic|oauth)\s+(?=[A-Za-z0-9._~+/=-]*[0-9+/=])[A-Za-z0-9._~+/=-]{12,}"
+    ),
+    # name=value / "name": "value" pairs; an OAuth authorization ``code`` only in query form (``code=``), so a
+    # platform's "error code: 40002" stays readable.
     re.compile(
         r"(?i)\b(access_token|refresh_token|id_token|token|api_key|apikey|key|client_secret|secret|password"
-        r"|appsecret_proof|code_verifier|code|developer-token|x-api-key|access-token)"
+        r"|appsecret_proof|code_verifier|developer-token|x-api-key|access-token|(?<![\w-])code(?==))"
         r"(\"?\s*[:=]\s*\"?)([^\s&\"',;}]+)"
     ),
     re.compile(r"\b(pat-[a-z0-9]{2,4}-[A-Za-z0-9-]{8,}|EAA[A-Za-z0-9]{16,}|sk-[A-Za-z0-9_-]{16,})"),
@@ -32,7 +38,7 @@ def redact(text: str, secrets: Iterable[str] = ()) -> str:
     """``text`` with every known secret value and anything credential-shaped replaced by ``[redacted]``."""
     for secret in sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True):
         text = text.replace(secret, REDACTED)
-    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    text = _SECRET_PATTERNS[0].sub(lambda m: f"{m.group(1) or m.group(2)} {REDACTED}", text)
     text = _SECRET_PATTERNS[1].sub(lambda m: f"{m.group(1)}{m.group(2)}{REDACTED}", text)
     return _SECRET_PATTERNS[2].sub(REDACTED, text)
 
