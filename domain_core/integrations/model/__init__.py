@@ -1,0 +1,1 @@
+"""Pure parts of the integrations context: connector catalogue, typed errors, usage headers, PKCE (no I/O)."""
