@@ -92,7 +92,7 @@ def parse_retry_after(value: str, *, now: datetime | None = None) -> float | Non
     text = value.strip()
     if not text:
         return None
-    if text.isdigit() or _is_decimal(text):
+    if text.isascii() and (text.isdigit() or _is_decimal(text)):
         seconds = float(text)
         return _believable(seconds) if math.isfinite(seconds) else None
     try:
