@@ -5,7 +5,7 @@ windows really pass and no test waits.
 """
 
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -15,27 +15,11 @@ from promptsales.domain_core.integrations.hubspot.client import ContactUpsert, H
 from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.model.errors import AuthExpired, ConnectorError, PlatformDown
+from tests.integration.connector_fakes import T0, FakeTime
 
 TOKEN = "pat-na1-0a1b2c3d-4e5f-6789-abcd-ef0123456789"
 OTHER_TOKEN = "pat-na1-99999999-8888-7777-6666-555555555555"
 PORTAL, OTHER_PORTAL = 4242, 5151
-T0 = datetime(2026, 12, 1, tzinfo=UTC)
-
-
-class FakeTime:
-    def __init__(self) -> None:
-        self.elapsed = 0.0
-        self.sleeps: list[float] = []
-
-    def monotonic(self) -> float:
-        return self.elapsed
-
-    def now(self) -> datetime:
-        return T0 + timedelta(seconds=self.elapsed)
-
-    async def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.elapsed += seconds
 
 
 @pytest.fixture

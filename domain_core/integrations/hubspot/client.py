@@ -20,9 +20,10 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from promptsales.domain_core.integrations.http import ConnectorHttp
+from promptsales.domain_core.integrations.views import FrozenView
 
 ObjectType = Literal["contacts", "companies"]
 
@@ -38,11 +39,7 @@ UPSERT_BATCH_MAX = 100  # §9 batch upsert: ≤ 100 inputs [~]
 _BASE = "/crm/v3/objects"
 
 
-class _View(BaseModel):
-    model_config = ConfigDict(frozen=True, populate_by_name=True, extra="ignore")
-
-
-class HubSpotObject(_View):
+class HubSpotObject(FrozenView):
     """One CRM record as HubSpot returns it (properties are strings or null on the wire)."""
 
     id: str
@@ -58,7 +55,7 @@ class UpsertedObject(HubSpotObject):
     new: bool
 
 
-class HubSpotPage(_View):
+class HubSpotPage(FrozenView):
     """One page of a listing or a search; ``next_after`` is the cursor of the next page (None on the last)."""
 
     results: tuple[HubSpotObject, ...]
@@ -66,7 +63,7 @@ class HubSpotPage(_View):
     total: int | None = None
 
 
-class UpsertFailure(_View):
+class UpsertFailure(FrozenView):
     """One input a batch upsert refused (HTTP 207 ``errors[]``)."""
 
     message: str
@@ -74,14 +71,14 @@ class UpsertFailure(_View):
     context: Mapping[str, Any] = Field(default_factory=dict)
 
 
-class UpsertOutcome(_View):
+class UpsertOutcome(FrozenView):
     """What a batch upsert did: the records it created or updated, and the inputs it refused."""
 
     results: tuple[UpsertedObject, ...]
     errors: tuple[UpsertFailure, ...] = ()
 
 
-class ContactUpsert(_View):
+class ContactUpsert(FrozenView):
     """A contact to create or update, keyed by its email (a unique-value property)."""
 
     email: str

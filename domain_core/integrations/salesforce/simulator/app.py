@@ -1,0 +1,391 @@
+"""Salesforce's REST API in memory: SOQL query (a small subset) with locator paging, get, upsert by external id.
+
+Shapes follow shared/reference/platform_apis.md §10. Each access token maps to one org; orgs share nothing.
+Every answer carries ``Sforce-Limit-Info: api-usage=<used>/<daily max>``; past the daily max the org answers 403
+``REQUEST_LIMIT_EXCEEDED``. Errors are Salesforce's JSON array ``[{message, errorCode, fields?}]``.
+
+The SOQL subset: ``SELECT f1, f2 FROM Object [WHERE SystemModstamp > <datetime> | WHERE Field = '<string>']
+[ORDER BY SystemModstamp [ASC]]``; anything else is refused with ``MALFORMED_QUERY`` as Salesforce would.
+"""
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from promptsales.domain_core.shared.clock import utc_now
+
+API_VERSIONS = ("66.0",)
+KEY_PREFIXES: Mapping[str, str] = {"Account": "001", "Contact": "003", "Opportunity": "006"}
+FIELDS: Mapping[str, frozenset[str]] = {
+    "Contact": frozenset({"Id", "FirstName", "LastName", "Email", "AccountId", "Phone", "Title", "SystemModstamp"}),
+    "Account": frozenset({"Id", "Name", "Website", "Industry", "SystemModstamp"}),
+    "Opportunity": frozenset(
+        {"Id", "Name", "StageName", "Amount", "CloseDate", "AccountId", "Probability", "SystemModstamp"}
+    ),
+}
+_TOKEN = re.compile(
+    r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')"
+    r"|(?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:?\d{2}))"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>!=|[,=<>()]))"
+)
+_UNESCAPE = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
+
+
+class _ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, *, fields: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.fields = status, code, message, fields
+
+
+def _malformed(detail: str) -> _ApiError:
+    return _ApiError(400, "MALFORMED_QUERY", detail)
+
+
+@dataclass(frozen=True)
+class _Query:
+    object_type: str
+    fields: tuple[str, ...]
+    since: datetime | None = None
+    equals: tuple[str, str] | None = None
+    ordered: bool = False
+
+
+def _tokens(soql: str) -> list[tuple[str, str]]:
+    found, position = [], 0
+    while position < len(soql.rstrip()):
+        match = _TOKEN.match(soql, position)
+        if match is None or match.lastgroup is None:
+            raise _malformed(f"unexpected token at column {position + 1}")
+        found.append((match.lastgroup, match.group(match.lastgroup)))
+        position = match.end()
+    return found
+
+
+def _unquote(literal: str) -> str:
+    out, chars = [], iter(literal[1:-1])
+    for ch in chars:
+        if ch == "\\":
+            escaped = next(chars)
+            if escaped not in _UNESCAPE:
+                raise _malformed(f"Invalid string literal: unknown escape \\{escaped}")
+            out.append(_UNESCAPE[escaped])
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def parse_soql(soql: str) -> _Query:
+    """The subset the simulator answers; MALFORMED_QUERY / INVALID_TYPE / INVALID_FIELD otherwise."""
+    tokens = _tokens(soql)
+    position = 0
+
+    def take(kind: str | None = None, word: str | None = None) -> str:
+        nonlocal position
+        if position >= len(tokens):
+            raise _malformed("unexpected end of query")
+        got_kind, text = tokens[position]
+        if (kind is not None and got_kind != kind) or (word is not None and text.upper() != word):
+            raise _malformed(f"unexpected token: '{text}'")
+        position += 1
+        return text
+
+    def at(word: str) -> bool:
+        return position < len(tokens) and tokens[position][0] == "name" and tokens[position][1].upper() == word
+
+    take("name", "SELECT")
+    fields = [take("name")]
+    while position < len(tokens) and tokens[position] == ("op", ","):
+        position += 1
+        fields.append(take("name"))
+    take("name", "FROM")
+    object_type = take("name")
+    if object_type not in FIELDS:
+        raise _ApiError(400, "INVALID_TYPE", f"sObject type '{object_type}' is not supported.")
+    unknown = [f for f in fields if f not in FIELDS[object_type]]
+    if unknown:
+        raise _ApiError(
+            400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity '{object_type}'.", fields=unknown[:1]
+        )
+    since: datetime | None = None
+    equals: tuple[str, str] | None = None
+    if at("WHERE"):
+        position += 1
+        name = take("name")
+        if name == "SystemModstamp":
+            if take("op") != ">":
+                raise _malformed("only SystemModstamp > <datetime> is supported here")
+            since = datetime.fromisoformat(take("datetime").replace("Z", "+00:00"))
+        elif name in FIELDS[object_type]:
+            if take("op") != "=":
+                raise _malformed("only Field = '<string>' is supported here")
+            equals = (name, _unquote(take("string")))
+        else:
+            raise _ApiError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{object_type}'.", fields=[name])
+    ordered = False
+    if at("ORDER"):
+        position += 1
+        take("name", "BY")
+        take("name", "SYSTEMMODSTAMP")
+        if at("ASC"):
+            position += 1
+        ordered = True
+    if position != len(tokens):
+        raise _malformed(f"unexpected token: '{tokens[position][1]}'")
+    return _Query(object_type, tuple(fields), since, equals, ordered)
+
+
+def _stamp(moment: datetime) -> str:
+    # Salesforce writes datetimes as 2026-12-01T09:30:00.000+0000.
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}+0000"
+
+
+@dataclass
+class _Org:
+    records: dict[str, dict[str, dict[str, Any]]] = field(default_factory=lambda: {t: {} for t in FIELDS})
+    next_id: int = 1
+    api_used: int = 0
+    cursors: dict[str, tuple[str, list[dict[str, Any]], int]] = field(default_factory=dict)
+
+
+@dataclass
+class _Fault:
+    status: int
+    remaining: int
+    offset: int | None = None  # only the query locator at this row offset
+
+
+class SalesforceSimulator:
+    """Salesforce REST for several orgs. ``.app`` serves it; ``seed`` / ``touch`` / ``fail_*`` act as Salesforce."""
+
+    def __init__(
+        self,
+        *,
+        tokens: Mapping[str, str],
+        clock: Callable[[], datetime] = utc_now,
+        batch_size: int = 2_000,
+        daily_max: int = 15_000,
+        update_status: int = 200,
+    ) -> None:
+        if update_status not in (200, 204):
+            raise ValueError("an upsert update answers 200 (current versions) or 204 (older ones)")
+        self._tokens = dict(tokens)
+        self._clock = clock
+        self._batch_size, self._daily_max, self._update_status = batch_size, daily_max, update_status
+        self._orgs: dict[str, _Org] = {}
+        self._faults: list[_Fault] = []
+        self.requests: list[tuple[str, str]] = []
+        self.queries: list[str] = []
+        base = "/services/data/v{version}"
+        self.app = Starlette(
+            routes=[
+                Route(base + "/query", self._endpoint(self._query), methods=["GET"]),
+                Route(base + "/query/{locator}", self._endpoint(self._more), methods=["GET"]),
+                Route(base + "/sobjects/{sobject}/{record_id}", self._endpoint(self._get), methods=["GET"]),
+                Route(
+                    base + "/sobjects/{sobject}/{ext_field}/{value:path}",
+                    self._endpoint(self._upsert),
+                    methods=["PATCH"],
+                ),
+            ]
+        )
+
+    # --- acting as Salesforce ------------------------------------------------------------------------------------
+
+    def org(self, org_id: str) -> _Org:
+        return self._orgs.setdefault(org_id, _Org())
+
+    def seed(self, org_id: str, object_type: str, fields: Mapping[str, Any], *, at: datetime | None = None) -> str:
+        """Create a record directly (as a Salesforce user would); returns its 18-character id."""
+        return self._create(self.org(org_id), object_type, dict(fields), at or self._clock())
+
+    def touch(self, org_id: str, object_type: str, record_id: str, fields: Mapping[str, Any], *, at: datetime) -> None:
+        """Change a record directly at ``at`` (its SystemModstamp moves)."""
+        record = self.org(org_id).records[object_type][record_id]
+        record.update(fields)
+        record["SystemModstamp"] = _stamp(at)
+
+    def fail_next(self, status: int, *, times: int = 1) -> None:
+        """The next ``times`` API requests answer ``status`` (a 5xx)."""
+        self._faults.append(_Fault(status, times))
+
+    def fail_page(self, offset: int, *, status: int = 500, times: int = 1) -> None:
+        """The query locator that starts at row ``offset`` answers ``status`` the next ``times`` it is asked for."""
+        self._faults.append(_Fault(status, times, offset))
+
+    # --- pipeline ------------------------------------------------------------------------------------------------
+
+    def _endpoint(self, handler: Callable[[_Org, Request, Any], tuple[int, Any]]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            self.requests.append((request.method, request.url.path))
+            headers: dict[str, str] = {}
+            try:
+                org = self._authenticate(request)
+                headers = self._spend(org)
+                if request.path_params["version"] not in API_VERSIONS:
+                    raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+                self._inject_fault(request)
+                body = await self._json(request) if request.method == "PATCH" else None
+                status, document = handler(org, request, body)
+            except _ApiError as error:
+                entry: dict[str, Any] = {"message": error.message, "errorCode": error.code}
+                if error.fields is not None:
+                    entry["fields"] = error.fields
+                return Response(json.dumps([entry]), error.status, headers=headers, media_type="application/json")
+            if document is None:
+                return Response(status_code=status, headers=headers)
+            return Response(json.dumps(document), status, headers=headers, media_type="application/json")
+
+        return endpoint
+
+    def _authenticate(self, request: Request) -> _Org:
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        org_id = self._tokens.get(token) if scheme.lower() in ("bearer", "oauth") else None
+        if org_id is None:
+            # The token itself is never echoed.
+            raise _ApiError(401, "INVALID_SESSION_ID", "Session expired or invalid")
+        return self.org(org_id)
+
+    def _spend(self, org: _Org) -> dict[str, str]:
+        org.api_used += 1
+        headers = {"Sforce-Limit-Info": f"api-usage={min(org.api_used, self._daily_max)}/{self._daily_max}"}
+        if org.api_used > self._daily_max:
+            error = _ApiError(403, "REQUEST_LIMIT_EXCEEDED", "TotalRequests Limit exceeded.")
+            raise error
+        return headers
+
+    def _inject_fault(self, request: Request) -> None:
+        locator = request.path_params.get("locator")
+        offset = int(str(locator).rpartition("-")[2]) if locator and str(locator).rpartition("-")[2].isdigit() else None
+        for fault in self._faults:
+            if fault.remaining <= 0 or (fault.offset is not None and fault.offset != offset):
+                continue
+            fault.remaining -= 1
+            raise _ApiError(fault.status, "SERVER_UNAVAILABLE", "Server temporarily unavailable")
+
+    @staticmethod
+    async def _json(request: Request) -> Any:
+        try:
+            return json.loads(await request.body())
+        except ValueError:
+            raise _ApiError(400, "JSON_PARSER_ERROR", "Unexpected character in JSON body") from None
+
+    # --- records -------------------------------------------------------------------------------------------------
+
+    def _create(self, org: _Org, object_type: str, fields: dict[str, Any], at: datetime) -> str:
+        record_id = f"{KEY_PREFIXES[object_type]}RO{org.next_id:010d}AAA"
+        org.next_id += 1
+        org.records[object_type][record_id] = {**fields, "Id": record_id, "SystemModstamp": _stamp(at)}
+        return record_id
+
+    def _view(self, record: Mapping[str, Any], object_type: str, version: str, fields: tuple[str, ...]) -> Any:
+        attributes = {"type": object_type, "url": f"/services/data/v{version}/sobjects/{object_type}/{record['Id']}"}
+        return {"attributes": attributes, **{name: record.get(name) for name in fields}}
+
+    def _batch(self, org: _Org, version: str, key: str, rows: list[dict[str, Any]], offset: int, size: int) -> Any:
+        batch = rows[offset : offset + size]
+        done = offset + size >= len(rows)
+        document: dict[str, Any] = {"totalSize": len(rows), "done": done, "records": batch}
+        if not done:
+            document["nextRecordsUrl"] = f"/services/data/v{version}/query/{key}-{offset + size}"
+        return document
+
+    def _requested_batch_size(self, request: Request) -> int:
+        options = request.headers.get("sforce-query-options", "")
+        name, _, value = options.partition("=")
+        if name.strip().lower() == "batchsize" and value.strip().isdigit():
+            return min(self._batch_size, max(200, int(value.strip())))
+        return self._batch_size
+
+    def _query(self, org: _Org, request: Request, _body: Any) -> tuple[int, Any]:
+        soql = request.query_params.get("q")
+        if not soql:
+            raise _malformed("A query string is required (q)")
+        self.queries.append(soql)
+        query = parse_soql(soql)
+        version = str(request.path_params["version"])
+        rows = list(org.records[query.object_type].values())
+        if query.since is not None:
+            since = query.since
+            rows = [r for r in rows if datetime.fromisoformat(r["SystemModstamp"]) > since]
+        if query.equals is not None:
+            name, wanted = query.equals
+            rows = [r for r in rows if r.get(name) == wanted]
+        if query.ordered:
+            rows.sort(key=lambda r: datetime.fromisoformat(r["SystemModstamp"]))
+        # Results are a snapshot at query time, as a query cursor is.
+        snapshot = [self._view(r, query.object_type, version, query.fields) for r in rows]
+        key = f"01gRO{len(org.cursors) + 1:010d}"
+        size = self._requested_batch_size(request)
+        org.cursors[key] = (version, snapshot, size)
+        return 200, self._batch(org, version, key, snapshot, 0, size)
+
+    def _more(self, org: _Org, request: Request, _body: Any) -> tuple[int, Any]:
+        key, _, raw_offset = str(request.path_params["locator"]).rpartition("-")
+        cursor = org.cursors.get(key)
+        if cursor is None or not raw_offset.isdigit():
+            raise _ApiError(400, "INVALID_QUERY_LOCATOR", "invalid query locator")
+        version, rows, size = cursor
+        return 200, self._batch(org, version, key, rows, int(raw_offset), size)
+
+    def _get(self, org: _Org, request: Request, _body: Any) -> tuple[int, Any]:
+        object_type = str(request.path_params["sobject"])
+        if object_type not in FIELDS:
+            raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        record = org.records[object_type].get(str(request.path_params["record_id"]))
+        if record is None:
+            raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        wanted = tuple(f for f in request.query_params.get("fields", "").split(",") if f) or tuple(sorted(record))
+        unknown = [f for f in wanted if f not in FIELDS[object_type]]
+        if unknown:
+            raise _ApiError(
+                400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity '{object_type}'.", fields=unknown[:1]
+            )
+        return 200, self._view(record, object_type, str(request.path_params["version"]), wanted)
+
+    def _upsert(self, org: _Org, request: Request, body: Any) -> tuple[int, Any]:
+        object_type = str(request.path_params["sobject"])
+        ext_field, value = str(request.path_params["ext_field"]), str(request.path_params["value"])
+        if object_type not in FIELDS:
+            raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        if not ext_field.endswith("__c"):
+            raise _ApiError(
+                400, "NOT_FOUND", f"Provided external ID field does not exist or is not accessible: {ext_field}"
+            )
+        if not isinstance(body, dict):
+            raise _ApiError(400, "JSON_PARSER_ERROR", "The body must be a JSON object of field values")
+        if ext_field in body:
+            raise _ApiError(
+                400,
+                "INVALID_FIELD",
+                f"{ext_field} is the external id; do not repeat it in the body",
+                fields=[ext_field],
+            )
+        unknown = [f for f in body if f not in FIELDS[object_type] and not f.endswith("__c")]
+        if unknown or "Id" in body:
+            bad = unknown[:1] or ["Id"]
+            raise _ApiError(
+                400, "INVALID_FIELD", f"No such column '{bad[0]}' on sobject of type {object_type}", fields=bad
+            )
+        matches = [r for r in org.records[object_type].values() if r.get(ext_field) == value]
+        if len(matches) > 1:
+            return 300, [
+                f"/services/data/v{request.path_params['version']}/sobjects/{object_type}/{m['Id']}" for m in matches
+            ]
+        now = self._clock()
+        if not matches:
+            record_id = self._create(org, object_type, {**body, ext_field: value}, now)
+            return 201, {"id": record_id, "success": True, "errors": [], "created": True}
+        record = matches[0]
+        record.update(body)
+        record["SystemModstamp"] = _stamp(now)
+        if self._update_status == 204:
+            return 204, None
+        return 200, {"id": record["Id"], "success": True, "errors": [], "created": False}
