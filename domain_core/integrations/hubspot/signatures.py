@@ -10,19 +10,12 @@ import base64
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
-from enum import StrEnum
+
+from promptsales.domain_core.integrations.webhook_signatures import SignatureVerdict
+
+__all__ = ["MAX_AGE", "SignatureVerdict", "check_v3", "sign_v3"]
 
 MAX_AGE = timedelta(minutes=5)
-
-
-class SignatureVerdict(StrEnum):
-    """The outcome of a check; only VALID may be processed."""
-
-    VALID = "valid"
-    MISSING = "missing"
-    MALFORMED_TIMESTAMP = "malformed_timestamp"
-    STALE = "stale"
-    BAD_SIGNATURE = "bad_signature"
 
 
 def sign_v3(*, client_secret: str, method: str, uri: str, body: bytes, timestamp: str) -> str:

@@ -1,0 +1,1 @@
+"""Zendesk Support (Ticketing API v2) connector."""
