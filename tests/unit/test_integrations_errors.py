@@ -152,6 +152,13 @@ def test_error_bodies_of_each_platform(body: object, message: str | None, field:
     assert (read.message, read.field, read.code) == (message, field, code)
 
 
+def test_a_bare_error_sentence_is_the_message_and_a_bare_error_word_the_code() -> None:
+    assert ErrorBody.read({"error": "Couldn't authenticate you"}).message == "Couldn't authenticate you"
+    assert ErrorBody.read({"error": "Couldn't authenticate you"}).code is None
+    assert ErrorBody.read({"error": "InvalidEndpoint"}).code == "InvalidEndpoint"
+    assert ErrorBody.read({"error": "InvalidEndpoint"}).message is None
+
+
 @pytest.mark.parametrize(
     "text",
     [

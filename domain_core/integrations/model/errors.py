@@ -266,8 +266,12 @@ class ErrorBody:
             )
         message = _text(body.get("detail")) or _text(body.get("description")) or _text(body.get("message"))
         message = message or _text(body.get("title"))
+        # A bare string "error" is a code ("RecordInvalid") unless it is a sentence and nothing else explains:
+        # Zendesk's 401 is {"error": "Couldn't authenticate you"}.
+        sentence = _text(inner) if message is None and isinstance(inner, str) and " " in inner.strip() else None
+        message = message or sentence
         code = _text(body.get("errorType")) or _text(body.get("category")) or _text(body.get("error_code"))
-        code = code or _text(inner) or _text(body.get("code"))
+        code = code or (None if sentence else _text(inner)) or _text(body.get("code"))
         return cls(message, _list_field(body.get("errors")) or _details_field(body.get("details")), code)
 
 
