@@ -70,9 +70,7 @@ async def stored(
     record = (
         await session.execute(
             select(IdempotencyRecord).where(
-                col(IdempotencyRecord.tenant_id) == tenant_id,
-                col(IdempotencyRecord.scope) == scope,
-                col(IdempotencyRecord.key) == key,
+                *_key_is(tenant_id, scope, key),
                 col(IdempotencyRecord.expires_at) >= now,
             )
         )
@@ -102,11 +100,7 @@ async def _insert_or_lock(
     An expired record is deleted first. A concurrent insert of the same key waits on the first one's row until
     that transaction ends, so two callers never both own a key.
     """
-    where = (
-        col(IdempotencyRecord.tenant_id) == tenant_id,
-        col(IdempotencyRecord.scope) == scope,
-        col(IdempotencyRecord.key) == key,
-    )
+    where = _key_is(tenant_id, scope, key)
     await session.execute(delete(IdempotencyRecord).where(*where, col(IdempotencyRecord.expires_at) < now))
     inserted = await session.execute(
         insert_ignore(session, IdempotencyRecord)
@@ -129,6 +123,15 @@ async def _insert_or_lock(
         await session.execute(select(IdempotencyRecord).where(*where).with_for_update())
     ).scalar_one()
     return existing
+
+
+def _key_is(tenant_id: str, scope: str, key: str) -> tuple[Any, ...]:
+    """The conditions that pick one idempotency record."""
+    return (
+        col(IdempotencyRecord.tenant_id) == tenant_id,
+        col(IdempotencyRecord.scope) == scope,
+        col(IdempotencyRecord.key) == key,
+    )
 
 
 @dataclass(frozen=True)
@@ -186,9 +189,7 @@ async def release(session: AsyncSession, *, tenant_id: str, scope: str, key: str
     """Give back a reservation whose paid work failed, so a retry with the same key can run."""
     await session.execute(
         delete(IdempotencyRecord).where(
-            col(IdempotencyRecord.tenant_id) == tenant_id,
-            col(IdempotencyRecord.scope) == scope,
-            col(IdempotencyRecord.key) == key,
+            *_key_is(tenant_id, scope, key),
             # complete() clears the holder, so this never removes a kept response.
             col(IdempotencyRecord.holder) == holder,
         )
@@ -203,9 +204,7 @@ async def held_response(
         await session.execute(
             select(IdempotencyRecord)
             .where(
-                col(IdempotencyRecord.tenant_id) == tenant_id,
-                col(IdempotencyRecord.scope) == scope,
-                col(IdempotencyRecord.key) == key,
+                *_key_is(tenant_id, scope, key),
             )
             .with_for_update()
         )
@@ -220,9 +219,7 @@ async def complete(session: AsyncSession, *, tenant_id: str, scope: str, key: st
     record = (
         await session.execute(
             select(IdempotencyRecord).where(
-                col(IdempotencyRecord.tenant_id) == tenant_id,
-                col(IdempotencyRecord.scope) == scope,
-                col(IdempotencyRecord.key) == key,
+                *_key_is(tenant_id, scope, key),
             )
         )
     ).scalar_one()
