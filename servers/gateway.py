@@ -7,12 +7,18 @@ from promptsales.prompts.workflows import register as register_workflows
 from promptsales.servers.business import build_business_server
 from promptsales.servers.content import build_content_server
 from promptsales.servers.crm import build_crm_server
+from promptsales.servers.integrations import build_integrations_server
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
 
 WORKFLOW_CONTEXTS = {"crm", "business", "content"}
-CONTEXT_BUILDERS = {"crm": build_crm_server, "business": build_business_server, "content": build_content_server}
+CONTEXT_BUILDERS = {
+    "crm": build_crm_server,
+    "business": build_business_server,
+    "content": build_content_server,
+    "integrations": build_integrations_server,
+}
 
 
 def build_gateway(
@@ -21,7 +27,8 @@ def build_gateway(
     """One MCP server exposing the chosen contexts (default: the settings' toolsets); ``auth`` guards HTTP."""
     gateway = FastMCP(
         "promptsales",
-        instructions="PromptSales: AI sales & marketing tools, namespaced by context (crm_, business_, content_).",
+        instructions="PromptSales: AI sales & marketing tools, namespaced by context "
+        "(crm_, business_, content_, integrations_).",
         lifespan=runtime_lifespan(runtime),
         middleware=[call_middleware(runtime)],
         mask_error_details=True,

@@ -11,6 +11,7 @@ from starlette.responses import JSONResponse, Response
 
 from promptsales.servers.billing_routes import add_billing_routes
 from promptsales.servers.body_limit import BodyLimit
+from promptsales.servers.integration_routes import add_integration_routes
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.scope_guard import ScopeGuard
 
@@ -35,7 +36,8 @@ def add_operational_routes(server: FastMCP, runtime: Runtime) -> None:
 def http_app(server: FastMCP, runtime: Runtime, *, json_response: bool = False) -> Any:
     """The ASGI app: stateless (any replica serves any request), SSE by default, Host/Origin checked."""
     add_operational_routes(server, runtime)
-    add_billing_routes(server, runtime)
+    add_billing_routes(server, runtime)  # before /webhooks/{platform}: PayPal's route is billing's
+    add_integration_routes(server, runtime)
     middleware = [Middleware(BodyLimit)]
     if server.auth is not None:
         metadata_url = None

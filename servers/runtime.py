@@ -29,6 +29,8 @@ from promptsales.domain_core.infrastructure.rate_limit import (
 from promptsales.domain_core.infrastructure.schema import upgrade_to_head
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
+from promptsales.domain_core.integrations.bootstrap import build_integrations
+from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import NotEntitled
 from promptsales.servers.metrics import ToolMetrics
@@ -55,6 +57,7 @@ class Runtime:
         self._crm: CrmFacade | None = None
         self._business: Business | None = None
         self._content: ContentFacade | None = None
+        self._integrations: IntegrationsFacade | None = None
         self._redis: Any = None
         self._consumers: list[Any] = []
         self._limiter: RateLimiter | None = None
@@ -84,6 +87,13 @@ class Runtime:
         if self._content is None:
             raise RuntimeError("runtime not started")
         return self._content
+
+    @property
+    def integrations(self) -> IntegrationsFacade:
+        """The integrations facade (available once started)."""
+        if self._integrations is None:
+            raise RuntimeError("runtime not started")
+        return self._integrations
 
     @property
     def paypal_simulator(self) -> PayPalSimulator | None:
@@ -163,6 +173,15 @@ class Runtime:
                 lambda caller, text, schema: content.extract_fields(caller, text=text, schema=schema)
             )
             self._limiter = self._build_limiter()
+            business = self._business.facade
+
+            async def live_connectors(caller: Caller) -> bool:
+                return (await business.standing(caller)).plan.live_connectors
+
+            # Syncs write CRM records through the CRM facade; live connections need a plan that includes them.
+            self._integrations = build_integrations(
+                self._uow, settings, crm=self._crm, live_allowed=live_connectors, limiter=self._limiter
+            )
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
 
@@ -229,9 +248,12 @@ class Runtime:
                 await self._business.aclose()
             if self._content is not None:
                 await self._content.aclose()
+            if self._integrations is not None:
+                await self._integrations.drain_webhooks()
             if self._engine is not None:
                 await self._engine.dispose()
             self._engine = self._uow = self._relay = self._crm = self._business = self._content = None
+            self._integrations = None
 
     async def ready(self) -> bool:
         """Whether the database answers (for /readyz)."""

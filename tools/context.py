@@ -10,6 +10,7 @@ from pydantic import AfterValidator, Field
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.crm.facade import CrmFacade
+from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import Caller
 
 
@@ -29,6 +30,11 @@ class ToolRuntime(Protocol):
     @property
     def content(self) -> ContentFacade:
         """The content facade (copy, creatives, library, AI services)."""
+        ...
+
+    @property
+    def integrations(self) -> IntegrationsFacade:
+        """The integrations facade (connectors, connections, syncs)."""
         ...
 
     def caller(self, ctx: Context) -> Caller:

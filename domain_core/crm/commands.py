@@ -168,3 +168,23 @@ class AdvanceFlow(Command):
     run_id: RecordId
     user_input: Annotated[str, Field(max_length=2000)]
     channel: FlowChannel | None = None
+
+
+class SyncContact(Command):
+    """A person as an external CRM holds it: found by its linked id, else its email, else created.
+
+    Only the fields given are written (the integrations context has already applied its conflict rule);
+    ``company`` / ``company_domain`` find or create the organization the way a captured lead's does.
+    """
+
+    source: Annotated[str, Field(min_length=1, max_length=32)]
+    contact_id: RecordId | None = None
+    email: Email | None = None
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    phone: Phone | None = None
+    title: Title | None = None
+    country: Country | None = None
+    company: OrganizationName | None = None
+    company_domain: Domain | None = None
+    tags: Tags | None = None

@@ -323,3 +323,10 @@ class FlowDefinitionView(Dto):
     """A flow definition as JSON (steps, questions, branches)."""
 
     definition: dict[str, Any]
+
+
+class SyncedContact(Dto):
+    """A contact an external sync wrote: the record, and whether it was created by this sync."""
+
+    contact: ContactView
+    created: bool

@@ -20,6 +20,7 @@ from promptsales.domain_core.crm.commands import (
     MergeContacts,
     SetScoringRules,
     StartFlow,
+    SyncContact,
     UpdateContact,
     UpdateLead,
 )
@@ -41,12 +42,14 @@ from promptsales.domain_core.crm.dto import (
     SegmentList,
     SegmentPreview,
     SegmentView,
+    SyncedContact,
 )
 from promptsales.domain_core.crm.service import (
     capture,
     classification,
     contacts,
     customer360,
+    external_sync,
     flow_understanding,
     flows,
     import_runner,
@@ -167,6 +170,14 @@ class CrmFacade:
         """Merge a duplicate contact into a survivor."""
         return await self._run(
             caller, "crm.merge_contacts", command, idempotency_key, contacts.merge_contacts, ContactView
+        )
+
+    async def sync_contact(
+        self, caller: Caller, command: SyncContact, *, idempotency_key: str | None = None
+    ) -> SyncedContact:
+        """Create or update a contact from an external CRM record (by linked id, else email)."""
+        return await self._run(
+            caller, "crm.sync_contact", command, idempotency_key, external_sync.sync_contact, SyncedContact
         )
 
     # Leads

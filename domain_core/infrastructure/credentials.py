@@ -58,6 +58,15 @@ class CredentialStore:
         value: dict[str, Any] = json.loads(plaintext)
         return value
 
+    async def delete(self, uow: UnitOfWork, provider: str) -> bool:
+        """Forget the tenant's credentials for ``provider``; False when there were none."""
+        record = await self._record(uow, provider)
+        if record is None:
+            return False
+        await uow.session.delete(record)
+        await uow.session.flush()
+        return True
+
     async def label(self, uow: UnitOfWork, provider: str) -> str | None:
         """The non-secret label of stored credentials, if any."""
         record = await self._record(uow, provider)

@@ -13,6 +13,7 @@ TABLE_MODULES = (
     "promptsales.domain_core.crm.tables",
     "promptsales.domain_core.business.tables",
     "promptsales.domain_core.content.tables",
+    "promptsales.domain_core.integrations.tables",
 )
 
 

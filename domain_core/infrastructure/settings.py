@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from promptsales.domain_core.infrastructure.crypto import KeyRing
 
-CONTEXTS: tuple[str, ...] = ("crm", "business", "content")
+CONTEXTS: tuple[str, ...] = ("crm", "business", "content", "integrations")
 
 
 def _default_data_dir() -> Path:
@@ -75,6 +75,16 @@ class Settings(BaseSettings):
     paypal_client_id: str | None = Field(default=None, description="PayPal REST app client id (live mode).")
     paypal_client_secret: SecretStr | None = Field(default=None, description="PayPal REST app secret (live mode).")
     paypal_webhook_id: str | None = Field(default=None, description="Id of the PayPal webhook pointing here.")
+    integrations_mode: Literal["sandbox", "live"] = Field(
+        default="sandbox",
+        description="sandbox: every connector talks to its in-process simulator; live: the platforms' real APIs "
+        "(only for tenants whose plan includes live connectors).",
+    )
+    integrations_apps: SecretStr | None = Field(
+        default=None,
+        description='Live-mode app credentials per platform as JSON: {"hubspot": {"client_id": …, '
+        '"client_secret": …, "webhook_secret": …}, …} (README: Integrations).',
+    )
     content_text_provider: Literal["local", "openai", "anthropic", "openai_compatible", "sampling"] = Field(
         default="local",
         description="Writer of tenants that chose none: local (offline), an API, or the client's model.",

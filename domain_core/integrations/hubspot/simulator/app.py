@@ -128,6 +128,14 @@ class HubSpotSimulator:
 
     # --- acting as HubSpot -------------------------------------------------------------------------------------
 
+    def grant(self, token: str, account: str) -> None:
+        """A new valid access token for ``account`` (created on first use)."""
+        self._tokens[token] = int(account)
+
+    def revoke(self, token: str) -> None:
+        """The token is no longer accepted (the admin removed the app or the token expired)."""
+        self._tokens.pop(token, None)
+
     def portal(self, portal_id: int) -> _Portal:
         return self._portals.setdefault(portal_id, _Portal())
 

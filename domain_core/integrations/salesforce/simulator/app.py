@@ -199,6 +199,14 @@ class SalesforceSimulator:
 
     # --- acting as Salesforce ------------------------------------------------------------------------------------
 
+    def grant(self, token: str, account: str) -> None:
+        """A new valid access token for ``account`` (created on first use)."""
+        self._tokens[token] = account
+
+    def revoke(self, token: str) -> None:
+        """The token is no longer accepted (the admin removed the app or the token expired)."""
+        self._tokens.pop(token, None)
+
     def org(self, org_id: str) -> _Org:
         return self._orgs.setdefault(org_id, _Org())
 

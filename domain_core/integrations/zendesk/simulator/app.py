@@ -125,6 +125,14 @@ class ZendeskSimulator:
 
     # --- acting as Zendesk ---------------------------------------------------------------------------------------
 
+    def grant(self, token: str, account: str) -> None:
+        """A new valid access token for ``account`` (created on first use)."""
+        self._tokens[token] = account
+
+    def revoke(self, token: str) -> None:
+        """The token is no longer accepted (the admin removed the app or the token expired)."""
+        self._tokens.pop(token, None)
+
     def account(self, subdomain: str) -> _Account:
         return self._accounts.setdefault(subdomain, _Account())
 

@@ -1,0 +1,76 @@
+"""Composition root of the integrations context: drivers, sandbox simulators, app credentials, facade."""
+
+import json
+from collections.abc import Mapping
+
+import httpx
+
+from promptsales.domain_core.crm.facade import CrmFacade
+from promptsales.domain_core.infrastructure.credentials import CredentialStore
+from promptsales.domain_core.infrastructure.rate_limit import RateLimiter
+from promptsales.domain_core.infrastructure.settings import Settings
+from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
+from promptsales.domain_core.integrations.budget import PlatformBudget
+from promptsales.domain_core.integrations.drivers import Driver
+from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
+from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver
+from promptsales.domain_core.integrations.oauth.client import AppCredentials
+from promptsales.domain_core.integrations.sandbox import Sandbox
+from promptsales.domain_core.shared.clock import utc_now
+from promptsales.domain_core.shared.errors import ValidationFailed
+
+
+def drivers() -> Mapping[str, Driver]:
+    """The platforms the core can connect today, by id."""
+    return {"hubspot": HubSpotDriver()}
+
+
+def parse_apps(raw: str | None) -> dict[str, AppCredentials]:
+    """``PROMPTSALES_INTEGRATIONS_APPS``: {platform: {client_id, client_secret, webhook_secret?}}."""
+    if not raw:
+        return {}
+    try:
+        document = json.loads(raw)
+        return {
+            platform: AppCredentials(
+                client_id=str(entry["client_id"]),
+                client_secret=str(entry["client_secret"]),
+                webhook_secret=str(entry["webhook_secret"]) if entry.get("webhook_secret") else None,
+            )
+            for platform, entry in document.items()
+        }
+    except (ValueError, KeyError, TypeError, AttributeError):
+        raise ValidationFailed(
+            "PROMPTSALES_INTEGRATIONS_APPS is not valid JSON of {platform: {client_id, client_secret}}.",
+            field="integrations_apps",
+        ) from None
+
+
+def build_integrations(
+    uow: UnitOfWorkFactory,
+    settings: Settings,
+    *,
+    crm: CrmFacade,
+    live_allowed: LivePolicy,
+    limiter: RateLimiter | None,
+    live_transport: httpx.AsyncBaseTransport | None = None,
+) -> IntegrationsFacade:
+    """The integrations facade; sandbox simulators are created on first use."""
+    known = drivers()
+    apps = parse_apps(settings.integrations_apps.get_secret_value() if settings.integrations_apps else None)
+    keys = settings.key_ring()
+    return IntegrationsFacade(
+        uow,
+        CredentialStore(keys),
+        keys,
+        drivers=known,
+        sandbox=Sandbox(known, clock=utc_now),
+        crm=crm,
+        live_allowed=live_allowed,
+        default_mode=settings.integrations_mode,
+        public_url=settings.public_url,
+        apps=apps,
+        budget=PlatformBudget(limiter) if limiter is not None else None,
+        live_transport=live_transport,
+        clock=utc_now,
+    )

@@ -1,0 +1,104 @@
+"""Frozen views the integrations facade returns (they double as the tools' typed output)."""
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from promptsales.domain_core.shared.dto import Dto
+
+ConnectionStatus = Literal["pending", "connected", "needs_reauth", "disconnected"]
+
+
+class ConnectionView(Dto):
+    """A tenant's link to a platform; never a credential."""
+
+    id: str
+    platform: str
+    mode: Literal["sandbox", "live"]
+    status: ConnectionStatus
+    account_id: str | None
+    account_label: str | None
+    connected_at: datetime | None
+    token_expires_at: datetime | None
+    last_error: str | None = Field(description="Why the connection needs attention (needs_reauth), if it does.")
+    authorization_url: str | None = Field(
+        default=None, description="Live OAuth only: open it to approve access; it works once, for 10 minutes."
+    )
+
+
+class ConnectorView(Dto):
+    """One platform PromptSales connects to, what the plan allows and the tenant's connection."""
+
+    platform: str
+    name: str
+    capabilities: list[str]
+    auth: str
+    available: bool = Field(description="false: listed for completeness; this deployment cannot connect it yet.")
+    live_allowed: bool = Field(description="Whether the tenant's plan includes live (non-sandbox) connections.")
+    connection: ConnectionView | None
+
+
+class ConnectorList(Dto):
+    """Every connector."""
+
+    items: list[ConnectorView]
+
+
+class ConnectionCheck(Dto):
+    """Whether a connection works now."""
+
+    platform: str
+    ok: bool
+    status: str
+    detail: str
+    latency_ms: int
+
+
+class SyncFailure(Dto):
+    """One record a sync could not apply."""
+
+    external_id: str
+    reason: str
+
+
+class SyncRunView(Dto):
+    """One sync run: where it stands and what it did."""
+
+    id: str
+    platform: str
+    capability: str
+    status: Literal["running", "interrupted", "succeeded", "partial", "failed"]
+    incremental_since: datetime | None
+    created: int
+    updated: int
+    skipped: int
+    failed: int
+    failures: list[SyncFailure]
+    error: str | None
+    attempts: int
+    started_at: datetime
+    finished_at: datetime | None
+
+
+class SyncRunPage(Dto):
+    """Sync runs, newest first."""
+
+    items: list[SyncRunView]
+    next_cursor: str | None
+
+
+class WebhookOutcome(Dto):
+    """What a webhook delivery came to (the HTTP route answers with ``status_code``)."""
+
+    status_code: int
+    outcome: str
+    body: str | None = None
+
+
+class AuthorizationOutcome(Dto):
+    """What an OAuth callback came to."""
+
+    ok: bool
+    platform: str | None
+    message: str

@@ -1,0 +1,1 @@
+"""Integrations use cases: functions taking a unit of work and a command."""

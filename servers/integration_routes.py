@@ -1,0 +1,46 @@
+"""HTTP routes of integrations: the OAuth callback and the platforms' webhooks."""
+
+import html
+
+from fastmcp import FastMCP
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+
+from promptsales.servers.runtime import Runtime
+
+MAX_WEBHOOK_BYTES = 1024 * 1024
+
+
+def add_integration_routes(server: FastMCP, runtime: Runtime) -> None:
+    """``GET /oauth/callback/{platform}`` and ``POST /webhooks/{platform}`` (PayPal's own route is billing's)."""
+
+    @server.custom_route("/oauth/callback/{platform}", methods=["GET"])
+    async def oauth_callback(request: Request) -> Response:
+        params = request.query_params
+        outcome = await runtime.integrations.complete_authorization(
+            request.path_params["platform"][:40],
+            state=params.get("state"),
+            code=params.get("code"),
+            error=params.get("error"),
+        )
+        title = "Connected" if outcome.ok else "Not connected"
+        return HTMLResponse(
+            f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title></head>"
+            f"<body style='font-family:sans-serif;max-width:40em;margin:3em auto'><h1>{title}</h1>"
+            f"<p>{html.escape(outcome.message)}</p><p>You can close this window.</p></body></html>",
+            status_code=200 if outcome.ok else 400,
+        )
+
+    @server.custom_route("/webhooks/{platform}", methods=["POST"])
+    async def platform_webhook(request: Request) -> Response:
+        body = await request.body()
+        if len(body) > MAX_WEBHOOK_BYTES:
+            return JSONResponse({"outcome": "rejected: body too large"}, status_code=413)
+        public = runtime.settings.public_url.rstrip("/")
+        url = public + request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        outcome = await runtime.integrations.handle_webhook(
+            request.path_params["platform"][:40], method="POST", url=url, headers=dict(request.headers), body=body
+        )
+        if outcome.body is not None:
+            return PlainTextResponse(outcome.body, status_code=outcome.status_code)
+        return JSONResponse({"outcome": outcome.outcome}, status_code=outcome.status_code)

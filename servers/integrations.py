@@ -1,0 +1,26 @@
+"""The integrations MCP server: connectors, connections and syncs with the platforms a team already uses."""
+
+from fastmcp import FastMCP
+
+from promptsales.servers.lifecycle import runtime_lifespan
+from promptsales.servers.middleware import call_middleware
+from promptsales.servers.runtime import Runtime
+from promptsales.tools.integrations import connections
+
+INSTRUCTIONS = (
+    "PromptSales integrations: connect HubSpot, Salesforce, Zendesk, WhatsApp, ad and email platforms (sandbox "
+    "by default), test a connection, and sync platform records into the CRM. list_connectors shows what is connected."
+)
+
+
+def build_integrations_server(runtime: Runtime, *, standalone: bool = True) -> FastMCP:
+    """The integrations server; standalone servers own the runtime lifespan and the call middleware."""
+    server = FastMCP(
+        "promptsales-integrations",
+        instructions=INSTRUCTIONS,
+        lifespan=runtime_lifespan(runtime) if standalone else None,
+        middleware=[call_middleware(runtime)] if standalone else [],
+        mask_error_details=True,
+    )
+    connections.register(server, runtime)
+    return server

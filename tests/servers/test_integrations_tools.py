@@ -1,0 +1,125 @@
+"""The integrations tools through the gateway (in-memory client, SQLite): connect a sandbox HubSpot portal, test
+it, sync its contacts into the CRM (twice: no duplicates), follow the runs, disconnect, and the errors."""
+
+from collections.abc import Callable
+from typing import Any
+
+from fastmcp import Client
+
+from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
+from promptsales.servers.gateway import build_gateway
+from promptsales.servers.runtime import Runtime
+from tests.servers.conftest import Crm
+
+
+def integrations(crm: Crm) -> Crm:
+    return Crm(crm.client, prefix="integrations_")
+
+
+async def test_list_connectors_shows_every_platform_and_what_the_plan_allows(crm: Crm) -> None:
+    listing = await integrations(crm).ok("list_connectors")
+    platforms = {item["platform"]: item for item in listing["items"]}
+    assert {"hubspot", "salesforce", "zendesk", "whatsapp", "google_ads", "meta_ads", "mailchimp"} <= set(platforms)
+    assert platforms["hubspot"]["available"] is True
+    assert platforms["hubspot"]["connection"] is None
+    assert all(item["live_allowed"] is True for item in listing["items"])  # these tests run on Enterprise
+
+
+async def test_sandbox_hubspot_connects_at_once_and_syncs_contacts_without_duplicates(crm: Crm) -> None:
+    tools = integrations(crm)
+    connection = await tools.ok("connect", platform="hubspot")
+    assert connection["status"] == "connected" and connection["mode"] == "sandbox"
+    assert connection["account_id"] and connection["authorization_url"] is None
+    assert "token" not in str(connection).lower().replace("token_expires_at", "")
+
+    check = await tools.ok("test_connection", platform="hubspot")
+    assert check["ok"] is True, check
+
+    run = await tools.ok("sync", platform="hubspot")
+    assert run["status"] == "succeeded", run
+    assert (run["created"], run["updated"], run["failed"]) == (5, 0, 0)
+    people = await crm.ok("search_contacts", query="demo.example.com")
+    emails = sorted(c["email"] for c in people["items"])
+    assert len(emails) == 5 and "ana.garcia@acme-demo.example.com" in emails
+
+    again = await tools.ok("sync", platform="hubspot", full=True)
+    assert again["status"] == "succeeded" and again["created"] == 0 and again["skipped"] == 5
+    assert len((await crm.ok("search_contacts", query="demo.example.com"))["items"]) == 5
+
+    runs = await tools.ok("list_sync_runs", platform="hubspot")
+    assert [r["id"] for r in runs["items"]] == [again["id"], run["id"]]
+    assert (await tools.ok("get_sync_run", run_id=run["id"]))["created"] == 5
+
+
+async def test_a_change_in_hubspot_flows_in_on_the_next_incremental_sync(crm: Crm, runtime: Runtime) -> None:
+    tools = integrations(crm)
+    connection = await tools.ok("connect", platform="hubspot")
+    await tools.ok("sync", platform="hubspot")
+    simulator = runtime.integrations.sandbox.simulator("hubspot")
+    assert isinstance(simulator, HubSpotSimulator)
+    portal = int(connection["account_id"])
+    contact_id = next(iter(simulator.portal(portal).records["contacts"]))
+    from datetime import UTC, datetime, timedelta
+
+    simulator.touch(
+        portal,
+        "contacts",
+        contact_id,
+        {"jobtitle": "Chief Revenue Officer"},
+        at=datetime.now(UTC) + timedelta(seconds=1),
+    )
+    run = await tools.ok("sync", platform="hubspot")
+    assert run["incremental_since"] is not None
+    assert run["updated"] == 1 and run["created"] == 0, run
+    found = await crm.ok("search_contacts", query="Chief Revenue Officer")
+    assert len(found["items"]) == 1
+
+
+async def test_disconnect_forgets_credentials_and_sync_then_says_what_to_do(crm: Crm) -> None:
+    tools = integrations(crm)
+    await tools.ok("connect", platform="hubspot")
+    gone = await tools.ok("disconnect", platform="hubspot")
+    assert gone["status"] == "disconnected"
+    message = await tools.error("sync", platform="hubspot")
+    assert "integrations_connect" in message
+
+
+async def test_bad_platform_and_unconfigured_live_mode_are_refused_clearly(crm: Crm) -> None:
+    tools = integrations(crm)
+    assert "hubspot" in await tools.error("connect", platform="myspace")
+    assert "PROMPTSALES_INTEGRATIONS_APPS" in await tools.error("connect", platform="hubspot", mode="live")
+    assert "cannot be connected" in (await tools.error("connect", platform="meta_ads")).lower()
+    message = await tools.error("sync", platform="hubspot", capability="crm_sync")
+    assert "connect" in message.lower()
+
+
+async def test_live_connections_need_a_plan_that_includes_them(make_runtime: Callable[..., Runtime]) -> None:
+    runtime = make_runtime(default_plan="free")
+    async with Client(build_gateway(runtime)) as client:
+        tools = Crm(client, prefix="integrations_")
+        listing = await tools.ok("list_connectors")
+        assert all(item["live_allowed"] is False for item in listing["items"])
+        message = await tools.error("connect", platform="hubspot", mode="live", api_key="pat-na1-12345678")
+        assert "sandbox connectors only" in message and "business_list_plans" in message
+        assert (await tools.ok("connect", platform="hubspot"))["status"] == "connected"
+
+
+async def test_revoked_sandbox_tokens_mark_the_connection_needs_reauth(crm: Crm, runtime: Runtime) -> None:
+    tools = integrations(crm)
+    await tools.ok("connect", platform="hubspot")
+    facade = runtime.integrations
+    secret: dict[str, Any] = {}
+
+    async def grab(uow: Any) -> None:
+        secret.update(await facade._credentials.get(uow, "integrations.hubspot") or {})
+
+    await runtime.uow.read(runtime.caller(None), grab)
+    facade.sandbox.revoke("hubspot", access_token=secret["access_token"], refresh_token=secret["refresh_token"])
+    check = await tools.ok("test_connection", platform="hubspot")
+    assert check["ok"] is False and check["status"] == "needs_reauth"
+    listing = await tools.ok("list_connectors")
+    hubspot = next(i for i in listing["items"] if i["platform"] == "hubspot")
+    assert hubspot["connection"]["status"] == "needs_reauth"
+    assert "integrations_connect" in await tools.error("sync", platform="hubspot")
+    again = await tools.ok("connect", platform="hubspot")
+    assert again["status"] == "connected" and again["last_error"] is None

@@ -1,0 +1,1 @@
+"""Integrations tools: connectors, connections and syncs."""

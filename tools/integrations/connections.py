@@ -1,0 +1,107 @@
+"""Integrations tools: what can be connected, connecting, checking, disconnecting and syncing."""
+
+from typing import Annotated, Literal
+
+from fastmcp import Context, FastMCP
+from mcp.types import ToolAnnotations
+from pydantic import Field
+
+from promptsales.domain_core.integrations.commands import Connect, Disconnect, StartSync
+from promptsales.domain_core.integrations.dto import (
+    ConnectionCheck,
+    ConnectionView,
+    ConnectorList,
+    SyncRunPage,
+    SyncRunView,
+)
+from promptsales.tools.context import READ, Cursor, IdempotencyKey, Limit, ToolRuntime
+
+Platform = Annotated[
+    str,
+    Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", description="Connector id, e.g. hubspot."),
+]
+RunId = Annotated[str, Field(min_length=1, max_length=40, description="Sync run id (sr_…).")]
+# Talks to the platform (open world); connecting again replaces the stored credentials.
+CONNECT = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
+FORGET = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
+PROBE = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+SYNC = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
+
+
+def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
+    """Add the connection and sync tools to ``mcp``."""
+
+    @mcp.tool(annotations=READ, tags={"integrations", "read"})
+    async def list_connectors(ctx: Context) -> ConnectorList:
+        """Every platform PromptSales connects to (capabilities, auth), whether the plan allows live connections,
+        and this tenant's connection to each."""
+        return await runtime.integrations.list_connectors(runtime.caller(ctx))
+
+    @mcp.tool(annotations=CONNECT, tags={"integrations", "write"})
+    async def connect(
+        ctx: Context,
+        platform: Platform,
+        mode: Annotated[
+            Literal["sandbox", "live"] | None,
+            Field(description="sandbox: instant, against a simulator (default); live: the real platform."),
+        ] = None,
+        api_key: Annotated[
+            str | None,
+            Field(min_length=8, max_length=512, description="Live only, for key-based platforms; stored encrypted."),
+        ] = None,
+        subdomain: Annotated[
+            str | None, Field(min_length=1, max_length=63, description="Live Zendesk only: acme for acme.zendesk.com.")
+        ] = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> ConnectionView:
+        """Connect a platform. Sandbox connects at once. Live OAuth returns authorization_url for an admin to open
+        (single use, 10 min); live key platforms check api_key first. Credentials are never shown."""
+        command = Connect(platform=platform, mode=mode, api_key=api_key, subdomain=subdomain)
+        return await runtime.integrations.connect(runtime.caller(ctx), command, idempotency_key=idempotency_key)
+
+    @mcp.tool(annotations=FORGET, tags={"integrations", "write"})
+    async def disconnect(ctx: Context, platform: Platform, idempotency_key: IdempotencyKey = None) -> ConnectionView:
+        """Forget a platform's stored credentials; records already synced stay in the CRM."""
+        return await runtime.integrations.disconnect(
+            runtime.caller(ctx), Disconnect(platform=platform), idempotency_key=idempotency_key
+        )
+
+    @mcp.tool(annotations=PROBE, tags={"integrations", "read"})
+    async def test_connection(ctx: Context, platform: Platform) -> ConnectionCheck:
+        """Call the platform once with the stored credentials: ok, latency, and what to do if it failed."""
+        return await runtime.integrations.test_connection(runtime.caller(ctx), platform)
+
+    @mcp.tool(annotations=SYNC, tags={"integrations", "write", "sync"})
+    async def sync(
+        ctx: Context,
+        platform: Platform,
+        capability: Annotated[
+            Literal["crm_sync"] | None, Field(description="What to sync (default: the platform's sync).")
+        ] = None,
+        full: Annotated[bool, Field(description="Re-read everything instead of changes since the last run.")] = False,
+    ) -> SyncRunView:
+        """Sync a connected platform into the CRM (HubSpot contacts → CRM contacts), to the end; streams progress.
+        Resumes an interrupted run; re-running creates no duplicates. Returns the run with its counts."""
+
+        async def progress(done: int, message: str) -> None:
+            await ctx.report_progress(done, None, message)
+
+        command = StartSync(platform=platform, capability=capability, full=full)
+        return await runtime.integrations.sync(runtime.caller(ctx), command, progress=progress)
+
+    @mcp.tool(annotations=READ, tags={"integrations", "read"})
+    async def get_sync_run(ctx: Context, run_id: RunId) -> SyncRunView:
+        """One sync run: status, counts (created, updated, skipped, failed) and failed records with reasons."""
+        return await runtime.integrations.get_sync_run(runtime.caller(ctx), run_id=run_id)
+
+    @mcp.tool(annotations=READ, tags={"integrations", "read"})
+    async def list_sync_runs(
+        ctx: Context,
+        platform: Annotated[str | None, Field(max_length=32, description="Only this platform's runs.")] = None,
+        cursor: Cursor = None,
+        limit: Limit = 20,
+    ) -> SyncRunPage:
+        """Sync runs, newest first."""
+        return await runtime.integrations.list_sync_runs(
+            runtime.caller(ctx), platform=platform, cursor=cursor, limit=limit
+        )
