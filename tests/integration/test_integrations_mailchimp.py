@@ -423,10 +423,11 @@ async def test_send_is_not_retried_and_says_it_may_have_gone_out(sim: MailchimpS
     assert "may have been applied" in (caught.value.hint or "")
     # It did go out: exactly why it must not be sent again blindly. The campaign's status tells.
     assert (await mailchimp.campaign(campaign.id)).status == "sent"
-    sim.fail_next(500)
-    with pytest.raises(PlatformDown):
+    sim.fail_next(500, after_apply=True)
+    with pytest.raises(PlatformDown) as create:
         await mailchimp.create_campaign(new_campaign(list_id))
-    assert calls(sim, "POST", "/campaigns") == 2 and len(sim.account("acme").campaigns) == 1
+    assert create.value.may_have_applied and calls(sim, "POST", "/campaigns") == 2
+    assert len(sim.account("acme").campaigns) == 2  # a second draft exists: the caller is told to look first
 
 
 async def test_a_campaign_that_is_not_ready_is_refused_naming_what_is_missing(

@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Literal, Self
 
+import httpx
 from pydantic import Field
 
 from promptsales.domain_core.integrations.http import AuthHeaders, ConnectorHttp
@@ -447,7 +448,7 @@ def _blame_email(error: PlatformValidationError) -> PlatformValidationError:
 
 
 def _may_have_applied(error: PlatformDown) -> PlatformDown:
-    """A send/schedule that failed without a usable answer: the campaign may already be going out."""
+    """A write sent once that failed without a usable answer (a 5xx may come after the write): it may be applied."""
     if error.may_have_applied:
         return error
     return PlatformDown(
@@ -507,6 +508,16 @@ class MailchimpClient:
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._http.aclose()
+
+    async def _once(self, method: str, path: str, body: Any) -> httpx.Response:
+        """A write Mailchimp cannot dedupe, sent exactly once: a failure without a usable answer says the write may
+        have been applied, and an address refusal names ``email_address``."""
+        try:
+            return await self._http.request(method, path, json_body=body)
+        except PlatformDown as error:
+            raise _may_have_applied(error) from None
+        except PlatformValidationError as error:
+            raise _blame_email(error) from None
 
     # --- account -------------------------------------------------------------------------------------------------
 
@@ -613,12 +624,7 @@ class MailchimpClient:
 
         An address another member has raises PlatformValidationError on ``email_address``.
         """
-        try:
-            response = await self._http.request(
-                "PATCH", self._member_path(list_id, email), json_body={"email_address": _email(new_email)}
-            )
-        except PlatformValidationError as error:
-            raise _blame_email(error) from None
+        response = await self._once("PATCH", self._member_path(list_id, email), {"email_address": _email(new_email)})
         return Member.read(response.json())
 
     async def set_tags(
@@ -641,10 +647,8 @@ class MailchimpClient:
         addresses = [_email(e, "emails") for e in emails]
         if not name.strip() or len(name) > 100:
             raise ValidationFailed("a segment name is 1-100 characters.", field="name")
-        response = await self._http.request(
-            "POST",
-            f"/lists/{_id(list_id, 'list_id')}/segments",
-            json_body={"name": name, "static_segment": addresses},
+        response = await self._once(
+            "POST", f"/lists/{_id(list_id, 'list_id')}/segments", {"name": name, "static_segment": addresses}
         )
         doc = _object(response.json(), "a segment")
         return Segment(
@@ -655,7 +659,7 @@ class MailchimpClient:
 
     async def create_campaign(self, campaign: NewCampaign) -> Campaign:
         """Create a regular campaign in status ``save``. Sent once: Mailchimp takes no idempotency key."""
-        response = await self._http.request("POST", "/campaigns", json_body=campaign.wire())
+        response = await self._once("POST", "/campaigns", campaign.wire())
         return Campaign.read(response.json())
 
     async def campaign(self, campaign_id: str) -> Campaign:
@@ -674,10 +678,7 @@ class MailchimpClient:
     async def send_campaign(self, campaign_id: str) -> None:
         """Send a campaign now. Never retried: a failure without an answer says it may have been sent, and
         :meth:`campaign` tells."""
-        try:
-            await self._http.request("POST", f"/campaigns/{_id(campaign_id, 'campaign_id')}/actions/send")
-        except PlatformDown as error:
-            raise _may_have_applied(error) from None
+        await self._once("POST", f"/campaigns/{_id(campaign_id, 'campaign_id')}/actions/send", None)
 
     async def schedule_campaign(self, campaign_id: str, at: datetime) -> None:
         """Schedule a campaign at ``at`` (aware; on a quarter hour, §6). Never retried, like a send."""
@@ -688,14 +689,11 @@ class MailchimpClient:
             raise ValidationFailed(
                 "schedule_time must fall on :00, :15, :30 or :45 (whole minutes).", field="schedule_time"
             )
-        try:
-            await self._http.request(
-                "POST",
-                f"/campaigns/{_id(campaign_id, 'campaign_id')}/actions/schedule",
-                json_body={"schedule_time": moment.isoformat(timespec="seconds")},
-            )
-        except PlatformDown as error:
-            raise _may_have_applied(error) from None
+        await self._once(
+            "POST",
+            f"/campaigns/{_id(campaign_id, 'campaign_id')}/actions/schedule",
+            {"schedule_time": moment.isoformat(timespec="seconds")},
+        )
 
     async def report(self, campaign_id: str) -> CampaignReport:
         """A sent campaign's report (``GET /reports/{id}``)."""

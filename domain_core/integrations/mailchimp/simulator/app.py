@@ -290,6 +290,8 @@ class MailchimpSimulator:
         at: datetime | None = None,
     ) -> str:
         """Add a member directly (as an import would, no webhook); returns its subscriber hash."""
+        if status not in STATUSES:
+            raise ValueError(f"unknown member status {status!r}")
         audience = self.audience(account, list_id)
         return self._insert(audience, email, status, dict(merge_fields or {}), at or self._clock())
 
