@@ -188,7 +188,9 @@ def classify(error: ConnectorError, *, fields: Mapping[int, tuple[str, str]] = _
                 attempts=error.attempts,
             )
         )
-        limited.hint = _THROTTLE_HINTS[code]
+        # Keep the policy's "Retry in N s" when the platform gave a wait; say which limit it was either way.
+        waited = f" {limited.hint}" if limited.retry_after_seconds is not None and limited.hint else ""
+        limited.hint = _THROTTLE_HINTS[code] + waited
         return limited
     if code in fields:
         field, hint = fields[code]
