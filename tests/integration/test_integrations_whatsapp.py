@@ -246,6 +246,10 @@ async def test_template_listing_follows_the_cursor_to_the_end_and_retries_a_fail
     assert [t.name for p in rest for t in p.templates] == names[8:]
     with pytest.raises(ValueError, match="limit"):
         await whatsapp.templates_page(waba, limit=0)
+    # Another replica's simulator, meeting the numbers in the other order, agrees about the WABA ids.
+    replica = WhatsAppSimulator(tokens={OTHER_TOKEN: OTHER_NUMBER, TOKEN: NUMBER}, clock=time_.now)
+    assert (replica.waba_id(NUMBER), replica.waba_id(OTHER_NUMBER)) == (waba, sim.waba_id(OTHER_NUMBER))
+    assert waba != sim.waba_id(OTHER_NUMBER)
 
 
 async def test_a_429_retry_after_and_the_business_use_case_wait_are_honoured(time_: FakeTime) -> None:

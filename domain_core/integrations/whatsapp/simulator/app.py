@@ -56,7 +56,7 @@ VERSION = "v25.0"  # connectors.json url_defaults graph_version 25.0 (§3 "docs 
 SANDBOX_APP_SECRET = "whatsapp-sandbox-app-secret"  # noqa: S105  # sandbox-only; live secrets come from settings
 SERVICE_WINDOW = timedelta(hours=24)  # §7 24-hour customer-service window
 TEXT_MAX = 4096  # §7 text.body ≤ 4096
-WABA_ID_BASE = 102_290_129_340_000  # simulated WABA ids (numeric Graph ids)
+WABA_ID_BASE = 102_290_000_000_000  # simulated WABA ids (15-digit numeric Graph ids)
 _PHONE = re.compile(r"[1-9][0-9]{6,14}")  # E.164 digits (§7)
 _STATUS_ORDER = ("sent", "delivered", "read")
 
@@ -170,6 +170,11 @@ def _decode_cursor(cursor: str) -> int:
     return int(offset)
 
 
+def _stable(text: str, modulo: int) -> int:
+    """A number in ``[0, modulo)`` that depends only on ``text``."""
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % modulo
+
+
 def _placeholders(text: str) -> int:
     return len(set(re.findall(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}", text)))
 
@@ -240,7 +245,8 @@ class WhatsAppSimulator:
         existing = self._accounts.get(phone_number_id)
         if existing is not None:
             return existing
-        waba_key = waba_id or str(WABA_ID_BASE + len(self._wabas) + 1)
+        # Derived from the number, not from creation order, so every replica's simulator agrees about a tenant.
+        waba_key = waba_id or str(WABA_ID_BASE + _stable(phone_number_id, 1_000_000_000))
         waba = self._wabas.get(waba_key)
         if waba is None:
             waba = self._wabas[waba_key] = _Waba(waba_key)
@@ -249,7 +255,7 @@ class WhatsAppSimulator:
         account = _Account(
             phone_number_id=phone_number_id,
             waba=waba,
-            display_phone_number=display_phone_number or f"1555{len(self._accounts) + 1:07d}",
+            display_phone_number=display_phone_number or f"1555{_stable(phone_number_id, 10_000_000):07d}",
             allowed_recipients=frozenset(allowed_recipients) if allowed_recipients is not None else None,
         )
         self._accounts[phone_number_id] = account
