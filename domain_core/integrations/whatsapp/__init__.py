@@ -1,0 +1,1 @@
+"""WhatsApp Business Cloud API connector: a client over ConnectorHttp, the webhook checks and parser, a simulator."""
