@@ -299,20 +299,38 @@ class ConnectorHttp:
             )
         if response.status_code < 400:
             return response
-        return self._classify(response, attempt)
+        return self._classify(response, attempt, may_retry)
 
-    def _classify(self, response: httpx.Response, attempt: int) -> _Retryable:
-        """The typed error of a 4xx/5xx answer; retryable ones come back, the others are raised here."""
-        status = response.status_code
+    def _classify(self, response: httpx.Response, attempt: int, may_retry: bool) -> _Retryable:
+        """The typed error of a 4xx/5xx answer, carrying the platform's own error code; retryable ones come back,
+        the others are raised here."""
         body = ErrorBody.read(_json_or_none(response))
+        try:
+            outcome = self._typed(response, body, attempt, may_retry)
+        except ConnectorError as error:
+            error.platform_code = body.code
+            raise
+        outcome.error.platform_code = body.code
+        return outcome
+
+    def _typed(self, response: httpx.Response, body: ErrorBody, attempt: int, may_retry: bool) -> _Retryable:
+        status = response.status_code
         detail = platform_text(body.message or (response.text if _plain_text(response) else None), self._secrets)
         signal = read_rate_signal(response.headers, now=self._now)
         code = body.numeric_code
         if status == 429 or (status == 400 and code in META_THROTTLE_CODES):
             return _Retryable(self._rate_limited(signal, status, detail, attempt), signal.wait_seconds)
         if status in RETRYABLE_STATUSES:
+            # A 5xx to a request that is not retried does not say it was not applied (a gateway may time out
+            # after the platform acted).
             return _Retryable(
-                PlatformDown(platform=self.platform, status=status, detail=detail, attempts=attempt),
+                PlatformDown(
+                    platform=self.platform,
+                    status=status,
+                    detail=detail,
+                    attempts=attempt,
+                    may_have_applied=not may_retry,
+                ),
                 signal.wait_seconds,
             )
         if status == 401 or code in META_TOKEN_CODES:

@@ -24,7 +24,9 @@ MODEL_TOOLS = {
     "content_summarize",
     "content_extract_fields",
 }
-OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS
+# Tools that talk to a connected platform (its simulator in sandbox mode).
+PLATFORM_TOOLS = {"integrations_connect", "integrations_test_connection", "integrations_sync"}
+OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS
 
 
 def describe(tool: Any) -> dict[str, Any]:
@@ -68,7 +70,7 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
     assert tools
     for tool in tools:
         wire = describe(tool)
-        assert wire["name"].startswith(("crm_", "business_", "content_"))
+        assert wire["name"].startswith(("crm_", "business_", "content_", "integrations_"))
         assert wire["description"] and len(wire["description"]) > 20, wire["name"]
         assert wire["outputSchema"] and wire["outputSchema"]["type"] == "object", wire["name"]
         schema = wire["inputSchema"]
@@ -83,7 +85,7 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
         if annotations["readOnlyHint"]:
             assert annotations["destructiveHint"] is False, wire["name"]
             assert annotations["idempotentHint"] is True, wire["name"]
-        # Only PayPal's tools and those that may call a model provider reach an outside system.
+        # Only PayPal's tools, those that may call a model provider and the platform tools reach outside.
         assert annotations["openWorldHint"] is (wire["name"] in OPEN_WORLD), wire["name"]
 
 
@@ -117,6 +119,10 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "content_summarize",
         "content_extract_fields",
         "content_get_ai_settings",
+        "integrations_list_connectors",
+        "integrations_test_connection",
+        "integrations_get_sync_run",
+        "integrations_list_sync_runs",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False
@@ -124,6 +130,9 @@ async def test_hints_match_what_the_tools_do(client) -> None:
     assert hints["crm_merge_contacts"].destructive_hint is True
     assert hints["crm_set_scoring_rules"].destructive_hint is True
     assert hints["crm_import_leads"].idempotent_hint is True
+    # Connecting again replaces the stored credentials; a sync re-run changes nothing more.
+    assert hints["integrations_connect"].destructive_hint is True
+    assert hints["integrations_sync"].idempotent_hint is True
 
 
 async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:

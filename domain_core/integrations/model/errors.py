@@ -78,6 +78,9 @@ class ConnectorError(UpstreamError):
         self.status = status
         self.detail = detail
         self.attempts = attempts
+        # The platform's own error code from the answer's body (Graph "131047", Zendesk "RecordInvalid"), set by
+        # ConnectorHttp, so a connector can refine the kind without parsing text; never shown to callers.
+        self.platform_code: str | None = None
 
 
 class AuthExpired(ConnectorError):

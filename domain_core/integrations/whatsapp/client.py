@@ -164,7 +164,10 @@ class TemplatePage(FrozenView):
 
 
 def graph_code(error: ConnectorError) -> int | None:
-    """The Graph error code of a refused request, read from its ``(#<code>)`` message prefix (None if absent)."""
+    """The Graph error code of a refused request: the body's ``code`` kept by ConnectorHttp, else the ``(#<code>)``
+    prefix of its message (None if neither)."""
+    if error.platform_code is not None and error.platform_code.isdigit():
+        return int(error.platform_code)
     match = _GRAPH_CODE.match(error.detail or "")
     return int(match.group(1)) if match else None
 
