@@ -11,7 +11,9 @@ What the connectors share:
 * the mechanics both export flows need: bounded job polling (:class:`JobPolling`, :func:`poll_job`) on the caller's
   sleep and clock, and the download of a pre-signed file (:func:`download_design_file`): https only, to an allowed
   host, WITHOUT the platform's bearer token (a pre-signed URL carries its own authorisation; storage hosts refuse
-  a second one), checked for size, content type and the format's magic number;
+  a second one), checked for size, content type and the format's magic number; and
+  :func:`send_unless_throttled` for the job-starting POSTs, which take no idempotency key: sent once, resent only
+  after a 429 (a refusal, so nothing was started);
 * the typed errors of those steps (job failed, job timed out, download refused, operation unsupported), all
   :class:`ConnectorError` so the MCP error mapping handles them like any connector error.
 """
@@ -304,6 +306,7 @@ async def download_design_file(
     allowed host, the host fails or refuses, the file is over ``limits.max_bytes`` or of another type.
     """
     platform = files.platform
+    accepted = tuple(expected)
     parts = urlsplit(url)
     if parts.scheme != "https" or not parts.hostname or parts.username or parts.password:
         raise DesignDownloadRefused(platform=platform, reason="the platform gave a download link that is not https")
@@ -316,7 +319,7 @@ async def download_design_file(
     try:
         # The whole URL goes as it came: re-encoding the query would break its signature. ConnectorHttp logs URLs
         # without their query string and puts no URL in its errors.
-        response = await files.request("GET", url, headers={"Accept": ", ".join(expected) + ", */*;q=0.1"})
+        response = await files.request("GET", url, headers={"Accept": ", ".join(accepted) + ", */*;q=0.1"})
     except ConnectorError as error:
         # The policy's error blames credentials or ids that do not apply to a pre-signed link; keep its status only.
         status = error.status
@@ -332,7 +335,7 @@ async def download_design_file(
             hint="Export fewer pages or a smaller size, or raise the connector's download limit.",
         )
     content_type = response.headers.get("content-type", "").split(";", 1)[0].strip().lower()
-    if content_type not in set(expected) | GENERIC_CONTENT_TYPES:
+    if content_type not in set(accepted) | GENERIC_CONTENT_TYPES:
         raise DesignDownloadRefused(platform=platform, reason=f"the host sent {content_type or 'no content type'}")
     if not response.content:
         raise DesignDownloadRefused(platform=platform, reason="the host sent an empty file")
