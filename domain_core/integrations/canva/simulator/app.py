@@ -508,7 +508,7 @@ class CanvaSimulator:
             job.status = "failed"
             job.error = {"code": "file_too_big", "message": "Failed to import because the file is too big"}
             return
-        if not content.startswith(_IMAGE_MAGIC):
+        if not _looks_whole(content):
             job.status, job.error = "failed", {"code": "import_failed", "message": "Failed to import the file"}
             return
         asset_id = "M" + hashlib.sha256(job.id.encode()).hexdigest()[:9]
@@ -563,6 +563,13 @@ class CanvaSimulator:
             return _s3_error(403, "AccessDenied", "Request has expired")
         headers = {"Content-Length": str(len(stored.content))}
         return Response(stored.content, 200, headers=headers, media_type=stored.content_type)
+
+
+def _looks_whole(content: bytes) -> bool:
+    """A PNG from its signature and IHDR to its IEND chunk, or a JPEG from SOI to EOI marker."""
+    if content.startswith(_IMAGE_MAGIC[0]):
+        return content[12:16] == b"IHDR" and content.endswith(b"IEND\xaeB`\x82")
+    return content.startswith(_IMAGE_MAGIC[1]) and content.endswith(b"\xff\xd9")
 
 
 def _s3_error(status: int, code: str, message: str) -> Response:
