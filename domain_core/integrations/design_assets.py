@@ -122,13 +122,14 @@ class DesignJobFailed(ConnectorError):
     def __init__(
         self, *, platform: str, what: str, job_id: str, platform_code: str | None, message: str | None
     ) -> None:
-        self.job_id = job_id
-        self.platform_code = platform_code
         detail = platform_text(message) or platform_code
         hint = "Fix the cause the platform gives (plan, licence, approval, content), then start it again."
         if platform_code in ("internal_failure", "runtime_error", "timeout_error", "job_timeout"):
             hint = "The platform failed on its side; start it again later."
         super().__init__(platform=platform, summary=f"the {what} job {job_id} failed", detail=detail, hint=hint)
+        # Set after the base initialiser, which may give every connector error a platform_code of its own.
+        self.job_id = job_id
+        self.platform_code = platform_code
 
 
 class DesignJobTimedOut(ConnectorError):
@@ -137,8 +138,6 @@ class DesignJobTimedOut(ConnectorError):
     code = "connector_job_timeout"
 
     def __init__(self, *, platform: str, what: str, job_id: str, polls: int, waited_s: float) -> None:
-        self.job_id = job_id
-        self.polls = polls
         summary = f"the {what} job {job_id} did not finish within {math.ceil(waited_s)} s ({polls} status checks)"
         super().__init__(
             platform=platform,
@@ -146,6 +145,8 @@ class DesignJobTimedOut(ConnectorError):
             hint="It may still finish on the platform: check again later, or start a new one.",
             attempts=polls,
         )
+        self.job_id = job_id
+        self.polls = polls
 
 
 class DesignDownloadRefused(ConnectorError):
