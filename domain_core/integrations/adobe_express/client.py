@@ -378,6 +378,11 @@ class FireflyClient:
             clock=clock,
         )
 
+    @property
+    def platform_name(self) -> str:
+        """The platform's display name, as errors show it."""
+        return self._http.platform
+
     async def aclose(self) -> None:
         """Close every connection pool."""
         await self._http.aclose()
@@ -486,7 +491,7 @@ class FireflyDesignAssets:
     async def list_designs(self, *, query: str | None = None, limit: int = 200) -> tuple[DesignSummary, ...]:
         """Not possible: Firefly Services keeps no list of designs or jobs (§13)."""
         raise DesignOperationUnsupported(
-            platform="Adobe Express",
+            platform=self._client.platform_name,
             operation="Listing designs",
             reason="Firefly Services keeps no list of designs or jobs (§13); designs are generation jobs, "
             "exported by their job id",

@@ -163,6 +163,7 @@ class AdobeExpressSimulator:
     # --- acting as Adobe ---------------------------------------------------------------------------------------
 
     def account(self, account: str) -> _Account:
+        """The state of ``account`` (created on first use), for tests to inspect."""
         return self._accounts.setdefault(account, _Account(account))
 
     def grant(self, token: str, account: str, *, client_id: str | None = None) -> None:

@@ -159,6 +159,7 @@ class CanvaSimulator:
     # --- acting as Canva -----------------------------------------------------------------------------------------
 
     def account(self, account: str) -> _Account:
+        """The state of ``account`` (created on first use), for tests to inspect."""
         return self._accounts.setdefault(account, _Account(account))
 
     def grant(self, token: str, account: str) -> None:
