@@ -207,6 +207,7 @@ async def test_5xx_is_retried_on_reads_but_generation_is_sent_once(sim: AdobeExp
     with pytest.raises(PlatformDown) as caught:
         await firefly.generate_images(FireflyGenerateRequest(prompt="once only"))
     assert caught.value.status == 500 and calls(sim, "POST", "/generate-async") == 2 and time_.sleeps == [0.125]
+    assert caught.value.may_have_applied
 
 
 async def test_revoked_tokens_and_credentials(sim: AdobeExpressSimulator, time_: FakeTime) -> None:

@@ -205,6 +205,7 @@ async def test_5xx_is_retried_on_reads_but_the_export_post_is_sent_once(sim: Can
     with pytest.raises(PlatformDown) as caught:
         await canva.start_export(design, CanvaExportFormat(type="pdf"))
     assert caught.value.status == 500 and api_calls(sim, "POST", "/exports") == 1 and time_.sleeps == [0.125]
+    assert caught.value.may_have_applied and "may have been applied" in str(caught.value.hint)
 
 
 async def test_a_revoked_token_is_auth_expired_without_the_token(sim: CanvaSimulator, time_: FakeTime) -> None:
