@@ -377,6 +377,7 @@ async def send_unless_throttled(
     *,
     sleep: Sleep,
     json_body: object = None,
+    content: builtins.bytes | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> httpx.Response:
     """Send a write the policy sends once (no idempotency key) and resend it only after a platform's 429.
@@ -390,7 +391,7 @@ async def send_unless_throttled(
     while True:
         attempt += 1
         try:
-            return await http.request(method, path, json_body=json_body, headers=headers)
+            return await http.request(method, path, json_body=json_body, content=content, headers=headers)
         except RateLimited as refused:
             wait = refused.retry_after_seconds
             if refused.status != 429 or wait is None or attempt >= http.policy.max_attempts:

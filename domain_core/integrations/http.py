@@ -177,14 +177,18 @@ class ConnectorHttp:
         params: Mapping[str, str] | None = None,
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
+        content: bytes | None = None,
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         idempotent_write: bool = False,
     ) -> httpx.Response:
         """Send ``method path`` under the policy; a 2xx/3xx answer is returned, anything else raised typed.
 
+        The body is one of ``json_body``, ``form`` or raw ``content`` bytes (the caller sets their Content-Type).
         ``idempotency_key`` goes in the platform's idempotency header (ValueError if it takes none).
         """
+        if sum(body is not None for body in (json_body, form, content)) > 1:
+            raise ValueError("send one body: json_body, form or content")
         method = method.upper()
         send_headers = dict(headers or {})
         if idempotency_key is not None:
@@ -213,6 +217,7 @@ class ConnectorHttp:
                 params,
                 json_body,
                 form,
+                content,
                 send_headers,
                 min(self.policy.attempt_timeout_s, remaining),
                 attempt,
@@ -262,6 +267,7 @@ class ConnectorHttp:
         params: Mapping[str, str] | None,
         json_body: Any,
         form: Mapping[str, str] | None,
+        content: bytes | None,
         headers: dict[str, str],
         timeout_s: float,
         attempt: int,
@@ -277,7 +283,14 @@ class ConnectorHttp:
         try:
             async with asyncio.timeout(timeout_s):
                 response = await self._http.request(
-                    method, path, params=params, json=json_body, data=form, headers=all_headers, timeout=timeout_s
+                    method,
+                    path,
+                    params=params,
+                    json=json_body,
+                    data=form,
+                    content=content,
+                    headers=all_headers,
+                    timeout=timeout_s,
                 )
                 await response.aread()
         except (TimeoutError, httpx.TimeoutException):

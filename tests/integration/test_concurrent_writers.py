@@ -430,6 +430,32 @@ async def ai_provider_set_on_a_fresh_tenant(t: Tenant) -> None:
 # ------------------------------------------------------------------------------------------------ the table
 
 
+async def one_platform_connected(t: Tenant) -> None:
+    outcome = Outcome(await t.burst("integrations_connect", [{"platform": "hubspot"}] * CALLS))
+    outcome.check(None)
+    assert t.scalar("SELECT count(*) FROM integrations_connections WHERE tenant_id = %s") == 1
+    assert t.scalar("SELECT count(*) FROM tenant_credentials WHERE tenant_id = %s") == 1
+    assert {s["status"] for s in outcome.successes} == {"connected"}
+
+
+async def one_platform_disconnected(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="hubspot")
+    outcome = Outcome(await t.burst("integrations_disconnect", [{"platform": "hubspot"}] * CALLS))
+    outcome.check(None)
+    assert t.scalar("SELECT count(*) FROM tenant_credentials WHERE tenant_id = %s") == 0
+    assert t.scalar("SELECT status FROM integrations_connections WHERE tenant_id = %s") == "disconnected"
+
+
+async def one_sync_at_a_time(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="hubspot")
+    outcome = Outcome(await t.burst("integrations_sync", [{"platform": "hubspot"}] * CALLS))
+    # Runs that overlap one still running are refused with the run to follow; none may break or duplicate.
+    outcome.check(re.compile(r"already running \(run sr_"))
+    assert outcome.successes, "at least one sync ran"
+    assert t.scalar("SELECT count(*) FROM crm_contacts WHERE tenant_id = %s") == 5
+    assert t.scalar("SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s") == 5
+
+
 SCENARIOS = [
     Scenario("organizations with one domain", "crm_create_organization", organizations_with_one_domain),
     Scenario("contacts with one email", "crm_create_contact", contacts_with_one_email),
@@ -450,6 +476,9 @@ SCENARIOS = [
     Scenario("PayPal accounts refused in sandbox", "business_set_paypal_account", paypal_accounts_refused_in_sandbox),
     Scenario("brand kits with one name", "content_set_brand_kit", brand_kits_with_one_name),
     Scenario("copy generated once", "content_generate_copy", copy_generated_once),
+    Scenario("one platform connected", "integrations_connect", one_platform_connected),
+    Scenario("one platform disconnected", "integrations_disconnect", one_platform_disconnected),
+    Scenario("one sync at a time", "integrations_sync", one_sync_at_a_time),
     Scenario("image generated once", "content_generate_image", image_generated_once),
     Scenario("video generated once", "content_generate_video", video_generated_once),
     Scenario("asset submitted", "content_submit_asset", asset_submitted),

@@ -4,7 +4,6 @@ Time is faked (tests.integration.connector_fakes): the policy's retries and the 
 that the simulator reads too, so throttle windows really pass and no test waits.
 """
 
-import base64
 import io
 import json
 from collections.abc import Mapping
@@ -266,25 +265,36 @@ async def test_downloads_are_capped_and_kept_to_the_file_host(sim: CanvaSimulato
     assert download_limits(SANDBOX).allows("export-download.canva.sandbox.promptsales.invalid")
 
 
-async def test_asset_uploads_on_the_simulator_and_no_brand_kit_push(sim: CanvaSimulator, time_: FakeTime) -> None:
+async def test_a_brand_logo_is_uploaded_as_an_asset(sim: CanvaSimulator, time_: FakeTime) -> None:
     logo = Image.new("RGB", (8, 8), (200, 30, 30))
     buffer = io.BytesIO()
     logo.save(buffer, format="PNG")
-    name = base64.b64encode("Acme logo ✓".encode()).decode()
-    headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/octet-stream"}
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url=SANDBOX) as raw:
-        created = await raw.post(
-            "/asset-uploads",
-            content=buffer.getvalue(),
-            headers={**headers, "Asset-Upload-Metadata": json.dumps({"name_base64": name})},
-        )
-        job = created.json()["job"]
-        done = await raw.get(f"/asset-uploads/{job['id']}", headers=headers)
-        bad = await raw.post("/asset-uploads", content=b"x", headers={**headers, "Asset-Upload-Metadata": "{}"})
+    canva = client(sim, time_)
 
-    assert created.status_code == 200 and job["status"] == "in_progress"
-    asset = done.json()["job"]["asset"]
-    assert done.json()["job"]["status"] == "success" and asset["name"] == "Acme logo ✓" and asset["type"] == "image"
+    asset_id = await CanvaDesignAssets(canva).push_brand_logo(buffer.getvalue(), "Acme logo ✓")
+
+    stored = sim.account("ana").assets[asset_id]
+    assert stored["name"] == "Acme logo ✓" and stored["bytes"] == buffer.getvalue() and stored["type"] == "image"
+    assert api_calls(sim, "POST", "/asset-uploads") == 1 and time_.sleeps == [1.0]
+    # Canva refuses what it cannot import, with its reason; a 5xx on the upload POST is not resent.
+    with pytest.raises(DesignJobFailed, match="Failed to import the file") as refused:
+        await canva.upload_asset(b"\xff\xd8\xff" + b"not really a jpeg", "Broken")
+    assert refused.value.platform_code == "import_failed"
+    sim.fail_next(503)
+    with pytest.raises(PlatformDown):
+        await canva.upload_asset(buffer.getvalue(), "Acme logo")
+    assert api_calls(sim, "POST", "/asset-uploads") == 3
+    for image, name, field in ((buffer.getvalue(), "x" * 51, "name"), (b"GIF89a", "Acme", "PNG or a JPEG")):
+        with pytest.raises(ValueError, match=field):
+            await canva.start_asset_upload(image, name)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=sim.app), base_url=SANDBOX) as raw:
+        bad = await raw.post(
+            "/asset-uploads",
+            content=b"x",
+            headers={
+                "Authorization": f"Bearer {TOKEN}",
+                "Content-Type": "application/octet-stream",
+                "Asset-Upload-Metadata": json.dumps({"name": "no base64"}),
+            },
+        )
     assert bad.status_code == 400 and bad.json()["code"] == "invalid_header_value"
-    # No Brand Kit API at Canva and no raw-body upload in ConnectorHttp yet: nothing is pushed, nothing fails.
-    assert await CanvaDesignAssets(client(sim, time_)).push_brand_logo(buffer.getvalue(), "Acme logo") is None

@@ -36,12 +36,14 @@ brand templates (``GET /v1/brand-templates``, ``…/{id}``, ``…/{id}/dataset``
 Enterprise org, §12), publishing a design as a brand template (preview API, ``brandtemplate:content:write``
 [spec]), and uploading an image into the user's uploads (``POST /v1/asset-uploads``, ``application/octet-stream``
 body + ``Asset-Upload-Metadata: {"name_base64": …}`` header, name ≤ 50 characters, then ``GET
-/v1/asset-uploads/{jobId}``; scope ``asset:write``, 30 requests/min/user [spec]). A logo can be uploaded that way,
-into the uploads, not into the Brand Kit; it needs ConnectorHttp to send a raw body, which it does not yet do
-(see :meth:`CanvaDesignAssets.push_brand_logo`).
+/v1/asset-uploads/{jobId}``; scope ``asset:write``, 30 requests/min/user [spec]). A logo is uploaded that way
+(:meth:`CanvaClient.upload_asset`), into the uploads, not into the Brand Kit. Like an export, an upload takes no
+idempotency key: it is sent once (a resend could make a second copy) and resent only after a 429.
 """
 
 import asyncio
+import base64
+import json
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -81,6 +83,10 @@ LIVE_FILE_HOST = "canva.com"
 SANDBOX_FILE_HOST = "export-download.canva.sandbox.promptsales.invalid"
 _SANDBOX_SUFFIX = ".sandbox.promptsales.invalid"
 _ID = re.compile(r"[a-zA-Z0-9_-]{1,50}")  # [spec] designId / exportId / jobId pattern
+ASSET_NAME_MAX = 50  # [spec AssetUploadMetadata] name ≤ 50 characters (unencoded)
+ASSET_BYTES_MAX = 50 * 1024 * 1024  # [canva.dev assets overview] images < 50 MB
+# Image types the asset upload takes, by magic number [canva.dev assets overview: JPEG, PNG, …].
+_UPLOAD_MAGIC = (b"\x89PNG\r\n\x1a\n", b"\xff\xd8\xff")
 
 Ownership = Literal["any", "owned", "shared"]
 SortBy = Literal["relevance", "modified_descending", "modified_ascending", "title_descending", "title_ascending"]
@@ -157,6 +163,29 @@ class CanvaExportJob(FrozenView):
         return self.status != "in_progress"
 
 
+class CanvaAsset(FrozenView):
+    """An asset in the user's uploads."""
+
+    id: str
+    name: str | None = None
+    type: str | None = None
+
+
+class CanvaAssetUploadJob(FrozenView):
+    """An asset upload job: ``asset`` once it succeeded, ``error`` (``file_too_big``, ``import_failed`` [spec]) if
+    it failed."""
+
+    id: str
+    status: str  # in_progress | success | failed [spec AssetUploadStatus]
+    asset: CanvaAsset | None = None
+    error: CanvaJobError | None = None
+
+    @property
+    def done(self) -> bool:
+        """Whether the job has ended (anything but ``in_progress``)."""
+        return self.status != "in_progress"
+
+
 class CanvaExportFormat(FrozenView):
     """The ``format`` of an export (PNG or PDF; the other types Canva offers are not design files here)."""
 
@@ -198,6 +227,10 @@ def _object(document: Any, what: str) -> dict[str, Any]:
 
 def _job(document: Any, what: str) -> CanvaExportJob:
     return CanvaExportJob.model_validate(_object(_object(document, what).get("job"), what))
+
+
+def _upload_job(document: Any) -> CanvaAssetUploadJob:
+    return CanvaAssetUploadJob.model_validate(_object(_object(document, "an upload").get("job"), "an upload"))
 
 
 def download_limits(base_url: str, *, max_bytes: int = DEFAULT_MAX_BYTES) -> DownloadLimits:
@@ -409,6 +442,54 @@ class CanvaClient:
             format=format,
         )
 
+    # --- asset uploads -------------------------------------------------------------------------------------------
+
+    async def start_asset_upload(self, image: bytes, name: str) -> CanvaAssetUploadJob:
+        """Start uploading a PNG or JPEG into the user's uploads (sent once; resent only after a 429)."""
+        if not 0 < len(name) <= ASSET_NAME_MAX:
+            raise ValueError(f"name must be 1-{ASSET_NAME_MAX} characters (Canva's limit for asset names)")
+        if not image.startswith(_UPLOAD_MAGIC):
+            raise ValueError("image must be a PNG or a JPEG")
+        if len(image) > ASSET_BYTES_MAX:
+            raise ValueError(f"image must be under {ASSET_BYTES_MAX:,} bytes (Canva's limit for images)")
+        # The name travels Base64-encoded in a JSON header so any character survives HTTP headers [spec].
+        metadata = {"name_base64": base64.b64encode(name.encode()).decode()}
+        headers = {"Content-Type": "application/octet-stream", "Asset-Upload-Metadata": json.dumps(metadata)}
+        response = await send_unless_throttled(
+            self._http, "POST", "/asset-uploads", sleep=self._sleep, content=image, headers=headers
+        )
+        return _upload_job(response.json())
+
+    async def asset_upload_job(self, job_id: str) -> CanvaAssetUploadJob:
+        """The upload job's current state."""
+        response = await self._http.request("GET", f"/asset-uploads/{_check_id(job_id, 'job_id')}")
+        return _upload_job(response.json())
+
+    async def upload_asset(self, image: bytes, name: str) -> CanvaAsset:
+        """Upload an image and wait for the asset; :class:`DesignJobFailed` with Canva's reason if refused."""
+        job = await self.start_asset_upload(image, name)
+        finished = await poll_job(
+            lambda: self.asset_upload_job(job.id),
+            first=job,
+            done=lambda j: j.done,
+            polling=self._polling,
+            sleep=self._sleep,
+            clock=self._clock,
+            platform=self._http.platform,
+            what="asset upload",
+            job_id=job.id,
+        )
+        if finished.status != "success" or finished.asset is None:
+            error = finished.error or CanvaJobError(code=None, message=f"the job ended as '{finished.status}'")
+            raise DesignJobFailed(
+                platform=self._http.platform,
+                what="asset upload",
+                job_id=finished.id,
+                platform_code=error.code,
+                message=error.message,
+            )
+        return finished.asset
+
 
 class CanvaDesignAssets:
     """:class:`~promptsales.domain_core.integrations.design_assets.DesignAssetsPlatform` over a CanvaClient."""
@@ -429,11 +510,11 @@ class CanvaDesignAssets:
         return await self._client.export_design(design_id, format)
 
     async def push_brand_logo(self, png: bytes, name: str) -> str | None:
-        """None: nothing is pushed to Canva yet.
+        """Upload the logo into the user's Canva uploads; its asset id.
 
-        Canva has no Brand Kit API (module docstring), so a logo can only become an upload in the user's library
-        (``POST /v1/asset-uploads`` with a raw ``application/octet-stream`` body). ConnectorHttp sends JSON and
-        form bodies only; until it can send raw bytes there is no upload, and None says so without failing the
-        brand-kit flow. Brand colours cannot be pushed at all.
+        Canva has no Brand Kit API (module docstring): the logo becomes an upload the user can place in designs,
+        not a Brand Kit logo, and brand colours cannot be pushed at all.
         """
-        return None
+        if not png.startswith(b"\x89PNG\r\n\x1a\n"):
+            raise ValueError("png must be a PNG file")
+        return (await self._client.upload_asset(png, name)).id

@@ -268,14 +268,18 @@ class ErrorBody:
                 _text(inner.get("code")) or _text(inner.get("status")),
             )
         message = _text(body.get("detail")) or _text(body.get("description")) or _text(body.get("message"))
-        message = message or _text(body.get("title"))
+        # OAuth token endpoints (RFC 6749 §5.2: Adobe IMS §13, Canva's /v1/oauth/token §12) explain in
+        # error_description; Firefly's 422 (§13 [spec]) lists FastAPI-style validation_errors:[{loc, msg}].
+        loc_field, loc_message = _loc_error(body.get("validation_errors"))
+        message = message or _text(body.get("title")) or _text(body.get("error_description")) or loc_message
         # A bare string "error" is a code ("RecordInvalid") unless it is a sentence and nothing else explains:
         # Zendesk's 401 is {"error": "Couldn't authenticate you"}.
         sentence = _text(inner) if message is None and isinstance(inner, str) and " " in inner.strip() else None
         message = message or sentence
         code = _text(body.get("errorType")) or _text(body.get("category")) or _text(body.get("error_code"))
         code = code or (None if sentence else _text(inner)) or _text(body.get("code"))
-        return cls(message, _list_field(body.get("errors")) or _details_field(body.get("details")), code)
+        field = _list_field(body.get("errors")) or _details_field(body.get("details")) or loc_field
+        return cls(message, field, code)
 
 
 def _text(value: object) -> str | None:
@@ -284,6 +288,16 @@ def _text(value: object) -> str | None:
     if isinstance(value, int):
         return str(value)
     return value.strip() or None if isinstance(value, str) else None
+
+
+def _loc_error(errors: object) -> tuple[str | None, str | None]:
+    """The field (last ``loc`` part) and ``msg`` of the first FastAPI-style validation error."""
+    first = errors[0] if isinstance(errors, list) and errors and isinstance(errors[0], dict) else None
+    if first is None:
+        return None, None
+    loc = first.get("loc")
+    field = _text(loc[-1]) if isinstance(loc, list) and loc and isinstance(loc[-1], str) else None
+    return field, _text(first.get("msg"))
 
 
 def _list_field(errors: object) -> str | None:
