@@ -38,6 +38,7 @@ from promptsales.domain_core.crm.dto import (
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.crm.model.identity import normalize_email, normalize_phone
 from promptsales.domain_core.infrastructure.settings import Settings
+from promptsales.domain_core.integrations.commands import Connect, StartSync
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import Conflict
 from promptsales.servers.demo_data import (
@@ -127,9 +128,23 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
                 GrantSubscription(plan=DEMO_PLAN, status="trialing", days=DEMO_TRIAL_DAYS),
             )
         report = await seed_with(runtime.crm, caller, today=today)
+        integrations = await seed_integrations(runtime, caller)
     finally:
         await runtime.stop()
-    return report.summary()
+    return f"{report.summary()}; {integrations}"
+
+
+async def seed_integrations(runtime: Runtime, caller: Caller) -> str:
+    """A HubSpot sandbox connection with its contacts synced into the CRM (idempotent: a re-run syncs changes)."""
+    listing = await runtime.integrations.list_connectors(caller)
+    hubspot = next(item for item in listing.items if item.platform == "hubspot")
+    if hubspot.connection is None or hubspot.connection.status != "connected":
+        await runtime.integrations.connect(caller, Connect(platform="hubspot", mode="sandbox"))
+    run = await runtime.integrations.sync(caller, StartSync(platform="hubspot"))
+    return (
+        f"HubSpot sandbox connected, sync {run.status} ({run.created} contacts created, {run.updated} updated, "
+        f"{run.skipped} unchanged)"
+    )
 
 
 async def seed_with(crm: CrmFacade, caller: Caller, *, today: date | None = None) -> DemoReport:
