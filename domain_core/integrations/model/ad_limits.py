@@ -15,7 +15,25 @@ from promptsales.domain_core.shared.errors import ValidationFailed
 # ISO 4217 currencies without minor units (exponent 0). Meta counts such budgets in whole units, since its
 # "minor units" rule (platform_apis.md §3: 5000 = $50.00) follows the currency's exponent [~].
 ZERO_DECIMAL_CURRENCIES: frozenset[str] = frozenset(
-    "BIF CLP DJF GNF ISK JPY KMF KRW PYG RWF UGX UYI VND VUV XAF XOF XPF".split()
+    [
+        "BIF",
+        "CLP",
+        "DJF",
+        "GNF",
+        "ISK",
+        "JPY",
+        "KMF",
+        "KRW",
+        "PYG",
+        "RWF",
+        "UGX",
+        "UYI",
+        "VND",
+        "VUV",
+        "XAF",
+        "XOF",
+        "XPF",
+    ]
 )
 DELIVERY_STATUSES: tuple[str, ...] = ("paused", "active", "removed")
 OBJECT_KINDS: tuple[str, ...] = ("campaign", "ad_group", "ad")
