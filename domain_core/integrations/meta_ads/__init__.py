@@ -1,0 +1,2 @@
+"""Meta Marketing API (Graph) connector: ad accounts, campaigns/ad sets/ads, insights, the AdsPlatform adapter and a
+simulator."""

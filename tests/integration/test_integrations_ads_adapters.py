@@ -1,0 +1,158 @@
+"""Every ad platform adapter against the AdsPlatform port: one scenario, run on each platform's simulator.
+
+TikTok joins the parameter list when its connector lands (see the ads branch report).
+"""
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import httpx
+import pytest
+
+from promptsales.domain_core.integrations.ads import (
+    AdGroupSpec,
+    AdsPlatform,
+    CampaignSpec,
+    CreativeSpec,
+    DailyPerformance,
+)
+from promptsales.domain_core.integrations.google_ads.adapter import GoogleAdsAdapter
+from promptsales.domain_core.integrations.google_ads.client import GoogleAdsClient
+from promptsales.domain_core.integrations.google_ads.simulator import GoogleAdsSimulator
+from promptsales.domain_core.integrations.http import RequestPolicy
+from promptsales.domain_core.integrations.meta_ads.adapter import MetaAdsAdapter
+from promptsales.domain_core.integrations.meta_ads.client import MetaAdsClient
+from promptsales.domain_core.integrations.meta_ads.simulator import MetaAdsSimulator
+from promptsales.domain_core.integrations.model.connectors import get_connector
+from promptsales.domain_core.shared.errors import ValidationFailed
+from tests.integration.connector_fakes import T0, FakeTime
+
+TOKEN = "sandbox-token-0001-abcdef"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+@dataclass
+class Platform:
+    adapter: AdsPlatform
+    account: str
+    request_count: Callable[[], int]
+
+
+def _http_options(app: Any, time_: FakeTime, auth: Callable[[], Awaitable[Mapping[str, str]]]) -> dict[str, Any]:
+    return {
+        "auth": auth,
+        "policy": RequestPolicy(max_attempts=4, deadline_s=600.0),
+        "transport": httpx.ASGITransport(app=app),
+        "sleep": time_.sleep,
+        "clock": time_.monotonic,
+        "jitter": lambda: 0.0,
+        "now": time_.now,
+    }
+
+
+async def _bearer() -> Mapping[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+def google(time_: FakeTime) -> Platform:
+    sim = GoogleAdsSimulator(tokens={TOKEN: "Acme"}, clock=time_.now, page_size=2)
+    client = GoogleAdsClient.connect(
+        tenant_id="tenant-a",
+        developer_token="devtok-0123456789",
+        base_url=get_connector("google_ads").sandbox_base_url,
+        **_http_options(sim.app, time_, _bearer),
+    )
+    return Platform(GoogleAdsAdapter(client), sim.customer_id_of("Acme"), lambda: len(sim.requests))
+
+
+def meta(time_: FakeTime) -> Platform:
+    sim = MetaAdsSimulator(tokens={TOKEN: "Acme"}, clock=time_.now)
+    client = MetaAdsClient.connect(
+        tenant_id="tenant-a",
+        base_url=get_connector("meta_ads").sandbox_base_url,
+        **_http_options(sim.app, time_, _bearer),
+    )
+    return Platform(MetaAdsAdapter(client, page_limit=2), sim.account_id_of("Acme"), lambda: len(sim.requests))
+
+
+PLATFORMS = {"google_ads": google, "meta_ads": meta}
+
+
+@pytest.fixture(params=sorted(PLATFORMS))
+def time_and_platform(request: pytest.FixtureRequest) -> tuple[FakeTime, Platform]:
+    time_ = FakeTime()
+    return time_, PLATFORMS[request.param](time_)
+
+
+def _total(rows: list[DailyPerformance]) -> Decimal:
+    return sum((r.spend for r in rows), Decimal(0))
+
+
+async def test_the_same_campaign_runs_the_same_way_on_every_platform(
+    time_and_platform: tuple[FakeTime, Platform],
+) -> None:
+    time_, platform = time_and_platform
+    ads, account = platform.adapter, platform.account
+    [listed] = await ads.list_accounts()
+    assert (listed.id, listed.currency, listed.time_zone) == (account, "USD", "UTC")
+
+    campaign = await ads.create_campaign(
+        account, CampaignSpec(name="Launch", objective="traffic", daily_budget=Decimal("30.00"))
+    )
+    group = await ads.create_ad_group(
+        account,
+        campaign.id,
+        AdGroupSpec(
+            name="Core", bid=Decimal("3.00"), countries=("US",), age_min=25, age_max=54, interests=("running",)
+        ),
+    )
+    ad = await ads.create_ad(
+        account,
+        group.id,
+        CreativeSpec(
+            name="Launch ad",
+            headlines=("Run further", "Light shoes", "Free returns"),
+            descriptions=("Tough and light.", "Ships today."),
+            final_url="https://shop.example/launch",
+            image_png=PNG,
+        ),
+    )
+    assert [o.status for o in (campaign, group, ad)] == ["paused"] * 3
+    assert (group.parent_id, ad.parent_id) == (campaign.id, group.id)
+
+    window = (T0.date(), T0.date() + timedelta(days=3))
+    time_.elapsed += 86_400
+    assert _total(list(await ads.daily_performance(account, "campaign", [campaign.id], *window))) == 0
+
+    for kind, object_id in (("campaign", campaign.id), ("ad_group", group.id), ("ad", ad.id)):
+        changed = await ads.set_status(account, kind, object_id, "active")  # type: ignore[arg-type]
+        assert (changed.id, changed.status) == (object_id, "active")
+    assert (await ads.set_daily_budget(account, campaign.id, Decimal("45.00"))).id == campaign.id
+    assert (await ads.set_bid(account, group.id, Decimal("2.50"))).id == group.id
+    time_.elapsed += 2 * 86_400
+
+    report = list(await ads.daily_performance(account, "campaign", [campaign.id], *window))
+    assert [r.day for r in report] == [T0.date() + timedelta(days=i) for i in range(4)]
+    assert [r.spend > 0 for r in report] == [False, True, True, False]
+    assert all(r.spend <= Decimal("45.00") and r.impressions >= r.clicks for r in report)
+    assert report == list(await ads.daily_performance(account, "campaign", [campaign.id], *window))
+
+    before = platform.request_count()
+    for call in (
+        ads.set_daily_budget(account, campaign.id, Decimal("-1")),
+        ads.set_bid(account, group.id, Decimal("100000")),
+        ads.set_status(account, "ad", ad.id, "running"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(ValidationFailed):
+            await call
+    assert platform.request_count() == before
+
+    paused = await ads.set_status(account, "campaign", campaign.id, "paused")
+    assert paused.status == "paused"
+    spent = _total(report)
+    time_.elapsed += 86_400
+    later = list(await ads.daily_performance(account, "campaign", [campaign.id], *window))
+    assert _total(later) == spent  # nothing more after the pause
