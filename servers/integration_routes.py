@@ -6,13 +6,14 @@ from fastmcp import FastMCP
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
 
+from promptsales.domain_core.integrations.dto import InboundRequest
 from promptsales.servers.runtime import Runtime
 
 MAX_WEBHOOK_BYTES = 1024 * 1024
 
 
 def add_integration_routes(server: FastMCP, runtime: Runtime) -> None:
-    """``GET /oauth/callback/{platform}`` and ``POST /webhooks/{platform}`` (PayPal's own route is billing's)."""
+    """``GET /oauth/callback/{platform}`` and ``/webhooks/{platform}`` (GET for handshakes; PayPal's is billing's)."""
 
     @server.custom_route("/oauth/callback/{platform}", methods=["GET"])
     async def oauth_callback(request: Request) -> Response:
@@ -31,16 +32,21 @@ def add_integration_routes(server: FastMCP, runtime: Runtime) -> None:
             status_code=200 if outcome.ok else 400,
         )
 
-    @server.custom_route("/webhooks/{platform}", methods=["POST"])
+    @server.custom_route("/webhooks/{platform}", methods=["GET", "POST"])
     async def platform_webhook(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_WEBHOOK_BYTES:
             return JSONResponse({"outcome": "rejected: body too large"}, status_code=413)
         public = runtime.settings.public_url.rstrip("/")
         url = public + request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        outcome = await runtime.integrations.handle_webhook(
-            request.path_params["platform"][:40], method="POST", url=url, headers=dict(request.headers), body=body
+        inbound = InboundRequest(
+            method=request.method,
+            url=url,
+            headers={name.lower(): value for name, value in request.headers.items()},
+            query=dict(request.query_params),
+            body=body,
         )
+        outcome = await runtime.integrations.handle_webhook(request.path_params["platform"][:40], inbound)
         if outcome.body is not None:
             return PlainTextResponse(outcome.body, status_code=outcome.status_code)
         return JSONResponse({"outcome": outcome.outcome}, status_code=outcome.status_code)

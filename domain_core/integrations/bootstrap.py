@@ -13,9 +13,14 @@ from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.budget import PlatformBudget
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
-from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver
+from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
+from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
+from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
 from promptsales.domain_core.integrations.sandbox import Sandbox
+from promptsales.domain_core.integrations.sessions import Sessions
+from promptsales.domain_core.integrations.sync_engines import SyncEngine
+from promptsales.domain_core.integrations.webhooks import Webhooks
 from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -57,20 +62,29 @@ def build_integrations(
 ) -> IntegrationsFacade:
     """The integrations facade; sandbox simulators are created on first use."""
     known = drivers()
-    apps = parse_apps(settings.integrations_apps.get_secret_value() if settings.integrations_apps else None)
     keys = settings.key_ring()
-    return IntegrationsFacade(
+    sessions = Sessions(
         uow,
         CredentialStore(keys),
-        keys,
         drivers=known,
         sandbox=Sandbox(known, clock=utc_now),
-        crm=crm,
-        live_allowed=live_allowed,
-        default_mode=settings.integrations_mode,
+        apps=parse_apps(settings.integrations_apps.get_secret_value() if settings.integrations_apps else None),
         public_url=settings.public_url,
-        apps=apps,
         budget=PlatformBudget(limiter) if limiter is not None else None,
         live_transport=live_transport,
         clock=utc_now,
+    )
+    # What each platform syncs, and whose webhooks are served: one line per platform and capability.
+    engines: dict[str, dict[str, SyncEngine]] = {
+        "hubspot": {"crm_sync": PeopleSyncEngine(uow, crm, platform="hubspot", source_of=HubSpotSource)},
+    }
+    webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
+    return IntegrationsFacade(
+        uow,
+        sessions,
+        keys,
+        live_allowed=live_allowed,
+        default_mode=settings.integrations_mode,
+        engines=engines,
+        webhooks=webhooks,
     )

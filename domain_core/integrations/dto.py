@@ -102,3 +102,13 @@ class AuthorizationOutcome(Dto):
     ok: bool
     platform: str | None
     message: str
+
+
+class InboundRequest(Dto):
+    """A webhook delivery as the HTTP route received it (``url``: as the platform called it, for signatures)."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = Field(description="Lower-case header names.")
+    query: dict[str, str]
+    body: bytes = Field(repr=False)

@@ -1,30 +1,20 @@
 """The integrations context's only public surface: connectors, connections, syncs and webhooks.
 
-Platform requests happen between units of work, never inside a transaction. A connection's credentials are
-opened, refreshed shortly before they expire, and a platform that refuses them marks the connection
-``needs_reauth`` (one clear error, no retry loop).
+Platform requests happen between units of work, never inside a transaction; they go through
+:class:`~promptsales.domain_core.integrations.sessions.Sessions` (refresh before expiry, ``needs_reauth`` when
+a platform refuses the credentials). Capabilities plug in per platform: sync engines and webhook handlers are
+chosen in ``bootstrap``.
 """
 
-import asyncio
 import hashlib
-import json
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
-import structlog
-
-from promptsales.domain_core.crm.facade import CrmFacade
-from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.crypto import KeyRing, associated_data
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
-from promptsales.domain_core.integrations import people_sync
 from promptsales.domain_core.integrations import repository as repo
-from promptsales.domain_core.integrations.budget import PlatformBudget
 from promptsales.domain_core.integrations.commands import Connect, Disconnect, StartSync
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.dto import (
@@ -33,44 +23,25 @@ from promptsales.domain_core.integrations.dto import (
     ConnectionView,
     ConnectorList,
     ConnectorView,
+    InboundRequest,
     SyncRunPage,
     SyncRunView,
     WebhookOutcome,
 )
-from promptsales.domain_core.integrations.http import ConnectorHttp
-from promptsales.domain_core.integrations.hubspot.signatures import check_v3
-from promptsales.domain_core.integrations.model.connectors import AuthKind, Capability, catalogue, get_connector
+from promptsales.domain_core.integrations.model.connectors import AuthKind, catalogue, get_connector
 from promptsales.domain_core.integrations.model.errors import AuthExpired, ConnectorError
-from promptsales.domain_core.integrations.model.oauth_apps import OAUTH_ENDPOINTS
 from promptsales.domain_core.integrations.model.pkce import PkcePair, new_state
-from promptsales.domain_core.integrations.oauth.client import AppCredentials, OAuthClient, TokenSet
-from promptsales.domain_core.integrations.sandbox import SANDBOX_APP, Sandbox
+from promptsales.domain_core.integrations.oauth.client import TokenSet
+from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.service import connections, sync_runs
-from promptsales.domain_core.integrations.webhook_signatures import SignatureVerdict
+from promptsales.domain_core.integrations.sessions import Link, Sessions
+from promptsales.domain_core.integrations.sync_engines import Progress, SyncEngine
+from promptsales.domain_core.integrations.webhooks import Webhooks
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.domain_core.shared.errors import NotEntitled, NotFound, ValidationFailed
+from promptsales.domain_core.shared.errors import NotEntitled, ValidationFailed
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
-log = structlog.get_logger(__name__)
-
 LivePolicy = Callable[[Caller], Awaitable[bool]]
-Progress = Callable[[int, str], Awaitable[None]]
-REFRESH_MARGIN = timedelta(minutes=5)
-CALLBACK_PATH = "/oauth/callback/{platform}"
-WEBHOOK_PATH = "/webhooks/{platform}"
-
-
-@dataclass(frozen=True, slots=True)
-class _Link:
-    """An open connection: what its requests need (the secret never leaves this object)."""
-
-    platform: str
-    mode: str
-    status: str
-    account_id: str | None
-    url_parts: Mapping[str, str]
-    secret: dict[str, Any] = field(repr=False)
-    expires_at: datetime | None
 
 
 def _hash(value: str) -> str:
@@ -83,47 +54,33 @@ class IntegrationsFacade:
     def __init__(
         self,
         uow: UnitOfWorkFactory,
-        credentials: CredentialStore,
+        sessions: Sessions,
         keys: KeyRing,
         *,
-        drivers: Mapping[str, Driver],
-        sandbox: Sandbox,
-        crm: CrmFacade,
         live_allowed: LivePolicy,
         default_mode: str,
-        public_url: str,
-        apps: Mapping[str, AppCredentials],
-        budget: PlatformBudget | None = None,
-        live_transport: httpx.AsyncBaseTransport | None = None,
-        clock: Callable[[], datetime],
+        engines: Mapping[str, Mapping[str, SyncEngine]],
+        webhooks: Webhooks,
     ) -> None:
         self._uow = uow
-        self._credentials = credentials
+        self._sessions = sessions
         self._keys = keys
-        self._drivers = drivers
-        self.sandbox = sandbox
-        self._crm = crm
         self._live_allowed = live_allowed
         self._default_mode = default_mode
-        self._public_url = public_url.rstrip("/")
-        self._apps = apps
-        self._budget = budget
-        self._live_transport = live_transport
-        self._clock = clock
-        self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self._engines = engines
+        self._webhooks = webhooks
+
+    @property
+    def sandbox(self) -> Sandbox:
+        """The in-process simulators (sandbox mode; tests and the demo act on them as the platform would)."""
+        return self._sessions.sandbox
+
+    @property
+    def sessions(self) -> Sessions:
+        """Open connections, for this context's capability modules."""
+        return self._sessions
 
     # ------------------------------------------------------------------------------------------ catalogue
-
-    def _driver(self, platform: str) -> Driver:
-        get_connector(platform)  # NotFound listing the valid platforms
-        driver = self._drivers.get(platform)
-        if driver is None:
-            raise ValidationFailed(
-                f"{get_connector(platform).display_name} is catalogued but cannot be connected in this version yet.",
-                field="platform",
-                hint=f"Connectable now: {', '.join(sorted(self._drivers))}.",
-            )
-        return driver
 
     async def list_connectors(self, caller: Caller) -> ConnectorList:
         """Every connector, whether the plan allows live connections, and the tenant's connection to each."""
@@ -139,7 +96,7 @@ class IntegrationsFacade:
                 name=connector.display_name,
                 capabilities=sorted(c.value for c in connector.capabilities),
                 auth=connector.auth_kind.value,
-                available=connector.id in self._drivers,
+                available=connector.id in self._sessions.drivers,
                 live_allowed=live,
                 connection=linked.get(connector.id),
             )
@@ -149,45 +106,9 @@ class IntegrationsFacade:
 
     # ------------------------------------------------------------------------------------------ connecting
 
-    def redirect_uri(self, platform: str) -> str:
-        """Where a platform sends the admin back after approving (register it in the platform's app)."""
-        return self._public_url + CALLBACK_PATH.format(platform=platform)
-
-    def _oauth(self, platform: str, mode: str, url_parts: Mapping[str, str]) -> OAuthClient:
-        endpoints = OAUTH_ENDPOINTS.get(platform)
-        if endpoints is None:
-            raise ValidationFailed(f"{platform} takes no OAuth authorization here.", field="platform")
-        transport: httpx.AsyncBaseTransport | None
-        if mode == "sandbox":
-            app, transport = SANDBOX_APP, self.sandbox.oauth_transport(platform)
-            sandbox_endpoints = type(endpoints)(
-                authorize_url=endpoints.authorize_url,
-                token_url=f"https://{platform}-oauth.sandbox.promptsales.invalid/oauth/token",
-                scopes=endpoints.scopes,
-                pkce=endpoints.pkce,
-            )
-            endpoints = sandbox_endpoints
-        else:
-            found = self._apps.get(platform)
-            if found is None:
-                raise ValidationFailed(
-                    f"This deployment has no {platform} app registered for live connections.",
-                    field="platform",
-                    hint=f"Set PROMPTSALES_INTEGRATIONS_APPS with a '{platform}' entry (README: Integrations).",
-                )
-            app, transport = found, self._live_transport
-        return OAuthClient(
-            get_connector(platform),
-            endpoints,
-            app,
-            redirect_uri=self.redirect_uri(platform),
-            url_parts=url_parts,
-            transport=transport,
-        )
-
     async def connect(self, caller: Caller, command: Connect, *, idempotency_key: str | None = None) -> ConnectionView:
         """Sandbox: connected at once. Live: an API key is checked and stored, or an OAuth authorization URL."""
-        driver = self._driver(command.platform)
+        driver = self._sessions.driver(command.platform)
         mode = command.mode or self._default_mode
         if mode == "live" and not await self._live_allowed(caller):
             raise NotEntitled(
@@ -211,13 +132,13 @@ class IntegrationsFacade:
         self, caller: Caller, command: Connect, driver: Driver, key: str | None
     ) -> ConnectionView:
         async def prepare() -> tuple[Any, TokenSet]:
-            return self.sandbox.issue(command.platform, caller.tenant_id)
+            return self._sessions.sandbox.issue(command.platform, caller.tenant_id)
 
         async def work(uow: UnitOfWork, issued: tuple[Any, TokenSet]) -> ConnectionView:
             account, tokens = issued
             return await connections.connected(
                 uow,
-                self._credentials,
+                self._sessions.credentials,
                 platform=command.platform,
                 mode="sandbox",
                 auth_kind=driver.connector.auth_kind.value,
@@ -245,14 +166,14 @@ class IntegrationsFacade:
         secret = {"access_token": command.api_key}
 
         async def prepare() -> str:
-            link = _Link(command.platform, "live", "connected", None, url_parts, secret, None)
-            async with self._http(caller, link) as http:
+            link = Link(command.platform, "live", None, url_parts, secret, None)
+            async with self._sessions.http(caller, link) as http:
                 return await driver.probe(http, None)
 
         async def work(uow: UnitOfWork, label: str) -> ConnectionView:
             return await connections.connected(
                 uow,
-                self._credentials,
+                self._sessions.credentials,
                 platform=command.platform,
                 mode="live",
                 auth_kind=AuthKind.API_KEY.value,
@@ -276,7 +197,7 @@ class IntegrationsFacade:
     async def _start_oauth(
         self, caller: Caller, command: Connect, url_parts: dict[str, str], key: str | None
     ) -> ConnectionView:
-        client = self._oauth(command.platform, "live", url_parts)
+        client = self._sessions.oauth(command.platform, "live", url_parts)
         state, pair = new_state(), PkcePair.generate()
         state_hash = _hash(state)
         sealed = self._keys.seal(
@@ -308,7 +229,7 @@ class IntegrationsFacade:
         self, platform: str, *, state: str | None, code: str | None, error: str | None
     ) -> AuthorizationOutcome:
         """The platform sent the admin back: trade the code for tokens once, for the tenant that asked."""
-        if platform not in self._drivers or not state or len(state) > 200:
+        if platform not in self._sessions.drivers or not state or len(state) > 200:
             return AuthorizationOutcome(ok=False, platform=None, message="This authorization link is not valid.")
         state_hash = _hash(state)
         system = Caller(tenant_id="-", actor_id=f"{platform}-oauth", actor_kind="system", source="http")
@@ -336,18 +257,18 @@ class IntegrationsFacade:
                 ok=False, platform=platform, message=f"The authorization was not granted ({(error or 'no code')[:80]})."
             )
         try:
-            tokens = await self._oauth(platform, "live", url_parts).exchange(
-                code=code[:2048], verifier=verifier, now=self._clock()
+            tokens = await self._sessions.oauth(platform, "live", url_parts).exchange(
+                code=code[:2048], verifier=verifier, now=self._sessions.clock()
             )
         except ConnectorError as exc:
             return AuthorizationOutcome(ok=False, platform=platform, message=str(exc))
-        driver = self._drivers[platform]
+        driver = self._sessions.drivers[platform]
         account_id = _account_of(tokens)
 
         async def store(uow: UnitOfWork) -> ConnectionView:
             return await connections.connected(
                 uow,
-                self._credentials,
+                self._sessions.credentials,
                 platform=platform,
                 mode="live",
                 auth_kind=AuthKind.OAUTH2_PKCE.value,
@@ -399,116 +320,18 @@ class IntegrationsFacade:
             action="integrations.disconnect",
             arguments=command,
             idempotency_key=idempotency_key,
-            work=lambda uow: connections.disconnect(uow, self._credentials, platform=command.platform),
+            work=lambda uow: connections.disconnect(uow, self._sessions.credentials, platform=command.platform),
             result_type=ConnectionView,
         )
 
-    # ------------------------------------------------------------------------------------------ sessions
-
-    async def _open(self, caller: Caller, platform: str) -> _Link:
-        async def work(uow: UnitOfWork) -> _Link:
-            record = await sync_runs.usable_connection(uow, platform)
-            secret = await self._credentials.get(uow, connections.credential_name(platform))
-            if secret is None:
-                raise NotFound("connection", platform, field="platform")
-            return _Link(
-                platform,
-                record.mode,
-                record.status,
-                record.account_id,
-                dict(record.url_parts),
-                secret,
-                record.token_expires_at,
-            )
-
-        link = await self._uow.read(caller, work)
-        if link.mode == "sandbox":
-            self.sandbox.recognise(
-                platform, caller.tenant_id, link.secret["access_token"], link.secret.get("refresh_token")
-            )
-        if (
-            link.expires_at is not None
-            and link.secret.get("refresh_token")
-            and (link.expires_at - self._clock() < REFRESH_MARGIN)
-        ):
-            link = await self._refresh(caller, link)
-        return link
-
-    async def _refresh(self, caller: Caller, link: _Link) -> _Link:
-        client = self._oauth(link.platform, link.mode, link.url_parts)
-        try:
-            tokens = await client.refresh(refresh_token=link.secret["refresh_token"], now=self._clock())
-        except AuthExpired as exc:
-            await self._needs_reauth(caller, link.platform, exc)
-            raise
-        secret = {**link.secret, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
-        await self._uow.mutate(
-            caller,
-            action="integrations.refresh",
-            arguments={"platform": link.platform},
-            idempotency_key=None,
-            work=lambda uow: self._store_refreshed(uow, link.platform, secret, tokens.expires_at),
-            result_type=AuthorizationOutcome,
-        )
-        return _Link(link.platform, link.mode, link.status, link.account_id, link.url_parts, secret, tokens.expires_at)
-
-    async def _store_refreshed(
-        self, uow: UnitOfWork, platform: str, secret: dict[str, Any], expires_at: datetime | None
-    ) -> AuthorizationOutcome:
-        await connections.refreshed(uow, self._credentials, platform=platform, secret=secret, expires_at=expires_at)
-        return AuthorizationOutcome(ok=True, platform=platform, message="refreshed")
-
-    async def _needs_reauth(self, caller: Caller, platform: str, error: AuthExpired) -> None:
-        reason = error.detail or "the platform refused the stored credentials"
-        await self._uow.mutate(
-            caller,
-            action="integrations.needs_reauth",
-            arguments={"platform": platform},
-            idempotency_key=None,
-            work=lambda uow: connections.needs_reauth(uow, platform=platform, reason=reason),
-            result_type=ConnectionView,
-        )
-
-    def _http(self, caller: Caller, link: _Link) -> ConnectorHttp:
-        driver = self._drivers[link.platform]
-        sandbox = link.mode == "sandbox"
-
-        async def auth() -> Mapping[str, str]:
-            return driver.auth_headers(link.secret)
-
-        return ConnectorHttp(
-            driver.connector,
-            base_url=driver.sandbox_base_url(link.url_parts) if sandbox else driver.live_base_url(link.url_parts),
-            tenant_id=caller.tenant_id,
-            auth=auth,
-            budget=self._budget,
-            transport=self.sandbox.transport(link.platform) if sandbox else self._live_transport,
-            secrets=[str(v) for v in link.secret.values() if isinstance(v, str)],
-        )
-
-    async def _with_platform(
-        self, caller: Caller, platform: str, work: Callable[[ConnectorHttp, _Link], Awaitable[Any]]
-    ) -> Any:
-        """Run ``work`` with a session; a refused token is refreshed once, else the connection needs_reauth."""
-        link = await self._open(caller, platform)
-        for attempt in (1, 2):
-            async with self._http(caller, link) as http:
-                try:
-                    return await work(http, link)
-                except AuthExpired as exc:
-                    if attempt == 1 and link.secret.get("refresh_token"):
-                        link = await self._refresh(caller, link)
-                        continue
-                    await self._needs_reauth(caller, platform, exc)
-                    raise
-        raise AssertionError("unreachable")
+    # ------------------------------------------------------------------------------------------ using
 
     async def test_connection(self, caller: Caller, platform: str) -> ConnectionCheck:
         """Call the platform once with the stored credentials and say whether it answered."""
-        driver = self._driver(platform)
+        driver = self._sessions.driver(platform)
         started = time.monotonic()
         try:
-            detail = await self._with_platform(caller, platform, lambda http, link: driver.probe(http, link.account_id))
+            detail = await self._sessions.run(caller, platform, lambda http, link: driver.probe(http, link.account_id))
             ok, status = True, "connected"
         except AuthExpired as exc:
             detail, ok, status = str(exc), False, "needs_reauth"
@@ -522,61 +345,45 @@ class IntegrationsFacade:
             latency_ms=int((time.monotonic() - started) * 1000),
         )
 
-    # ------------------------------------------------------------------------------------------ syncs
+    def _engine(self, platform: str, capability: str | None) -> tuple[str, SyncEngine]:
+        driver = self._sessions.driver(platform)
+        engines = self._engines.get(platform, {})
+        chosen = capability or next(iter(sorted(engines)), None)
+        if chosen is None or chosen not in engines:
+            offered = ", ".join(sorted(engines)) or "nothing (it is used through other tools)"
+            raise ValidationFailed(
+                f"{driver.connector.display_name} has no '{chosen}' sync.",
+                field="capability",
+                hint=f"{platform} syncs: {offered}.",
+            )
+        return chosen, engines[chosen]
 
     async def sync(self, caller: Caller, command: StartSync, *, progress: Progress | None = None) -> SyncRunView:
-        """Run (or resume) a sync of one capability to its end; interrupted runs keep their cursor."""
-        driver = self._driver(command.platform)
-        capabilities = {c.value for c in driver.connector.capabilities}
-        capability = command.capability or sorted(capabilities)[0]
-        if capability not in capabilities or capability != Capability.CRM_SYNC.value:
-            raise ValidationFailed(
-                f"{driver.connector.display_name} has no '{capability}' sync here.",
-                field="capability",
-                hint=f"{command.platform} syncs: crm_sync"
-                if Capability.CRM_SYNC.value in capabilities
-                else f"{command.platform} has no sync capability in this version.",
-            )
-        source_of = getattr(driver, "source", None)
-        if source_of is None:
-            raise ValidationFailed(f"{command.platform} has no CRM sync in this version.", field="platform")
+        """Run (or resume) a sync of one capability to its end; an interrupted run keeps its cursor."""
+        capability, engine = self._engine(command.platform, command.capability)
+        started: list[dict[str, Any]] = []
 
-        async def begin(uow: UnitOfWork) -> tuple[SyncRunView, dict[str, Any]]:
+        async def begin(uow: UnitOfWork) -> SyncRunView:
             record, _ = await sync_runs.begin(uow, platform=command.platform, capability=capability, full=command.full)
-            return sync_runs.run_view(record), dict(record.cursor)
-
-        holder: list[tuple[SyncRunView, dict[str, Any]]] = []
-
-        async def start(uow: UnitOfWork) -> SyncRunView:
-            holder.append(await begin(uow))
-            return holder[-1][0]
+            started.append(dict(record.cursor))
+            return sync_runs.run_view(record)
 
         run = await self._uow.mutate(
             caller,
             action="integrations.start_sync",
             arguments=command,
             idempotency_key=None,
-            work=start,
+            work=begin,
             result_type=SyncRunView,
         )
-        resume_at = holder[-1][1]
-        if resume_at.get("done"):
+        cursor = started[-1]
+        if cursor.get("done"):
             return await self._finish(caller, run.id, None)
         try:
-            run = await self._with_platform(
+            await self._sessions.run(
                 caller,
                 command.platform,
-                lambda http, link: people_sync.run_people_sync(
-                    self._uow,
-                    self._crm,
-                    caller,
-                    platform=command.platform,
-                    source=source_of(http),
-                    run=run,
-                    cursor=resume_at.get("after"),
-                    since=run.incremental_since,
-                    progress=progress,
-                ),
+                lambda http, link: engine.run(caller, http=http, link=link, run=run, cursor=cursor, progress=progress),
             )
         except (ConnectorError, ValidationFailed) as exc:
             return await self._finish(caller, run.id, str(exc))
@@ -607,177 +414,17 @@ class IntegrationsFacade:
 
     # ------------------------------------------------------------------------------------------ webhooks
 
-    async def handle_webhook(
-        self, platform: str, *, method: str, url: str, headers: Mapping[str, str], body: bytes
-    ) -> WebhookOutcome:
-        """Verify a delivery, answer at once, and apply each new event after (redeliveries change nothing)."""
-        if platform != "hubspot":
-            return WebhookOutcome(status_code=404, outcome=f"rejected: no webhooks for '{platform[:40]}'")
-        events = hubspot_events(body)
-        if events is None:
-            return WebhookOutcome(status_code=400, outcome="rejected: not a HubSpot webhook batch")
-        if not events:
-            return WebhookOutcome(status_code=200, outcome="nothing to apply")
-        portal = str(events[0]["portalId"])
-        system = Caller(tenant_id="-", actor_id="hubspot", actor_kind="system", source="webhook")
-        key = connections.account_route(platform, portal)
-        tenant = await self._uow.read(
-            system, lambda uow: repo.route_tenant(uow, kind=connections.ROUTE_ACCOUNT, key=key)
-        )
-        if tenant is None:
-            return WebhookOutcome(status_code=401, outcome="rejected: unknown portal")
-        caller = Caller(tenant_id=tenant, actor_id="hubspot", actor_kind="system", source="webhook")
-
-        async def mode_of(uow: UnitOfWork) -> str | None:
-            record = await repo.connection(uow, platform)
-            return record.mode if record is not None and record.account_id == portal else None
-
-        mode = await self._uow.read(caller, mode_of)
-        app = SANDBOX_APP if mode == "sandbox" else self._apps.get(platform)
-        if mode is None or app is None:
-            return WebhookOutcome(status_code=401, outcome="rejected: the portal is not connected")
-        lowered = {k.lower(): v for k, v in headers.items()}
-        verdict = check_v3(
-            client_secret=app.client_secret,
-            method=method,
-            uri=url,
-            body=body,
-            signature=lowered.get("x-hubspot-signature-v3"),
-            timestamp=lowered.get("x-hubspot-request-timestamp"),
-            now=self._clock(),
-        )
-        if verdict is not SignatureVerdict.VALID:
-            log.warning("integrations.webhook_refused", platform=platform, verdict=verdict.value)
-            return WebhookOutcome(status_code=401, outcome=f"rejected: signature {verdict.value}")
-        task = asyncio.create_task(self._apply_hubspot_events(caller, portal, events))
-        self._webhook_tasks.add(task)
-        task.add_done_callback(self._webhook_tasks.discard)
-        return WebhookOutcome(status_code=200, outcome=f"accepted {len(events)} event(s)")
+    async def handle_webhook(self, platform: str, request: InboundRequest) -> WebhookOutcome:
+        """Verify a delivery and answer at once; each new event is applied after (redeliveries change nothing)."""
+        return await self._webhooks.receive(platform, request)
 
     async def drain_webhooks(self) -> None:
         """Wait for the webhook work already accepted (shutdown and tests)."""
-        while self._webhook_tasks:
-            await asyncio.gather(*list(self._webhook_tasks), return_exceptions=True)
-
-    async def _apply_hubspot_events(self, caller: Caller, portal: str, events: list[dict[str, Any]]) -> None:
-        for event in events:
-            try:
-                await self._apply_hubspot_event(caller, event)
-            except Exception:  # one bad event must not stop the others; it is logged, the platform retries
-                log.exception(
-                    "integrations.webhook_apply_failed", platform="hubspot", event_id=str(event.get("eventId"))
-                )
-
-    async def _apply_hubspot_event(self, caller: Caller, event: dict[str, Any]) -> None:
-        event_id, kind = str(event["eventId"]), str(event.get("subscriptionType", ""))
-        object_id = str(event.get("objectId", ""))
-        if not kind.startswith("contact.") or not object_id.isdigit():
-            await self._receipt(caller, event_id, kind, "ignored: not a contact event")
-            return
-        if kind == "contact.deletion":
-            person = None
-        else:
-            driver = self._drivers["hubspot"]
-            person = await self._with_platform(
-                caller,
-                "hubspot",
-                lambda http, link: driver.source(http).person(object_id),  # type: ignore[attr-defined]
-            )
-
-        async def links(uow: UnitOfWork) -> Any:
-            return (await repo.links(uow, "hubspot", people_sync.OBJECT_TYPE, [object_id])).get(object_id)
-
-        link = await self._uow.read(caller, links)
-        outcome = None
-        if person is not None:
-            outcome = await people_sync.apply_person(self._crm, caller, platform="hubspot", person=person, link=link)
-
-        async def commit(uow: UnitOfWork) -> WebhookOutcome:
-            first = await repo.first_receipt(
-                uow, platform="hubspot", event_id=event_id, event_type=kind[:80], outcome="applied"
-            )
-            if not first:
-                return WebhookOutcome(status_code=200, outcome="duplicate")
-            if person is not None and outcome is not None and outcome.local_id is not None:
-                await repo.put_link(
-                    uow,
-                    platform="hubspot",
-                    object_type=people_sync.OBJECT_TYPE,
-                    external_id=object_id,
-                    local_id=outcome.local_id,
-                    remote_modified_at=person.modified_at,
-                    fields=person.fields(),
-                )
-            elif person is None and link is not None:
-                await repo.put_link(
-                    uow,
-                    platform="hubspot",
-                    object_type=people_sync.OBJECT_TYPE,
-                    external_id=object_id,
-                    local_id=link.local_id,
-                    remote_modified_at=link.remote_modified_at,
-                    fields=link.fields,
-                    deleted=True,
-                )
-            uow.audit(
-                "integrations.webhook",
-                target_type="hubspot_event",
-                target_id=event_id[:40],
-                changes={"type": kind, "object_id": object_id},
-            )
-            return WebhookOutcome(status_code=200, outcome="applied")
-
-        await self._uow.mutate(
-            caller,
-            action="integrations.webhook",
-            arguments={"event": event_id},
-            idempotency_key=None,
-            work=commit,
-            result_type=WebhookOutcome,
-        )
-
-    async def _receipt(self, caller: Caller, event_id: str, kind: str, outcome: str) -> None:
-        async def work(uow: UnitOfWork) -> WebhookOutcome:
-            await repo.first_receipt(uow, platform="hubspot", event_id=event_id, event_type=kind[:80], outcome=outcome)
-            return WebhookOutcome(status_code=200, outcome=outcome)
-
-        await self._uow.mutate(
-            caller,
-            action="integrations.webhook",
-            arguments={"event": event_id},
-            idempotency_key=None,
-            work=work,
-            result_type=WebhookOutcome,
-        )
-
-
-def hubspot_events(body: bytes) -> list[dict[str, Any]] | None:
-    """A HubSpot webhook batch: a JSON array of events with eventId, portalId (§9 [~]); None when it is not one."""
-    if len(body) > 1_000_000:
-        return None
-    try:
-        document = json.loads(body)
-    except (ValueError, RecursionError):
-        return None
-    if not isinstance(document, list) or len(document) > 100:
-        return None
-    events = []
-    for item in document:
-        if (
-            not isinstance(item, dict)
-            or not isinstance(item.get("eventId"), int | str)
-            or not isinstance(item.get("portalId"), int | str)
-        ):
-            return None
-        if len(str(item["eventId"])) > 120:
-            return None
-        events.append(item)
-    portals = {str(e["portalId"]) for e in events}
-    return events if len(portals) <= 1 else None
+        await self._webhooks.drain()
 
 
 def _account_of(tokens: TokenSet) -> str | None:
-    """The platform account a token grant names, where it names one (HubSpot hub_id, Salesforce org URL)."""
+    """The platform account a token grant names, where it names one (HubSpot hub_id, Salesforce org host)."""
     for name in ("hub_id", "instance_url"):
         value = tokens.extra.get(name)
         if value:

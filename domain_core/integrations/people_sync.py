@@ -6,7 +6,7 @@ page's links, counts and next cursor are committed together. A run killed half-w
 committed cursor; records of the interrupted page are written again as replays.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,13 +17,15 @@ from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFac
 from promptsales.domain_core.integrations import repository as repo
 from promptsales.domain_core.integrations.crm_source import CrmSource, ExternalPerson, PersonPage
 from promptsales.domain_core.integrations.dto import SyncFailure, SyncRunView
+from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.conflicts import fields_to_write
 from promptsales.domain_core.integrations.service import sync_runs
+from promptsales.domain_core.integrations.sessions import Link
+from promptsales.domain_core.integrations.sync_engines import Progress
 from promptsales.domain_core.integrations.tables import ExternalLinkRecord
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import DomainError, NotFound
 
-Progress = Callable[[int, str], Awaitable[None]]
 OBJECT_TYPE = "contact"
 # The page budget of one run: a run stops (resumable) rather than hold a worker for ever.
 MAX_PAGES = 1000
@@ -171,3 +173,39 @@ async def run_people_sync(
             break
         cursor = page.next_cursor
     return run
+
+
+class PeopleSyncEngine:
+    """crm_sync for a CRM platform: its people into CRM contacts (``source_of`` reads them through a session)."""
+
+    def __init__(
+        self, uow: UnitOfWorkFactory, crm: CrmFacade, *, platform: str, source_of: Callable[[ConnectorHttp], CrmSource]
+    ) -> None:
+        self._uow = uow
+        self._crm = crm
+        self._platform = platform
+        self._source_of = source_of
+
+    async def run(
+        self,
+        caller: Caller,
+        *,
+        http: ConnectorHttp,
+        link: Link,
+        run: SyncRunView,
+        cursor: Mapping[str, Any],
+        progress: Progress | None,
+    ) -> SyncRunView:
+        """Pages from the run's cursor to the end (a full listing, or changes since the run's watermark)."""
+        after = cursor.get("after")
+        return await run_people_sync(
+            self._uow,
+            self._crm,
+            caller,
+            platform=self._platform,
+            source=self._source_of(http),
+            run=run,
+            cursor=after if isinstance(after, str) else None,
+            since=run.incremental_since,
+            progress=progress,
+        )

@@ -111,7 +111,7 @@ async def test_revoked_sandbox_tokens_mark_the_connection_needs_reauth(crm: Crm,
     secret: dict[str, Any] = {}
 
     async def grab(uow: Any) -> None:
-        secret.update(await facade._credentials.get(uow, "integrations.hubspot") or {})
+        secret.update(await facade.sessions.credentials.get(uow, "integrations.hubspot") or {})
 
     await runtime.uow.read(runtime.caller(None), grab)
     facade.sandbox.revoke("hubspot", access_token=secret["access_token"], refresh_token=secret["refresh_token"])
