@@ -8,14 +8,16 @@ Per request:
 * 429, 500/502/503/504, timeouts, connection failures and the platforms' throttling answers (Graph codes
   17/613/80000-80014 at HTTP 400) are retried with exponential backoff and "equal jitter" (attempt n waits
   between d/2 and d, d = min(backoff_max, backoff_base * 2**(n-1))), unless the platform said how long to wait
-  (``Retry-After``, Meta ``estimated_time_to_regain_access``, HubSpot's interval window): then exactly that;
+  (``Retry-After``, Meta ``estimated_time_to_regain_access``, HubSpot's interval window, or — when no header
+  says — a wait in the error body, Google's ``retryDelay``): then exactly that;
 * GET/HEAD/OPTIONS/PUT/DELETE are idempotent and may be retried. POST and PATCH are retried ONLY when an
   idempotency key goes in the platform's own header (the same key on every attempt), or when the caller
   declares the write idempotent by construction (``idempotent_write=True``: Salesforce upsert by external id,
   HubSpot batch upsert by a unique property). Anything else is sent once: a timeout may have applied it;
 * answers become typed errors (:mod:`.model.errors`): 401 (and Graph code 190) → AuthExpired, 403 →
   PermissionMissing, 400/422 → PlatformValidationError naming the platform's field, 429/throttling →
-  RateLimited, 5xx/timeouts → PlatformDown;
+  RateLimited, 5xx/timeouts → PlatformDown. Platforms that answer failures with HTTP 200 and a code in the body
+  (TikTok §4) pass an ``envelope`` that says which HTTP status such a body means; it is then handled as that status;
 * secrets (auth header values, secret-named query parameters, anything credential-shaped) are redacted from
   every error text and log line; URLs are logged without their query string, exceptions are not chained.
 
@@ -54,12 +56,20 @@ from promptsales.domain_core.integrations.model.errors import (
     platform_text,
     redact,
 )
-from promptsales.domain_core.integrations.model.rate_headers import RateSignal, read_rate_signal
+from promptsales.domain_core.integrations.model.rate_headers import (
+    MAX_BELIEVABLE_WAIT_S,
+    RateSignal,
+    read_rate_signal,
+)
 
 log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 AuthHeaders = Callable[[], Awaitable[Mapping[str, str]]]
+# The HTTP status a 2xx answer's body really means (None: it is a success) — TikTok's {code, message} envelope.
+Envelope = Callable[[httpx.Response], int | None]
+# Multipart files: field name → (file name, bytes, content type).
+Files = Mapping[str, tuple[str, bytes, str]]
 
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
 RETRYABLE_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -133,8 +143,10 @@ class ConnectorHttp:
         jitter: Callable[[], float] = random.random,
         now: Callable[[], datetime] = lambda: datetime.now(UTC),
         secrets: Iterable[str] = (),
+        envelope: Envelope | None = None,
     ) -> None:
         self.connector = connector
+        self._envelope = envelope
         self._tenant_id = tenant_id
         self._auth = auth
         self._budget = budget
@@ -178,17 +190,21 @@ class ConnectorHttp:
         json_body: Any = None,
         form: Mapping[str, str] | None = None,
         content: bytes | None = None,
+        files: Files | None = None,
         headers: Mapping[str, str] | None = None,
         idempotency_key: str | None = None,
         idempotent_write: bool = False,
     ) -> httpx.Response:
         """Send ``method path`` under the policy; a 2xx/3xx answer is returned, anything else raised typed.
 
-        The body is one of ``json_body``, ``form`` or raw ``content`` bytes (the caller sets their Content-Type).
+        The body is one of ``json_body``, ``form`` or raw ``content`` bytes (the caller sets their Content-Type), or
+        a multipart/form-data body of ``files`` with ``form`` as its other fields (TikTok's image upload, §4).
         ``idempotency_key`` goes in the platform's idempotency header (ValueError if it takes none).
         """
         if sum(body is not None for body in (json_body, form, content)) > 1:
             raise ValueError("send one body: json_body, form or content")
+        if files is not None and (json_body is not None or content is not None):
+            raise ValueError("files go with form fields only")
         method = method.upper()
         send_headers = dict(headers or {})
         if idempotency_key is not None:
@@ -218,6 +234,7 @@ class ConnectorHttp:
                 json_body,
                 form,
                 content,
+                files,
                 send_headers,
                 min(self.policy.attempt_timeout_s, remaining),
                 attempt,
@@ -268,6 +285,7 @@ class ConnectorHttp:
         json_body: Any,
         form: Mapping[str, str] | None,
         content: bytes | None,
+        files: Files | None,
         headers: dict[str, str],
         timeout_s: float,
         attempt: int,
@@ -289,6 +307,7 @@ class ConnectorHttp:
                     json=json_body,
                     data=form,
                     content=content,
+                    files=files,
                     headers=all_headers,
                     timeout=timeout_s,
                 )
@@ -310,26 +329,32 @@ class ConnectorHttp:
                 ),
                 None,
             )
-        if response.status_code < 400:
+        if response.status_code >= 400:
+            return self._classify(response, response.status_code, attempt, may_retry)
+        meant = self._envelope(response) if self._envelope is not None else None
+        if meant is None or meant < 400:
             return response
-        return self._classify(response, attempt, may_retry)
+        return self._classify(response, meant, attempt, may_retry)
 
-    def _classify(self, response: httpx.Response, attempt: int, may_retry: bool) -> _Retryable:
-        """The typed error of a 4xx/5xx answer, carrying the platform's own error code; retryable ones come back,
-        the others are raised here."""
+    def _classify(self, response: httpx.Response, status: int, attempt: int, may_retry: bool) -> _Retryable:
+        """The typed error of a 4xx/5xx answer (``status``: the HTTP one, or what an envelope means), carrying the
+        platform's own error code; retryable ones come back, the others are raised here."""
         body = ErrorBody.read(_json_or_none(response))
         try:
-            outcome = self._typed(response, body, attempt, may_retry)
+            outcome = self._typed(response, status, body, attempt, may_retry)
         except ConnectorError as error:
             error.platform_code = body.code
             raise
         outcome.error.platform_code = body.code
         return outcome
 
-    def _typed(self, response: httpx.Response, body: ErrorBody, attempt: int, may_retry: bool) -> _Retryable:
-        status = response.status_code
+    def _typed(
+        self, response: httpx.Response, status: int, body: ErrorBody, attempt: int, may_retry: bool
+    ) -> _Retryable:
         detail = platform_text(body.message or (response.text if _plain_text(response) else None), self._secrets)
         signal = read_rate_signal(response.headers, now=self._now)
+        if signal.wait_seconds is None and body.retry_after is not None and body.retry_after <= MAX_BELIEVABLE_WAIT_S:
+            signal = RateSignal(wait_seconds=body.retry_after, sources=("body",))
         code = body.numeric_code
         if status == 429 or (status == 400 and code in META_THROTTLE_CODES):
             return _Retryable(self._rate_limited(signal, status, detail, attempt), signal.wait_seconds)

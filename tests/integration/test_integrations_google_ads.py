@@ -265,11 +265,6 @@ async def test_a_429_on_a_read_is_retried_and_a_write_is_not(sim: GoogleAdsSimul
     assert sim.entities(ACCOUNT, "campaign_budget") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the shared ErrorBody/ConnectorHttp change in the ads branch report: Google's back-off is "
-    "QuotaErrorDetails.retryDelay in the body, which ConnectorHttp does not read yet",
-)
 async def test_a_429_waits_googles_retry_delay(sim: GoogleAdsSimulator, time_: FakeTime) -> None:
     sim.fail_next(429, retry_after=7)
     await adapter(sim, time_).list_accounts()

@@ -21,7 +21,7 @@ from structlog.testing import capture_logs
 
 from promptsales.domain_core.infrastructure.rate_limit import InProcessRateLimiter, Limit
 from promptsales.domain_core.integrations.budget import PlatformBudget, tool_class
-from promptsales.domain_core.integrations.http import ConnectorHttp, RequestPolicy
+from promptsales.domain_core.integrations.http import ConnectorHttp, Envelope, RequestPolicy
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.model.errors import (
     AuthExpired,
@@ -51,11 +51,13 @@ class FakePlatform:
     script: list[Scripted]
     received: list[Request] = field(default_factory=list)
     received_headers: list[dict[str, str]] = field(default_factory=list)
+    received_bodies: list[bytes] = field(default_factory=list)
 
     def app(self) -> Starlette:
         async def endpoint(request: Request) -> Response:
             self.received.append(request)
             self.received_headers.append(dict(request.headers))
+            self.received_bodies.append(await request.body())
             answer = self.script[min(len(self.received) - 1, len(self.script) - 1)]
             if answer.hang_s:
                 await asyncio.sleep(answer.hang_s)
@@ -109,6 +111,7 @@ def client(
     tenant_id: str = "ten_A",
     policy: RequestPolicy | None = None,
     clock: Callable[[], float] | None = None,
+    envelope: Envelope | None = None,
 ) -> ConnectorHttp:
     fake = fake or FakeTime()
     connector = get_connector(connector_id)
@@ -126,6 +129,7 @@ def client(
         sleep=fake.sleep,
         clock=clock or fake.clock,
         jitter=lambda: 0.0,
+        envelope=envelope,
     )
 
 
@@ -408,3 +412,94 @@ def test_backoff_is_equal_jitter_and_capped(attempt: int, jitter: float) -> None
 def test_a_policy_with_impossible_settings_is_refused(settings: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         RequestPolicy(**settings)
+
+
+def _google_quota(delay: str) -> dict[str, Any]:
+    failure = {
+        "@type": "type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
+        "errors": [
+            {
+                "errorCode": {"quotaError": "RESOURCE_EXHAUSTED"},
+                "message": "Too many requests.",
+                "details": {"quotaErrorDetails": {"rateScope": "DEVELOPER", "retryDelay": delay}},
+            }
+        ],
+    }
+    return {
+        "error": {"code": 429, "message": "Resource exhausted", "status": "RESOURCE_EXHAUSTED", "details": [failure]}
+    }
+
+
+async def test_googles_retry_delay_in_the_body_is_waited_when_no_header_says() -> None:
+    platform = FakePlatform([Scripted(429, _google_quota("12s")), Scripted(200, {"resourceNames": []})])
+    fake = FakeTime()
+    async with client(platform, connector_id="google_ads", fake=fake) as http:
+        await http.request("GET", "/customers:listAccessibleCustomers")
+    assert fake.sleeps == [12.0]
+
+
+async def test_a_header_wait_wins_over_the_body_and_a_body_wait_past_the_deadline_fails_at_once() -> None:
+    platform = FakePlatform([Scripted(429, _google_quota("12s"), {"Retry-After": "2"}), Scripted(200, {})])
+    fake = FakeTime()
+    async with client(platform, connector_id="google_ads", fake=fake) as http:
+        await http.request("GET", "/customers:listAccessibleCustomers")
+    assert fake.sleeps == [2.0]
+
+    platform = FakePlatform([Scripted(429, _google_quota("3600s")), Scripted(200, {})])
+    fake = FakeTime()
+    async with client(platform, connector_id="google_ads", fake=fake) as http:
+        with pytest.raises(RateLimited) as caught:
+            await http.request("GET", "/customers:listAccessibleCustomers")
+    assert fake.sleeps == [] and caught.value.retry_after_seconds == 3600.0
+    assert "Retry in 3600 s" in caught.value.public_message()
+
+
+async def test_files_go_as_multipart_with_the_form_fields() -> None:
+    platform = FakePlatform([Scripted(200, {"code": 0, "message": "OK", "data": {"image_id": "i1"}})])
+    png = b"\x89PNG\r\n\x1a\n" + bytes(range(32))
+    async with client(platform, connector_id="tiktok_ads") as http:
+        await http.request(
+            "POST",
+            "/file/image/ad/upload/",
+            form={"advertiser_id": "7001", "upload_type": "UPLOAD_BY_FILE"},
+            files={"image_file": ("ad.png", png, "image/png")},
+        )
+        with pytest.raises(ValueError, match="form fields only"):
+            await http.request("POST", "/x", json_body={}, files={"f": ("a", b"1", "text/plain")})
+    content_type = platform.received_headers[0]["content-type"]
+    assert content_type.startswith("multipart/form-data; boundary=")
+    body = platform.received_bodies[0]
+    assert b'name="advertiser_id"\r\n\r\n7001' in body
+    assert b'name="image_file"; filename="ad.png"' in body and png in body
+    assert len(platform.received) == 1
+
+
+def _tiktok_envelope(response: httpx.Response) -> int | None:
+    code = response.json().get("code")
+    return {0: None, 40100: 429, 40105: 401, 40002: 400, 50000: 503}.get(code, 400)
+
+
+async def test_an_envelope_turns_200_answers_into_typed_errors_with_the_usual_retries() -> None:
+    throttled = Scripted(200, {"code": 40100, "message": "Too many requests", "request_id": "r1"})
+    ok = Scripted(200, {"code": 0, "message": "OK", "data": {"list": []}})
+    platform = FakePlatform([throttled, Scripted(200, {"code": 50000, "message": "System error"}), ok])
+    fake = FakeTime()
+    async with client(platform, connector_id="tiktok_ads", fake=fake, envelope=_tiktok_envelope) as http:
+        response = await http.request("GET", "/campaign/get/")
+    assert response.json()["code"] == 0 and fake.sleeps == [0.125, 0.25] and len(platform.received) == 3
+
+    platform = FakePlatform([throttled, ok])
+    async with client(platform, connector_id="tiktok_ads", envelope=_tiktok_envelope) as http:
+        with pytest.raises(RateLimited) as limited:
+            await http.request("POST", "/campaign/create/", json_body={"campaign_name": "x"})
+    assert len(platform.received) == 1 and limited.value.platform_code == "40100"
+
+    for body, error_type in (
+        ({"code": 40105, "message": "Access token is invalid"}, AuthExpired),
+        ({"code": 40002, "message": "budget: must be at least 50"}, PlatformValidationError),
+    ):
+        platform = FakePlatform([Scripted(200, body)])
+        async with client(platform, connector_id="tiktok_ads", envelope=_tiktok_envelope) as http:
+            with pytest.raises(error_type) as caught:
+                await http.request("GET", "/campaign/get/")
+        assert caught.value.detail == body["message"] and len(platform.received) == 1

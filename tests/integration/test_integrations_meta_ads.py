@@ -267,11 +267,6 @@ async def test_metas_validation_error_is_a_platform_validation_error(sim: MetaAd
     assert sim.objects(ACCOUNT, "campaigns") == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="needs the shared ErrorBody change in the ads branch report: Graph names the field in "
-    "error.error_data.blame_field_specs, which ErrorBody does not read yet",
-)
 async def test_metas_validation_error_names_the_blamed_field(sim: MetaAdsSimulator, time_: FakeTime) -> None:
     with pytest.raises(PlatformValidationError) as caught:
         await adapter(sim, time_).create_campaign(

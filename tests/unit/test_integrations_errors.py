@@ -10,6 +10,7 @@ from promptsales.domain_core.integrations.model.errors import (
     PlatformDown,
     PlatformValidationError,
     RateLimited,
+    duration_seconds,
     platform_text,
     redact,
 )
@@ -201,3 +202,69 @@ def test_prose_that_only_mentions_credentials_stays_readable(text: str) -> None:
 def test_an_authorization_code_in_a_query_string_is_redacted() -> None:
     assert redact("/oauth/callback?code=Xy12abCD34&state=s1") == "/oauth/callback?code=[redacted]&state=s1"
     assert redact("Authorization: Basic dXNlcjpwYXNzd29yZA==") == "Authorization: Basic [redacted]"
+
+
+def _google_quota(details: list[dict[str, object]]) -> dict[str, object]:
+    return {
+        "error": {
+            "code": 429,
+            "message": "Resource has been exhausted",
+            "status": "RESOURCE_EXHAUSTED",
+            "details": details,
+        }
+    }
+
+
+@pytest.mark.parametrize(
+    ("body", "wait"),
+    [
+        (
+            _google_quota(
+                [
+                    {
+                        "@type": "type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure",
+                        "errors": [
+                            {
+                                "errorCode": {"quotaError": "RESOURCE_EXHAUSTED"},
+                                "message": "Too many requests.",
+                                "details": {"quotaErrorDetails": {"rateScope": "DEVELOPER", "retryDelay": "30s"}},
+                            }
+                        ],
+                    }
+                ]
+            ),
+            30.0,
+        ),
+        (_google_quota([{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "1.5s"}]), 1.5),
+        (_google_quota([{"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "soon"}]), None),
+        (_google_quota([]), None),
+        ({"error": {"message": "x", "code": 613}}, None),
+    ],
+)
+def test_a_wait_in_googles_error_body_is_read(body: object, wait: float | None) -> None:
+    assert ErrorBody.read(body).retry_after == wait
+
+
+@pytest.mark.parametrize(
+    "error_data",
+    [
+        {"blame_field_specs": [["daily_budget"]]},
+        '{"blame_field_specs": [["daily_budget"]]}',
+        {"blame_field_specs": ["daily_budget"]},
+    ],
+)
+def test_graph_names_the_blamed_field(error_data: object) -> None:
+    body = {"error": {"message": "(#100) Invalid parameter", "code": 100, "error_data": error_data}}
+    assert ErrorBody.read(body).field == "daily_budget"
+
+
+def test_graph_without_blame_or_with_a_broken_one_names_no_field() -> None:
+    for error_data in (None, "not json", {"blame_field_specs": [[]]}, {"other": 1}):
+        assert ErrorBody.read({"error": {"message": "x", "code": 100, "error_data": error_data}}).field is None
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"), [("30s", 30.0), ("0.25s", 0.25), ("7s ", 7.0), ("30", None), ("-1s", None)]
+)
+def test_protobuf_durations(text: str, seconds: float | None) -> None:
+    assert duration_seconds(text) == seconds

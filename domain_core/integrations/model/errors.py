@@ -5,6 +5,7 @@ domain errors into MCP tool errors handles them), with a more precise ``code`` p
 from a platform's answer goes through :func:`redact` and is cut short before it reaches a message.
 """
 
+import json
 import math
 import re
 from collections.abc import Iterable
@@ -228,17 +229,32 @@ class ErrorBody:
     ``{error:{message, code, error_subcode, error_user_msg}}`` (§3, §7), Google RPC ``{error:{message, status,
     details:[{errors:[{message, location:{fieldPathElements:[{fieldName}]}}]}]}}`` (§2), TikTok / Canva
     ``{code, message}`` (§4, §12), Adobe ``{error_code, message}`` (§13), PayPal-style ``details:[{field, issue}]``.
+
+    ``retry_after``: a wait the body itself asks for (seconds), for platforms that put it there instead of a header:
+    Google's ``QuotaErrorDetails.retryDelay`` inside a GoogleAdsFailure, or a ``google.rpc.RetryInfo`` detail (§2
+    "Rate limits": the back-off travels in the body). Graph names the failing field in
+    ``error.error_data.blame_field_specs`` (``[["daily_budget"]]``; Meta's Business SDKs read it there [~]).
     """
 
-    __slots__ = ("code", "field", "message")
+    __slots__ = ("code", "field", "message", "retry_after")
 
-    def __init__(self, message: str | None = None, field: str | None = None, code: str | None = None) -> None:
+    def __init__(
+        self,
+        message: str | None = None,
+        field: str | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+    ) -> None:
         self.message = message
         self.field = field
         self.code = code
+        self.retry_after = retry_after
 
     def __repr__(self) -> str:
-        return f"ErrorBody(message={self.message!r}, field={self.field!r}, code={self.code!r})"
+        return (
+            f"ErrorBody(message={self.message!r}, field={self.field!r}, code={self.code!r}, "
+            f"retry_after={self.retry_after!r})"
+        )
 
     @property
     def numeric_code(self) -> int | None:
@@ -264,8 +280,9 @@ class ErrorBody:
         if isinstance(inner, dict):
             return cls(
                 _text(inner.get("error_user_msg")) or _text(inner.get("message")),
-                _google_field(inner.get("details")),
+                _google_field(inner.get("details")) or _blamed_field(inner.get("error_data")),
                 _text(inner.get("code")) or _text(inner.get("status")),
+                _google_retry_delay(inner.get("details")),
             )
         message = _text(body.get("detail")) or _text(body.get("description")) or _text(body.get("message"))
         # OAuth token endpoints (RFC 6749 §5.2: Adobe IMS §13, Canva's /v1/oauth/token §12) explain in
@@ -333,3 +350,48 @@ def _google_field(details: object) -> str | None:
             if names:
                 return ".".join(names)
     return None
+
+
+def _blamed_field(error_data: object) -> str | None:
+    """Graph's ``error_data.blame_field_specs`` (a list of field paths; ``error_data`` may arrive JSON-encoded)."""
+    if isinstance(error_data, str):
+        try:
+            error_data = json.loads(error_data)
+        except (ValueError, RecursionError):
+            return None
+    specs = error_data.get("blame_field_specs") if isinstance(error_data, dict) else None
+    for spec in specs if isinstance(specs, list) else []:
+        parts = spec if isinstance(spec, list) else [spec]
+        names = [part for part in parts if isinstance(part, str) and part]
+        if names:
+            return ".".join(names)
+    return None
+
+
+_DURATION = re.compile(r"^\s*(\d{1,9})(?:\.(\d{1,9}))?s\s*$")
+
+
+def duration_seconds(value: object) -> float | None:
+    """A protobuf Duration in its JSON form (``"30s"``, ``"1.5s"``) as seconds; None when it is not one."""
+    match = _DURATION.match(value) if isinstance(value, str) else None
+    if match is None:
+        return None
+    return int(match.group(1)) + (int(match.group(2)) / 10 ** len(match.group(2)) if match.group(2) else 0.0)
+
+
+def _google_retry_delay(details: object) -> float | None:
+    """The longest back-off a Google RPC error's details ask for: ``google.rpc.RetryInfo.retryDelay`` or a
+    GoogleAdsFailure error's ``details.quotaErrorDetails.retryDelay``."""
+    found: list[float] = []
+    for detail in details if isinstance(details, list) else []:
+        if not isinstance(detail, dict):
+            continue
+        found.append(duration_seconds(detail.get("retryDelay")) or 0.0)
+        errors = detail.get("errors")
+        for error in errors if isinstance(errors, list) else []:
+            extra = error.get("details") if isinstance(error, dict) else None
+            quota = extra.get("quotaErrorDetails") if isinstance(extra, dict) else None
+            if isinstance(quota, dict):
+                found.append(duration_seconds(quota.get("retryDelay")) or 0.0)
+    longest = max(found, default=0.0)
+    return longest if longest > 0 else None
