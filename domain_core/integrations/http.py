@@ -17,7 +17,8 @@ Per request:
 * answers become typed errors (:mod:`.model.errors`): 401 (and Graph code 190) → AuthExpired, 403 →
   PermissionMissing, 400/422 → PlatformValidationError naming the platform's field, 429/throttling →
   RateLimited, 5xx/timeouts → PlatformDown. Platforms that answer failures with HTTP 200 and a code in the body
-  (TikTok §4) pass an ``envelope`` that says which HTTP status such a body means; it is then handled as that status;
+  (TikTok §4) have an ``envelope`` (:data:`ENVELOPES`) that says which HTTP status such a body means; the answer is
+  then handled as that status (retried, typed and redacted the same way);
 * secrets (auth header values, secret-named query parameters, anything credential-shaped) are redacted from
   every error text and log line; URLs are logged without their query string, exceptions are not chained.
 
@@ -55,6 +56,7 @@ from promptsales.domain_core.integrations.model.errors import (
     RateLimited,
     platform_text,
     redact,
+    tiktok_status,
 )
 from promptsales.domain_core.integrations.model.rate_headers import (
     MAX_BELIEVABLE_WAIT_S,
@@ -66,8 +68,10 @@ log = structlog.get_logger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
 AuthHeaders = Callable[[], Awaitable[Mapping[str, str]]]
-# The HTTP status a 2xx answer's body really means (None: it is a success) — TikTok's {code, message} envelope.
-Envelope = Callable[[httpx.Response], int | None]
+# The HTTP status a 2xx answer's parsed JSON body really means (None: a success) — TikTok's {code, message} envelope.
+Envelope = Callable[[object], int | None]
+# Platforms whose failures arrive in 2xx answers, by connector id (every ConnectorHttp for them reads the body).
+ENVELOPES: Mapping[str, Envelope] = {"tiktok_ads": tiktok_status}
 # Multipart files: field name → (file name, bytes, content type).
 Files = Mapping[str, tuple[str, bytes, str]]
 
@@ -146,7 +150,7 @@ class ConnectorHttp:
         envelope: Envelope | None = None,
     ) -> None:
         self.connector = connector
-        self._envelope = envelope
+        self._envelope = envelope if envelope is not None else ENVELOPES.get(connector.id)
         self._tenant_id = tenant_id
         self._auth = auth
         self._budget = budget
@@ -331,7 +335,7 @@ class ConnectorHttp:
             )
         if response.status_code >= 400:
             return self._classify(response, response.status_code, attempt, may_retry)
-        meant = self._envelope(response) if self._envelope is not None else None
+        meant = self._envelope(_json_or_none(response)) if self._envelope is not None else None
         if meant is None or meant < 400:
             return response
         return self._classify(response, meant, attempt, may_retry)

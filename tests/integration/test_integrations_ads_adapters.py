@@ -1,6 +1,6 @@
 """Every ad platform adapter against the AdsPlatform port: one scenario, run on each platform's simulator.
 
-TikTok joins the parameter list when its connector lands (see the ads branch report).
+Budgets start at 60 a day: TikTok's smallest campaign daily budget is 50 [~ platform_apis.md §4 secondary].
 """
 
 from collections.abc import Awaitable, Callable, Mapping
@@ -27,6 +27,9 @@ from promptsales.domain_core.integrations.meta_ads.adapter import MetaAdsAdapter
 from promptsales.domain_core.integrations.meta_ads.client import MetaAdsClient
 from promptsales.domain_core.integrations.meta_ads.simulator import MetaAdsSimulator
 from promptsales.domain_core.integrations.model.connectors import get_connector
+from promptsales.domain_core.integrations.tiktok_ads.adapter import TikTokAdsAdapter
+from promptsales.domain_core.integrations.tiktok_ads.client import TikTokAdsClient
+from promptsales.domain_core.integrations.tiktok_ads.simulator import TikTokAdsSimulator
 from promptsales.domain_core.shared.errors import ValidationFailed
 from tests.integration.connector_fakes import T0, FakeTime
 
@@ -78,7 +81,24 @@ def meta(time_: FakeTime) -> Platform:
     return Platform(MetaAdsAdapter(client, page_limit=2), sim.account_id_of("Acme"), lambda: len(sim.requests))
 
 
-PLATFORMS = {"google_ads": google, "meta_ads": meta}
+async def _access_token() -> Mapping[str, str]:
+    return {"Access-Token": TOKEN}
+
+
+def tiktok(time_: FakeTime) -> Platform:
+    sim = TikTokAdsSimulator(tokens={TOKEN: "Acme"}, clock=time_.now)
+    advertiser = sim.advertiser_id_of("Acme")
+    client = TikTokAdsClient.connect(
+        tenant_id="tenant-a",
+        base_url=get_connector("tiktok_ads").sandbox_base_url,
+        **_http_options(sim.app, time_, _access_token),
+    )
+    return Platform(
+        TikTokAdsAdapter(client, advertiser_ids=[advertiser], page_size=2), advertiser, lambda: len(sim.requests)
+    )
+
+
+PLATFORMS = {"google_ads": google, "meta_ads": meta, "tiktok_ads": tiktok}
 
 
 @pytest.fixture(params=sorted(PLATFORMS))
@@ -100,7 +120,7 @@ async def test_the_same_campaign_runs_the_same_way_on_every_platform(
     assert (listed.id, listed.currency, listed.time_zone) == (account, "USD", "UTC")
 
     campaign = await ads.create_campaign(
-        account, CampaignSpec(name="Launch", objective="traffic", daily_budget=Decimal("30.00"))
+        account, CampaignSpec(name="Launch", objective="traffic", daily_budget=Decimal("60.00"))
     )
     group = await ads.create_ad_group(
         account,
@@ -130,14 +150,14 @@ async def test_the_same_campaign_runs_the_same_way_on_every_platform(
     for kind, object_id in (("campaign", campaign.id), ("ad_group", group.id), ("ad", ad.id)):
         changed = await ads.set_status(account, kind, object_id, "active")  # type: ignore[arg-type]
         assert (changed.id, changed.status) == (object_id, "active")
-    assert (await ads.set_daily_budget(account, campaign.id, Decimal("45.00"))).id == campaign.id
+    assert (await ads.set_daily_budget(account, campaign.id, Decimal("75.00"))).id == campaign.id
     assert (await ads.set_bid(account, group.id, Decimal("2.50"))).id == group.id
     time_.elapsed += 2 * 86_400
 
     report = list(await ads.daily_performance(account, "campaign", [campaign.id], *window))
     assert [r.day for r in report] == [T0.date() + timedelta(days=i) for i in range(4)]
     assert [r.spend > 0 for r in report] == [False, True, True, False]
-    assert all(r.spend <= Decimal("45.00") and r.impressions >= r.clicks for r in report)
+    assert all(r.spend <= Decimal("75.00") and r.impressions >= r.clicks for r in report)
     assert report == list(await ads.daily_performance(account, "campaign", [campaign.id], *window))
 
     before = platform.request_count()

@@ -474,22 +474,17 @@ async def test_files_go_as_multipart_with_the_form_fields() -> None:
     assert len(platform.received) == 1
 
 
-def _tiktok_envelope(response: httpx.Response) -> int | None:
-    code = response.json().get("code")
-    return {0: None, 40100: 429, 40105: 401, 40002: 400, 50000: 503}.get(code, 400)
-
-
-async def test_an_envelope_turns_200_answers_into_typed_errors_with_the_usual_retries() -> None:
+async def test_tiktoks_200_envelope_becomes_typed_errors_with_the_usual_retries() -> None:
     throttled = Scripted(200, {"code": 40100, "message": "Too many requests", "request_id": "r1"})
     ok = Scripted(200, {"code": 0, "message": "OK", "data": {"list": []}})
     platform = FakePlatform([throttled, Scripted(200, {"code": 50000, "message": "System error"}), ok])
     fake = FakeTime()
-    async with client(platform, connector_id="tiktok_ads", fake=fake, envelope=_tiktok_envelope) as http:
+    async with client(platform, connector_id="tiktok_ads", fake=fake) as http:
         response = await http.request("GET", "/campaign/get/")
     assert response.json()["code"] == 0 and fake.sleeps == [0.125, 0.25] and len(platform.received) == 3
 
     platform = FakePlatform([throttled, ok])
-    async with client(platform, connector_id="tiktok_ads", envelope=_tiktok_envelope) as http:
+    async with client(platform, connector_id="tiktok_ads") as http:
         with pytest.raises(RateLimited) as limited:
             await http.request("POST", "/campaign/create/", json_body={"campaign_name": "x"})
     assert len(platform.received) == 1 and limited.value.platform_code == "40100"
@@ -499,7 +494,21 @@ async def test_an_envelope_turns_200_answers_into_typed_errors_with_the_usual_re
         ({"code": 40002, "message": "budget: must be at least 50"}, PlatformValidationError),
     ):
         platform = FakePlatform([Scripted(200, body)])
-        async with client(platform, connector_id="tiktok_ads", envelope=_tiktok_envelope) as http:
+        async with client(platform, connector_id="tiktok_ads") as http:
             with pytest.raises(error_type) as caught:
                 await http.request("GET", "/campaign/get/")
         assert caught.value.detail == body["message"] and len(platform.received) == 1
+
+
+async def test_an_explicit_envelope_applies_to_any_platform() -> None:
+    platform = FakePlatform([Scripted(200, {"ok": False, "error": {"message": "nope", "code": 7}})])
+
+    def envelope(body: object) -> int | None:
+        return 400 if isinstance(body, dict) and body.get("ok") is False else None
+
+    async with client(platform, connector_id="hubspot", envelope=envelope) as http:
+        with pytest.raises(PlatformValidationError):
+            await http.request("GET", "/thing")
+    platform = FakePlatform([Scripted(200, {"code": 40100, "message": "not TikTok"})])
+    async with client(platform, connector_id="hubspot") as http:
+        assert (await http.request("GET", "/thing")).json()["code"] == 40100  # only TikTok reads codes in 200s

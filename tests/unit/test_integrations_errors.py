@@ -13,6 +13,7 @@ from promptsales.domain_core.integrations.model.errors import (
     duration_seconds,
     platform_text,
     redact,
+    tiktok_status,
 )
 from promptsales.domain_core.shared.errors import DomainError, UpstreamError
 
@@ -268,3 +269,26 @@ def test_graph_without_blame_or_with_a_broken_one_names_no_field() -> None:
 )
 def test_protobuf_durations(text: str, seconds: float | None) -> None:
     assert duration_seconds(text) == seconds
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"code": 0, "message": "OK", "data": {}}, None),
+        ({"code": 40100, "message": "Too many requests"}, 429),
+        ({"code": 40105, "message": "Access token invalid"}, 401),
+        ({"code": 40104, "message": "Access token is null"}, 401),
+        ({"code": 40002, "message": "budget: too low"}, 400),
+        ({"code": 40001, "message": "campaign_name: missing"}, 400),
+        ({"code": 40004, "message": "No permission"}, 403),
+        ({"code": 41234, "message": "something else"}, 400),
+        ({"code": 50000, "message": "System error"}, 503),
+        ({"code": 51001, "message": "image failed"}, 503),
+        ({"code": "40100"}, None),  # not TikTok's shape: left alone
+        ({"data": {}}, None),
+        ([], None),
+        (None, None),
+    ],
+)
+def test_tiktok_envelope_codes_mean_http_statuses(body: object, status: int | None) -> None:
+    assert tiktok_status(body) == status

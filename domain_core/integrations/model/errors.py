@@ -218,6 +218,28 @@ META_THROTTLE_CODES: frozenset[int] = frozenset({4, 17, 32, 613, *range(80000, 8
 META_TOKEN_CODES: frozenset[int] = frozenset({190})
 # Salesforce §10: the org's daily API allowance is used up (HTTP 403) [~].
 SALESFORCE_LIMIT_CODE = "REQUEST_LIMIT_EXCEEDED"
+# TikTok §4: answers are HTTP 200 with ``{code, message, request_id, data}``; ``code`` 0 is success. The HTTP status
+# each failure code means [~ §4 names 40100 (QPS), 40001/40002 (parameters), 40104/40105 (token); 40003 not found,
+# 40004 permission, 50000/50002 system busy are from secondary material]. Other 4xxxx codes read as 400, 5xxxx as 503.
+TIKTOK_CODE_STATUS: dict[int, int] = {
+    40100: 429,
+    40104: 401,
+    40105: 401,
+    40001: 400,
+    40002: 400,
+    40003: 404,
+    40004: 403,
+    50000: 503,
+    50002: 503,
+}
+
+
+def tiktok_status(body: object) -> int | None:
+    """The HTTP status a TikTok envelope means: None for ``code`` 0 (or a body that is no envelope)."""
+    code = body.get("code") if isinstance(body, dict) else None
+    if isinstance(code, bool) or not isinstance(code, int) or code == 0:
+        return None
+    return TIKTOK_CODE_STATUS.get(code, 503 if code >= 50000 else 400)
 
 
 class ErrorBody:
