@@ -13,25 +13,38 @@ from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.budget import PlatformBudget
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
+from promptsales.domain_core.integrations.google_ads.driver import GoogleAdsDriver
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
+from promptsales.domain_core.integrations.meta_ads.driver import MetaAdsDriver
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
 from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
+from promptsales.domain_core.integrations.tiktok_ads.driver import TikTokAdsDriver
 from promptsales.domain_core.integrations.webhooks import Webhooks
 from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 
-def drivers() -> Mapping[str, Driver]:
-    """The platforms the core can connect today, by id."""
-    return {"hubspot": HubSpotDriver()}
+def drivers(apps: Mapping[str, AppCredentials] | None = None) -> Mapping[str, Driver]:
+    """The platforms the core can connect today, by id (``apps``: the deployment's registered apps)."""
+    google = (apps or {}).get("google_ads")
+    return {
+        "hubspot": HubSpotDriver(),
+        "google_ads": GoogleAdsDriver(
+            developer_token=google.developer_token if google else None,
+            login_customer_id=google.login_customer_id if google else None,
+        ),
+        "meta_ads": MetaAdsDriver(),
+        "tiktok_ads": TikTokAdsDriver(),
+    }
 
 
 def parse_apps(raw: str | None) -> dict[str, AppCredentials]:
-    """``PROMPTSALES_INTEGRATIONS_APPS``: {platform: {client_id, client_secret, webhook_secret?}}."""
+    """``PROMPTSALES_INTEGRATIONS_APPS``: {platform: {client_id, client_secret, webhook_secret?}}; google_ads also
+    takes ``developer_token`` and ``login_customer_id``."""
     if not raw:
         return {}
     try:
@@ -41,6 +54,8 @@ def parse_apps(raw: str | None) -> dict[str, AppCredentials]:
                 client_id=str(entry["client_id"]),
                 client_secret=str(entry["client_secret"]),
                 webhook_secret=str(entry["webhook_secret"]) if entry.get("webhook_secret") else None,
+                developer_token=str(entry["developer_token"]) if entry.get("developer_token") else None,
+                login_customer_id=str(entry["login_customer_id"]) if entry.get("login_customer_id") else None,
             )
             for platform, entry in document.items()
         }
@@ -61,14 +76,15 @@ def build_integrations(
     live_transport: httpx.AsyncBaseTransport | None = None,
 ) -> IntegrationsFacade:
     """The integrations facade; sandbox simulators are created on first use."""
-    known = drivers()
+    apps = parse_apps(settings.integrations_apps.get_secret_value() if settings.integrations_apps else None)
+    known = drivers(apps)
     keys = settings.key_ring()
     sessions = Sessions(
         uow,
         CredentialStore(keys),
         drivers=known,
         sandbox=Sandbox(known, clock=utc_now),
-        apps=parse_apps(settings.integrations_apps.get_secret_value() if settings.integrations_apps else None),
+        apps=apps,
         public_url=settings.public_url,
         budget=PlatformBudget(limiter) if limiter is not None else None,
         live_transport=live_transport,

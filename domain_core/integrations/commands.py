@@ -1,9 +1,18 @@
 """Commands: one frozen model per mutating integrations use case, hashed whole for idempotency."""
 
-from typing import Annotated, Literal
+import hashlib
+from decimal import Decimal
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from promptsales.domain_core.integrations.ads import (
+    AdGroupSpec,
+    CampaignSpec,
+    CreativeSpec,
+    DeliveryStatus,
+    ObjectKind,
+)
 from promptsales.domain_core.shared.commands import Command
 
 PlatformId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
@@ -32,3 +41,70 @@ class StartSync(Command):
     platform: PlatformId
     capability: CapabilityName | None = None
     full: bool = False
+
+
+# --- ads: one command per write to an ad platform (hashed whole for idempotency; built by the ads surface) ----------
+
+AccountId = Annotated[str, Field(min_length=1, max_length=64)]
+ObjectId = Annotated[str, Field(min_length=1, max_length=64)]
+
+
+class CreateAdCampaign(Command):
+    """Create a paused campaign on an ad platform."""
+
+    platform: PlatformId
+    account_id: AccountId
+    spec: CampaignSpec
+
+
+class CreateAdGroup(Command):
+    """Create a paused ad group / ad set under a campaign."""
+
+    platform: PlatformId
+    account_id: AccountId
+    campaign_id: ObjectId
+    spec: AdGroupSpec
+
+
+class CreateAd(Command):
+    """Create a paused ad under an ad group (the image is hashed, not carried, in the idempotency digest)."""
+
+    platform: PlatformId
+    account_id: AccountId
+    ad_group_id: ObjectId
+    creative: CreativeSpec
+
+    def digest_source(self) -> dict[str, Any]:
+        """The arguments with the image replaced by its SHA-256."""
+        source = self.model_dump(mode="json", exclude={"creative": {"image_png"}})
+        image = self.creative.image_png
+        source["creative"]["image_sha256"] = hashlib.sha256(image).hexdigest() if image is not None else None
+        return source
+
+
+class SetAdStatus(Command):
+    """Pause, activate or remove a campaign, ad group or ad."""
+
+    platform: PlatformId
+    account_id: AccountId
+    kind: ObjectKind
+    object_id: ObjectId
+    status: DeliveryStatus
+
+
+class SetAdBudget(Command):
+    """Set a campaign's daily budget (account currency)."""
+
+    platform: PlatformId
+    account_id: AccountId
+    campaign_id: ObjectId
+    daily_budget: Decimal
+
+
+class SetAdBid(Command):
+    """Set an ad group's bid (account currency)."""
+
+    platform: PlatformId
+    account_id: AccountId
+    ad_group_id: ObjectId
+    bid: Decimal

@@ -1,11 +1,37 @@
-"""Frozen views the integrations facade returns (they double as the tools' typed output)."""
+"""Frozen views the integrations facade returns (they double as the tools' typed output).
+
+The ads surface's models live in :mod:`.ads` (the port every ad platform adapter implements) and are re-exported
+here, so other contexts (campaigns) reach them through ``integrations.dto`` only.
+"""
 
 from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
 
+from promptsales.domain_core.integrations.ads import (
+    AdAccount,
+    AdGroupSpec,
+    AdObject,
+    CampaignSpec,
+    CreativeSpec,
+    DailyPerformance,
+    DeliveryStatus,
+    ObjectKind,
+)
 from promptsales.domain_core.shared.dto import Dto
+
+# The ads port's models are re-exported: part of this context's public DTOs (names defined here need no listing).
+__all__ = [
+    "AdAccount",
+    "AdGroupSpec",
+    "AdObject",
+    "CampaignSpec",
+    "CreativeSpec",
+    "DailyPerformance",
+    "DeliveryStatus",
+    "ObjectKind",
+]
 
 ConnectionStatus = Literal["pending", "connected", "needs_reauth", "disconnected"]
 
@@ -112,3 +138,10 @@ class InboundRequest(Dto):
     headers: dict[str, str] = Field(description="Lower-case header names.")
     query: dict[str, str]
     body: bytes = Field(repr=False)
+
+
+class AdAccountList(Dto):
+    """The ad accounts a platform connection can manage (ids to pass to the ads operations)."""
+
+    platform: str
+    items: list[AdAccount] = Field(description="Each account's id, name, currency and time zone.")

@@ -3,7 +3,8 @@
 Platform requests happen between units of work, never inside a transaction; they go through
 :class:`~promptsales.domain_core.integrations.sessions.Sessions` (refresh before expiry, ``needs_reauth`` when
 a platform refuses the credentials). Capabilities plug in per platform: sync engines and webhook handlers are
-chosen in ``bootstrap``.
+chosen in ``bootstrap``. Ads (Google Ads, Meta, TikTok) are used through :meth:`IntegrationsFacade.ads`, whose
+:class:`PlatformAds` the campaigns context calls to create (paused), change and measure; its models are in ``dto``.
 """
 
 import hashlib
@@ -15,9 +16,11 @@ from urllib.parse import urlsplit
 from promptsales.domain_core.infrastructure.crypto import KeyRing, associated_data
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations import repository as repo
+from promptsales.domain_core.integrations.ads_accounts import PlatformAds
 from promptsales.domain_core.integrations.commands import Connect, Disconnect, StartSync
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.dto import (
+    AdAccountList,
     AuthorizationOutcome,
     ConnectionCheck,
     ConnectionView,
@@ -28,6 +31,7 @@ from promptsales.domain_core.integrations.dto import (
     SyncRunView,
     WebhookOutcome,
 )
+from promptsales.domain_core.integrations.model.ad_limits import AdLimits
 from promptsales.domain_core.integrations.model.connectors import AuthKind, catalogue, get_connector
 from promptsales.domain_core.integrations.model.errors import AuthExpired, ConnectorError
 from promptsales.domain_core.integrations.model.pkce import PkcePair, new_state
@@ -42,6 +46,8 @@ from promptsales.domain_core.shared.errors import NotEntitled, ValidationFailed
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
 LivePolicy = Callable[[Caller], Awaitable[bool]]
+
+__all__ = ["IntegrationsFacade", "LivePolicy", "PlatformAds"]
 
 
 def _hash(value: str) -> str:
@@ -61,8 +67,10 @@ class IntegrationsFacade:
         default_mode: str,
         engines: Mapping[str, Mapping[str, SyncEngine]],
         webhooks: Webhooks,
+        ad_limits: AdLimits | None = None,
     ) -> None:
         self._uow = uow
+        self._ad_limits = ad_limits or AdLimits()
         self._sessions = sessions
         self._keys = keys
         self._live_allowed = live_allowed
@@ -411,6 +419,17 @@ class IntegrationsFacade:
         return await self._uow.read(
             caller, lambda uow: sync_runs.page(uow, platform=platform, cursor=cursor, limit=size)
         )
+
+    # ------------------------------------------------------------------------------------------ ads
+
+    def ads(self, caller: Caller, platform: str) -> PlatformAds:
+        """One tenant's ads on a connected ad platform: create (always paused), change status / budget / bid under
+        server-side ceilings, and read daily performance. Every call refreshes or flags the connection as needed."""
+        return PlatformAds(self._uow, self._sessions, caller, platform, limits=self._ad_limits)
+
+    async def ad_accounts(self, caller: Caller, platform: str) -> AdAccountList:
+        """The ad accounts a connected ad platform can manage."""
+        return AdAccountList(platform=platform, items=await self.ads(caller, platform).list_accounts())
 
     # ------------------------------------------------------------------------------------------ webhooks
 

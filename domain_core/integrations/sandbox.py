@@ -28,11 +28,23 @@ class Sandbox:
         self._oauth: dict[str, OAuthSimulator] = {}
         self._seeded: set[tuple[str, str]] = set()
         self._revoked: set[str] = set()
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        """The simulators' time: the clock, moved on by :meth:`advance`."""
+        return self._clock() + self._offset
+
+    def advance(self, delta: timedelta) -> None:
+        """Act as if ``delta`` had passed on this replica's simulators: ads that are on deliver for those days, so a
+        demo or a test sees days of results at once. Time never goes back."""
+        if delta < timedelta(0):
+            raise ValueError("sandbox time only moves forward")
+        self._offset += delta
 
     def simulator(self, platform: str) -> Simulator:
         """The platform's simulator."""
         if platform not in self._simulators:
-            self._simulators[platform] = self._drivers[platform].new_simulator(self._clock)
+            self._simulators[platform] = self._drivers[platform].new_simulator(self.now)
         return self._simulators[platform]
 
     def oauth(self, platform: str) -> OAuthSimulator:
@@ -45,7 +57,7 @@ class Sandbox:
                 token_path=SANDBOX_TOKEN_PATH,
                 on_grant=simulator.grant,
                 on_revoke=simulator.revoke,
-                clock=self._clock,
+                clock=self.now,
             )
         return self._oauth[platform]
 
@@ -62,14 +74,18 @@ class Sandbox:
         driver = self._drivers[platform]
         account = driver.sandbox_account(tenant_id)
         if (platform, account.account_id) not in self._seeded:
-            driver.seed_sandbox(self.simulator(platform), account, self._clock())
+            driver.seed_sandbox(self.simulator(platform), account, self.now())
             self._seeded.add((platform, account.account_id))
         return account
 
     def issue(self, platform: str, tenant_id: str) -> tuple[SandboxAccount, TokenSet]:
-        """An instant authorization: the account and fresh tokens for it."""
+        """An instant authorization: the account and fresh tokens for it. Platforms whose tokens never refresh
+        (system-user tokens, API keys: ``refreshes_tokens`` false) get a long-lived token and no refresh token, as
+        live, so nothing tries to refresh them through an OAuth endpoint they do not have."""
         account = self.account(platform, tenant_id)
         granted = self.oauth(platform).issue(account.account_id)
+        if self._drivers[platform].connector.refreshes_tokens is False:
+            return account, TokenSet(access_token=str(granted["access_token"]))
         expires_in = granted.get("expires_in")
         expires_at = None
         if isinstance(expires_in, int):

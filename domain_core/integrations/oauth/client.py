@@ -27,11 +27,15 @@ TOKEN_POLICY = RequestPolicy(attempt_timeout_s=10.0, deadline_s=15.0, max_attemp
 
 @dataclass(frozen=True, slots=True)
 class AppCredentials:
-    """The deployment's registered app on one platform (live mode)."""
+    """The deployment's registered app on one platform (live mode); Google Ads also needs the deployment's
+    ``developer_token`` and, when tenants' accounts sit under the deployment's manager account, its
+    ``login_customer_id``."""
 
     client_id: str
     client_secret: str = field(repr=False)
     webhook_secret: str | None = field(default=None, repr=False)
+    developer_token: str | None = field(default=None, repr=False)
+    login_customer_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

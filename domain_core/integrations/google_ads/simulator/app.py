@@ -279,11 +279,18 @@ class GoogleAdsSimulator:
         number = int.from_bytes(hashlib.blake2b(account.encode(), digest_size=8).digest(), "big")
         return str(1_000_000_000 + number % 9_000_000_000)
 
-    def grant(self, token: str, account: str) -> None:
-        """``token`` becomes a valid access token that reaches ``account`` (a test customer, created on first use)."""
+    def open_customer(self, account: str, *, name: str | None = None) -> str:
+        """Create the test customer ``account`` (once) and return its id; ``name`` sets its descriptive name."""
         cid = self.customer_id_of(account)
         if cid not in self._customers:
             self._customers[cid] = _Customer(cid, account, self._currency, self._time_zone)
+        if name:
+            self._customers[cid].name = name
+        return cid
+
+    def grant(self, token: str, account: str) -> None:
+        """``token`` becomes a valid access token that reaches ``account`` (a test customer, created on first use)."""
+        cid = self.open_customer(account)
         entry = self._tokens.setdefault(token, _Token())
         entry.revoked = False
         if cid not in entry.customers:

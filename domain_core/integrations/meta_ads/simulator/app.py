@@ -191,13 +191,20 @@ class MetaAdsSimulator:
         bare = account.removeprefix("act_")
         return f"act_{bare if bare.isdigit() else _digits(account, 15)}"
 
-    def grant(self, token: str, account: str) -> None:
-        """``token`` becomes a valid access token that reaches the ad account ``account`` (created on first use)."""
+    def open_account(self, account: str, *, name: str | None = None) -> str:
+        """Create the ad account ``account`` (once) and return its ``act_`` id; ``name`` renames it."""
         digits = self.account_id_of(account).removeprefix("act_")
         if digits not in self._accounts:
             self._accounts[digits] = _Account(
                 digits, account, self._currency, self._time_zone, _digits("page:" + digits, 15), self._business_id
             )
+        if name:
+            self._accounts[digits].name = name
+        return f"act_{digits}"
+
+    def grant(self, token: str, account: str) -> None:
+        """``token`` becomes a valid access token that reaches the ad account ``account`` (created on first use)."""
+        digits = self.open_account(account).removeprefix("act_")
         entry = self._tokens.setdefault(token, _Token())
         entry.revoked = False
         if digits not in entry.accounts:
