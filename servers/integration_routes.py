@@ -21,7 +21,7 @@ def add_integration_routes(server: FastMCP, runtime: Runtime) -> None:
         outcome = await runtime.integrations.complete_authorization(
             request.path_params["platform"][:40],
             state=params.get("state"),
-            code=params.get("code"),
+            code=params.get("code") or params.get("auth_code"),  # TikTok names it auth_code (§4)
             error=params.get("error"),
         )
         title = "Connected" if outcome.ok else "Not connected"

@@ -443,7 +443,11 @@ class IntegrationsFacade:
 
 
 def _account_of(tokens: TokenSet) -> str | None:
-    """The platform account a token grant names, where it names one (HubSpot hub_id, Salesforce org host)."""
+    """The platform account a token grant names, where it names one (HubSpot hub_id, Salesforce org host, TikTok's
+    first granted advertiser)."""
+    advertisers = tokens.extra.get("advertiser_ids")
+    if isinstance(advertisers, list) and advertisers:
+        return str(advertisers[0])[:120]
     for name in ("hub_id", "instance_url"):
         value = tokens.extra.get(name)
         if value:

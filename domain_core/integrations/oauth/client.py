@@ -77,6 +77,10 @@ class OAuthClient:
 
     def authorization_url(self, *, state: str, challenge: str) -> str:
         """Where the tenant's admin approves access (state and the S256 challenge travel in it)."""
+        if self._endpoints.token_style == "tiktok_json":  # noqa: S105  # a wire style, not a secret
+            # TikTok's portal takes app_id, not client_id, and answers with auth_code (§4 [~ TikTok OAuth guide]).
+            tiktok = {"app_id": self._app.client_id, "state": state, "redirect_uri": self._redirect_uri}
+            return f"{_fill(self._endpoints.authorize_url, self._parts)}?{urlencode(tiktok)}"
         query = {
             "response_type": "code",
             "client_id": self._app.client_id,
