@@ -92,8 +92,8 @@ async def test_a_sandbox_campaign_goes_from_connect_to_measured_results(
     assert ("integrations.ads.set_status", f"{platform}.campaign") in entries
 
 
-@pytest.mark.parametrize("platform", PLATFORMS)
-async def test_money_and_shapes_are_checked_before_any_request(crm: Crm, runtime: Runtime, platform: str) -> None:
+async def test_money_and_shapes_are_checked_before_any_request(crm: Crm, runtime: Runtime) -> None:
+    platform = "meta_ads"  # the checks are the facade's, the same for every platform
     tools = integrations(crm)
     connection = await tools.ok("connect", platform=platform)
     ads = runtime.integrations.ads(runtime.caller(None), platform)
@@ -151,3 +151,25 @@ async def test_a_revoked_token_marks_the_ad_connection_needs_reauth(crm: Crm, ru
     assert "integrations_connect" in message and secret["access_token"] not in message
     assert (await tools.ok("connect", platform=platform))["status"] == "connected"
     assert len((await tools.ok("list_ad_accounts", platform=platform))["items"]) == 1
+
+
+@pytest.mark.parametrize("platform", ["google_ads", "tiktok_ads"])
+async def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_through(
+    crm: Crm, runtime: Runtime, platform: str
+) -> None:
+    tools = integrations(crm)
+    connection = await tools.ok("connect", platform=platform)
+    facade, caller = runtime.integrations, runtime.caller(None)
+
+    async def secret(uow: Any) -> dict[str, Any]:
+        return await facade.sessions.credentials.get(uow, f"integrations.{platform}") or {}
+
+    before = await runtime.uow.read(caller, secret)
+    # The access token is refused from now on; the refresh token still works.
+    facade.sandbox.revoke(platform, access_token=before["access_token"], refresh_token=None)
+    [account] = await facade.ads(caller, platform).list_accounts()
+    after = await runtime.uow.read(caller, secret)
+    assert account.id == connection["account_id"]
+    assert after["access_token"] != before["access_token"]
+    listing = await tools.ok("list_connectors")
+    assert next(i for i in listing["items"] if i["platform"] == platform)["connection"]["status"] == "connected"
