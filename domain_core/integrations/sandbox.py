@@ -79,13 +79,9 @@ class Sandbox:
         return account
 
     def issue(self, platform: str, tenant_id: str) -> tuple[SandboxAccount, TokenSet]:
-        """An instant authorization: the account and fresh tokens for it. Platforms whose tokens never refresh
-        (system-user tokens, API keys: ``refreshes_tokens`` false) get a long-lived token and no refresh token, as
-        live, so nothing tries to refresh them through an OAuth endpoint they do not have."""
+        """An instant authorization: the account and fresh tokens for it."""
         account = self.account(platform, tenant_id)
         granted = self.oauth(platform).issue(account.account_id)
-        if self._drivers[platform].connector.refreshes_tokens is False:
-            return account, TokenSet(access_token=str(granted["access_token"]))
         expires_in = granted.get("expires_in")
         expires_at = None
         if isinstance(expires_in, int):
