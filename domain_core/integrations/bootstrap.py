@@ -11,6 +11,7 @@ from promptsales.domain_core.infrastructure.rate_limit import RateLimiter
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.budget import PlatformBudget
+from promptsales.domain_core.integrations.crm_push import CrmPush
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
@@ -79,6 +80,8 @@ def build_integrations(
         "hubspot": {"crm_sync": PeopleSyncEngine(uow, crm, platform="hubspot", source_of=HubSpotSource)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
+    # CRM changes go out to the CRM platforms that take pushes.
+    push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})
     return IntegrationsFacade(
         uow,
         sessions,
@@ -87,4 +90,5 @@ def build_integrations(
         default_mode=settings.integrations_mode,
         engines=engines,
         webhooks=webhooks,
+        push=push,
     )

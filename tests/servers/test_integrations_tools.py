@@ -123,3 +123,29 @@ async def test_revoked_sandbox_tokens_mark_the_connection_needs_reauth(crm: Crm,
     assert "integrations_connect" in await tools.error("sync", platform="hubspot")
     again = await tools.ok("connect", platform="hubspot")
     assert again["status"] == "connected" and again["last_error"] is None
+
+
+async def test_crm_changes_are_pushed_to_hubspot_and_sync_echoes_are_not(crm: Crm, runtime: Runtime) -> None:
+    tools = integrations(crm)
+    connection = await tools.ok("connect", platform="hubspot")
+    await tools.ok("sync", platform="hubspot")
+    simulator = runtime.integrations.sandbox.simulator("hubspot")
+    assert isinstance(simulator, HubSpotSimulator)
+    portal = simulator.portal(int(connection["account_id"]))
+    await runtime.drain_events()
+    upserts_after_sync = [r for r in simulator.requests if r[1].endswith("/batch/upsert")]
+    assert upserts_after_sync == [], "a sync's own writes are echoes: nothing is pushed back"
+
+    found = await crm.ok("search_contacts", query="li.wei@globex-demo.example.com")
+    contact_id = found["items"][0]["id"]
+    await crm.ok("update_contact", contact_id=contact_id, title="Chief Revenue Officer")
+    created = await crm.ok("create_contact", email="new.person@crm-only.example.com", first_name="Nia")
+    await runtime.drain_events()
+
+    by_email = {r["properties"].get("email"): r for r in portal.records["contacts"].values()}
+    assert by_email["li.wei@globex-demo.example.com"]["properties"]["jobtitle"] == "Chief Revenue Officer"
+    assert by_email["new.person@crm-only.example.com"]["properties"]["firstname"] == "Nia"
+    # The pushed contact is linked, so the next sync updates it instead of creating a duplicate.
+    run = await tools.ok("sync", platform="hubspot", full=True)
+    assert run["created"] == 0, run
+    assert (await crm.ok("get_contact", contact_id=created["id"]))["first_name"] == "Nia"

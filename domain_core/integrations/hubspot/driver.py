@@ -11,6 +11,8 @@ from promptsales.domain_core.integrations.hubspot.client import ContactUpsert, H
 from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
 from promptsales.domain_core.integrations.model.connectors import Connector, get_connector
 
+# Our contact fields → HubSpot's default contact properties (§9) when pushing changes.
+PUSHED_PROPERTIES = {"first_name": "firstname", "last_name": "lastname", "phone": "phone", "title": "jobtitle"}
 CONTACT_PROPERTIES = ("email", "firstname", "lastname", "phone", "jobtitle", "company", "website")
 PAGE_SIZE = 100
 # Demo people of a sandbox portal (fictional, on example.com domains).
@@ -69,31 +71,24 @@ class HubSpotSource:
         """One contact by id (a webhook names it)."""
         return person(await self._client.get("contacts", contact_id, properties=CONTACT_PROPERTIES))
 
-    async def push_people(self, people: list[Mapping[str, str]]) -> int:
-        """Upsert people by email (≤100 per batch); returns how many HubSpot accepted."""
-        accepted = 0
-        for start in range(0, len(people), 100):
+    async def push_people(self, people: list[Mapping[str, str]]) -> dict[str, str]:
+        """Upsert people by email (≤100 per batch); HubSpot's contact id of each, by email."""
+        ids: dict[str, str] = {}
+        with_email = [p for p in people if p.get("email")]
+        for start in range(0, len(with_email), 100):
             batch = [
                 ContactUpsert(
                     email=p["email"],
-                    properties={
-                        k: v
-                        for k, v in (
-                            ("firstname", p.get("first_name")),
-                            ("lastname", p.get("last_name")),
-                            ("phone", p.get("phone")),
-                            ("jobtitle", p.get("title")),
-                        )
-                        if v
-                    },
+                    properties={name: p[field] for field, name in PUSHED_PROPERTIES.items() if p.get(field)},
                 )
-                for p in people[start : start + 100]
-                if p.get("email")
+                for p in with_email[start : start + 100]
             ]
-            if batch:
-                outcome = await self._client.upsert_contacts(batch)
-                accepted += len(outcome.results)
-        return accepted
+            outcome = await self._client.upsert_contacts(batch)
+            for record in outcome.results:
+                email = record.properties.get("email")
+                if email:
+                    ids[email.lower()] = record.id
+        return ids
 
 
 class HubSpotDriver:
