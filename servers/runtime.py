@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any
 
+import httpx
 import structlog
 from fastmcp import Context
 from fastmcp.server.dependencies import get_access_token
@@ -45,8 +46,10 @@ ACTOR_MAX_LENGTH = 128
 class Runtime:
     """Shared by every server of the process; reference-counted so mounted servers start it once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, integrations_transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
+        # Live-mode platform requests go through this transport when given (tests point it at loopback simulators).
+        self._integrations_transport = integrations_transport
         self.registry = CollectorRegistry()
         self.metrics = ToolMetrics(self.registry)
         self._users = 0
@@ -180,7 +183,12 @@ class Runtime:
 
             # Syncs write CRM records through the CRM facade; live connections need a plan that includes them.
             self._integrations = build_integrations(
-                self._uow, settings, crm=self._crm, live_allowed=live_connectors, limiter=self._limiter
+                self._uow,
+                settings,
+                crm=self._crm,
+                live_allowed=live_connectors,
+                limiter=self._limiter,
+                live_transport=self._integrations_transport,
             )
             # The outbox's first consumer: CRM contact changes pushed to the connected CRM platforms.
             integrations = self._integrations
