@@ -149,3 +149,34 @@ async def test_crm_changes_are_pushed_to_hubspot_and_sync_echoes_are_not(crm: Cr
     run = await tools.ok("sync", platform="hubspot", full=True)
     assert run["created"] == 0, run
     assert (await crm.ok("get_contact", contact_id=created["id"]))["first_name"] == "Nia"
+
+
+async def test_a_sync_killed_mid_listing_resumes_to_the_same_end_state_without_duplicates(
+    crm: Crm, runtime: Runtime
+) -> None:
+    tools = integrations(crm)
+    connection = await tools.ok("connect", platform="hubspot")
+    simulator = runtime.integrations.sandbox.simulator("hubspot")
+    assert isinstance(simulator, HubSpotSimulator)
+    portal = int(connection["account_id"])
+    for n in range(150):
+        simulator.seed(portal, "contacts", {"email": f"bulk{n}@bulk.example.com", "firstname": f"Bulk{n}"})
+    # The second page fails past every retry: the run stops after committing the first page.
+    second_page = str(sorted(int(i) for i in simulator.portal(portal).records["contacts"])[100])
+    simulator.fail_page(second_page, status=502, times=4)  # every attempt of one request (RequestPolicy: 4)
+    stopped = await tools.ok("sync", platform="hubspot")
+    assert stopped["status"] == "interrupted" and "HubSpot" in (stopped["error"] or ""), stopped
+    assert (stopped["created"], stopped["updated"]) == (100, 0)
+
+    resumed = await tools.ok("sync", platform="hubspot")
+    assert resumed["id"] == stopped["id"] and resumed["attempts"] == 2
+    assert resumed["status"] == "succeeded" and resumed["created"] == 155, resumed
+    contacts = 0
+    cursor = None
+    while True:
+        page = await crm.ok("search_contacts", limit=100, **({"cursor": cursor} if cursor else {}))
+        contacts += len(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert contacts == 155
