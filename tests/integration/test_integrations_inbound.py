@@ -8,10 +8,10 @@ token endpoint share the api.hubapi.com host, routed by path as HubSpot serves t
 
 import asyncio
 import json
-import time
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -22,7 +22,6 @@ import pytest_asyncio
 
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.commands import Connect, StartSync
-from promptsales.domain_core.integrations.hubspot.signatures import sign_v3
 from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
 from promptsales.domain_core.integrations.oauth.simulator import OAuthSimulator
 from promptsales.domain_core.integrations.sandbox import SANDBOX_APP
@@ -101,18 +100,17 @@ async def world(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 def delivery(
-    events: list[dict[str, Any]], *, secret: str = SANDBOX_APP.client_secret, age_s: float = 0
+    simulator: HubSpotSimulator,
+    portal: int,
+    changes: list[tuple[str, str]],
+    *,
+    secret: str = SANDBOX_APP.client_secret,
+    age_s: float = 0,
 ) -> tuple[bytes, dict[str, str]]:
-    body = json.dumps(events).encode()
-    timestamp = str(int((time.time() - age_s) * 1000))
-    signature = sign_v3(
-        client_secret=secret, method="POST", uri=f"{PUBLIC}/webhooks/hubspot", body=body, timestamp=timestamp
-    )
-    return body, {
-        "content-type": "application/json",
-        "x-hubspot-signature-v3": signature,
-        "x-hubspot-request-timestamp": timestamp,
-    }
+    """The simulator's signed delivery of ``changes`` to our webhook URL (sent ``age_s`` seconds ago)."""
+    at = datetime.now(UTC) - timedelta(seconds=age_s)
+    headers, body = simulator.webhook(portal, changes, client_secret=secret, url=f"{PUBLIC}/webhooks/hubspot", at=at)
+    return body, headers
 
 
 async def synced_portal(world: World) -> tuple[HubSpotSimulator, int, str]:
@@ -133,13 +131,7 @@ async def test_one_event_delivered_twenty_times_at_once_is_applied_once(world: W
     simulator.touch(
         portal, "contacts", contact_id, {"jobtitle": "Head of Webhooks"}, at=datetime.now(UTC) + timedelta(seconds=1)
     )
-    event = {
-        "eventId": 9001,
-        "portalId": portal,
-        "objectId": int(contact_id),
-        "subscriptionType": "contact.propertyChange",
-    }
-    body, headers = delivery([event])
+    body, headers = delivery(simulator, portal, [("contact.propertyChange", contact_id)])
     answers = await asyncio.gather(
         *(world.http.post("/webhooks/hubspot", content=body, headers=headers) for _ in range(20))
     )
@@ -162,17 +154,17 @@ async def test_one_event_delivered_twenty_times_at_once_is_applied_once(world: W
 
 
 async def test_forged_stale_tampered_and_foreign_deliveries_are_refused(world: World) -> None:
-    _, portal, contact_id = await synced_portal(world)
-    event = {"eventId": 9002, "portalId": portal, "objectId": int(contact_id), "subscriptionType": "contact.creation"}
-    body, headers = delivery([event], secret="not-the-app-secret")
+    simulator, portal, contact_id = await synced_portal(world)
+    change = [("contact.creation", contact_id)]
+    body, headers = delivery(simulator, portal, change, secret="not-the-app-secret")
     assert (await world.http.post("/webhooks/hubspot", content=body, headers=headers)).status_code == 401
-    body, headers = delivery([event], age_s=600)
+    body, headers = delivery(simulator, portal, change, age_s=600)
     stale = await world.http.post("/webhooks/hubspot", content=body, headers=headers)
     assert stale.status_code == 401 and "stale" in stale.json()["outcome"]
-    body, headers = delivery([event])
-    tampered = body.replace(b"9002", b"9003")
+    body, headers = delivery(simulator, portal, change)
+    tampered = body.replace(b"contact.creation", b"contact.deletion")
     assert (await world.http.post("/webhooks/hubspot", content=tampered, headers=headers)).status_code == 401
-    body, headers = delivery([{**event, "portalId": 1}])
+    body, headers = delivery(simulator, 1, change)
     assert (await world.http.post("/webhooks/hubspot", content=body, headers=headers)).status_code == 401
     assert (await world.http.post("/webhooks/hubspot", content=b"{not json", headers=headers)).status_code == 400
     assert (await world.http.post("/webhooks/nowhere", content=body, headers=headers)).status_code == 404

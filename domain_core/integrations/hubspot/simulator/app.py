@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from promptsales.domain_core.integrations.hubspot.signatures import sign_v3
 from promptsales.domain_core.shared.clock import utc_now
 
 OBJECT_TYPES = ("contacts", "companies")
@@ -115,6 +116,7 @@ class HubSpotSimulator:
         self._rate_max, self._interval_ms, self._daily_max = rate_max, rate_interval_ms, daily_max
         self._portals: dict[int, _Portal] = {}
         self._faults: list[_Fault] = []
+        self._event_id = 0
         self.requests: list[tuple[str, str]] = []
         base = "/crm/v3/objects/{object_type}"
         self.app = Starlette(
@@ -150,6 +152,44 @@ class HubSpotSimulator:
     ) -> None:
         """Change a record directly at ``at`` (its last-modified properties move)."""
         self._update(self.portal(portal_id).records[object_type][object_id], object_type, dict(properties), at)
+
+    def webhook(
+        self,
+        portal_id: int,
+        changes: list[tuple[str, str]],
+        *,
+        client_secret: str,
+        url: str,
+        at: datetime | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """A signed delivery, as HubSpot would POST it to the app's ``url``, of ``changes`` (subscription type,
+        object id) in this portal: headers and body (§9 App webhooks [~]: a JSON array of events, v3 signature)."""
+        moment = at or self._clock()
+        millis = int(moment.timestamp() * 1000)
+        events = []
+        for subscription_type, object_id in changes:
+            self._event_id += 1
+            events.append(
+                {
+                    "eventId": self._event_id,
+                    "subscriptionId": 1000 + OBJECT_TYPES.index("contacts"),
+                    "portalId": portal_id,
+                    "occurredAt": millis,
+                    "subscriptionType": subscription_type,
+                    "attemptNumber": 0,
+                    "objectId": int(object_id),
+                    "changeSource": "CRM_UI",
+                }
+            )
+        body = json.dumps(events).encode()
+        timestamp = str(millis)
+        signature = sign_v3(client_secret=client_secret, method="POST", uri=url, body=body, timestamp=timestamp)
+        headers = {
+            "content-type": "application/json",
+            "x-hubspot-signature-v3": signature,
+            "x-hubspot-request-timestamp": timestamp,
+        }
+        return headers, body
 
     def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next ``times`` API requests answer ``status`` (429 with HubSpot's rate-limit body, or a 5xx)."""
