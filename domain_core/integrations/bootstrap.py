@@ -14,10 +14,10 @@ from promptsales.domain_core.integrations.budget import PlatformBudget
 from promptsales.domain_core.integrations.crm_push import CrmPush
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
+from promptsales.domain_core.integrations.hubspot.crm_sync import HubSpotCrmSync
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
-from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
@@ -77,7 +77,7 @@ def build_integrations(
     )
     # What each platform syncs, and whose webhooks are served: one line per platform and capability.
     engines: dict[str, dict[str, SyncEngine]] = {
-        "hubspot": {"crm_sync": PeopleSyncEngine(uow, crm, platform="hubspot", source_of=HubSpotSource)},
+        "hubspot": {"crm_sync": HubSpotCrmSync(uow, crm)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
     # CRM changes go out to the CRM platforms that take pushes.

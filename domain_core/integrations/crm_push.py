@@ -2,12 +2,13 @@
 
 The consumer runs where the outbox delivers (in-process bus, or a Redis Streams group); it only notes which
 platforms to push to, and the pushes start once its unit has committed (a platform call inside the consumer's
-transaction would hold the database, and SQLite's single writer, for the whole request). For each platform whose
-CRM sync can push, the contact's current fields are compared with what was last synced (the external link's
-``fields``): equal means the change came from the sync itself (an echo) and nothing is sent. Otherwise the
-person is upserted by email and the link records the pushed values. A platform failure is logged and does not
-block the outbox (other consumers' events wait behind a raised error); a push lost to a crash or an outage is
-made good by the next change of the contact, and the next sync compares every field anyway.
+transaction would hold the database, and SQLite's single writer, for the whole request). A change whose event
+names a platform as its source (a sync or webhook wrote it) is not sent back to that platform. For the others,
+the contact's current fields are compared with what was last synced (the external link's ``fields``): equal
+means an echo and nothing is sent; otherwise the person is upserted by email and the link records the pushed
+values. A platform failure is logged and does not block the outbox (other consumers' events wait behind a
+raised error); a push lost to a crash or an outage is made good by the next change of the contact, and the next
+sync compares every field anyway.
 """
 
 import asyncio
@@ -56,10 +57,11 @@ class CrmPush:
         contact_id = event.payload.get("contact_id")
         if event.type not in EVENT_TYPES or not isinstance(contact_id, str):
             return
+        came_from = event.payload.get("source")  # a change a platform made is not sent back to it
         platforms = [
             record.platform
             for record in await repo.connections(uow)
-            if record.status == "connected" and record.platform in self._sources
+            if record.status == "connected" and record.platform in self._sources and record.platform != came_from
         ]
         if not platforms:
             return

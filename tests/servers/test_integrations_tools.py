@@ -37,18 +37,31 @@ async def test_sandbox_hubspot_connects_at_once_and_syncs_contacts_without_dupli
 
     run = await tools.ok("sync", platform="hubspot")
     assert run["status"] == "succeeded", run
-    assert (run["created"], run["updated"], run["failed"]) == (5, 0, 0)
+    # 5 companies and 5 contacts created; 2 deals moved leads (the lost one changes nothing).
+    assert (run["created"], run["updated"], run["skipped"], run["failed"]) == (10, 2, 1, 0), run
     people = await crm.ok("search_contacts", query="demo.example.com")
     emails = sorted(c["email"] for c in people["items"])
     assert len(emails) == 5 and "ana.garcia@acme-demo.example.com" in emails
+    companies = await crm.ok("search_organizations", domain="initech-demo.example.com")
+    assert [o["name"] for o in companies["items"]] == ["Initech Demo"]
+    stages = {}
+    for email in ("li.wei@globex-demo.example.com", "sam.okafor@initech-demo.example.com"):
+        contact = (await crm.ok("search_contacts", query=email))["items"][0]
+        view = await crm.ok("get_customer_360", contact_id=contact["id"])
+        assert view["organization"]["domain"] == email.split("@")[1]
+        stages[email] = [lead["stage"] for lead in view["leads"]]
+    assert stages == {
+        "li.wei@globex-demo.example.com": ["opportunity"],
+        "sam.okafor@initech-demo.example.com": ["customer"],
+    }
 
     again = await tools.ok("sync", platform="hubspot", full=True)
-    assert again["status"] == "succeeded" and again["created"] == 0 and again["skipped"] == 5
+    assert again["status"] == "succeeded" and again["created"] == again["updated"] == 0 and again["skipped"] == 13
     assert len((await crm.ok("search_contacts", query="demo.example.com"))["items"]) == 5
 
     runs = await tools.ok("list_sync_runs", platform="hubspot")
     assert [r["id"] for r in runs["items"]] == [again["id"], run["id"]]
-    assert (await tools.ok("get_sync_run", run_id=run["id"]))["created"] == 5
+    assert (await tools.ok("get_sync_run", run_id=run["id"]))["created"] == 10
 
 
 async def test_a_change_in_hubspot_flows_in_on_the_next_incremental_sync(crm: Crm, runtime: Runtime) -> None:
@@ -166,11 +179,11 @@ async def test_a_sync_killed_mid_listing_resumes_to_the_same_end_state_without_d
     simulator.fail_page(second_page, status=502, times=4)  # every attempt of one request (RequestPolicy: 4)
     stopped = await tools.ok("sync", platform="hubspot")
     assert stopped["status"] == "interrupted" and "HubSpot" in (stopped["error"] or ""), stopped
-    assert (stopped["created"], stopped["updated"]) == (100, 0)
+    assert (stopped["created"], stopped["updated"]) == (105, 0)  # the 5 companies, then one page of contacts
 
     resumed = await tools.ok("sync", platform="hubspot")
     assert resumed["id"] == stopped["id"] and resumed["attempts"] == 2
-    assert resumed["status"] == "succeeded" and resumed["created"] == 155, resumed
+    assert resumed["status"] == "succeeded" and (resumed["created"], resumed["updated"]) == (160, 2), resumed
     contacts = 0
     cursor = None
     while True:

@@ -24,6 +24,13 @@ _DEMO_PEOPLE = (
     ("jon.berg@hooli-demo.example.com", "Jon", "Berg", "Growth Lead", "Hooli Demo", "hooli-demo.example.com"),
 )
 
+# Demo deals on the default pipeline (§9 [~] stage ids): the 2nd person's is open, the 3rd's won, the 4th's lost.
+_DEMO_DEALS = (
+    ("Globex Demo - annual plan", "qualifiedtobuy", "24000"),
+    ("Initech Demo - pilot", "closedwon", "9000"),
+    ("Umbrella Demo - expansion", "closedlost", "15000"),
+)
+
 
 def _domain(website: str | None) -> str | None:
     if not website:
@@ -128,13 +135,18 @@ class HubSpotDriver:
         return SandboxAccount(account_id=portal, label=f"HubSpot sandbox portal {portal}", url_parts={})
 
     def seed_sandbox(self, simulator: Simulator, account: SandboxAccount, now: datetime) -> None:
-        """Five demo contacts, once per portal."""
+        """Five demo companies with one contact each, and three deals (open, won, lost), once per portal."""
         assert isinstance(simulator, HubSpotSimulator)
         portal = int(account.account_id)
         if simulator.portal(portal).records["contacts"]:
             return
+        contact_ids = []
         for index, (email, first, last, title, company, domain) in enumerate(_DEMO_PEOPLE):
-            simulator.seed(
+            at = now - timedelta(days=30 - index)
+            company_id = simulator.seed(
+                portal, "companies", {"name": company, "domain": domain, "industry": "COMPUTER_SOFTWARE"}, at=at
+            )
+            contact_id = simulator.seed(
                 portal,
                 "contacts",
                 {
@@ -145,5 +157,15 @@ class HubSpotDriver:
                     "company": company,
                     "website": f"https://{domain}",
                 },
-                at=now - timedelta(days=30 - index),
+                at=at,
             )
+            simulator.associate(portal, "contacts", contact_id, "companies", company_id)
+            contact_ids.append(contact_id)
+        for index, (name, stage, amount) in enumerate(_DEMO_DEALS):
+            deal_id = simulator.seed(
+                portal,
+                "deals",
+                {"dealname": name, "dealstage": stage, "amount": amount, "pipeline": "default"},
+                at=now - timedelta(days=10 - index),
+            )
+            simulator.associate(portal, "deals", deal_id, "contacts", contact_ids[index + 1])

@@ -20,11 +20,12 @@ from starlette.routing import Route
 from promptsales.domain_core.integrations.hubspot.signatures import sign_v3
 from promptsales.domain_core.shared.clock import utc_now
 
-OBJECT_TYPES = ("contacts", "companies")
+OBJECT_TYPES = ("contacts", "companies", "deals")
 DEFAULT_PROPERTIES: Mapping[str, tuple[str, ...]] = {
-    # §9: default contact properties; companies by analogy [~].
+    # §9: default contact properties; companies and deals by analogy [~].
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
+    "deals": ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id"),
 }
 _FIRST_ID = 101
 
@@ -35,6 +36,8 @@ class _Portal:
     next_id: int = _FIRST_ID
     window: list[datetime] = field(default_factory=list)
     daily_used: int = 0
+    # (object type, id) -> associated object type -> ids (a deal's contacts, a contact's company) [~ v4 labels]
+    links: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -146,6 +149,17 @@ class HubSpotSimulator:
     ) -> str:
         """Create a record directly (as a HubSpot user would); returns its id."""
         return self._create(self.portal(portal_id), object_type, dict(properties), at or self._clock())
+
+    def associate(self, portal_id: int, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        """Associate two records both ways (as HubSpot's associations are readable from either side)."""
+        links = self.portal(portal_id).links
+        for (a_type, a_id), (b_type, b_id) in (
+            ((from_type, from_id), (to_type, to_id)),
+            ((to_type, to_id), (from_type, from_id)),
+        ):
+            targets = links.setdefault((a_type, a_id), {}).setdefault(b_type, [])
+            if b_id not in targets:
+                targets.append(b_id)
 
     def touch(
         self, portal_id: int, object_type: str, object_id: str, properties: Mapping[str, str], *, at: datetime
@@ -369,7 +383,11 @@ class HubSpotSimulator:
                 raise _ApiError(400, "VALIDATION_ERROR", "Invalid after cursor")
             ordered = [r for r in ordered if int(r["id"]) >= int(after)]
         page, rest = ordered[:limit], ordered[limit:]
-        document: dict[str, Any] = {"results": [self._view(r, object_type, wanted) for r in page]}
+        document: dict[str, Any] = {
+            "results": [
+                self._with_links(portal, self._view(r, object_type, wanted), object_type, request) for r in page
+            ]
+        }
         if rest:
             nxt = rest[0]["id"]
             document["paging"] = {"next": {"after": nxt, "link": f"{request.url.path}?after={nxt}"}}
@@ -381,7 +399,21 @@ class HubSpotSimulator:
         if record is None:
             raise _ApiError(404, "OBJECT_NOT_FOUND", "Object not found.")
         wanted = {p for p in request.query_params.get("properties", "").split(",") if p}
-        return 200, self._view(record, object_type, wanted)
+        return 200, self._with_links(portal, self._view(record, object_type, wanted), object_type, request)
+
+    @staticmethod
+    def _with_links(portal: _Portal, view: dict[str, Any], object_type: str, request: Request) -> dict[str, Any]:
+        """``?associations=contacts,…``: each record's associated ids, as v3 reads return them [~]."""
+        wanted = [t for t in request.query_params.get("associations", "").split(",") if t]
+        if not wanted:
+            return view
+        linked = portal.links.get((object_type, view["id"]), {})
+        found = {
+            other: {"results": [{"id": i, "type": f"{object_type[:-1]}_to_{other[:-1]}"} for i in linked[other]]}
+            for other in wanted
+            if linked.get(other)
+        }
+        return {**view, "associations": found} if found else view
 
     def _search(self, portal: _Portal, request: Request, body: Any) -> tuple[int, Any]:
         object_type = self._object_type(request)
