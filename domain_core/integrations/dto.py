@@ -118,7 +118,9 @@ class DesignView(Dto):
     """One design on a design platform (metadata; export it to get the file)."""
 
     platform: str
-    design_id: str = Field(description="Pass it to a design export.")
+    design_id: str = Field(
+        description="The platform's id of the design (Canva design id; Adobe Express: a generation job id)."
+    )
     title: str | None
     page_count: int | None
     created_at: datetime | None
