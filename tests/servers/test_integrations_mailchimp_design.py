@@ -207,6 +207,12 @@ async def test_adobe_express_exports_a_generation_as_png_and_says_it_keeps_no_de
     )
     exported = await runtime.integrations.export_design(caller, platform="adobe_express", design_id=job.job_id)
     assert exported.bytes.startswith(PNG) and (exported.width, exported.height) == (64, 64)
+    # Sandbox tokens of a key-based platform refresh through the sandbox's authorization server too.
+    sessions = runtime.integrations.sessions
+    link = await sessions.open(caller, "adobe_express")
+    renewed = await sessions.refresh(caller, link)
+    assert renewed.secret["access_token"] != link.secret["access_token"] and renewed.expires_at is not None
+    assert (await tools(crm).ok("test_connection", platform="adobe_express"))["ok"] is True
 
 
 def live_facade(runtime: Runtime, app: Any) -> IntegrationsFacade:
