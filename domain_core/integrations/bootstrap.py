@@ -10,15 +10,21 @@ from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.rate_limit import RateLimiter
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
+from promptsales.domain_core.integrations.adobe_express.driver import AdobeExpressDriver
 from promptsales.domain_core.integrations.budget import PlatformBudget
+from promptsales.domain_core.integrations.canva.driver import CanvaDriver
+from promptsales.domain_core.integrations.crm_push import CrmPush
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
 from promptsales.domain_core.integrations.google_ads.driver import GoogleAdsDriver
+from promptsales.domain_core.integrations.hubspot.crm_sync import HubSpotCrmSync
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
+from promptsales.domain_core.integrations.mailchimp.audience_sync import AudienceSyncEngine
+from promptsales.domain_core.integrations.mailchimp.driver import MailchimpDriver
+from promptsales.domain_core.integrations.mailchimp.webhook_handler import MailchimpWebhooks
 from promptsales.domain_core.integrations.meta_ads.driver import MetaAdsDriver
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
-from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
@@ -33,6 +39,9 @@ def drivers(apps: Mapping[str, AppCredentials] | None = None) -> Mapping[str, Dr
     google = (apps or {}).get("google_ads")
     return {
         "hubspot": HubSpotDriver(),
+        "mailchimp": MailchimpDriver(),
+        "canva": CanvaDriver(),
+        "adobe_express": AdobeExpressDriver(),
         "google_ads": GoogleAdsDriver(
             developer_token=google.developer_token if google else None,
             login_customer_id=google.login_customer_id if google else None,
@@ -92,9 +101,13 @@ def build_integrations(
     )
     # What each platform syncs, and whose webhooks are served: one line per platform and capability.
     engines: dict[str, dict[str, SyncEngine]] = {
-        "hubspot": {"crm_sync": PeopleSyncEngine(uow, crm, platform="hubspot", source_of=HubSpotSource)},
+        "hubspot": {"crm_sync": HubSpotCrmSync(uow, crm)},
+        "mailchimp": {"email_marketing": AudienceSyncEngine(uow, crm, keys, public_url=settings.public_url)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
+    webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
+    # CRM changes go out to the CRM platforms that take pushes.
+    push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})
     return IntegrationsFacade(
         uow,
         sessions,
@@ -103,4 +116,5 @@ def build_integrations(
         default_mode=settings.integrations_mode,
         engines=engines,
         webhooks=webhooks,
+        push=push,
     )

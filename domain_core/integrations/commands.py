@@ -41,6 +41,7 @@ class StartSync(Command):
     platform: PlatformId
     capability: CapabilityName | None = None
     full: bool = False
+    segment_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
 
 
 # --- ads: one command per write to an ad platform (hashed whole for idempotency; built by the ads surface) ----------

@@ -145,3 +145,23 @@ class AdAccountList(Dto):
 
     platform: str
     items: list[AdAccount] = Field(description="Each account's id, name, currency and time zone.")
+
+
+class DesignView(Dto):
+    """One design on a design platform (metadata; export it to get the file)."""
+
+    platform: str
+    design_id: str = Field(
+        description="The platform's id of the design (Canva design id; Adobe Express: a generation job id)."
+    )
+    title: str | None
+    page_count: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class DesignPage(Dto):
+    """A page of the tenant's designs on one platform."""
+
+    items: list[DesignView]
+    next_cursor: str | None

@@ -26,6 +26,7 @@ from fastmcp import Client
 from mcp.types import CallToolResult
 
 from promptsales.domain_core.infrastructure.settings import Settings
+from promptsales.domain_core.integrations.dto import InboundRequest
 from promptsales.servers.gateway import build_gateway
 from promptsales.servers.runtime import Runtime
 from tests.integration.conftest import owner_connect, pg_url
@@ -453,7 +454,48 @@ async def one_sync_at_a_time(t: Tenant) -> None:
     outcome.check(re.compile(r"already running \(run sr_"))
     assert outcome.successes, "at least one sync ran"
     assert t.scalar("SELECT count(*) FROM crm_contacts WHERE tenant_id = %s") == 5
-    assert t.scalar("SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s") == 5
+    assert (
+        t.scalar("SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'contact'")
+        == 5
+    )
+
+
+async def one_segment_synced_to_an_audience(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="mailchimp")
+    consent = {"email": {"granted": True, "source": "web_form"}}
+    for number in range(3):
+        await t.ok("crm_create_contact", email=f"reader{number}@example.com", country="DE", consent=consent)
+    rule = {"all": [{"field": "country", "op": "eq", "value": "DE"}]}
+    segment = await t.ok("crm_create_segment", name="Newsletter", rule=rule)
+    arguments = {"platform": "mailchimp", "capability": "email_marketing", "segment_id": segment["id"]}
+    outcome = Outcome(await t.burst("integrations_sync", [arguments] * CALLS))
+    outcome.check(re.compile(r"already running \(run sr_"))
+    assert {s["status"] for s in outcome.successes} == {"succeeded"}
+    assert sum(s["created"] for s in outcome.successes) == 3
+    assert t.scalar("SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s") == 3
+    runtime = t.runtimes["writer"]
+    simulator = runtime.integrations.sandbox.simulator("mailchimp")
+    account = t.scalar("SELECT account_id FROM integrations_connections WHERE tenant_id = %s")
+    audience = simulator.audience(account, simulator.default_audience(account))  # type: ignore[attr-defined]
+    assert len(audience.members) == 3 and len(audience.webhooks) == 1
+    # The same unsubscribe delivered 20 times at once (Mailchimp retries) changes consent once.
+    posted: list[bytes] = []
+
+    async def capture(headers: Any, body: bytes) -> int:
+        posted.append(body)
+        return 200
+
+    simulator.deliver = capture  # type: ignore[attr-defined]
+    await simulator.user_unsubscribes(account, audience.id, "reader0@example.com")  # type: ignore[attr-defined]
+    url = audience.webhooks[0]["url"]
+    request = InboundRequest(
+        method="POST", url=url, headers={}, query={"secret": url.split("secret=", 1)[1]}, body=posted[0]
+    )
+    answers = await asyncio.gather(*(runtime.integrations.handle_webhook("mailchimp", request) for _ in range(CALLS)))
+    await runtime.integrations.drain()
+    assert {a.status_code for a in answers} == {200}
+    assert t.scalar("SELECT count(*) FROM crm_consent_events WHERE tenant_id = %s AND source = 'mailchimp'") == 1
+    assert t.scalar("SELECT count(*) FROM integrations_webhook_receipts WHERE tenant_id = %s") == 1
 
 
 SCENARIOS = [
@@ -479,6 +521,7 @@ SCENARIOS = [
     Scenario("one platform connected", "integrations_connect", one_platform_connected),
     Scenario("one platform disconnected", "integrations_disconnect", one_platform_disconnected),
     Scenario("one sync at a time", "integrations_sync", one_sync_at_a_time),
+    Scenario("one segment synced to an audience", "integrations_sync", one_segment_synced_to_an_audience),
     Scenario("image generated once", "content_generate_image", image_generated_once),
     Scenario("video generated once", "content_generate_video", video_generated_once),
     Scenario("asset submitted", "content_submit_asset", asset_submitted),

@@ -30,6 +30,7 @@ PLATFORM_TOOLS = {
     "integrations_test_connection",
     "integrations_sync",
     "integrations_list_ad_accounts",
+    "integrations_list_designs",
 }
 OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS
 
@@ -129,6 +130,7 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "integrations_get_sync_run",
         "integrations_list_sync_runs",
         "integrations_list_ad_accounts",
+        "integrations_list_designs",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False
