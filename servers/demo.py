@@ -136,15 +136,18 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
 
 async def seed_integrations(runtime: Runtime, caller: Caller) -> str:
     """A HubSpot sandbox connection with its companies, contacts and deals synced into the CRM (a re-run syncs
-    only changes)."""
+    only changes), and a Google Ads sandbox test customer for campaigns to run on."""
     listing = await runtime.integrations.list_connectors(caller)
     hubspot = next(item for item in listing.items if item.platform == "hubspot")
     if hubspot.connection is None or hubspot.connection.status != "connected":
         await runtime.integrations.connect(caller, Connect(platform="hubspot", mode="sandbox"))
     run = await runtime.integrations.sync(caller, StartSync(platform="hubspot"))
+    google = next(item for item in listing.items if item.platform == "google_ads").connection
+    if google is None or google.status != "connected":
+        google = await runtime.integrations.connect(caller, Connect(platform="google_ads", mode="sandbox"))
     return (
         f"HubSpot sandbox connected, sync {run.status} ({run.created} records created, {run.updated} updated, "
-        f"{run.skipped} unchanged)"
+        f"{run.skipped} unchanged), {google.account_label} connected"
     )
 
 

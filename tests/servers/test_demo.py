@@ -1,6 +1,7 @@
 """``promptsales demo``: a complete, realistic demo tenant, seeded through the facade, never duplicated."""
 
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -91,11 +92,16 @@ async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_p
 
     people = len({touch.person for touch in TOUCHES})
     crm_part, integrations_part = first_summary.split("; ")
+    google_id = re.search(r"test customer (\d{3}-\d{3}-\d{4})", integrations_part)
+    assert google_id is not None, integrations_part
+    google_id = google_id.group(1)
     assert crm_part == (
         f"6 organizations, {people} leads ({len(TOUCHES)} touches from 9 channels), "
         f"{len(INTERACTIONS)} interactions, 2 segments, 2 flow runs"
     )
     assert integrations_part.startswith("HubSpot sandbox connected, sync succeeded (10 records created")
+    assert integrations_part.endswith("unchanged), Google Ads sandbox test customer " + google_id + " connected")
+    assert second_summary.endswith(integrations_part[integrations_part.index("), Google") :])
     assert second_summary.startswith(f"{crm_part} (already seeded; nothing added); HubSpot sandbox connected")
     assert "0 records created" in second_summary
     assert second.fingerprint() == first.fingerprint()
