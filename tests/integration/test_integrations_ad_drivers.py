@@ -191,3 +191,15 @@ async def test_a_refused_tiktok_grant_in_a_200_is_auth_expired_without_the_secre
         await client.exchange(code="auth-code-2", verifier="v", now=datetime.now(UTC))
     assert "auth_code is invalid" in caught.value.public_message()
     assert "tiktok-app-secret-0001" not in caught.value.public_message()
+
+
+def test_google_authorization_asks_for_offline_access_so_a_refresh_token_comes_back() -> None:
+    client = OAuthClient(
+        drivers()["google_ads"].connector,
+        OAUTH_ENDPOINTS["google_ads"],
+        AppCredentials(client_id="cid.apps.googleusercontent.com", client_secret="gsecret-0001"),
+        redirect_uri="https://promptsales.example/oauth/callback/google_ads",
+    )
+    query = parse_qs(urlsplit(client.authorization_url(state="st-2", challenge="ch-2")).query)
+    assert query["access_type"] == ["offline"] and query["prompt"] == ["consent"]
+    assert query["scope"] == ["https://www.googleapis.com/auth/adwords"] and query["code_challenge"] == ["ch-2"]

@@ -6,7 +6,7 @@ taken from the platform's public OAuth guide and to be checked when the app is r
 """
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Literal
 
@@ -23,6 +23,8 @@ class OAuthEndpoints:
     pkce: bool  # whether the platform takes code_challenge (S256); a verifier is kept either way
     token_style: TokenStyle = "form"  # RFC 6749 §4.1.3 form post, or TikTok's JSON body
     scope_separator: str = " "
+    # Extra authorization-URL parameters the platform needs (Google: a refresh token only with access_type=offline).
+    authorize_params: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
 
 OAUTH_ENDPOINTS: Mapping[str, OAuthEndpoints] = MappingProxyType(
@@ -49,11 +51,14 @@ OAUTH_ENDPOINTS: Mapping[str, OAuthEndpoints] = MappingProxyType(
             pkce=True,
         ),
         # §2: scope https://www.googleapis.com/auth/adwords; token POST https://oauth2.googleapis.com/token.
+        # Google returns a refresh token only for access_type=offline, and again on a reconnect only with
+        # prompt=consent [~ Google OAuth 2.0 for web server apps].
         "google_ads": OAuthEndpoints(
             authorize_url="https://accounts.google.com/o/oauth2/v2/auth",
             token_url="https://oauth2.googleapis.com/token",
             scopes=("https://www.googleapis.com/auth/adwords",),
             pkce=True,
+            authorize_params=MappingProxyType({"access_type": "offline", "prompt": "consent"}),
         ),
         # §4: POST /open_api/v1.3/oauth2/access_token/ {app_id, secret, auth_code}; authorize [~ TikTok guide].
         "tiktok_ads": OAuthEndpoints(

@@ -91,6 +91,7 @@ class OAuthClient:
             query["scope"] = self._endpoints.scope_separator.join(self._endpoints.scopes)
         if self._endpoints.pkce:
             query |= {"code_challenge": challenge, "code_challenge_method": "S256"}
+        query |= self._endpoints.authorize_params
         return f"{_fill(self._endpoints.authorize_url, self._parts)}?{urlencode(query)}"
 
     async def exchange(self, *, code: str, verifier: str, now: datetime) -> TokenSet:
