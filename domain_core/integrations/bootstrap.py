@@ -22,11 +22,14 @@ from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhook
 from promptsales.domain_core.integrations.mailchimp.audience_sync import AudienceSyncEngine
 from promptsales.domain_core.integrations.mailchimp.driver import MailchimpDriver
 from promptsales.domain_core.integrations.mailchimp.webhook_handler import MailchimpWebhooks
+from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
 from promptsales.domain_core.integrations.webhooks import Webhooks
+from promptsales.domain_core.integrations.whatsapp.driver import WhatsAppDriver
+from promptsales.domain_core.integrations.whatsapp.webhook_handler import WhatsAppWebhooks, loop_back
 from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -38,6 +41,7 @@ def drivers() -> Mapping[str, Driver]:
         "mailchimp": MailchimpDriver(),
         "canva": CanvaDriver(),
         "adobe_express": AdobeExpressDriver(),
+        "whatsapp": WhatsAppDriver(),
     }
 
 
@@ -94,6 +98,10 @@ def build_integrations(
     webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
     # CRM changes go out to the CRM platforms that take pushes.
     push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})
+    # Messages to and from CRM contacts (WhatsApp): sends, and the webhooks that bring replies and statuses.
+    messaging = Messaging(uow, sessions, crm)
+    webhooks.add("whatsapp", WhatsAppWebhooks(uow, sessions, messaging))
+    loop_back(sessions.sandbox, webhooks, public_url=settings.public_url)  # sandbox statuses come back as webhooks
     return IntegrationsFacade(
         uow,
         sessions,
@@ -103,4 +111,5 @@ def build_integrations(
         engines=engines,
         webhooks=webhooks,
         push=push,
+        messaging=messaging,
     )

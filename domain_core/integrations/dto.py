@@ -8,6 +8,7 @@ from pydantic import Field
 from promptsales.domain_core.shared.dto import Dto
 
 ConnectionStatus = Literal["pending", "connected", "needs_reauth", "disconnected"]
+MessageStatus = Literal["accepted", "sent", "delivered", "read", "failed", "unconfirmed", "received"]
 
 
 class ConnectionView(Dto):
@@ -132,3 +133,22 @@ class DesignPage(Dto):
 
     items: list[DesignView]
     next_cursor: str | None
+
+
+class MessageView(Dto):
+    """A message sent (or received) through a messaging platform, and where it stands."""
+
+    id: str = Field(description="PromptSales' id of the message (wm_…).")
+    platform: str
+    direction: Literal["outbound", "inbound"]
+    contact_id: str | None
+    kind: Literal["template", "text"]
+    message_id: str | None = Field(description="The platform's id (WhatsApp wamid); its status webhooks carry it.")
+    status: MessageStatus = Field(
+        description="accepted → sent → delivered → read, or failed; unconfirmed: the platform did not answer and the "
+        "message may or may not have gone out; received: an inbound message."
+    )
+    to: str | None = Field(description="The recipient's number (E.164).")
+    interaction_id: str | None = Field(description="The CRM interaction logging it (crm_get_customer_360).")
+    error: str | None = None
+    at: datetime

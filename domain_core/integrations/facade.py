@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from promptsales.domain_core.infrastructure.crypto import KeyRing, associated_data
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations import repository as repo
-from promptsales.domain_core.integrations.commands import Connect, Disconnect, StartSync
+from promptsales.domain_core.integrations.commands import Connect, Disconnect, SendMessage, StartSync
 from promptsales.domain_core.integrations.crm_push import CONSUMER as CRM_PUSH_CONSUMER_NAME
 from promptsales.domain_core.integrations.crm_push import EVENT_TYPES as CRM_PUSH_EVENT_TYPES
 from promptsales.domain_core.integrations.crm_push import CrmPush
@@ -30,10 +30,12 @@ from promptsales.domain_core.integrations.dto import (
     ConnectorView,
     DesignPage,
     InboundRequest,
+    MessageView,
     SyncRunPage,
     SyncRunView,
     WebhookOutcome,
 )
+from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.model.connectors import AuthKind, catalogue, get_connector
 from promptsales.domain_core.integrations.model.errors import AuthExpired, ConnectorError
 from promptsales.domain_core.integrations.model.pkce import PkcePair, new_state
@@ -73,6 +75,7 @@ class IntegrationsFacade:
         engines: Mapping[str, Mapping[str, SyncEngine]],
         webhooks: Webhooks,
         push: CrmPush,
+        messaging: Messaging,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -83,6 +86,7 @@ class IntegrationsFacade:
         self._webhooks = webhooks
         self._push = push
         self._designs = Designs(sessions)
+        self._messaging = messaging
 
     @property
     def sandbox(self) -> Sandbox:
@@ -131,7 +135,8 @@ class IntegrationsFacade:
             )
         if mode == "sandbox":
             return await self._connect_sandbox(caller, command, driver, idempotency_key)
-        url_parts = {"subdomain": command.subdomain} if command.subdomain else {}
+        parts = (("subdomain", command.subdomain), ("phone_number_id", command.phone_number_id))
+        url_parts = {name: value for name, value in parts if value}
         if command.api_key is not None:
             return await self._connect_api_key(caller, command, driver, url_parts, idempotency_key)
         if AuthKind.OAUTH2_PKCE not in driver.connector.auth_kinds:
@@ -178,6 +183,7 @@ class IntegrationsFacade:
     ) -> ConnectionView:
         api_key = command.api_key
         assert api_key is not None
+        account_id = command.phone_number_id  # the account a key connection names (WhatsApp: its number)
 
         async def prepare() -> tuple[str, KeyCredentials]:
             found = KeyCredentials(url_parts, {"access_token": api_key})
@@ -188,9 +194,9 @@ class IntegrationsFacade:
                     transport=self._sessions.live_transport,
                     now=self._sessions.clock(),
                 )
-            link = Link(command.platform, "live", None, {**url_parts, **found.url_parts}, found.secret, None)
+            link = Link(command.platform, "live", account_id, {**url_parts, **found.url_parts}, found.secret, None)
             async with self._sessions.http(caller, link) as http:
-                return await driver.probe(http, None), found
+                return await driver.probe(http, account_id), found
 
         async def work(uow: UnitOfWork, probed: tuple[str, KeyCredentials]) -> ConnectionView:
             label, found = probed
@@ -200,7 +206,7 @@ class IntegrationsFacade:
                 platform=command.platform,
                 mode="live",
                 auth_kind=AuthKind.API_KEY.value,
-                account_id=None,
+                account_id=account_id,
                 account_label=label[:200],
                 url_parts={**url_parts, **found.url_parts},
                 secret=found.secret,
@@ -448,6 +454,18 @@ class IntegrationsFacade:
     async def export_design(self, caller: Caller, *, platform: str, design_id: str, format: str = "png") -> DesignFile:
         """A design as a checked PNG (first page) or PDF file, for the content library to import."""
         return await self._designs.export(caller, platform=platform, design_id=design_id, format=format)
+
+    # ------------------------------------------------------------------------------------------ messaging
+
+    async def send_message(
+        self, caller: Caller, command: SendMessage, *, idempotency_key: str | None = None
+    ) -> MessageView:
+        """Send a WhatsApp template or in-window text to a CRM contact who opted in (once per idempotency key)."""
+        return await self._messaging.send(caller, command, idempotency_key=idempotency_key)
+
+    async def get_message(self, caller: Caller, *, message_id: str) -> MessageView:
+        """A message by its wamid or wm_ id, with its latest status."""
+        return await self._messaging.message(caller, message_id)
 
     # ------------------------------------------------------------------------------------------ webhooks
 

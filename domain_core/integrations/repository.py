@@ -150,19 +150,20 @@ async def sync_runs(
 
 
 async def links(
-    uow: UnitOfWork, platform: str, object_type: str, external_ids: Sequence[str]
+    uow: UnitOfWork, platform: str, object_type: str, external_ids: Sequence[str], *, for_update: bool = False
 ) -> dict[str, ExternalLinkRecord]:
-    """The links of these external records, by external id."""
+    """The links of these external records, by external id (locked for a read-modify-write with ``for_update``)."""
     if not external_ids:
         return {}
-    result = await uow.session.execute(
-        select(ExternalLinkRecord).where(
-            col(ExternalLinkRecord.tenant_id) == uow.tenant_id,
-            col(ExternalLinkRecord.platform) == platform,
-            col(ExternalLinkRecord.object_type) == object_type,
-            col(ExternalLinkRecord.external_id).in_(list(external_ids)),
-        )
+    query = select(ExternalLinkRecord).where(
+        col(ExternalLinkRecord.tenant_id) == uow.tenant_id,
+        col(ExternalLinkRecord.platform) == platform,
+        col(ExternalLinkRecord.object_type) == object_type,
+        col(ExternalLinkRecord.external_id).in_(list(external_ids)),
     )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    result = await uow.session.execute(query)
     return {link.external_id: link for link in result.scalars()}
 
 

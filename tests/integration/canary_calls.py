@@ -861,6 +861,13 @@ CASES: list[Case] = [
     tool("integrations_sync", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
     tool("integrations_disconnect", "a-platform", lambda w: {"platform": "hubspot"}, "not_found"),
     tool(
+        "integrations_send_message",
+        "a-contact",
+        lambda w: {"contact_id": w.a.contact_id, "template_name": "hello_world"},
+        "not_found",
+    ),
+    tool("integrations_send_message", "b-contact", lambda w: {"contact_id": w.b.contact_id, "text": "Hi"}, "rejected"),
+    tool(
         "integrations_connect",
         "a-key",
         lambda w: {"platform": "hubspot", "idempotency_key": w.a.keys["connect"]},

@@ -498,6 +498,23 @@ async def one_segment_synced_to_an_audience(t: Tenant) -> None:
     assert t.scalar("SELECT count(*) FROM integrations_webhook_receipts WHERE tenant_id = %s") == 1
 
 
+async def one_message_sent_for_one_key(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="whatsapp")
+    consent = {"whatsapp": {"granted": True, "source": "web_form"}}
+    contact = await t.ok("crm_create_contact", first_name="Ana", phone="+14155550100", consent=consent)
+    call = {"contact_id": contact["id"], "template_name": "hello_world", "idempotency_key": "welcome-ana"}
+    outcome = Outcome(await t.burst("integrations_send_message", [call] * CALLS))
+    outcome.check(None)
+    assert len({s["message_id"] for s in outcome.successes}) == 1
+    simulator: Any = t.runtimes["writer"].integrations.sandbox.simulator("whatsapp")
+    assert sum(len(account.sent) for account in simulator._accounts.values()) == 1
+    outbound = "SELECT count(*) FROM crm_interactions WHERE tenant_id = %s AND channel = 'whatsapp'"
+    assert t.scalar(outbound + " AND direction = 'outbound'") == 1
+    await t.runtimes["writer"].integrations.drain()  # its status webhooks land on the one message row
+    links = "SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'message'"
+    assert t.scalar(links) == 1
+
+
 SCENARIOS = [
     Scenario("organizations with one domain", "crm_create_organization", organizations_with_one_domain),
     Scenario("contacts with one email", "crm_create_contact", contacts_with_one_email),
@@ -522,6 +539,7 @@ SCENARIOS = [
     Scenario("one platform disconnected", "integrations_disconnect", one_platform_disconnected),
     Scenario("one sync at a time", "integrations_sync", one_sync_at_a_time),
     Scenario("one segment synced to an audience", "integrations_sync", one_segment_synced_to_an_audience),
+    Scenario("one message sent for one key", "integrations_send_message", one_message_sent_for_one_key),
     Scenario("image generated once", "content_generate_image", image_generated_once),
     Scenario("video generated once", "content_generate_video", video_generated_once),
     Scenario("asset submitted", "content_submit_asset", asset_submitted),
