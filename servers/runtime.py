@@ -182,6 +182,7 @@ class Runtime:
             self._integrations = build_integrations(
                 self._uow, settings, crm=self._crm, live_allowed=live_connectors, limiter=self._limiter
             )
+            self._crm.add_360_section("support_tickets", self._integrations.tickets_section)
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
 

@@ -17,17 +17,21 @@ from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, H
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
 from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
+from promptsales.domain_core.integrations.salesforce.driver import SalesforceDriver, SalesforceSource
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
 from promptsales.domain_core.integrations.webhooks import Webhooks
+from promptsales.domain_core.integrations.zendesk.driver import ZendeskDriver
+from promptsales.domain_core.integrations.zendesk.support_sync import SupportSync, SupportSyncEngine
+from promptsales.domain_core.integrations.zendesk.webhooks import ZendeskWebhooks
 from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 
 def drivers() -> Mapping[str, Driver]:
     """The platforms the core can connect today, by id."""
-    return {"hubspot": HubSpotDriver()}
+    return {"hubspot": HubSpotDriver(), "salesforce": SalesforceDriver(), "zendesk": ZendeskDriver()}
 
 
 def parse_apps(raw: str | None) -> dict[str, AppCredentials]:
@@ -77,8 +81,11 @@ def build_integrations(
     # What each platform syncs, and whose webhooks are served: one line per platform and capability.
     engines: dict[str, dict[str, SyncEngine]] = {
         "hubspot": {"crm_sync": PeopleSyncEngine(uow, crm, platform="hubspot", source_of=HubSpotSource)},
+        "salesforce": {"crm_sync": PeopleSyncEngine(uow, crm, platform="salesforce", source_of=SalesforceSource)},
+        "zendesk": {"support_sync": SupportSyncEngine(uow, crm)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
+    webhooks.add("zendesk", ZendeskWebhooks(uow, sessions, SupportSync(uow, crm)))
     return IntegrationsFacade(
         uow,
         sessions,

@@ -24,6 +24,7 @@ from promptsales.domain_core.integrations.dto import (
     ConnectorList,
     ConnectorView,
     InboundRequest,
+    SupportTickets,
     SyncRunPage,
     SyncRunView,
     WebhookOutcome,
@@ -33,7 +34,7 @@ from promptsales.domain_core.integrations.model.errors import AuthExpired, Conne
 from promptsales.domain_core.integrations.model.pkce import PkcePair, new_state
 from promptsales.domain_core.integrations.oauth.client import TokenSet
 from promptsales.domain_core.integrations.sandbox import Sandbox
-from promptsales.domain_core.integrations.service import connections, sync_runs
+from promptsales.domain_core.integrations.service import connections, support_tickets, sync_runs
 from promptsales.domain_core.integrations.sessions import Link, Sessions
 from promptsales.domain_core.integrations.sync_engines import Progress, SyncEngine
 from promptsales.domain_core.integrations.webhooks import Webhooks
@@ -177,7 +178,7 @@ class IntegrationsFacade:
                 platform=command.platform,
                 mode="live",
                 auth_kind=AuthKind.API_KEY.value,
-                account_id=None,
+                account_id=url_parts.get("subdomain"),  # the account webhooks name (Zendesk)
                 account_label=label[:200],
                 url_parts=url_parts,
                 secret=secret,
@@ -263,7 +264,8 @@ class IntegrationsFacade:
         except ConnectorError as exc:
             return AuthorizationOutcome(ok=False, platform=platform, message=str(exc))
         driver = self._sessions.drivers[platform]
-        account_id = _account_of(tokens)
+        account_id = _account_of(tokens) or url_parts.get("subdomain")
+        url_parts = {**url_parts, **_url_parts_of(tokens)}
 
         async def store(uow: UnitOfWork) -> ConnectionView:
             return await connections.connected(
@@ -412,6 +414,16 @@ class IntegrationsFacade:
             caller, lambda uow: sync_runs.page(uow, platform=platform, cursor=cursor, limit=size)
         )
 
+    # ------------------------------------------------------------------------------------------ support tickets
+
+    async def open_tickets(self, caller: Caller, *, contact_id: str) -> SupportTickets:
+        """A CRM contact's open tickets on the connected help desks (as the support sync last saw them)."""
+        return await self._uow.read(caller, lambda uow: support_tickets.open_tickets(uow, contact_id))
+
+    async def tickets_section(self, uow: UnitOfWork, contact_id: str) -> dict[str, Any]:
+        """The customer 360's ``support_tickets`` section (the CRM calls it inside its own read)."""
+        return (await support_tickets.open_tickets(uow, contact_id)).model_dump(mode="json", exclude={"contact_id"})
+
     # ------------------------------------------------------------------------------------------ webhooks
 
     async def handle_webhook(self, platform: str, request: InboundRequest) -> WebhookOutcome:
@@ -421,6 +433,12 @@ class IntegrationsFacade:
     async def drain_webhooks(self) -> None:
         """Wait for the webhook work already accepted (shutdown and tests)."""
         await self._webhooks.drain()
+
+
+def _url_parts_of(tokens: TokenSet) -> dict[str, str]:
+    """Where the account's API lives, when the token grant says (Salesforce ``instance_url``)."""
+    value = tokens.extra.get("instance_url")
+    return {"instance_url": str(value)[:300]} if value else {}
 
 
 def _account_of(tokens: TokenSet) -> str | None:

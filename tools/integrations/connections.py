@@ -76,7 +76,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         platform: Platform,
         capability: Annotated[
-            Literal["crm_sync"] | None, Field(description="What to sync (default: the platform's sync).")
+            Literal["crm_sync", "support_sync"] | None,
+            Field(description="What to sync (default: the platform's sync)."),
         ] = None,
         full: Annotated[bool, Field(description="Re-read everything instead of changes since the last run.")] = False,
     ) -> SyncRunView:
