@@ -151,6 +151,21 @@ async def test_zendesk_tickets_become_interactions_and_the_360_shows_open_ticket
     assert len((await view_360(crm, ANA))["timeline"]) == 4
 
 
+async def test_live_zendesk_needs_a_subdomain_and_a_token_in_email_slash_token_form(crm: Crm) -> None:
+    tools = integrations(crm)
+    no_subdomain = await tools.error(
+        "connect", platform="zendesk", mode="live", api_key="agent@acme.com/token:abc12345"
+    )
+    assert "subdomain" in no_subdomain and "acme.zendesk.com" in no_subdomain
+    malformed = await tools.error(
+        "connect", platform="zendesk", mode="live", subdomain="acme", api_key="agent@acme.com:abc12345"
+    )
+    assert "api_key" in malformed and "/token:" in malformed and "abc12345" not in malformed
+    listing = await tools.ok("list_connectors")
+    available = {i["platform"]: i["available"] for i in listing["items"]}
+    assert available["salesforce"] is True and available["zendesk"] is True
+
+
 async def test_an_export_failing_half_way_is_resumed_by_the_next_sync_to_the_same_end(
     crm: Crm, runtime: Runtime
 ) -> None:
