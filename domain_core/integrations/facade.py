@@ -178,7 +178,7 @@ class IntegrationsFacade:
                 platform=command.platform,
                 mode="live",
                 auth_kind=AuthKind.API_KEY.value,
-                account_id=url_parts.get("subdomain"),  # the account webhooks name (Zendesk)
+                account_id=_named_account(driver, url_parts),
                 account_label=label[:200],
                 url_parts=url_parts,
                 secret=secret,
@@ -264,7 +264,7 @@ class IntegrationsFacade:
         except ConnectorError as exc:
             return AuthorizationOutcome(ok=False, platform=platform, message=str(exc))
         driver = self._sessions.drivers[platform]
-        account_id = _account_of(tokens) or url_parts.get("subdomain")
+        account_id = _account_of(tokens) or _named_account(driver, url_parts)
         url_parts = {**url_parts, **_url_parts_of(tokens)}
 
         async def store(uow: UnitOfWork) -> ConnectionView:
@@ -433,6 +433,13 @@ class IntegrationsFacade:
     async def drain_webhooks(self) -> None:
         """Wait for the webhook work already accepted (shutdown and tests)."""
         await self._webhooks.drain()
+
+
+def _named_account(driver: Driver, url_parts: Mapping[str, str]) -> str | None:
+    """The account a platform's own address names (a Zendesk subdomain), which the credentials were just proven
+    on; webhooks find the tenant by it. None where the address names no account (a claimed id is never trusted)."""
+    subdomain = url_parts.get("subdomain")
+    return subdomain.lower() if subdomain and "subdomain" in driver.connector.url_placeholders() else None
 
 
 def _url_parts_of(tokens: TokenSet) -> dict[str, str]:
