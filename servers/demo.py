@@ -135,14 +135,15 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
 
 
 async def seed_integrations(runtime: Runtime, caller: Caller) -> str:
-    """A HubSpot sandbox connection with its contacts synced into the CRM (idempotent: a re-run syncs changes)."""
+    """A HubSpot sandbox connection with its companies, contacts and deals synced into the CRM (a re-run syncs
+    only changes)."""
     listing = await runtime.integrations.list_connectors(caller)
     hubspot = next(item for item in listing.items if item.platform == "hubspot")
     if hubspot.connection is None or hubspot.connection.status != "connected":
         await runtime.integrations.connect(caller, Connect(platform="hubspot", mode="sandbox"))
     run = await runtime.integrations.sync(caller, StartSync(platform="hubspot"))
     return (
-        f"HubSpot sandbox connected, sync {run.status} ({run.created} contacts created, {run.updated} updated, "
+        f"HubSpot sandbox connected, sync {run.status} ({run.created} records created, {run.updated} updated, "
         f"{run.skipped} unchanged)"
     )
 

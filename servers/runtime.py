@@ -3,6 +3,7 @@
 import asyncio
 from typing import Any
 
+import httpx
 import structlog
 from fastmcp import Context
 from fastmcp.server.dependencies import get_access_token
@@ -18,7 +19,7 @@ from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.crm.bootstrap import build_crm
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.db import create_engine
-from promptsales.domain_core.infrastructure.outbox import EventPublisher, InProcessBus, OutboxRelay
+from promptsales.domain_core.infrastructure.outbox import EventHandler, EventPublisher, InProcessBus, OutboxRelay
 from promptsales.domain_core.infrastructure.rate_limit import (
     InProcessRateLimiter,
     Limit,
@@ -45,8 +46,10 @@ ACTOR_MAX_LENGTH = 128
 class Runtime:
     """Shared by every server of the process; reference-counted so mounted servers start it once."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, integrations_transport: httpx.AsyncBaseTransport | None = None) -> None:
         self.settings = settings
+        # Live-mode platform requests go through this transport when given (tests point it at loopback simulators).
+        self._integrations_transport = integrations_transport
         self.registry = CollectorRegistry()
         self.metrics = ToolMetrics(self.registry)
         self._users = 0
@@ -180,7 +183,17 @@ class Runtime:
 
             # Syncs write CRM records through the CRM facade; live connections need a plan that includes them.
             self._integrations = build_integrations(
-                self._uow, settings, crm=self._crm, live_allowed=live_connectors, limiter=self._limiter
+                self._uow,
+                settings,
+                crm=self._crm,
+                live_allowed=live_connectors,
+                limiter=self._limiter,
+                live_transport=self._integrations_transport,
+            )
+            # The outbox's first consumer: CRM contact changes pushed to the connected CRM platforms.
+            integrations = self._integrations
+            await self._subscribe(
+                integrations.CRM_PUSH_CONSUMER, set(integrations.CRM_PUSH_EVENTS), integrations.on_crm_event
             )
             self._crm.add_360_section("support_tickets", self._integrations.tickets_section)
             await self._relay.start()
@@ -225,6 +238,27 @@ class Runtime:
         allowed = await self.business.allowed_tools(self.caller(ctx), known)
         return {name for name in names if name not in known or name in allowed}
 
+    async def _subscribe(self, consumer: str, event_types: set[str], handler: EventHandler) -> None:
+        """Deliver ``event_types`` to ``handler`` once per event: a Redis Streams group when Redis is configured
+        (shared by all replicas), else this process's bus."""
+        assert self._uow is not None and self.bus is not None
+        if self._redis is None:
+            self.bus.subscribe(consumer, event_types, handler)
+            return
+        from promptsales.domain_core.infrastructure.redis_streams import RedisStreamConsumer
+
+        worker = RedisStreamConsumer(
+            self._redis,
+            self._uow,
+            consumer=consumer,
+            event_types=event_types,
+            handler=handler,
+            stream=self.settings.event_stream,
+        )
+        await worker.ensure_group()
+        await worker.start()
+        self._consumers.append(worker)
+
     async def _redis_publisher(self, url: str) -> EventPublisher:
         import redis.asyncio as redis_asyncio
 
@@ -250,11 +284,20 @@ class Runtime:
             if self._content is not None:
                 await self._content.aclose()
             if self._integrations is not None:
-                await self._integrations.drain_webhooks()
+                await self._integrations.drain()
             if self._engine is not None:
                 await self._engine.dispose()
             self._engine = self._uow = self._relay = self._crm = self._business = self._content = None
             self._integrations = None
+
+    async def drain_events(self) -> int:
+        """Publish every pending outbox event now and wait for its in-process consumers (tests, shutdown)."""
+        if self._relay is None:
+            return 0
+        published = await self._relay.drain()
+        if self._integrations is not None:
+            await self._integrations.drain()
+        return published
 
     async def ready(self) -> bool:
         """Whether the database answers (for /readyz)."""

@@ -188,3 +188,27 @@ class SyncContact(Command):
     company: OrganizationName | None = None
     company_domain: Domain | None = None
     tags: Tags | None = None
+
+
+class SyncOrganization(Command):
+    """A company as an external CRM holds it: found by its linked id, else its domain or name, else created.
+
+    Only the fields given are written (the integrations context has already applied its conflict rule).
+    """
+
+    source: Annotated[str, Field(min_length=1, max_length=32)]
+    organization_id: RecordId | None = None
+    name: OrganizationName
+    domain: Domain | None = None
+    industry: Industry | None = None
+    employee_count: EmployeeCount | None = None
+    country: Country | None = None
+
+
+class SyncDealStage(Command):
+    """An external deal moved a contact's newest lead (captured from the contact when it has none): an open deal
+    makes it an opportunity, a won one a customer."""
+
+    source: Annotated[str, Field(min_length=1, max_length=32)]
+    contact_id: RecordId
+    stage: Literal["opportunity", "customer"]

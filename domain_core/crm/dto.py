@@ -330,3 +330,18 @@ class SyncedContact(Dto):
 
     contact: ContactView
     created: bool
+
+
+class SyncedOrganization(Dto):
+    """An organization an external sync wrote, and whether this sync created it."""
+
+    organization: OrganizationView
+    created: bool
+
+
+class DealStageOutcome(Dto):
+    """What an external deal did to a contact's lead (lead_id None: the contact has no lead)."""
+
+    lead_id: str | None
+    stage: str | None
+    changed: bool

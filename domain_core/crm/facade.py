@@ -21,6 +21,8 @@ from promptsales.domain_core.crm.commands import (
     SetScoringRules,
     StartFlow,
     SyncContact,
+    SyncDealStage,
+    SyncOrganization,
     UpdateContact,
     UpdateLead,
 )
@@ -30,6 +32,7 @@ from promptsales.domain_core.crm.dto import (
     ContactPage,
     ContactView,
     Customer360,
+    DealStageOutcome,
     FlowList,
     FlowRunView,
     ImportReport,
@@ -43,6 +46,7 @@ from promptsales.domain_core.crm.dto import (
     SegmentPreview,
     SegmentView,
     SyncedContact,
+    SyncedOrganization,
 )
 from promptsales.domain_core.crm.service import (
     capture,
@@ -178,6 +182,27 @@ class CrmFacade:
         """Create or update a contact from an external CRM record (by linked id, else email)."""
         return await self._run(
             caller, "crm.sync_contact", command, idempotency_key, external_sync.sync_contact, SyncedContact
+        )
+
+    async def sync_organization(
+        self, caller: Caller, command: SyncOrganization, *, idempotency_key: str | None = None
+    ) -> SyncedOrganization:
+        """Create or update an organization from an external CRM record (by linked id, else domain or name)."""
+        return await self._run(
+            caller,
+            "crm.sync_organization",
+            command,
+            idempotency_key,
+            external_sync.sync_organization,
+            SyncedOrganization,
+        )
+
+    async def sync_deal_stage(
+        self, caller: Caller, command: SyncDealStage, *, idempotency_key: str | None = None
+    ) -> DealStageOutcome:
+        """Move a contact's newest lead to an external deal's stage (opportunity or customer)."""
+        return await self._run(
+            caller, "crm.sync_deal_stage", command, idempotency_key, external_sync.sync_deal_stage, DealStageOutcome
         )
 
     # Leads

@@ -11,8 +11,10 @@ from promptsales.domain_core.infrastructure.rate_limit import RateLimiter
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.budget import PlatformBudget
+from promptsales.domain_core.integrations.crm_push import CrmPush
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
+from promptsales.domain_core.integrations.hubspot.crm_sync import HubSpotCrmSync
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
@@ -80,12 +82,14 @@ def build_integrations(
     )
     # What each platform syncs, and whose webhooks are served: one line per platform and capability.
     engines: dict[str, dict[str, SyncEngine]] = {
-        "hubspot": {"crm_sync": PeopleSyncEngine(uow, crm, platform="hubspot", source_of=HubSpotSource)},
+        "hubspot": {"crm_sync": HubSpotCrmSync(uow, crm)},
         "salesforce": {"crm_sync": PeopleSyncEngine(uow, crm, platform="salesforce", source_of=SalesforceSource)},
         "zendesk": {"support_sync": SupportSyncEngine(uow, crm)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
     webhooks.add("zendesk", ZendeskWebhooks(uow, sessions, SupportSync(uow, crm)))
+    # CRM changes go out to the CRM platforms that take pushes.
+    push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})
     return IntegrationsFacade(
         uow,
         sessions,
@@ -94,4 +98,5 @@ def build_integrations(
         default_mode=settings.integrations_mode,
         engines=engines,
         webhooks=webhooks,
+        push=push,
     )

@@ -16,6 +16,9 @@ from promptsales.domain_core.infrastructure.crypto import KeyRing, associated_da
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations import repository as repo
 from promptsales.domain_core.integrations.commands import Connect, Disconnect, StartSync
+from promptsales.domain_core.integrations.crm_push import CONSUMER as CRM_PUSH_CONSUMER_NAME
+from promptsales.domain_core.integrations.crm_push import EVENT_TYPES as CRM_PUSH_EVENT_TYPES
+from promptsales.domain_core.integrations.crm_push import CrmPush
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.dto import (
     AuthorizationOutcome,
@@ -40,6 +43,7 @@ from promptsales.domain_core.integrations.sync_engines import Progress, SyncEngi
 from promptsales.domain_core.integrations.webhooks import Webhooks
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import NotEntitled, ValidationFailed
+from promptsales.domain_core.shared.events import DomainEvent
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
 LivePolicy = Callable[[Caller], Awaitable[bool]]
@@ -52,6 +56,10 @@ def _hash(value: str) -> str:
 class IntegrationsFacade:
     """Use cases of the integrations context."""
 
+    # The outbox events :meth:`on_crm_event` consumes, and its consumer name (the dedupe key).
+    CRM_PUSH_CONSUMER = CRM_PUSH_CONSUMER_NAME
+    CRM_PUSH_EVENTS = CRM_PUSH_EVENT_TYPES
+
     def __init__(
         self,
         uow: UnitOfWorkFactory,
@@ -62,6 +70,7 @@ class IntegrationsFacade:
         default_mode: str,
         engines: Mapping[str, Mapping[str, SyncEngine]],
         webhooks: Webhooks,
+        push: CrmPush,
     ) -> None:
         self._uow = uow
         self._sessions = sessions
@@ -70,6 +79,7 @@ class IntegrationsFacade:
         self._default_mode = default_mode
         self._engines = engines
         self._webhooks = webhooks
+        self._push = push
 
     @property
     def sandbox(self) -> Sandbox:
@@ -430,9 +440,14 @@ class IntegrationsFacade:
         """Verify a delivery and answer at once; each new event is applied after (redeliveries change nothing)."""
         return await self._webhooks.receive(platform, request)
 
-    async def drain_webhooks(self) -> None:
-        """Wait for the webhook work already accepted (shutdown and tests)."""
+    async def on_crm_event(self, uow: UnitOfWork, event: DomainEvent) -> None:
+        """Outbox consumer: push a changed CRM contact to the connected CRM platforms (echoes of syncs skipped)."""
+        await self._push.on_event(uow, event)
+
+    async def drain(self) -> None:
+        """Wait for the webhook work and CRM pushes already started (shutdown and tests)."""
         await self._webhooks.drain()
+        await self._push.drain()
 
 
 def _named_account(driver: Driver, url_parts: Mapping[str, str]) -> str | None:

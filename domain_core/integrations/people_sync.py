@@ -13,18 +13,17 @@ from typing import Any
 from promptsales.domain_core.crm.commands import SyncContact
 from promptsales.domain_core.crm.dto import ContactView
 from promptsales.domain_core.crm.facade import CrmFacade
-from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
-from promptsales.domain_core.integrations import repository as repo
+from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.crm_source import CrmSource, ExternalPerson, PersonPage
-from promptsales.domain_core.integrations.dto import SyncFailure, SyncRunView
+from promptsales.domain_core.integrations.dto import SyncRunView
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.conflicts import fields_to_write
-from promptsales.domain_core.integrations.service import sync_runs
+from promptsales.domain_core.integrations.record_sync import Applied, ExternalRecord, sync_page
 from promptsales.domain_core.integrations.sessions import Link
 from promptsales.domain_core.integrations.sync_engines import Progress
 from promptsales.domain_core.integrations.tables import ExternalLinkRecord
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.domain_core.shared.errors import DomainError, NotFound
+from promptsales.domain_core.shared.errors import NotFound
 
 OBJECT_TYPE = "contact"
 # The page budget of one run: a run stops (resumable) rather than hold a worker for ever.
@@ -41,13 +40,6 @@ def _local_fields(contact: ContactView) -> dict[str, str | None]:
     }
 
 
-class PersonOutcome:
-    """What applying one person did."""
-
-    def __init__(self, kind: str, local_id: str | None = None, reason: str | None = None) -> None:
-        self.kind, self.local_id, self.reason = kind, local_id, reason
-
-
 async def apply_person(
     crm: CrmFacade,
     caller: Caller,
@@ -55,10 +47,10 @@ async def apply_person(
     platform: str,
     person: ExternalPerson,
     link: ExternalLinkRecord | None,
-) -> PersonOutcome:
+) -> Applied:
     """Write one external person into the CRM under the conflict rule (idempotent per record version)."""
     if person.archived:
-        return PersonOutcome("skipped", link.local_id if link else None)
+        return Applied("skipped", link.local_id if link else None)
     local: ContactView | None = None
     if link is not None and link.deleted_at is None:
         try:
@@ -73,7 +65,7 @@ async def apply_person(
         local_updated_at=local.updated_at if local is not None else None,
     )
     if local is not None and not chosen:
-        return PersonOutcome("skipped", local.id)
+        return Applied("skipped", local.id)
     command = SyncContact(
         source=platform,
         contact_id=local.id if local is not None else None,
@@ -87,7 +79,7 @@ async def apply_person(
     )
     key = f"sync:{platform}:{OBJECT_TYPE}:{person.external_id}:{person.modified_at.isoformat()}"
     synced = await crm.sync_contact(caller, command, idempotency_key=key)
-    return PersonOutcome("created" if synced.created else "updated", synced.contact.id)
+    return Applied("created" if synced.created else "updated", synced.contact.id)
 
 
 async def _sync_page(
@@ -98,55 +90,24 @@ async def _sync_page(
     platform: str,
     page: PersonPage,
     run_id: str,
-    cursor: str | None,
+    next_cursor: dict[str, Any],
 ) -> SyncRunView:
-    """Apply one page and commit its links, counts and next cursor together."""
+    """Apply one page of people and commit it (record_sync.sync_page)."""
+    people = {person.external_id: person for person in page.people}
 
-    async def current_links(uow: UnitOfWork) -> dict[str, ExternalLinkRecord]:
-        return await repo.links(uow, platform, OBJECT_TYPE, [p.external_id for p in page.people])
+    async def apply(record: ExternalRecord, link: ExternalLinkRecord | None) -> Applied:
+        return await apply_person(crm, caller, platform=platform, person=people[record.external_id], link=link)
 
-    known = await uow_factory.read(caller, current_links)
-    counts = {"created": 0, "updated": 0, "skipped": 0}
-    failures: list[SyncFailure] = []
-    applied: list[tuple[ExternalPerson, str]] = []
-    high_water: datetime | None = None
-    for person in page.people:
-        high_water = max(high_water, person.modified_at) if high_water else person.modified_at
-        try:
-            outcome = await apply_person(
-                crm, caller, platform=platform, person=person, link=known.get(person.external_id)
-            )
-        except DomainError as exc:
-            failures.append(SyncFailure(external_id=person.external_id, reason=str(exc)[:300]))
-            continue
-        counts[outcome.kind] += 1
-        if outcome.local_id is not None:
-            applied.append((person, outcome.local_id))
-    next_cursor: dict[str, Any] = {"after": page.next_cursor} if page.next_cursor else {"after": None, "done": True}
-
-    async def commit_page(uow: UnitOfWork) -> SyncRunView:
-        for person, local_id in applied:
-            await repo.put_link(
-                uow,
-                platform=platform,
-                object_type=OBJECT_TYPE,
-                external_id=person.external_id,
-                local_id=local_id,
-                remote_modified_at=person.modified_at,
-                fields=dict(person.fields()),
-            )
-        record = await sync_runs.record_page(
-            uow, run_id, cursor=next_cursor, failures=failures, high_water=high_water, **counts
-        )
-        return sync_runs.run_view(record)
-
-    return await uow_factory.mutate(
+    records = [ExternalRecord(p.external_id, p.modified_at, p.fields()) for p in page.people]
+    return await sync_page(
+        uow_factory,
         caller,
-        action="integrations.sync_page",
-        arguments={"run": run_id, "cursor": cursor},
-        idempotency_key=None,
-        work=commit_page,
-        result_type=SyncRunView,
+        platform=platform,
+        object_type=OBJECT_TYPE,
+        run_id=run_id,
+        records=records,
+        apply=apply,
+        next_cursor=next_cursor,
     )
 
 
@@ -165,7 +126,10 @@ async def run_people_sync(
     """Pages from ``cursor`` to the end; returns the run after its last committed page."""
     for number in range(1, MAX_PAGES + 1):
         page = await source.people_page(since=since, cursor=cursor)
-        run = await _sync_page(uow_factory, crm, caller, platform=platform, page=page, run_id=run.id, cursor=cursor)
+        following: dict[str, Any] = {"after": page.next_cursor} if page.next_cursor else {"after": None, "done": True}
+        run = await _sync_page(
+            uow_factory, crm, caller, platform=platform, page=page, run_id=run.id, next_cursor=following
+        )
         if progress is not None:
             done = run.created + run.updated + run.skipped + run.failed
             await progress(done, f"{platform}: {done} records, page {number}")

@@ -11,7 +11,10 @@ body and header and every log line the server wrote is searched for them:
 3. an upstream 500 (in-process: the PayPal sandbox simulator lives in the process): the sandbox client secret,
    its Basic credential, the PayPal access token and the caller's MCP token;
 4. the database down (in-process): a Postgres URL whose password is a canary; calls fail cleanly as unavailable
-   and ``/readyz`` answers 503.
+   and ``/readyz`` answers 503;
+5. a live platform connection (in-process, the platform on loopback): a HubSpot private-app token and the
+   deployment's OAuth client secret as canaries, through a key probe, a platform 500, a revoked token, a refused
+   authorization code and a forged webhook signature.
 """
 
 import base64
@@ -27,6 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from unittest.mock import patch
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
@@ -523,3 +527,74 @@ async def test_a_database_that_is_down_fails_cleanly_without_its_password(
         assert_clean_response(response)
     assert "canaryuser" not in "".join(r.text for r in responses)
     server_logs.assert_clean()
+
+
+# --------------------------------------------------------------------------------------------- 5. live platforms
+
+
+async def test_live_platform_credentials_never_reach_a_response_or_a_log(
+    tmp_path: Path, server_logs: CapturedLogs
+) -> None:
+    from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
+    from promptsales.domain_core.integrations.oauth.simulator import OAuthSimulator
+
+    platform_key = f"pat-na1-{secrets.token_hex(16)}"
+    client_secret = f"hs-secret-{secrets.token_hex(16)}"
+    api = HubSpotSimulator(tokens={platform_key: 4242})
+    oauth = OAuthSimulator(
+        client_id="hs-client", client_secret=client_secret, token_path="/oauth/v1/token", on_grant=api.grant
+    )
+
+    async def hubapi(scope: Any, receive: Any, send: Any) -> None:
+        await (oauth.app if scope.get("path", "").startswith("/oauth/") else api.app)(scope, receive, send)
+
+    settings = Settings(
+        data_dir=tmp_path,
+        default_plan="enterprise",
+        rate_limits_enabled=False,
+        log_level="debug",
+        log_format="json",
+        integrations_apps=json.dumps({"hubspot": {"client_id": "hs-client", "client_secret": client_secret}}),
+    )
+    runtime = Runtime(settings, integrations_transport=httpx.ASGITransport(app=hubapi))
+    app = http_app(build_gateway(runtime), runtime)
+    secrets_in_play = (platform_key, client_secret, platform_key.removeprefix("pat-na1-"))
+    responses: list[httpx.Response] = []
+    async with (
+        run_asgi_lifespan(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client,
+    ):
+
+        async def call(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+            response = await client.post("/mcp", json=_body(tool, arguments), headers=_headers(tool, None))
+            responses.append(response)
+            return result_of(response)
+
+        connected = await call("integrations_connect", {"platform": "hubspot", "mode": "live", "api_key": platform_key})
+        assert connected.get("isError") is not True, text_of(connected)
+        api.fail_next(500, times=10)
+        failed = await call("integrations_test_connection", {"platform": "hubspot"})
+        assert "HubSpot" in text_of(failed)
+        api.revoke(platform_key)
+        revoked = await call("integrations_test_connection", {"platform": "hubspot"})
+        assert "needs_reauth" in text_of(revoked)
+        wrong_key = await call("integrations_connect", {"platform": "hubspot", "mode": "live", "api_key": platform_key})
+        assert wrong_key.get("isError") is True, text_of(wrong_key)
+        started = await call("integrations_connect", {"platform": "hubspot", "mode": "live"})
+        state = parse_qs(urlsplit(started["structuredContent"]["authorization_url"]).query)["state"][0]
+        responses.append(await client.get("/oauth/callback/hubspot", params={"state": state, "code": "refused-code"}))
+        assert responses[-1].status_code == 400
+        forged = await client.post(
+            "/webhooks/hubspot",
+            content=json.dumps([{"eventId": 1, "portalId": 4242}]).encode(),
+            headers={
+                "x-hubspot-signature-v3": client_secret,
+                "x-hubspot-request-timestamp": str(int(time.time() * 1000)),
+            },
+        )
+        responses.append(forged)
+        assert forged.status_code == 401
+    for response in responses:
+        assert_clean_response(response, *secrets_in_play)
+    assert "integrations.http.retry" in server_logs.text()  # the platform 500s were retried and logged ...
+    server_logs.assert_clean(*secrets_in_play)

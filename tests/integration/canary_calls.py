@@ -69,6 +69,8 @@ class Planted:
     alt_kit_name: str = ""  # A's second, non-default kit
     logo_png_base64: str = ""  # A's logo (B stores the very same bytes in phase 2)
     api_key: str = ""  # A's own model provider key: sealed, shown to nobody
+    hubspot_account: str = ""  # A's HubSpot sandbox portal id
+    sync_run_id: str = ""  # A's first HubSpot sync run
     assets: dict[str, str] = field(default_factory=dict)  # A's library asset ids, by role (state)
     files: dict[str, str] = field(default_factory=dict)  # sha256 of A's stored files (logo, image, video)
     keys: dict[str, str] = field(default_factory=dict)  # idempotency keys A used, by tool
@@ -311,6 +313,18 @@ EXTRACT_SCHEMA = {
     "properties": {"email": {"type": "string", "format": "email"}, "phone": {"type": "string", "format": "phone"}},
     "required": ["email"],
 }
+
+
+def _b_not_connected(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    shown = {item["platform"]: item["connection"] for item in outcome.structured["items"] if item["connection"]}
+    assert not shown, f"B is shown connections B never made: {shown}"
+
+
+def _b_own_portal(world: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["status"] == "connected"
+    assert outcome.structured["account_id"] != world.a.hubspot_account, "B was given A's HubSpot portal"
 
 
 def tool(
@@ -837,4 +851,21 @@ CASES: list[Case] = [
     tool("content_classify_text", "a-provider", lambda w: {"text": B_TEXT}, "rejected", phase=2, check=_no_key_used),
     tool("content_set_ai_provider", "back-to-local", lambda w: {"text_provider": "local"}, "ok", phase=2),
     tool("content_get_ai_settings", "back-to-local", expect="ok", phase=2, check=_local_ai),
+    # -------------------------------------------------- integrations: A's connection, runs and portal stay A's
+    tool("integrations_list_connectors", "plain", expect="ok", reveals=True, check=_b_not_connected),
+    tool("integrations_list_sync_runs", "plain", expect="ok", reveals=True),
+    tool("integrations_list_sync_runs", "a-platform", lambda w: {"platform": "hubspot"}, "ok", reveals=True),
+    tool("integrations_list_sync_runs", "a-cursor", lambda w: {"cursor": w.a.cursors["sync_runs"]}),
+    tool("integrations_get_sync_run", "a-run", lambda w: {"run_id": w.a.sync_run_id}, "not_found", reveals=True),
+    tool("integrations_test_connection", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
+    tool("integrations_sync", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
+    tool("integrations_disconnect", "a-platform", lambda w: {"platform": "hubspot"}, "not_found"),
+    tool(
+        "integrations_connect",
+        "a-key",
+        lambda w: {"platform": "hubspot", "idempotency_key": w.a.keys["connect"]},
+        "ok",
+        phase=2,
+        check=_b_own_portal,
+    ),
 ]

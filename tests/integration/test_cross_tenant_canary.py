@@ -77,7 +77,7 @@ from tests.integration.conftest import APP_ROLE, owner_connect, pg_url
 pytestmark = pytest.mark.postgres
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-CONTEXTS = ("crm", "business", "content")
+CONTEXTS = ("crm", "business", "content", "integrations")
 
 
 def _params() -> Iterator[Any]:
@@ -339,6 +339,7 @@ def _planted(tenant: str) -> Planted:
                 "approve",
                 "reject",
                 "ai",
+                "connect",
             )
         },
     )
@@ -641,6 +642,20 @@ async def _plant_content(client: Client[Any], a: Planted) -> None:
     a.secrets |= {a.api_key, *a.files.values()}
 
 
+async def _plant_integrations(client: Client[Any], a: Planted) -> None:
+    """A's HubSpot sandbox connection and two sync runs (their ids, A's portal and a runs cursor)."""
+    connection = await _ok(client, "integrations_connect", platform="hubspot", idempotency_key=a.keys["connect"])
+    a.hubspot_account = connection["account_id"]
+    first = await _ok(client, "integrations_sync", platform="hubspot")
+    second = await _ok(client, "integrations_sync", platform="hubspot", full=True)
+    a.sync_run_id = first["id"]
+    a.ids |= {connection["id"], first["id"], second["id"]}
+    a.secrets.add(a.hubspot_account)
+    page = await _ok(client, "integrations_list_sync_runs", limit=1)
+    assert page["next_cursor"], page
+    a.cursors["sync_runs"] = page["next_cursor"]
+
+
 async def _baseline_b(client: Client[Any], runtime: Runtime, b: BOwn) -> None:
     org = await _ok(client, "crm_create_organization", name="B Org", domain="b-tenant.example")
     b.org_id = org["id"]
@@ -705,6 +720,9 @@ def _a_views(a: Planted) -> dict[str, tuple[str, dict[str, Any]]]:
         "brand_kit": ("content_get_brand_kit", {}),
         **{f"brand_kit_{name}": ("content_get_brand_kit", {"name": name}) for name in sorted(a.kit_names)},
         "ai_settings": ("content_get_ai_settings", {}),
+        "connectors": ("integrations_list_connectors", {}),
+        "sync_runs": ("integrations_list_sync_runs", {"limit": 100}),
+        "sync_run": ("integrations_get_sync_run", {"run_id": a.sync_run_id}),
     }
 
 
@@ -773,6 +791,7 @@ async def world(
     async with Client(build_gateway(runtime_a)) as client_a, Client(build_gateway(runtime_b)) as client_b:
         await _plant(client_a, runtime_a, a)
         await _plant_content(client_a, a)
+        await _plant_integrations(client_a, a)
         await _baseline_b(client_b, runtime_b, b)
         await _settle(runtime_a, runtime_b)
         world.a_before = await _snapshot(client_a, a)

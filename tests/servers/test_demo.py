@@ -95,16 +95,16 @@ async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_p
         f"6 organizations, {people} leads ({len(TOUCHES)} touches from 9 channels), "
         f"{len(INTERACTIONS)} interactions, 2 segments, 2 flow runs"
     )
-    assert integrations_part.startswith("HubSpot sandbox connected, sync succeeded (5 contacts created")
+    assert integrations_part.startswith("HubSpot sandbox connected, sync succeeded (10 records created")
     assert second_summary.startswith(f"{crm_part} (already seeded; nothing added); HubSpot sandbox connected")
-    assert "0 contacts created" in second_summary
+    assert "0 records created" in second_summary
     assert second.fingerprint() == first.fingerprint()
 
     # People, leads and their touches: one lead per person, repeat visitors with several touches.
     # The demo's people, plus the five contacts (and their companies) synced from the HubSpot sandbox portal.
     assert len(second.contacts) == len(PEOPLE) + 5 and len(PEOPLE) == people
-    assert len(second.leads) == people
-    assert sum(view.touch_count for view in second.lead_views) == len(TOUCHES)
+    assert len(second.leads) == people + 2  # the HubSpot portal's open and won deals made two leads
+    assert sum(view.touch_count for view in second.lead_views) == len(TOUCHES) + 2  # one touch per deal lead
     assert sum(1 for view in second.lead_views if view.touch_count > 1) >= 5
     assert len(second.organization_ids) == len(ORGANIZATIONS) + 5
     assert second.interactions == len(INTERACTIONS)
@@ -146,7 +146,7 @@ async def test_a_rerun_on_another_day_adds_nothing(tmp_path: Path) -> None:
 
     summary = await seed_demo(settings_for(tmp_path), today=today)
 
-    assert "(already seeded; nothing added)" in summary and "0 contacts created" in summary
+    assert "(already seeded; nothing added)" in summary and "0 records created" in summary
     assert (await snapshot(tmp_path)).fingerprint() == first.fingerprint()
 
 

@@ -125,6 +125,6 @@ async def test_live_zendesk_connects_with_an_api_token_and_verifies_webhooks_wit
             body=body,
         )
         assert (await facade.handle_webhook("zendesk", delivery)).status_code == expected
-    await facade.drain_webhooks()
+    await facade.drain()
     timeline = (await view_360(crm, "buyer@shop.example"))["timeline"]
     assert [i["direction"] for i in timeline] == ["inbound", "inbound"]

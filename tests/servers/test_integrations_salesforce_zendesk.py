@@ -237,7 +237,7 @@ async def test_a_signed_ticket_event_applies_once_even_delivered_20_times_at_onc
     answers = await asyncio.gather(
         *(http.post(f"/webhooks/zendesk?subdomain={subdomain}", content=body, headers=headers) for _ in range(20))
     )
-    await facade.drain_webhooks()
+    await facade.drain()
 
     assert {a.status_code for a in answers} == {200}
     contact = (await facade.open_tickets(caller, contact_id=await _contact_id(runtime, caller, ANA))).items
@@ -260,7 +260,7 @@ async def test_a_signed_ticket_event_applies_once_even_delivered_20_times_at_onc
     assert (
         await http.post(f"/webhooks/zendesk?subdomain={subdomain}", content=body, headers=headers)
     ).status_code == 200
-    await facade.drain_webhooks()
+    await facade.drain()
     buyer = await facade.open_tickets(caller, contact_id=await _contact_id(runtime, caller, "new.buyer@example.org"))
     assert [t.subject for t in buyer.items] == ["Where is my order?"]
 
@@ -290,7 +290,7 @@ async def test_forged_tampered_and_stale_zendesk_deliveries_are_refused(
     assert (
         await http.post("/webhooks/zendesk?subdomain=someone-else", content=body, headers=headers)
     ).status_code == 401
-    await runtime.integrations.drain_webhooks()
+    await runtime.integrations.drain()
     assert (
         await runtime.crm.search_contacts(caller, text="demo.example.com", filters={}, cursor=None, limit=10)
     ).items == []

@@ -37,18 +37,31 @@ async def test_sandbox_hubspot_connects_at_once_and_syncs_contacts_without_dupli
 
     run = await tools.ok("sync", platform="hubspot")
     assert run["status"] == "succeeded", run
-    assert (run["created"], run["updated"], run["failed"]) == (5, 0, 0)
+    # 5 companies and 5 contacts created; 2 deals moved leads (the lost one changes nothing).
+    assert (run["created"], run["updated"], run["skipped"], run["failed"]) == (10, 2, 1, 0), run
     people = await crm.ok("search_contacts", query="demo.example.com")
     emails = sorted(c["email"] for c in people["items"])
     assert len(emails) == 5 and "ana.garcia@acme-demo.example.com" in emails
+    companies = await crm.ok("search_organizations", domain="initech-demo.example.com")
+    assert [o["name"] for o in companies["items"]] == ["Initech Demo"]
+    stages = {}
+    for email in ("li.wei@globex-demo.example.com", "sam.okafor@initech-demo.example.com"):
+        contact = (await crm.ok("search_contacts", query=email))["items"][0]
+        view = await crm.ok("get_customer_360", contact_id=contact["id"])
+        assert view["organization"]["domain"] == email.split("@")[1]
+        stages[email] = [lead["stage"] for lead in view["leads"]]
+    assert stages == {
+        "li.wei@globex-demo.example.com": ["opportunity"],
+        "sam.okafor@initech-demo.example.com": ["customer"],
+    }
 
     again = await tools.ok("sync", platform="hubspot", full=True)
-    assert again["status"] == "succeeded" and again["created"] == 0 and again["skipped"] == 5
+    assert again["status"] == "succeeded" and again["created"] == again["updated"] == 0 and again["skipped"] == 13
     assert len((await crm.ok("search_contacts", query="demo.example.com"))["items"]) == 5
 
     runs = await tools.ok("list_sync_runs", platform="hubspot")
     assert [r["id"] for r in runs["items"]] == [again["id"], run["id"]]
-    assert (await tools.ok("get_sync_run", run_id=run["id"]))["created"] == 5
+    assert (await tools.ok("get_sync_run", run_id=run["id"]))["created"] == 10
 
 
 async def test_a_change_in_hubspot_flows_in_on_the_next_incremental_sync(crm: Crm, runtime: Runtime) -> None:
@@ -123,3 +136,60 @@ async def test_revoked_sandbox_tokens_mark_the_connection_needs_reauth(crm: Crm,
     assert "integrations_connect" in await tools.error("sync", platform="hubspot")
     again = await tools.ok("connect", platform="hubspot")
     assert again["status"] == "connected" and again["last_error"] is None
+
+
+async def test_crm_changes_are_pushed_to_hubspot_and_sync_echoes_are_not(crm: Crm, runtime: Runtime) -> None:
+    tools = integrations(crm)
+    connection = await tools.ok("connect", platform="hubspot")
+    await tools.ok("sync", platform="hubspot")
+    simulator = runtime.integrations.sandbox.simulator("hubspot")
+    assert isinstance(simulator, HubSpotSimulator)
+    portal = simulator.portal(int(connection["account_id"]))
+    await runtime.drain_events()
+    upserts_after_sync = [r for r in simulator.requests if r[1].endswith("/batch/upsert")]
+    assert upserts_after_sync == [], "a sync's own writes are echoes: nothing is pushed back"
+
+    found = await crm.ok("search_contacts", query="li.wei@globex-demo.example.com")
+    contact_id = found["items"][0]["id"]
+    await crm.ok("update_contact", contact_id=contact_id, title="Chief Revenue Officer")
+    created = await crm.ok("create_contact", email="new.person@crm-only.example.com", first_name="Nia")
+    await runtime.drain_events()
+
+    by_email = {r["properties"].get("email"): r for r in portal.records["contacts"].values()}
+    assert by_email["li.wei@globex-demo.example.com"]["properties"]["jobtitle"] == "Chief Revenue Officer"
+    assert by_email["new.person@crm-only.example.com"]["properties"]["firstname"] == "Nia"
+    # The pushed contact is linked, so the next sync updates it instead of creating a duplicate.
+    run = await tools.ok("sync", platform="hubspot", full=True)
+    assert run["created"] == 0, run
+    assert (await crm.ok("get_contact", contact_id=created["id"]))["first_name"] == "Nia"
+
+
+async def test_a_sync_killed_mid_listing_resumes_to_the_same_end_state_without_duplicates(
+    crm: Crm, runtime: Runtime
+) -> None:
+    tools = integrations(crm)
+    connection = await tools.ok("connect", platform="hubspot")
+    simulator = runtime.integrations.sandbox.simulator("hubspot")
+    assert isinstance(simulator, HubSpotSimulator)
+    portal = int(connection["account_id"])
+    for n in range(150):
+        simulator.seed(portal, "contacts", {"email": f"bulk{n}@bulk.example.com", "firstname": f"Bulk{n}"})
+    # The second page fails past every retry: the run stops after committing the first page.
+    second_page = str(sorted(int(i) for i in simulator.portal(portal).records["contacts"])[100])
+    simulator.fail_page(second_page, status=502, times=4)  # every attempt of one request (RequestPolicy: 4)
+    stopped = await tools.ok("sync", platform="hubspot")
+    assert stopped["status"] == "interrupted" and "HubSpot" in (stopped["error"] or ""), stopped
+    assert (stopped["created"], stopped["updated"]) == (105, 0)  # the 5 companies, then one page of contacts
+
+    resumed = await tools.ok("sync", platform="hubspot")
+    assert resumed["id"] == stopped["id"] and resumed["attempts"] == 2
+    assert resumed["status"] == "succeeded" and (resumed["created"], resumed["updated"]) == (160, 2), resumed
+    contacts = 0
+    cursor = None
+    while True:
+        page = await crm.ok("search_contacts", limit=100, **({"cursor": cursor} if cursor else {}))
+        contacts += len(page["items"])
+        cursor = page["next_cursor"]
+        if not cursor:
+            break
+    assert contacts == 155

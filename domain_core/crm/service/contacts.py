@@ -119,8 +119,9 @@ async def _ensure_unique(uow: UnitOfWork, *, email: str | None, phone: str | Non
             raise _duplicate(existing, email=email)
 
 
-async def create_contact(uow: UnitOfWork, command: CreateContact) -> ContactView:
-    """Create a person; email or phone must be unique among active contacts (race-safe)."""
+async def create_contact(uow: UnitOfWork, command: CreateContact, *, source: str | None = None) -> ContactView:
+    """Create a person; email or phone must be unique among active contacts (race-safe). ``source``: the external
+    platform the change comes from (its events say so, so the change is not sent back there)."""
     if not (command.email or command.phone or command.first_name or command.last_name):
         raise ValidationFailed("A contact needs at least an email, a phone or a name.", field="email")
     email, phone, country = normalize_person(email=command.email, phone=command.phone, country=command.country)
@@ -158,7 +159,7 @@ async def create_contact(uow: UnitOfWork, command: CreateContact) -> ContactView
         target_id=stored.id,
         after=views.contact_audit_fields(stored, tags),
     )
-    uow.emit("crm.contact_created", {"contact_id": stored.id})
+    uow.emit("crm.contact_created", {"contact_id": stored.id, **({"source": source} if source else {})})
     return views.contact_view(stored, tags, latest_per_channel(events))
 
 
@@ -167,8 +168,8 @@ async def get_contact(uow: UnitOfWork, *, contact_id: str) -> ContactView:
     return await contact_dto(uow, await load_contact(uow, contact_id))
 
 
-async def update_contact(uow: UnitOfWork, command: UpdateContact) -> ContactView:
-    """Apply a partial update; only the fields the command sets are touched."""
+async def update_contact(uow: UnitOfWork, command: UpdateContact, *, source: str | None = None) -> ContactView:
+    """Apply a partial update; only the fields the command sets are touched (``source`` as for create)."""
     contact = await active_contact(uow, command.contact_id)
     changed = command.changed_fields()
     tags_before = (await repo.contacts.tags_of(uow, [contact.id]))[contact.id]
@@ -211,7 +212,10 @@ async def update_contact(uow: UnitOfWork, command: UpdateContact) -> ContactView
         before=before,
         after=views.contact_audit_fields(contact, tags_after),
     )
-    uow.emit("crm.contact_updated", {"contact_id": contact.id, "fields": sorted(changed)})
+    uow.emit(
+        "crm.contact_updated",
+        {"contact_id": contact.id, "fields": sorted(changed), **({"source": source} if source else {})},
+    )
     return await contact_dto(uow, contact)
 
 

@@ -20,16 +20,20 @@ from collections.abc import AsyncIterator, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.views import FrozenView
 
-ObjectType = Literal["contacts", "companies"]
+ObjectType = Literal["contacts", "companies", "deals"]
 
 # The property that holds "last modified" differs by object: contacts keep the legacy ``lastmodifieddate`` (one
 # of their default properties, §9), every other CRM object ``hs_lastmodifieddate`` [~ HubSpot search guide].
-LAST_MODIFIED_PROPERTY: Mapping[str, str] = {"contacts": "lastmodifieddate", "companies": "hs_lastmodifieddate"}
+LAST_MODIFIED_PROPERTY: Mapping[str, str] = {
+    "contacts": "lastmodifieddate",
+    "companies": "hs_lastmodifieddate",
+    "deals": "hs_lastmodifieddate",
+}
 
 LIST_PAGE_MAX = 100  # §9 list pagination: limit=100
 SEARCH_PAGE_MAX = 200  # §9 search: limit ≤ 200
@@ -47,6 +51,20 @@ class HubSpotObject(FrozenView):
     created_at: datetime = Field(alias="createdAt")
     updated_at: datetime = Field(alias="updatedAt")
     archived: bool = False
+    # ``?associations=contacts``: {"contacts": {"results": [{"id", "type"}]}} → {"contacts": ("101", …)}
+    associations: Mapping[str, tuple[str, ...]] = Field(default_factory=dict)
+
+    @field_validator("associations", mode="before")
+    @classmethod
+    def _association_ids(cls, value: Any) -> Any:
+        if not isinstance(value, dict):
+            return {}
+        ids: dict[str, tuple[str, ...]] = {}
+        for other, block in value.items():
+            results = block.get("results") if isinstance(block, dict) else block
+            if isinstance(results, list):
+                ids[str(other)] = tuple(str(item["id"]) for item in results if isinstance(item, dict) and "id" in item)
+        return ids
 
 
 class UpsertedObject(HubSpotObject):
@@ -119,8 +137,10 @@ class HubSpotClient:
         after: str | None = None,
         limit: int = LIST_PAGE_MAX,
         properties: Iterable[str] = (),
+        associations: Iterable[str] = (),
     ) -> HubSpotPage:
-        """One page of ``object_type``, starting at cursor ``after`` (None: the first page)."""
+        """One page of ``object_type``, starting at cursor ``after`` (None: the first page), with the ids of the
+        ``associations`` object types each record is associated with."""
         if not 1 <= limit <= LIST_PAGE_MAX:
             raise ValueError(f"limit must be 1-{LIST_PAGE_MAX}")
         params = {"limit": str(limit), "archived": "false"}
@@ -129,6 +149,9 @@ class HubSpotClient:
         wanted = ",".join(properties)
         if wanted:
             params["properties"] = wanted
+        linked = ",".join(associations)
+        if linked:
+            params["associations"] = linked
         response = await self._http.request("GET", f"{_BASE}/{object_type}", params=params)
         return _page(response.json())
 
@@ -205,12 +228,22 @@ class HubSpotClient:
                 return found
             cursor = page.next_after
 
-    async def get(self, object_type: ObjectType, object_id: str, *, properties: Iterable[str] = ()) -> HubSpotObject:
+    async def get(
+        self,
+        object_type: ObjectType,
+        object_id: str,
+        *,
+        properties: Iterable[str] = (),
+        associations: Iterable[str] = (),
+    ) -> HubSpotObject:
         """One record by its HubSpot id (a 404 raises ConnectorError)."""
         if not (object_id.isascii() and object_id.isdigit()):
             raise ValueError("a HubSpot object id is a number")
-        wanted = ",".join(properties)
-        params = {"properties": wanted} if wanted else None
+        params = {
+            name: joined
+            for name, joined in (("properties", ",".join(properties)), ("associations", ",".join(associations)))
+            if joined
+        } or None
         response = await self._http.request("GET", f"{_BASE}/{object_type}/{object_id}", params=params)
         return HubSpotObject.model_validate(response.json())
 

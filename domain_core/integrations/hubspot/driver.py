@@ -11,6 +11,8 @@ from promptsales.domain_core.integrations.hubspot.client import ContactUpsert, H
 from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
 from promptsales.domain_core.integrations.model.connectors import Connector, get_connector
 
+# Our contact fields → HubSpot's default contact properties (§9) when pushing changes.
+PUSHED_PROPERTIES = {"first_name": "firstname", "last_name": "lastname", "phone": "phone", "title": "jobtitle"}
 CONTACT_PROPERTIES = ("email", "firstname", "lastname", "phone", "jobtitle", "company", "website")
 PAGE_SIZE = 100
 # Demo people of a sandbox portal (fictional, on example.com domains).
@@ -20,6 +22,13 @@ _DEMO_PEOPLE = (
     ("sam.okafor@initech-demo.example.com", "Sam", "Okafor", "CTO", "Initech Demo", "initech-demo.example.com"),
     ("marta.rossi@umbrella-demo.example.com", "Marta", "Rossi", "CMO", "Umbrella Demo", "umbrella-demo.example.com"),
     ("jon.berg@hooli-demo.example.com", "Jon", "Berg", "Growth Lead", "Hooli Demo", "hooli-demo.example.com"),
+)
+
+# Demo deals on the default pipeline (§9 [~] stage ids): the 2nd person's is open, the 3rd's won, the 4th's lost.
+_DEMO_DEALS = (
+    ("Globex Demo - annual plan", "qualifiedtobuy", "24000"),
+    ("Initech Demo - pilot", "closedwon", "9000"),
+    ("Umbrella Demo - expansion", "closedlost", "15000"),
 )
 
 
@@ -69,31 +78,24 @@ class HubSpotSource:
         """One contact by id (a webhook names it)."""
         return person(await self._client.get("contacts", contact_id, properties=CONTACT_PROPERTIES))
 
-    async def push_people(self, people: list[Mapping[str, str]]) -> int:
-        """Upsert people by email (≤100 per batch); returns how many HubSpot accepted."""
-        accepted = 0
-        for start in range(0, len(people), 100):
+    async def push_people(self, people: list[Mapping[str, str]]) -> dict[str, str]:
+        """Upsert people by email (≤100 per batch); HubSpot's contact id of each, by email."""
+        ids: dict[str, str] = {}
+        with_email = [p for p in people if p.get("email")]
+        for start in range(0, len(with_email), 100):
             batch = [
                 ContactUpsert(
                     email=p["email"],
-                    properties={
-                        k: v
-                        for k, v in (
-                            ("firstname", p.get("first_name")),
-                            ("lastname", p.get("last_name")),
-                            ("phone", p.get("phone")),
-                            ("jobtitle", p.get("title")),
-                        )
-                        if v
-                    },
+                    properties={name: p[field] for field, name in PUSHED_PROPERTIES.items() if p.get(field)},
                 )
-                for p in people[start : start + 100]
-                if p.get("email")
+                for p in with_email[start : start + 100]
             ]
-            if batch:
-                outcome = await self._client.upsert_contacts(batch)
-                accepted += len(outcome.results)
-        return accepted
+            outcome = await self._client.upsert_contacts(batch)
+            for record in outcome.results:
+                email = record.properties.get("email")
+                if email:
+                    ids[email.lower()] = record.id
+        return ids
 
 
 class HubSpotDriver:
@@ -133,13 +135,18 @@ class HubSpotDriver:
         return SandboxAccount(account_id=portal, label=f"HubSpot sandbox portal {portal}", url_parts={})
 
     def seed_sandbox(self, simulator: Simulator, account: SandboxAccount, now: datetime) -> None:
-        """Five demo contacts, once per portal."""
+        """Five demo companies with one contact each, and three deals (open, won, lost), once per portal."""
         assert isinstance(simulator, HubSpotSimulator)
         portal = int(account.account_id)
         if simulator.portal(portal).records["contacts"]:
             return
+        contact_ids = []
         for index, (email, first, last, title, company, domain) in enumerate(_DEMO_PEOPLE):
-            simulator.seed(
+            at = now - timedelta(days=30 - index)
+            company_id = simulator.seed(
+                portal, "companies", {"name": company, "domain": domain, "industry": "COMPUTER_SOFTWARE"}, at=at
+            )
+            contact_id = simulator.seed(
                 portal,
                 "contacts",
                 {
@@ -150,5 +157,15 @@ class HubSpotDriver:
                     "company": company,
                     "website": f"https://{domain}",
                 },
-                at=now - timedelta(days=30 - index),
+                at=at,
             )
+            simulator.associate(portal, "contacts", contact_id, "companies", company_id)
+            contact_ids.append(contact_id)
+        for index, (name, stage, amount) in enumerate(_DEMO_DEALS):
+            deal_id = simulator.seed(
+                portal,
+                "deals",
+                {"dealname": name, "dealstage": stage, "amount": amount, "pipeline": "default"},
+                at=now - timedelta(days=10 - index),
+            )
+            simulator.associate(portal, "deals", deal_id, "contacts", contact_ids[index + 1])

@@ -103,10 +103,13 @@ class SalesforceSource:
             page = await self._client.query_page(soql, batch_size=BATCH_SIZE)
         return PersonPage(people=tuple(person(r) for r in page.records), next_cursor=page.next_records_url)
 
-    async def push_people(self, people: list[Mapping[str, str]]) -> int:
+    async def push_people(self, people: list[Mapping[str, str]]) -> dict[str, str]:
         """Upsert people as Contacts keyed by their email in the ``PromptSales_Email__c`` External ID field (the
-        org needs it: Salesforce upserts by External ID only); returns how many Salesforce accepted."""
-        accepted = 0
+        org needs it: Salesforce upserts by External ID only); the Contact id of each, by email.
+
+        Not wired to the CRM push yet: a Contact made in Salesforce has no value in that field, so an upsert would
+        create a second one; pushing changes needs an update by Salesforce Id for linked people first."""
+        ids: dict[str, str] = {}
         for item in people:
             email = (item.get("email") or "").strip().lower()
             if not email:
@@ -118,9 +121,15 @@ class SalesforceSource:
                 "Phone": item.get("phone") or None,
                 "Title": item.get("title") or None,
             }
-            await self._client.upsert_contact(PUSH_ID_FIELD, email, {k: v for k, v in fields.items() if v})
-            accepted += 1
-        return accepted
+            result = await self._client.upsert_contact(PUSH_ID_FIELD, email, {k: v for k, v in fields.items() if v})
+            if result.id is None:  # an older API answered 204 to the update: find the Contact it updated
+                found = await self._client.find_contacts_by_email(email)
+                if not found:
+                    continue
+                ids[email] = found[0].id
+            else:
+                ids[email] = result.id
+        return ids
 
 
 class SalesforceDriver:

@@ -124,7 +124,7 @@ class Known:
 
 
 @dataclass
-class Applied:
+class AppliedTickets:
     """What applying tickets did, to be committed with their page (or their webhook event)."""
 
     people: dict[str, tuple[ExternalPerson, str]] = field(default_factory=dict)  # user id -> (person, contact id)
@@ -159,12 +159,12 @@ class SupportSync:
 
     async def apply(
         self, caller: Caller, client: ZendeskClient, tickets: Sequence[Ticket], users: Sequence[User]
-    ) -> Applied:
+    ) -> AppliedTickets:
         """Write the tickets' requesters and new comments into the CRM (idempotent); links are committed later."""
         by_id = {u.id: u for u in users}
         requester_ids = sorted({t.requester_id for t in tickets if t.requester_id is not None})
         known = await self.known(caller, tickets, [str(i) for i in requester_ids])
-        applied = Applied()
+        applied = AppliedTickets()
         for ticket in tickets:
             if ticket.updated_at is not None:
                 applied.high_water = max(applied.high_water or ticket.updated_at, ticket.updated_at)
@@ -185,7 +185,7 @@ class SupportSync:
         ticket: Ticket,
         users: dict[int, User],
         known: Known,
-        applied: Applied,
+        applied: AppliedTickets,
     ) -> str:
         """The CRM contact of the ticket's requester (created or found; once per user per batch)."""
         if ticket.requester_id is None:
@@ -210,7 +210,7 @@ class SupportSync:
         ticket: Ticket,
         users: dict[int, User],
         known: Known,
-        applied: Applied,
+        applied: AppliedTickets,
     ) -> str:
         contact_id = await self._requester(caller, client, ticket, users, known, applied)
         comments = await client.comments(ticket.id)
@@ -244,7 +244,7 @@ class SupportSync:
         return "updated" if changed or new else "skipped"
 
     @staticmethod
-    async def store(uow: UnitOfWork, applied: Applied) -> None:
+    async def store(uow: UnitOfWork, applied: AppliedTickets) -> None:
         """Commit the links of what was applied (in the page's or the event's transaction)."""
         for user_id, (person, contact_id) in applied.people.items():
             await repo.put_link(
@@ -317,7 +317,7 @@ class SupportSyncEngine:
         return run
 
     async def _commit(
-        self, caller: Caller, run_id: str, cursor: str | None, after: str | None, done: bool, applied: Applied
+        self, caller: Caller, run_id: str, cursor: str | None, after: str | None, done: bool, applied: AppliedTickets
     ) -> SyncRunView:
         next_cursor: dict[str, Any] = {"after": None, "done": True} if done else {"after": after}
 

@@ -36,7 +36,7 @@ from promptsales.domain_core.integrations.webhooks import (
 )
 from promptsales.domain_core.integrations.zendesk.client import ZendeskClient
 from promptsales.domain_core.integrations.zendesk.signatures import SIGNATURE_HEADER, TIMESTAMP_HEADER, check
-from promptsales.domain_core.integrations.zendesk.support_sync import Applied, SupportSync
+from promptsales.domain_core.integrations.zendesk.support_sync import AppliedTickets, SupportSync
 from promptsales.domain_core.shared.caller import Caller
 
 PLATFORM = "zendesk"
@@ -142,7 +142,7 @@ class ZendeskWebhooks:
         if seen:
             return
 
-        async def read_and_apply(http: ConnectorHttp, _link: Link) -> Applied | None:
+        async def read_and_apply(http: ConnectorHttp, _link: Link) -> AppliedTickets | None:
             client = ZendeskClient(http)
             try:
                 current = await client.ticket(ticket_id)

@@ -17,13 +17,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from promptsales.domain_core.integrations.hubspot.signatures import sign_v3
 from promptsales.domain_core.shared.clock import utc_now
 
-OBJECT_TYPES = ("contacts", "companies")
+OBJECT_TYPES = ("contacts", "companies", "deals")
 DEFAULT_PROPERTIES: Mapping[str, tuple[str, ...]] = {
-    # §9: default contact properties; companies by analogy [~].
+    # §9: default contact properties; companies and deals by analogy [~].
     "contacts": ("createdate", "email", "firstname", "hs_object_id", "lastmodifieddate", "lastname"),
     "companies": ("createdate", "domain", "hs_lastmodifieddate", "hs_object_id", "name"),
+    "deals": ("amount", "closedate", "createdate", "dealname", "dealstage", "hs_lastmodifieddate", "hs_object_id"),
 }
 _FIRST_ID = 101
 
@@ -34,6 +36,8 @@ class _Portal:
     next_id: int = _FIRST_ID
     window: list[datetime] = field(default_factory=list)
     daily_used: int = 0
+    # (object type, id) -> associated object type -> ids (a deal's contacts, a contact's company) [~ v4 labels]
+    links: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
 
 
 @dataclass
@@ -115,6 +119,7 @@ class HubSpotSimulator:
         self._rate_max, self._interval_ms, self._daily_max = rate_max, rate_interval_ms, daily_max
         self._portals: dict[int, _Portal] = {}
         self._faults: list[_Fault] = []
+        self._event_id = 0
         self.requests: list[tuple[str, str]] = []
         base = "/crm/v3/objects/{object_type}"
         self.app = Starlette(
@@ -145,11 +150,60 @@ class HubSpotSimulator:
         """Create a record directly (as a HubSpot user would); returns its id."""
         return self._create(self.portal(portal_id), object_type, dict(properties), at or self._clock())
 
+    def associate(self, portal_id: int, from_type: str, from_id: str, to_type: str, to_id: str) -> None:
+        """Associate two records both ways (as HubSpot's associations are readable from either side)."""
+        links = self.portal(portal_id).links
+        for (a_type, a_id), (b_type, b_id) in (
+            ((from_type, from_id), (to_type, to_id)),
+            ((to_type, to_id), (from_type, from_id)),
+        ):
+            targets = links.setdefault((a_type, a_id), {}).setdefault(b_type, [])
+            if b_id not in targets:
+                targets.append(b_id)
+
     def touch(
         self, portal_id: int, object_type: str, object_id: str, properties: Mapping[str, str], *, at: datetime
     ) -> None:
         """Change a record directly at ``at`` (its last-modified properties move)."""
         self._update(self.portal(portal_id).records[object_type][object_id], object_type, dict(properties), at)
+
+    def webhook(
+        self,
+        portal_id: int,
+        changes: list[tuple[str, str]],
+        *,
+        client_secret: str,
+        url: str,
+        at: datetime | None = None,
+    ) -> tuple[dict[str, str], bytes]:
+        """A signed delivery, as HubSpot would POST it to the app's ``url``, of ``changes`` (subscription type,
+        object id) in this portal: headers and body (§9 App webhooks [~]: a JSON array of events, v3 signature)."""
+        moment = at or self._clock()
+        millis = int(moment.timestamp() * 1000)
+        events = []
+        for subscription_type, object_id in changes:
+            self._event_id += 1
+            events.append(
+                {
+                    "eventId": self._event_id,
+                    "subscriptionId": 1000 + OBJECT_TYPES.index("contacts"),
+                    "portalId": portal_id,
+                    "occurredAt": millis,
+                    "subscriptionType": subscription_type,
+                    "attemptNumber": 0,
+                    "objectId": int(object_id),
+                    "changeSource": "CRM_UI",
+                }
+            )
+        body = json.dumps(events).encode()
+        timestamp = str(millis)
+        signature = sign_v3(client_secret=client_secret, method="POST", uri=url, body=body, timestamp=timestamp)
+        headers = {
+            "content-type": "application/json",
+            "x-hubspot-signature-v3": signature,
+            "x-hubspot-request-timestamp": timestamp,
+        }
+        return headers, body
 
     def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next ``times`` API requests answer ``status`` (429 with HubSpot's rate-limit body, or a 5xx)."""
@@ -329,7 +383,11 @@ class HubSpotSimulator:
                 raise _ApiError(400, "VALIDATION_ERROR", "Invalid after cursor")
             ordered = [r for r in ordered if int(r["id"]) >= int(after)]
         page, rest = ordered[:limit], ordered[limit:]
-        document: dict[str, Any] = {"results": [self._view(r, object_type, wanted) for r in page]}
+        document: dict[str, Any] = {
+            "results": [
+                self._with_links(portal, self._view(r, object_type, wanted), object_type, request) for r in page
+            ]
+        }
         if rest:
             nxt = rest[0]["id"]
             document["paging"] = {"next": {"after": nxt, "link": f"{request.url.path}?after={nxt}"}}
@@ -341,7 +399,21 @@ class HubSpotSimulator:
         if record is None:
             raise _ApiError(404, "OBJECT_NOT_FOUND", "Object not found.")
         wanted = {p for p in request.query_params.get("properties", "").split(",") if p}
-        return 200, self._view(record, object_type, wanted)
+        return 200, self._with_links(portal, self._view(record, object_type, wanted), object_type, request)
+
+    @staticmethod
+    def _with_links(portal: _Portal, view: dict[str, Any], object_type: str, request: Request) -> dict[str, Any]:
+        """``?associations=contacts,…``: each record's associated ids, as v3 reads return them [~]."""
+        wanted = [t for t in request.query_params.get("associations", "").split(",") if t]
+        if not wanted:
+            return view
+        linked = portal.links.get((object_type, view["id"]), {})
+        found = {
+            other: {"results": [{"id": i, "type": f"{object_type[:-1]}_to_{other[:-1]}"} for i in linked[other]]}
+            for other in wanted
+            if linked.get(other)
+        }
+        return {**view, "associations": found} if found else view
 
     def _search(self, portal: _Portal, request: Request, body: Any) -> tuple[int, Any]:
         object_type = self._object_type(request)
