@@ -5,7 +5,7 @@ from fastmcp import FastMCP
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
-from promptsales.tools.integrations import connections
+from promptsales.tools.integrations import connections, designs
 
 INSTRUCTIONS = (
     "PromptSales integrations: connect HubSpot, Salesforce, Zendesk, WhatsApp, ad and email platforms (sandbox "
@@ -23,4 +23,5 @@ def build_integrations_server(runtime: Runtime, *, standalone: bool = True) -> F
         mask_error_details=True,
     )
     connections.register(server, runtime)
+    designs.register(server, runtime)
     return server

@@ -10,13 +10,18 @@ from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.rate_limit import RateLimiter
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
+from promptsales.domain_core.integrations.adobe_express.driver import AdobeExpressDriver
 from promptsales.domain_core.integrations.budget import PlatformBudget
+from promptsales.domain_core.integrations.canva.driver import CanvaDriver
 from promptsales.domain_core.integrations.crm_push import CrmPush
 from promptsales.domain_core.integrations.drivers import Driver
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
 from promptsales.domain_core.integrations.hubspot.crm_sync import HubSpotCrmSync
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
+from promptsales.domain_core.integrations.mailchimp.audience_sync import AudienceSyncEngine
+from promptsales.domain_core.integrations.mailchimp.driver import MailchimpDriver
+from promptsales.domain_core.integrations.mailchimp.webhook_handler import MailchimpWebhooks
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
 from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
 from promptsales.domain_core.integrations.salesforce.driver import SalesforceDriver, SalesforceSource
@@ -33,7 +38,14 @@ from promptsales.domain_core.shared.errors import ValidationFailed
 
 def drivers() -> Mapping[str, Driver]:
     """The platforms the core can connect today, by id."""
-    return {"hubspot": HubSpotDriver(), "salesforce": SalesforceDriver(), "zendesk": ZendeskDriver()}
+    return {
+        "hubspot": HubSpotDriver(),
+        "salesforce": SalesforceDriver(),
+        "zendesk": ZendeskDriver(),
+        "mailchimp": MailchimpDriver(),
+        "canva": CanvaDriver(),
+        "adobe_express": AdobeExpressDriver(),
+    }
 
 
 def parse_apps(raw: str | None) -> dict[str, AppCredentials]:
@@ -85,9 +97,11 @@ def build_integrations(
         "hubspot": {"crm_sync": HubSpotCrmSync(uow, crm)},
         "salesforce": {"crm_sync": PeopleSyncEngine(uow, crm, platform="salesforce", source_of=SalesforceSource)},
         "zendesk": {"support_sync": SupportSyncEngine(uow, crm)},
+        "mailchimp": {"email_marketing": AudienceSyncEngine(uow, crm, keys, public_url=settings.public_url)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
     webhooks.add("zendesk", ZendeskWebhooks(uow, sessions, SupportSync(uow, crm)))
+    webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
     # CRM changes go out to the CRM platforms that take pushes.
     push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})
     return IntegrationsFacade(

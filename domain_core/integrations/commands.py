@@ -32,3 +32,4 @@ class StartSync(Command):
     platform: PlatformId
     capability: CapabilityName | None = None
     full: bool = False
+    segment_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None

@@ -8,7 +8,9 @@ import hashlib
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
+
+import httpx
 
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.connectors import Connector
@@ -51,6 +53,34 @@ class Driver(Protocol):
     def sandbox_account(self, tenant_id: str) -> SandboxAccount: ...
 
     def seed_sandbox(self, simulator: Simulator, account: SandboxAccount, now: datetime) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class KeyCredentials:
+    """What a pasted API key becomes: the URL parts it implies, the secret to store, and when it expires."""
+
+    url_parts: Mapping[str, str]
+    secret: dict[str, Any]
+    expires_at: datetime | None = None
+
+
+@runtime_checkable
+class KeyedDriver(Protocol):
+    """A driver whose API key is more than a bearer token (Mailchimp's names its data centre; Adobe's is a client
+    credential traded for a token). Without it, a key is stored as the access token as it is."""
+
+    async def key_credentials(
+        self, api_key: str, *, tenant_id: str, transport: httpx.AsyncBaseTransport | None, now: datetime
+    ) -> KeyCredentials: ...
+
+
+@runtime_checkable
+class RenewingDriver(Protocol):
+    """A driver that renews a live access token itself (client credentials: no refresh token, ask again)."""
+
+    async def renew(
+        self, secret: Mapping[str, Any], *, tenant_id: str, transport: httpx.AsyncBaseTransport | None, now: datetime
+    ) -> tuple[dict[str, Any], datetime | None]: ...
 
 
 def tenant_number(tenant_id: str, digits: int) -> str:

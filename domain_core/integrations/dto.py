@@ -132,3 +132,23 @@ class InboundRequest(Dto):
     headers: dict[str, str] = Field(description="Lower-case header names.")
     query: dict[str, str]
     body: bytes = Field(repr=False)
+
+
+class DesignView(Dto):
+    """One design on a design platform (metadata; export it to get the file)."""
+
+    platform: str
+    design_id: str = Field(
+        description="The platform's id of the design (Canva design id; Adobe Express: a generation job id)."
+    )
+    title: str | None
+    page_count: int | None
+    created_at: datetime | None
+    updated_at: datetime | None
+
+
+class DesignPage(Dto):
+    """A page of the tenant's designs on one platform."""
+
+    items: list[DesignView]
+    next_cursor: str | None

@@ -19,13 +19,16 @@ from promptsales.domain_core.integrations.commands import Connect, Disconnect, S
 from promptsales.domain_core.integrations.crm_push import CONSUMER as CRM_PUSH_CONSUMER_NAME
 from promptsales.domain_core.integrations.crm_push import EVENT_TYPES as CRM_PUSH_EVENT_TYPES
 from promptsales.domain_core.integrations.crm_push import CrmPush
-from promptsales.domain_core.integrations.drivers import Driver
+from promptsales.domain_core.integrations.design_assets import DesignFile
+from promptsales.domain_core.integrations.designs import Designs
+from promptsales.domain_core.integrations.drivers import Driver, KeyCredentials, KeyedDriver
 from promptsales.domain_core.integrations.dto import (
     AuthorizationOutcome,
     ConnectionCheck,
     ConnectionView,
     ConnectorList,
     ConnectorView,
+    DesignPage,
     InboundRequest,
     SupportTickets,
     SyncRunPage,
@@ -39,7 +42,7 @@ from promptsales.domain_core.integrations.oauth.client import TokenSet
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.service import connections, support_tickets, sync_runs
 from promptsales.domain_core.integrations.sessions import Link, Sessions
-from promptsales.domain_core.integrations.sync_engines import Progress, SyncEngine
+from promptsales.domain_core.integrations.sync_engines import SEGMENT_REQUESTED, Progress, SyncEngine
 from promptsales.domain_core.integrations.webhooks import Webhooks
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import NotEntitled, ValidationFailed
@@ -80,6 +83,7 @@ class IntegrationsFacade:
         self._engines = engines
         self._webhooks = webhooks
         self._push = push
+        self._designs = Designs(sessions)
 
     @property
     def sandbox(self) -> Sandbox:
@@ -173,15 +177,24 @@ class IntegrationsFacade:
     async def _connect_api_key(
         self, caller: Caller, command: Connect, driver: Driver, url_parts: dict[str, str], key: str | None
     ) -> ConnectionView:
-        assert command.api_key is not None
-        secret = {"access_token": command.api_key}
+        api_key = command.api_key
+        assert api_key is not None
 
-        async def prepare() -> str:
-            link = Link(command.platform, "live", None, url_parts, secret, None)
+        async def prepare() -> tuple[str, KeyCredentials]:
+            found = KeyCredentials(url_parts, {"access_token": api_key})
+            if isinstance(driver, KeyedDriver):  # a key that names its data centre, or a credential to trade
+                found = await driver.key_credentials(
+                    api_key,
+                    tenant_id=caller.tenant_id,
+                    transport=self._sessions.live_transport,
+                    now=self._sessions.clock(),
+                )
+            link = Link(command.platform, "live", None, {**url_parts, **found.url_parts}, found.secret, None)
             async with self._sessions.http(caller, link) as http:
-                return await driver.probe(http, None)
+                return await driver.probe(http, None), found
 
-        async def work(uow: UnitOfWork, label: str) -> ConnectionView:
+        async def work(uow: UnitOfWork, probed: tuple[str, KeyCredentials]) -> ConnectionView:
+            label, found = probed
             return await connections.connected(
                 uow,
                 self._sessions.credentials,
@@ -190,9 +203,9 @@ class IntegrationsFacade:
                 auth_kind=AuthKind.API_KEY.value,
                 account_id=_named_account(driver, url_parts),
                 account_label=label[:200],
-                url_parts=url_parts,
-                secret=secret,
-                expires_at=None,
+                url_parts={**url_parts, **found.url_parts},
+                secret=found.secret,
+                expires_at=found.expires_at,
             )
 
         return await self._uow.mutate_paid(
@@ -389,6 +402,8 @@ class IntegrationsFacade:
             result_type=SyncRunView,
         )
         cursor = started[-1]
+        if command.segment_id is not None:  # email_marketing: the CRM segment asked for (a resumed run has its own)
+            cursor = {**cursor, SEGMENT_REQUESTED: command.segment_id}
         if cursor.get("done"):
             return await self._finish(caller, run.id, None)
         try:
@@ -433,6 +448,18 @@ class IntegrationsFacade:
     async def tickets_section(self, uow: UnitOfWork, contact_id: str) -> dict[str, Any]:
         """The customer 360's ``support_tickets`` section (the CRM calls it inside its own read)."""
         return (await support_tickets.open_tickets(uow, contact_id)).model_dump(mode="json", exclude={"contact_id"})
+
+    # ------------------------------------------------------------------------------------------ design assets
+
+    async def list_designs(
+        self, caller: Caller, *, platform: str, cursor: str | None, limit: int | None = None
+    ) -> DesignPage:
+        """A page of the tenant's designs on a connected design platform (Canva); ids for export_design."""
+        return await self._designs.page(caller, platform=platform, cursor=cursor, limit=clamp_page_size(limit))
+
+    async def export_design(self, caller: Caller, *, platform: str, design_id: str, format: str = "png") -> DesignFile:
+        """A design as a checked PNG (first page) or PDF file, for the content library to import."""
+        return await self._designs.export(caller, platform=platform, design_id=design_id, format=format)
 
     # ------------------------------------------------------------------------------------------ webhooks
 

@@ -107,8 +107,8 @@ async def take_state(uow: UnitOfWork, state_hash: str) -> OAuthStateRecord | Non
 async def sync_run(uow: UnitOfWork, run_id: str, *, for_update: bool = False) -> SyncRunRecord | None:
     """One sync run of the tenant."""
     query = select(SyncRunRecord).where(col(SyncRunRecord.tenant_id) == uow.tenant_id, col(SyncRunRecord.id) == run_id)
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # a locked read sees the row as committed now, even if this session loaded it before
+        query = query.with_for_update().execution_options(populate_existing=True)
     return (await uow.session.execute(query)).scalar_one_or_none()
 
 

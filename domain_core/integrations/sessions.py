@@ -15,7 +15,7 @@ import httpx
 from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations.budget import PlatformBudget
-from promptsales.domain_core.integrations.drivers import Driver
+from promptsales.domain_core.integrations.drivers import Driver, RenewingDriver
 from promptsales.domain_core.integrations.dto import AuthorizationOutcome, ConnectionView
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.connectors import get_connector
@@ -98,18 +98,21 @@ class Sessions:
     def oauth(self, platform: str, mode: str, url_parts: Mapping[str, str]) -> OAuthClient:
         """The platform's OAuth client for the deployment's app (the simulator's in sandbox mode)."""
         endpoints = OAUTH_ENDPOINTS.get(platform)
-        if endpoints is None:
+        if endpoints is None and mode != "sandbox":
             raise ValidationFailed(f"{platform} takes no OAuth authorization here.", field="platform")
         transport: httpx.AsyncBaseTransport | None
         if mode == "sandbox":
+            # Every sandbox connection holds simulator-issued OAuth tokens, key-based platforms' included.
+            sandbox_oauth = f"https://{platform}-oauth.sandbox.promptsales.invalid"
             app, transport = SANDBOX_APP, self.sandbox.oauth_transport(platform)
             endpoints = OAuthEndpoints(
-                authorize_url=endpoints.authorize_url,
-                token_url=f"https://{platform}-oauth.sandbox.promptsales.invalid/oauth/token",
-                scopes=endpoints.scopes,
-                pkce=endpoints.pkce,
+                authorize_url=endpoints.authorize_url if endpoints else sandbox_oauth + "/authorize",
+                token_url=sandbox_oauth + "/oauth/token",
+                scopes=endpoints.scopes if endpoints else (),
+                pkce=endpoints.pkce if endpoints else False,
             )
         else:
+            assert endpoints is not None
             found = self.apps.get(platform)
             if found is None:
                 raise ValidationFailed(
@@ -144,27 +147,39 @@ class Sessions:
             self.sandbox.recognise(
                 platform, caller.tenant_id, link.secret["access_token"], link.secret.get("refresh_token")
             )
-        if (
-            link.expires_at is not None
-            and link.secret.get("refresh_token")
-            and link.expires_at - self.clock() < REFRESH_MARGIN
-        ):
+        if link.expires_at is not None and self.renewable(link) and link.expires_at - self.clock() < REFRESH_MARGIN:
             link = await self.refresh(caller, link)
         return link
 
-    async def refresh(self, caller: Caller, link: Link) -> Link:
-        """New tokens from the refresh token, stored before use (a rotated refresh token must not be lost)."""
+    def renewable(self, link: Link) -> bool:
+        """Whether the link's token can be renewed: a refresh token, or a live driver that asks for a new one."""
+        renews = not link.sandbox and isinstance(self.drivers.get(link.platform), RenewingDriver)
+        return bool(link.secret.get("refresh_token")) or renews
+
+    async def _renewed(self, caller: Caller, link: Link) -> tuple[dict[str, Any], datetime | None]:
+        driver = self.drivers.get(link.platform)
+        if not link.sandbox and isinstance(driver, RenewingDriver):
+            return await driver.renew(
+                link.secret, tenant_id=caller.tenant_id, transport=self.live_transport, now=self.clock()
+            )
         client = self.oauth(link.platform, link.mode, link.url_parts)
+        tokens = await client.refresh(refresh_token=link.secret["refresh_token"], now=self.clock())
+        return {**link.secret, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}, (
+            tokens.expires_at
+        )
+
+    async def refresh(self, caller: Caller, link: Link) -> Link:
+        """New tokens from the refresh token (or the driver), stored before use (a rotated refresh token must not
+        be lost)."""
         try:
-            tokens = await client.refresh(refresh_token=link.secret["refresh_token"], now=self.clock())
+            secret, expires_at = await self._renewed(caller, link)
         except AuthExpired as exc:
             await self.needs_reauth(caller, link.platform, exc)
             raise
-        secret = {**link.secret, "access_token": tokens.access_token, "refresh_token": tokens.refresh_token}
 
         async def store(uow: UnitOfWork) -> AuthorizationOutcome:
             await connections.refreshed(
-                uow, self.credentials, platform=link.platform, secret=secret, expires_at=tokens.expires_at
+                uow, self.credentials, platform=link.platform, secret=secret, expires_at=expires_at
             )
             return AuthorizationOutcome(ok=True, platform=link.platform, message="refreshed")
 
@@ -176,7 +191,7 @@ class Sessions:
             work=store,
             result_type=AuthorizationOutcome,
         )
-        return Link(link.platform, link.mode, link.account_id, link.url_parts, secret, tokens.expires_at)
+        return Link(link.platform, link.mode, link.account_id, link.url_parts, secret, expires_at)
 
     async def needs_reauth(self, caller: Caller, platform: str, error: AuthExpired) -> None:
         """Stop using refused credentials until the tenant reconnects."""
@@ -215,7 +230,7 @@ class Sessions:
                 try:
                     return await work(http, link)
                 except AuthExpired as exc:
-                    if attempt == 1 and link.secret.get("refresh_token"):
+                    if attempt == 1 and self.renewable(link):
                         link = await self.refresh(caller, link)
                         continue
                     await self.needs_reauth(caller, platform, exc)

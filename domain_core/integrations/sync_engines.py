@@ -9,6 +9,8 @@ from promptsales.domain_core.integrations.sessions import Link
 from promptsales.domain_core.shared.caller import Caller
 
 Progress = Callable[[int, str], Awaitable[None]]
+# The cursor key under which a run is handed the CRM segment its command named (email_marketing syncs).
+SEGMENT_REQUESTED = "segment_requested"
 
 
 class SyncEngine(Protocol):

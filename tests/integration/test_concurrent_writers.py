@@ -500,6 +500,44 @@ async def one_support_sync_at_a_time(t: Tenant) -> None:
     assert t.scalar("SELECT count(*) FROM integrations_webhook_receipts WHERE tenant_id = %s") == 1
 
 
+async def one_segment_synced_to_an_audience(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="mailchimp")
+    consent = {"email": {"granted": True, "source": "web_form"}}
+    for number in range(3):
+        await t.ok("crm_create_contact", email=f"reader{number}@example.com", country="DE", consent=consent)
+    rule = {"all": [{"field": "country", "op": "eq", "value": "DE"}]}
+    segment = await t.ok("crm_create_segment", name="Newsletter", rule=rule)
+    arguments = {"platform": "mailchimp", "capability": "email_marketing", "segment_id": segment["id"]}
+    outcome = Outcome(await t.burst("integrations_sync", [arguments] * CALLS))
+    outcome.check(re.compile(r"already running \(run sr_"))
+    assert {s["status"] for s in outcome.successes} == {"succeeded"}
+    assert sum(s["created"] for s in outcome.successes) == 3
+    assert t.scalar("SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s") == 3
+    runtime = t.runtimes["writer"]
+    simulator = runtime.integrations.sandbox.simulator("mailchimp")
+    account = t.scalar("SELECT account_id FROM integrations_connections WHERE tenant_id = %s")
+    audience = simulator.audience(account, simulator.default_audience(account))  # type: ignore[attr-defined]
+    assert len(audience.members) == 3 and len(audience.webhooks) == 1
+    # The same unsubscribe delivered 20 times at once (Mailchimp retries) changes consent once.
+    posted: list[bytes] = []
+
+    async def capture(headers: Any, body: bytes) -> int:
+        posted.append(body)
+        return 200
+
+    simulator.deliver = capture  # type: ignore[attr-defined]
+    await simulator.user_unsubscribes(account, audience.id, "reader0@example.com")  # type: ignore[attr-defined]
+    url = audience.webhooks[0]["url"]
+    request = InboundRequest(
+        method="POST", url=url, headers={}, query={"secret": url.split("secret=", 1)[1]}, body=posted[0]
+    )
+    answers = await asyncio.gather(*(runtime.integrations.handle_webhook("mailchimp", request) for _ in range(CALLS)))
+    await runtime.integrations.drain()
+    assert {a.status_code for a in answers} == {200}
+    assert t.scalar("SELECT count(*) FROM crm_consent_events WHERE tenant_id = %s AND source = 'mailchimp'") == 1
+    assert t.scalar("SELECT count(*) FROM integrations_webhook_receipts WHERE tenant_id = %s") == 1
+
+
 SCENARIOS = [
     Scenario("organizations with one domain", "crm_create_organization", organizations_with_one_domain),
     Scenario("contacts with one email", "crm_create_contact", contacts_with_one_email),
@@ -524,6 +562,7 @@ SCENARIOS = [
     Scenario("one platform disconnected", "integrations_disconnect", one_platform_disconnected),
     Scenario("one sync at a time", "integrations_sync", one_sync_at_a_time),
     Scenario("one support sync at a time", "integrations_sync", one_support_sync_at_a_time),
+    Scenario("one segment synced to an audience", "integrations_sync", one_segment_synced_to_an_audience),
     Scenario("image generated once", "content_generate_image", image_generated_once),
     Scenario("video generated once", "content_generate_video", video_generated_once),
     Scenario("asset submitted", "content_submit_asset", asset_submitted),

@@ -25,7 +25,12 @@ MODEL_TOOLS = {
     "content_extract_fields",
 }
 # Tools that talk to a connected platform (its simulator in sandbox mode).
-PLATFORM_TOOLS = {"integrations_connect", "integrations_test_connection", "integrations_sync"}
+PLATFORM_TOOLS = {
+    "integrations_connect",
+    "integrations_test_connection",
+    "integrations_sync",
+    "integrations_list_designs",
+}
 OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS
 
 
@@ -123,6 +128,7 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "integrations_test_connection",
         "integrations_get_sync_run",
         "integrations_list_sync_runs",
+        "integrations_list_designs",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False

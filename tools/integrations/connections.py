@@ -76,18 +76,23 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         platform: Platform,
         capability: Annotated[
-            Literal["crm_sync", "support_sync"] | None,
+            Literal["crm_sync", "support_sync", "email_marketing"] | None,
             Field(description="What to sync (default: the platform's sync)."),
         ] = None,
         full: Annotated[bool, Field(description="Re-read everything instead of changes since the last run.")] = False,
+        segment_id: Annotated[
+            str | None,
+            Field(min_length=1, max_length=40, description="email_marketing: the CRM segment to send (seg_…)."),
+        ] = None,
     ) -> SyncRunView:
-        """Sync a connected platform into the CRM (HubSpot contacts → CRM contacts), to the end; streams progress.
-        Resumes an interrupted run; re-running creates no duplicates. Returns the run with its counts."""
+        """Sync a connected platform to the end, streaming progress: HubSpot contacts → CRM contacts; Mailchimp
+        email_marketing: a CRM segment (segment_id) → the audience, consenting contacts only. Resumes an interrupted
+        run; re-running creates no duplicates. Returns the run with its counts."""
 
         async def progress(done: int, message: str) -> None:
             await ctx.report_progress(done, None, message)
 
-        command = StartSync(platform=platform, capability=capability, full=full)
+        command = StartSync(platform=platform, capability=capability, full=full, segment_id=segment_id)
         return await runtime.integrations.sync(runtime.caller(ctx), command, progress=progress)
 
     @mcp.tool(annotations=READ, tags={"integrations", "read"})

@@ -19,6 +19,9 @@ Wire shapes: shared/reference/platform_apis.md §6 (Mailchimp Marketing API v3.0
   on :00/:15/:30/:45) → 204 (§6 "Campaign"). Mailchimp takes no idempotency key (connectors.json
   ``idempotency_header: null``, §6 matrix "PUT by MD5 hash"): a create, send or schedule is sent once, and a send
   that fails without an answer says it may have gone out;
+* list webhooks: ``GET /lists/{id}/webhooks`` → ``{webhooks:[{id, url, events{…}, sources{user, admin, api}}]}``
+  and ``POST /lists/{id}/webhooks`` ``{url, events:{subscribe, unsubscribe, profile, cleaned, upemail, campaign},
+  sources:{user, admin, api}}`` (§6 "Webhooks" [~]); Mailchimp checks the URL with a GET before it keeps it;
 * reports: ``GET /reports/{campaign_id}`` → ``{emails_sent, opens{…}, clicks{…}, bounces{…}, unsubscribed}``
   (§6 "Reports" [~]);
 * errors: ``application/problem+json`` ``{type, title, status, detail, instance, errors?:[{field, message}]}``
@@ -322,6 +325,27 @@ class Segment(FrozenView):
     id: int
     name: str
     member_count: int = 0
+
+
+class ListWebhook(FrozenView):
+    """A webhook registered on an audience: where Mailchimp posts, which events and from which sources."""
+
+    id: str
+    url: str = Field(repr=False)  # may carry the receiver's URL secret
+    events: Mapping[str, bool] = Field(default_factory=dict)
+    sources: Mapping[str, bool] = Field(default_factory=dict)
+
+    @classmethod
+    def read(cls, document: Any) -> "ListWebhook":
+        """The view of one ``/lists/{id}/webhooks`` item."""
+        doc = _object(document, "a webhook")
+        events, sources = _sub(doc, "events"), _sub(doc, "sources")
+        return cls(
+            id=str(doc.get("id")),
+            url=str(doc.get("url") or ""),
+            events={str(k): bool(v) for k, v in events.items()},
+            sources={str(k): bool(v) for k, v in sources.items()},
+        )
 
 
 class NewCampaign(FrozenView):
@@ -654,6 +678,32 @@ class MailchimpClient:
         return Segment(
             id=_int(doc.get("id")), name=str(doc.get("name") or name), member_count=_int(doc.get("member_count"))
         )
+
+    # --- webhooks ------------------------------------------------------------------------------------------------
+
+    async def webhooks(self, list_id: str) -> list[ListWebhook]:
+        """The webhooks registered on an audience."""
+        response = await self._http.request("GET", f"/lists/{_id(list_id, 'list_id')}/webhooks")
+        items = _object(response.json(), "a webhook list").get("webhooks") or []
+        return [ListWebhook.read(item) for item in items if isinstance(item, dict)]
+
+    async def add_webhook(
+        self, list_id: str, url: str, *, events: Iterable[str], sources: Iterable[str] = ("user", "admin")
+    ) -> ListWebhook:
+        """Register ``url`` for ``events`` from ``sources`` (sent once: a POST; check :meth:`webhooks` first)."""
+        if not url.startswith("https://") and not url.startswith("http://"):
+            raise ValidationFailed("url must be an http(s) address Mailchimp can reach.", field="url")
+        wanted, origins = set(events), set(sources)
+        body = {
+            "url": url,
+            "events": {
+                name: name in wanted
+                for name in ("subscribe", "unsubscribe", "profile", "cleaned", "upemail", "campaign")
+            },
+            "sources": {name: name in origins for name in ("user", "admin", "api")},
+        }
+        response = await self._once("POST", f"/lists/{_id(list_id, 'list_id')}/webhooks", body)
+        return ListWebhook.read(response.json())
 
     # --- campaigns -----------------------------------------------------------------------------------------------
 

@@ -55,6 +55,8 @@ async def usable_connection(uow: UnitOfWork, platform: str) -> ConnectionRecord:
 async def begin(uow: UnitOfWork, *, platform: str, capability: str, full: bool) -> tuple[SyncRunRecord, bool]:
     """A new run, or the interrupted one resumed from its last committed page (True when resumed)."""
     connection = await usable_connection(uow, platform)
+    # Lock the connection row: two concurrent starts would each find no running run and both begin one.
+    await repo.connection(uow, platform, for_update=True)
     unfinished = await repo.unfinished_run(uow, connection.id, capability)
     if unfinished is not None:
         if unfinished.status == "running" and uow.now - unfinished.heartbeat_at < STALE_AFTER:
@@ -129,15 +131,18 @@ async def record_page(
 
 async def finish(uow: UnitOfWork, run_id: str, *, error: str | None) -> SyncRunView:
     """End a run: succeeded / partial (some records failed) / interrupted (resumable); move the watermark."""
-    run = await repo.sync_run(uow, run_id, for_update=True)
-    if run is None:
+    found = await repo.sync_run(uow, run_id)
+    if found is None:
         raise NotFound("sync run", run_id, field="run_id")
+    # The connection before the run, in the order begin takes them (no deadlock with a run starting).
+    connection = await repo.connection(uow, found.platform, for_update=True)
+    run = await repo.sync_run(uow, run_id, for_update=True)
+    assert run is not None
     if error is not None:
         run.status, run.error = "interrupted", error[:500]
     else:
         run.status = "partial" if run.failed else "succeeded"
         run.finished_at = uow.now
-        connection = await repo.connection(uow, run.platform, for_update=True)
         high_water = run.cursor.get("high_water")
         if connection is not None and high_water:
             connection.watermarks = {**connection.watermarks, run.capability: high_water}

@@ -22,6 +22,8 @@ with one audience (a free Mailchimp account's default) holding the merge fields 
   ``fired_at`` ``YYYY-MM-DD HH:MM:SS`` UTC, ``data[...]``) handed to the async ``deliver(headers, body) -> status``
   attribute; with none, or a non-2xx answer or an exception, they wait in ``outbox`` (Mailchimp retries for about
   75 minutes [~]), and :meth:`MailchimpSimulator.flush_webhooks` hands them over again.
+* Registered webhooks (``GET``/``POST /lists/{id}/webhooks``) are kept per audience (``_Audience.webhooks``) for a
+  receiver to look up its URL; deliveries still go through ``deliver``.
 * Faults: :meth:`MailchimpSimulator.fail_next` (the next N requests answer a status, optionally after applying a
   write, as when an answer is lost; a 503 may be Mailchimp's HTML "Request Blocked" page, §6).
 """
@@ -160,6 +162,7 @@ class _Audience:
     members: dict[str, dict[str, Any]] = field(default_factory=dict)  # subscriber hash → member
     forgotten: set[str] = field(default_factory=set)
     segments: dict[int, _Segment] = field(default_factory=dict)
+    webhooks: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -223,6 +226,7 @@ class MailchimpSimulator:
                 Route(member, self._endpoint(self._member), methods=["GET", "PUT", "PATCH", "DELETE"]),
                 Route(member + "/tags", self._endpoint(self._tags), methods=["POST"]),
                 Route(api + "/lists/{list_id}/segments", self._endpoint(self._segment), methods=["POST"]),
+                Route(api + "/lists/{list_id}/webhooks", self._endpoint(self._webhooks), methods=["GET", "POST"]),
                 Route(api + "/campaigns", self._endpoint(self._create_campaign), methods=["POST"]),
                 Route(campaign, self._endpoint(self._campaign), methods=["GET"]),
                 Route(campaign + "/content", self._endpoint(self._content), methods=["PUT"]),
@@ -835,6 +839,31 @@ class MailchimpSimulator:
         }
 
     # --- campaigns -----------------------------------------------------------------------------------------------
+
+    def _webhooks(self, account: _Account, request: Request, body: Any) -> tuple[int, Any]:
+        """``GET``: the audience's webhooks; ``POST``: register one (Mailchimp's URL check is not played)."""
+        audience = self._audience(account, request)
+        if request.method == "GET":
+            items = [dict(hook, list_id=audience.id) for hook in audience.webhooks]
+            return 200, {"webhooks": items, "list_id": audience.id, "total_items": len(items)}
+        url = body.get("url") if isinstance(body, dict) else None
+        if not isinstance(url, str) or not url.startswith(("https://", "http://")):
+            raise _invalid("url", "The URL must be a valid http(s) address.")
+        if any(hook["url"] == url for hook in audience.webhooks):
+            raise _invalid("url", "A webhook with this URL already exists on this list.")  # [~] wording
+        events = _sub(body, "events")
+        sources = _sub(body, "sources")
+        hook = {
+            "id": account.next_id("webhook"),
+            "url": url,
+            "events": {
+                name: bool(events.get(name))
+                for name in ("subscribe", "unsubscribe", "profile", "cleaned", "upemail", "campaign")
+            },
+            "sources": {name: bool(sources.get(name)) for name in ("user", "admin", "api")},
+        }
+        audience.webhooks.append(hook)
+        return 200, dict(hook, list_id=audience.id)
 
     def _campaign_of(self, account: _Account, request: Request) -> dict[str, Any]:
         campaign = account.campaigns.get(request.path_params["campaign_id"])
