@@ -24,12 +24,17 @@ from promptsales.domain_core.integrations.mailchimp.driver import MailchimpDrive
 from promptsales.domain_core.integrations.mailchimp.webhook_handler import MailchimpWebhooks
 from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
+from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
+from promptsales.domain_core.integrations.salesforce.driver import SalesforceDriver, SalesforceSource
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
 from promptsales.domain_core.integrations.webhooks import Webhooks
 from promptsales.domain_core.integrations.whatsapp.driver import WhatsAppDriver
 from promptsales.domain_core.integrations.whatsapp.webhook_handler import WhatsAppWebhooks, loop_back
+from promptsales.domain_core.integrations.zendesk.driver import ZendeskDriver
+from promptsales.domain_core.integrations.zendesk.support_sync import SupportSync, SupportSyncEngine
+from promptsales.domain_core.integrations.zendesk.webhooks import ZendeskWebhooks
 from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -38,6 +43,8 @@ def drivers() -> Mapping[str, Driver]:
     """The platforms the core can connect today, by id."""
     return {
         "hubspot": HubSpotDriver(),
+        "salesforce": SalesforceDriver(),
+        "zendesk": ZendeskDriver(),
         "mailchimp": MailchimpDriver(),
         "canva": CanvaDriver(),
         "adobe_express": AdobeExpressDriver(),
@@ -92,9 +99,12 @@ def build_integrations(
     # What each platform syncs, and whose webhooks are served: one line per platform and capability.
     engines: dict[str, dict[str, SyncEngine]] = {
         "hubspot": {"crm_sync": HubSpotCrmSync(uow, crm)},
+        "salesforce": {"crm_sync": PeopleSyncEngine(uow, crm, platform="salesforce", source_of=SalesforceSource)},
+        "zendesk": {"support_sync": SupportSyncEngine(uow, crm)},
         "mailchimp": {"email_marketing": AudienceSyncEngine(uow, crm, keys, public_url=settings.public_url)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
+    webhooks.add("zendesk", ZendeskWebhooks(uow, sessions, SupportSync(uow, crm)))
     webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
     # CRM changes go out to the CRM platforms that take pushes.
     push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})

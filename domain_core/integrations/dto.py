@@ -89,6 +89,26 @@ class SyncRunPage(Dto):
     next_cursor: str | None
 
 
+class SupportTicketView(Dto):
+    """A support ticket on a connected help desk, as last synced."""
+
+    platform: str
+    ticket_id: str
+    subject: str | None
+    status: str | None = Field(description="new, open, pending or hold (open tickets); solved or closed.")
+    priority: str | None
+    channel: str | None = Field(description="How it came in: email, web, chat, voice, ...")
+    updated_at: datetime | None
+
+
+class SupportTickets(Dto):
+    """A contact's open support tickets, latest change first."""
+
+    contact_id: str
+    open_count: int
+    items: list[SupportTicketView]
+
+
 class WebhookOutcome(Dto):
     """What a webhook delivery came to (the HTTP route answers with ``status_code``)."""
 

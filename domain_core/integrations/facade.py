@@ -31,6 +31,7 @@ from promptsales.domain_core.integrations.dto import (
     DesignPage,
     InboundRequest,
     MessageView,
+    SupportTickets,
     SyncRunPage,
     SyncRunView,
     WebhookOutcome,
@@ -41,7 +42,7 @@ from promptsales.domain_core.integrations.model.errors import AuthExpired, Conne
 from promptsales.domain_core.integrations.model.pkce import PkcePair, new_state
 from promptsales.domain_core.integrations.oauth.client import TokenSet
 from promptsales.domain_core.integrations.sandbox import Sandbox
-from promptsales.domain_core.integrations.service import connections, sync_runs
+from promptsales.domain_core.integrations.service import connections, support_tickets, sync_runs
 from promptsales.domain_core.integrations.sessions import Link, Sessions
 from promptsales.domain_core.integrations.sync_engines import SEGMENT_REQUESTED, Progress, SyncEngine
 from promptsales.domain_core.integrations.webhooks import Webhooks
@@ -183,7 +184,9 @@ class IntegrationsFacade:
     ) -> ConnectionView:
         api_key = command.api_key
         assert api_key is not None
-        account_id = command.phone_number_id  # the account a key connection names (WhatsApp: its number)
+        # The account a key connection names: WhatsApp's number (proven by the probe reading it with the key), or
+        # the account the platform's own address names (a Zendesk subdomain).
+        account_id = command.phone_number_id or _named_account(driver, url_parts)
 
         async def prepare() -> tuple[str, KeyCredentials]:
             found = KeyCredentials(url_parts, {"access_token": api_key})
@@ -292,7 +295,8 @@ class IntegrationsFacade:
         except ConnectorError as exc:
             return AuthorizationOutcome(ok=False, platform=platform, message=str(exc))
         driver = self._sessions.drivers[platform]
-        account_id = _account_of(tokens)
+        account_id = _account_of(tokens) or _named_account(driver, url_parts)
+        url_parts = {**url_parts, **_url_parts_of(tokens)}
 
         async def store(uow: UnitOfWork) -> ConnectionView:
             return await connections.connected(
@@ -443,6 +447,16 @@ class IntegrationsFacade:
             caller, lambda uow: sync_runs.page(uow, platform=platform, cursor=cursor, limit=size)
         )
 
+    # ------------------------------------------------------------------------------------------ support tickets
+
+    async def open_tickets(self, caller: Caller, *, contact_id: str) -> SupportTickets:
+        """A CRM contact's open tickets on the connected help desks (as the support sync last saw them)."""
+        return await self._uow.read(caller, lambda uow: support_tickets.open_tickets(uow, contact_id))
+
+    async def tickets_section(self, uow: UnitOfWork, contact_id: str) -> dict[str, Any]:
+        """The customer 360's ``support_tickets`` section (the CRM calls it inside its own read)."""
+        return (await support_tickets.open_tickets(uow, contact_id)).model_dump(mode="json", exclude={"contact_id"})
+
     # ------------------------------------------------------------------------------------------ design assets
 
     async def list_designs(
@@ -481,6 +495,19 @@ class IntegrationsFacade:
         """Wait for the webhook work and CRM pushes already started (shutdown and tests)."""
         await self._webhooks.drain()
         await self._push.drain()
+
+
+def _named_account(driver: Driver, url_parts: Mapping[str, str]) -> str | None:
+    """The account a platform's own address names (a Zendesk subdomain), which the credentials were just proven
+    on; webhooks find the tenant by it. None where the address names no account (a claimed id is never trusted)."""
+    subdomain = url_parts.get("subdomain")
+    return subdomain.lower() if subdomain and "subdomain" in driver.connector.url_placeholders() else None
+
+
+def _url_parts_of(tokens: TokenSet) -> dict[str, str]:
+    """Where the account's API lives, when the token grant says (Salesforce ``instance_url``)."""
+    value = tokens.extra.get("instance_url")
+    return {"instance_url": str(value)[:300]} if value else {}
 
 
 def _account_of(tokens: TokenSet) -> str | None:

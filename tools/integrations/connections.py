@@ -87,7 +87,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         platform: Platform,
         capability: Annotated[
-            Literal["crm_sync", "email_marketing"] | None,
+            Literal["crm_sync", "support_sync", "email_marketing"] | None,
             Field(description="What to sync (default: the platform's sync)."),
         ] = None,
         full: Annotated[bool, Field(description="Re-read everything instead of changes since the last run.")] = False,
