@@ -5,7 +5,7 @@ from fastmcp import FastMCP
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
-from promptsales.tools.integrations import ad_accounts, connections, designs
+from promptsales.tools.integrations import ad_accounts, connections, designs, messaging
 
 INSTRUCTIONS = (
     "PromptSales integrations: connect HubSpot, Salesforce, Zendesk, WhatsApp, ad and email platforms (sandbox "
@@ -24,5 +24,6 @@ def build_integrations_server(runtime: Runtime, *, standalone: bool = True) -> F
     )
     connections.register(server, runtime)
     designs.register(server, runtime)
+    messaging.register(server, runtime)
     ad_accounts.register(server, runtime)
     return server

@@ -195,6 +195,7 @@ class Runtime:
             await self._subscribe(
                 integrations.CRM_PUSH_CONSUMER, set(integrations.CRM_PUSH_EVENTS), integrations.on_crm_event
             )
+            self._crm.add_360_section("support_tickets", self._integrations.tickets_section)
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
 

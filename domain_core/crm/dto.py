@@ -236,6 +236,17 @@ class FlowRunView(Dto):
     lead_score: int | None = None
 
 
+class FlowRunSummary(Dto):
+    """A flow run without its turn: which flow, whose, on which channel, and where it stands."""
+
+    run_id: str
+    flow_id: str
+    contact_id: str
+    channel: FlowChannel
+    status: str
+    updated_at: datetime
+
+
 class ImportRowError(Dto):
     """Why one CSV row was rejected (row 1 is the first data row after the header)."""
 

@@ -34,6 +34,7 @@ from promptsales.domain_core.crm.dto import (
     Customer360,
     DealStageOutcome,
     FlowList,
+    FlowRunSummary,
     FlowRunView,
     ImportReport,
     InteractionView,
@@ -48,6 +49,7 @@ from promptsales.domain_core.crm.dto import (
     SyncedContact,
     SyncedOrganization,
 )
+from promptsales.domain_core.crm.model.vocabulary import FlowChannel
 from promptsales.domain_core.crm.service import (
     capture,
     classification,
@@ -347,6 +349,10 @@ class CrmFacade:
     ) -> FlowRunView:
         """Start a conversation run."""
         return await self._run(caller, "crm.start_flow", command, idempotency_key, flows.start, FlowRunView)
+
+    async def active_flow_run(self, caller: Caller, *, contact_id: str, channel: FlowChannel) -> FlowRunSummary | None:
+        """The contact's active conversation on ``channel`` (the latest one), if any."""
+        return await self._uow.read(caller, lambda uow: flows.active_run(uow, contact_id=contact_id, channel=channel))
 
     async def advance_flow(
         self, caller: Caller, command: AdvanceFlow, *, idempotency_key: str | None = None

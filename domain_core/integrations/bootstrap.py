@@ -23,13 +23,21 @@ from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhook
 from promptsales.domain_core.integrations.mailchimp.audience_sync import AudienceSyncEngine
 from promptsales.domain_core.integrations.mailchimp.driver import MailchimpDriver
 from promptsales.domain_core.integrations.mailchimp.webhook_handler import MailchimpWebhooks
+from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.meta_ads.driver import MetaAdsDriver
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
+from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
+from promptsales.domain_core.integrations.salesforce.driver import SalesforceDriver, SalesforceSource
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
 from promptsales.domain_core.integrations.tiktok_ads.driver import TikTokAdsDriver
 from promptsales.domain_core.integrations.webhooks import Webhooks
+from promptsales.domain_core.integrations.whatsapp.driver import WhatsAppDriver
+from promptsales.domain_core.integrations.whatsapp.webhook_handler import WhatsAppWebhooks, loop_back
+from promptsales.domain_core.integrations.zendesk.driver import ZendeskDriver
+from promptsales.domain_core.integrations.zendesk.support_sync import SupportSync, SupportSyncEngine
+from promptsales.domain_core.integrations.zendesk.webhooks import ZendeskWebhooks
 from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -39,9 +47,12 @@ def drivers(apps: Mapping[str, AppCredentials] | None = None) -> Mapping[str, Dr
     google = (apps or {}).get("google_ads")
     return {
         "hubspot": HubSpotDriver(),
+        "salesforce": SalesforceDriver(),
+        "zendesk": ZendeskDriver(),
         "mailchimp": MailchimpDriver(),
         "canva": CanvaDriver(),
         "adobe_express": AdobeExpressDriver(),
+        "whatsapp": WhatsAppDriver(),
         "google_ads": GoogleAdsDriver(
             developer_token=google.developer_token if google else None,
             login_customer_id=google.login_customer_id if google else None,
@@ -102,12 +113,19 @@ def build_integrations(
     # What each platform syncs, and whose webhooks are served: one line per platform and capability.
     engines: dict[str, dict[str, SyncEngine]] = {
         "hubspot": {"crm_sync": HubSpotCrmSync(uow, crm)},
+        "salesforce": {"crm_sync": PeopleSyncEngine(uow, crm, platform="salesforce", source_of=SalesforceSource)},
+        "zendesk": {"support_sync": SupportSyncEngine(uow, crm)},
         "mailchimp": {"email_marketing": AudienceSyncEngine(uow, crm, keys, public_url=settings.public_url)},
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
+    webhooks.add("zendesk", ZendeskWebhooks(uow, sessions, SupportSync(uow, crm)))
     webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
     # CRM changes go out to the CRM platforms that take pushes.
     push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})
+    # Messages to and from CRM contacts (WhatsApp): sends, and the webhooks that bring replies and statuses.
+    messaging = Messaging(uow, sessions, crm)
+    webhooks.add("whatsapp", WhatsAppWebhooks(uow, sessions, messaging))
+    loop_back(sessions.sandbox, webhooks, public_url=settings.public_url)  # sandbox statuses come back as webhooks
     return IntegrationsFacade(
         uow,
         sessions,
@@ -117,4 +135,5 @@ def build_integrations(
         engines=engines,
         webhooks=webhooks,
         push=push,
+        messaging=messaging,
     )

@@ -27,6 +27,7 @@ class Connect(Command):
     mode: Mode | None = None
     api_key: Annotated[str, Field(min_length=8, max_length=512)] | None = Field(default=None, repr=False)
     subdomain: Annotated[str, Field(min_length=1, max_length=63)] | None = None
+    phone_number_id: Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[0-9]+$")] | None = None
 
 
 class Disconnect(Command):
@@ -42,6 +43,20 @@ class StartSync(Command):
     capability: CapabilityName | None = None
     full: bool = False
     segment_id: Annotated[str, Field(min_length=1, max_length=40)] | None = None
+
+
+class SendMessage(Command):
+    """One message to a CRM contact on a messaging channel: an approved template, or a free text in an open
+    conversation (WhatsApp: within 24 h of the person's last message)."""
+
+    channel: Literal["whatsapp"] = "whatsapp"
+    contact_id: Annotated[str, Field(min_length=1, max_length=40)]
+    template_name: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")] | None = None
+    language: Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[a-z]{2,3}_?[A-Za-z]{0,4}$")] = "en_US"
+    parameters: Annotated[list[Annotated[str, Field(min_length=1, max_length=1024)]], Field(max_length=50)] = Field(
+        default_factory=list
+    )
+    text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
 
 
 # --- ads: one command per write to an ad platform (hashed whole for idempotency; built by the ads surface) ----------

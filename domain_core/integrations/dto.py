@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 ConnectionStatus = Literal["pending", "connected", "needs_reauth", "disconnected"]
+MessageStatus = Literal["accepted", "sent", "delivered", "read", "failed", "unconfirmed", "received"]
 
 
 class ConnectionView(Dto):
@@ -114,6 +115,26 @@ class SyncRunPage(Dto):
     next_cursor: str | None
 
 
+class SupportTicketView(Dto):
+    """A support ticket on a connected help desk, as last synced."""
+
+    platform: str
+    ticket_id: str
+    subject: str | None
+    status: str | None = Field(description="new, open, pending or hold (open tickets); solved or closed.")
+    priority: str | None
+    channel: str | None = Field(description="How it came in: email, web, chat, voice, ...")
+    updated_at: datetime | None
+
+
+class SupportTickets(Dto):
+    """A contact's open support tickets, latest change first."""
+
+    contact_id: str
+    open_count: int
+    items: list[SupportTicketView]
+
+
 class WebhookOutcome(Dto):
     """What a webhook delivery came to (the HTTP route answers with ``status_code``)."""
 
@@ -165,3 +186,22 @@ class DesignPage(Dto):
 
     items: list[DesignView]
     next_cursor: str | None
+
+
+class MessageView(Dto):
+    """A message sent (or received) through a messaging platform, and where it stands."""
+
+    id: str = Field(description="PromptSales' id of the message (wm_…).")
+    platform: str
+    direction: Literal["outbound", "inbound"]
+    contact_id: str | None
+    kind: Literal["template", "text"]
+    message_id: str | None = Field(description="The platform's id (WhatsApp wamid); its status webhooks carry it.")
+    status: MessageStatus = Field(
+        description="accepted → sent → delivered → read, or failed; unconfirmed: the platform did not answer and the "
+        "message may or may not have gone out; received: an inbound message."
+    )
+    to: str | None = Field(description="The recipient's number (E.164).")
+    interaction_id: str | None = Field(description="The CRM interaction logging it (crm_get_customer_360).")
+    error: str | None = None
+    at: datetime

@@ -17,7 +17,7 @@ from promptsales.domain_core.infrastructure.crypto import KeyRing, associated_da
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations import repository as repo
 from promptsales.domain_core.integrations.ads_accounts import PlatformAds
-from promptsales.domain_core.integrations.commands import Connect, Disconnect, StartSync
+from promptsales.domain_core.integrations.commands import Connect, Disconnect, SendMessage, StartSync
 from promptsales.domain_core.integrations.crm_push import CONSUMER as CRM_PUSH_CONSUMER_NAME
 from promptsales.domain_core.integrations.crm_push import EVENT_TYPES as CRM_PUSH_EVENT_TYPES
 from promptsales.domain_core.integrations.crm_push import CrmPush
@@ -33,17 +33,20 @@ from promptsales.domain_core.integrations.dto import (
     ConnectorView,
     DesignPage,
     InboundRequest,
+    MessageView,
+    SupportTickets,
     SyncRunPage,
     SyncRunView,
     WebhookOutcome,
 )
+from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.model.ad_limits import AdLimits
 from promptsales.domain_core.integrations.model.connectors import AuthKind, catalogue, get_connector
 from promptsales.domain_core.integrations.model.errors import AuthExpired, ConnectorError
 from promptsales.domain_core.integrations.model.pkce import PkcePair, new_state
 from promptsales.domain_core.integrations.oauth.client import TokenSet
 from promptsales.domain_core.integrations.sandbox import Sandbox
-from promptsales.domain_core.integrations.service import connections, sync_runs
+from promptsales.domain_core.integrations.service import connections, support_tickets, sync_runs
 from promptsales.domain_core.integrations.sessions import Link, Sessions
 from promptsales.domain_core.integrations.sync_engines import SEGMENT_REQUESTED, Progress, SyncEngine
 from promptsales.domain_core.integrations.webhooks import Webhooks
@@ -79,6 +82,7 @@ class IntegrationsFacade:
         engines: Mapping[str, Mapping[str, SyncEngine]],
         webhooks: Webhooks,
         push: CrmPush,
+        messaging: Messaging,
         ad_limits: AdLimits | None = None,
     ) -> None:
         self._uow = uow
@@ -91,6 +95,7 @@ class IntegrationsFacade:
         self._webhooks = webhooks
         self._push = push
         self._designs = Designs(sessions)
+        self._messaging = messaging
 
     @property
     def sandbox(self) -> Sandbox:
@@ -139,7 +144,8 @@ class IntegrationsFacade:
             )
         if mode == "sandbox":
             return await self._connect_sandbox(caller, command, driver, idempotency_key)
-        url_parts = {"subdomain": command.subdomain} if command.subdomain else {}
+        parts = (("subdomain", command.subdomain), ("phone_number_id", command.phone_number_id))
+        url_parts = {name: value for name, value in parts if value}
         if command.api_key is not None:
             return await self._connect_api_key(caller, command, driver, url_parts, idempotency_key)
         if AuthKind.OAUTH2_PKCE not in driver.connector.auth_kinds:
@@ -186,6 +192,9 @@ class IntegrationsFacade:
     ) -> ConnectionView:
         api_key = command.api_key
         assert api_key is not None
+        # The account a key connection names: WhatsApp's number (proven by the probe reading it with the key), or
+        # the account the platform's own address names (a Zendesk subdomain).
+        account_id = command.phone_number_id or _named_account(driver, url_parts)
 
         async def prepare() -> tuple[str, KeyCredentials]:
             found = KeyCredentials(url_parts, {"access_token": api_key})
@@ -196,9 +205,9 @@ class IntegrationsFacade:
                     transport=self._sessions.live_transport,
                     now=self._sessions.clock(),
                 )
-            link = Link(command.platform, "live", None, {**url_parts, **found.url_parts}, found.secret, None)
+            link = Link(command.platform, "live", account_id, {**url_parts, **found.url_parts}, found.secret, None)
             async with self._sessions.http(caller, link) as http:
-                return await driver.probe(http, None), found
+                return await driver.probe(http, account_id), found
 
         async def work(uow: UnitOfWork, probed: tuple[str, KeyCredentials]) -> ConnectionView:
             label, found = probed
@@ -208,7 +217,7 @@ class IntegrationsFacade:
                 platform=command.platform,
                 mode="live",
                 auth_kind=AuthKind.API_KEY.value,
-                account_id=None,
+                account_id=account_id,
                 account_label=label[:200],
                 url_parts={**url_parts, **found.url_parts},
                 secret=found.secret,
@@ -294,7 +303,8 @@ class IntegrationsFacade:
         except ConnectorError as exc:
             return AuthorizationOutcome(ok=False, platform=platform, message=str(exc))
         driver = self._sessions.drivers[platform]
-        account_id = _account_of(tokens)
+        account_id = _account_of(tokens) or _named_account(driver, url_parts)
+        url_parts = {**url_parts, **_url_parts_of(tokens)}
 
         async def store(uow: UnitOfWork) -> ConnectionView:
             return await connections.connected(
@@ -445,6 +455,16 @@ class IntegrationsFacade:
             caller, lambda uow: sync_runs.page(uow, platform=platform, cursor=cursor, limit=size)
         )
 
+    # ------------------------------------------------------------------------------------------ support tickets
+
+    async def open_tickets(self, caller: Caller, *, contact_id: str) -> SupportTickets:
+        """A CRM contact's open tickets on the connected help desks (as the support sync last saw them)."""
+        return await self._uow.read(caller, lambda uow: support_tickets.open_tickets(uow, contact_id))
+
+    async def tickets_section(self, uow: UnitOfWork, contact_id: str) -> dict[str, Any]:
+        """The customer 360's ``support_tickets`` section (the CRM calls it inside its own read)."""
+        return (await support_tickets.open_tickets(uow, contact_id)).model_dump(mode="json", exclude={"contact_id"})
+
     # ------------------------------------------------------------------------------------------ ads
 
     def ads(self, caller: Caller, platform: str) -> PlatformAds:
@@ -468,6 +488,18 @@ class IntegrationsFacade:
         """A design as a checked PNG (first page) or PDF file, for the content library to import."""
         return await self._designs.export(caller, platform=platform, design_id=design_id, format=format)
 
+    # ------------------------------------------------------------------------------------------ messaging
+
+    async def send_message(
+        self, caller: Caller, command: SendMessage, *, idempotency_key: str | None = None
+    ) -> MessageView:
+        """Send a WhatsApp template or in-window text to a CRM contact who opted in (once per idempotency key)."""
+        return await self._messaging.send(caller, command, idempotency_key=idempotency_key)
+
+    async def get_message(self, caller: Caller, *, message_id: str) -> MessageView:
+        """A message by its wamid or wm_ id, with its latest status."""
+        return await self._messaging.message(caller, message_id)
+
     # ------------------------------------------------------------------------------------------ webhooks
 
     async def handle_webhook(self, platform: str, request: InboundRequest) -> WebhookOutcome:
@@ -482,6 +514,19 @@ class IntegrationsFacade:
         """Wait for the webhook work and CRM pushes already started (shutdown and tests)."""
         await self._webhooks.drain()
         await self._push.drain()
+
+
+def _named_account(driver: Driver, url_parts: Mapping[str, str]) -> str | None:
+    """The account a platform's own address names (a Zendesk subdomain), which the credentials were just proven
+    on; webhooks find the tenant by it. None where the address names no account (a claimed id is never trusted)."""
+    subdomain = url_parts.get("subdomain")
+    return subdomain.lower() if subdomain and "subdomain" in driver.connector.url_placeholders() else None
+
+
+def _url_parts_of(tokens: TokenSet) -> dict[str, str]:
+    """Where the account's API lives, when the token grant says (Salesforce ``instance_url``)."""
+    value = tokens.extra.get("instance_url")
+    return {"instance_url": str(value)[:300]} if value else {}
 
 
 def _account_of(tokens: TokenSet) -> str | None:

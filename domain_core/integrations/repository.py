@@ -1,6 +1,6 @@
 """Integrations queries and writes; every one scoped to the unit of work's tenant (routes answer across tenants)."""
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -150,20 +150,40 @@ async def sync_runs(
 
 
 async def links(
-    uow: UnitOfWork, platform: str, object_type: str, external_ids: Sequence[str]
+    uow: UnitOfWork, platform: str, object_type: str, external_ids: Sequence[str], *, for_update: bool = False
 ) -> dict[str, ExternalLinkRecord]:
-    """The links of these external records, by external id."""
+    """The links of these external records, by external id (locked for a read-modify-write with ``for_update``)."""
     if not external_ids:
         return {}
-    result = await uow.session.execute(
-        select(ExternalLinkRecord).where(
-            col(ExternalLinkRecord.tenant_id) == uow.tenant_id,
-            col(ExternalLinkRecord.platform) == platform,
-            col(ExternalLinkRecord.object_type) == object_type,
-            col(ExternalLinkRecord.external_id).in_(list(external_ids)),
-        )
+    query = select(ExternalLinkRecord).where(
+        col(ExternalLinkRecord.tenant_id) == uow.tenant_id,
+        col(ExternalLinkRecord.platform) == platform,
+        col(ExternalLinkRecord.object_type) == object_type,
+        col(ExternalLinkRecord.external_id).in_(list(external_ids)),
     )
+    if for_update:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    result = await uow.session.execute(query)
     return {link.external_id: link for link in result.scalars()}
+
+
+async def links_with(
+    uow: UnitOfWork, platform: str, object_type: str, *, fields: Mapping[str, Sequence[str]], limit: int
+) -> list[ExternalLinkRecord]:
+    """Live links whose synced ``fields`` hold one of the given values for each name (a ticket's contact and
+    status), latest remote change first."""
+    query = select(ExternalLinkRecord).where(
+        col(ExternalLinkRecord.tenant_id) == uow.tenant_id,
+        col(ExternalLinkRecord.platform) == platform,
+        col(ExternalLinkRecord.object_type) == object_type,
+        col(ExternalLinkRecord.deleted_at).is_(None),
+    )
+    for name, values in fields.items():
+        query = query.where(col(ExternalLinkRecord.fields)[name].as_string().in_(list(values)))
+    query = query.order_by(
+        col(ExternalLinkRecord.remote_modified_at).desc(), col(ExternalLinkRecord.external_id)
+    ).limit(limit)
+    return list((await uow.session.execute(query)).scalars())
 
 
 async def link_of_local(uow: UnitOfWork, platform: str, object_type: str, local_id: str) -> ExternalLinkRecord | None:
@@ -215,6 +235,18 @@ async def put_link(
 
 
 # ------------------------------------------------------------------------------------------------ webhook receipts
+
+
+async def has_receipt(uow: UnitOfWork, *, platform: str, event_id: str) -> bool:
+    """Whether an event was already recorded (a cheap check before re-reading the platform)."""
+    result = await uow.session.execute(
+        select(col(WebhookReceiptRecord.event_id)).where(
+            col(WebhookReceiptRecord.tenant_id) == uow.tenant_id,
+            col(WebhookReceiptRecord.platform) == platform,
+            col(WebhookReceiptRecord.event_id) == event_id,
+        )
+    )
+    return result.first() is not None
 
 
 async def first_receipt(uow: UnitOfWork, *, platform: str, event_id: str, event_type: str, outcome: str) -> bool:

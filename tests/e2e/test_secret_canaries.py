@@ -598,3 +598,67 @@ async def test_live_platform_credentials_never_reach_a_response_or_a_log(
         assert_clean_response(response, *secrets_in_play)
     assert "integrations.http.retry" in server_logs.text()  # the platform 500s were retried and logged ...
     server_logs.assert_clean(*secrets_in_play)
+
+
+async def test_live_whatsapp_credentials_never_reach_a_response_or_a_log(
+    tmp_path: Path, server_logs: CapturedLogs
+) -> None:
+    from promptsales.domain_core.integrations.whatsapp.simulator import WhatsAppSimulator
+
+    number = "106540352242922"
+    token = f"EAAG{secrets.token_hex(20)}"
+    app_secret = f"wa-secret-{secrets.token_hex(16)}"
+    verify_token = f"wa-verify-{secrets.token_hex(16)}"
+    api = WhatsAppSimulator(tokens={token: number}, app_secret=app_secret)
+    apps = {"whatsapp": {"client_id": "1234", "client_secret": app_secret, "webhook_secret": verify_token}}
+    settings = Settings(
+        data_dir=tmp_path,
+        default_plan="enterprise",
+        rate_limits_enabled=False,
+        log_level="debug",
+        log_format="json",
+        integrations_apps=json.dumps(apps),
+    )
+    runtime = Runtime(settings, integrations_transport=httpx.ASGITransport(app=api.app))
+    app = http_app(build_gateway(runtime), runtime)
+    secrets_in_play = (token, app_secret, verify_token)
+    responses: list[httpx.Response] = []
+    async with (
+        run_asgi_lifespan(app),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1") as client,
+    ):
+
+        async def call(tool: str, arguments: dict[str, Any]) -> dict[str, Any]:
+            response = await client.post("/mcp", json=_body(tool, arguments), headers=_headers(tool, None))
+            responses.append(response)
+            return result_of(response)
+
+        live = {"platform": "whatsapp", "mode": "live", "api_key": token, "phone_number_id": number}
+        connected = await call("integrations_connect", live)
+        assert connected.get("isError") is not True, text_of(connected)
+        consent = {"whatsapp": {"granted": True, "source": "web_form"}}
+        contact = await call("crm_create_contact", {"first_name": "Ana", "phone": "+14155550100", "consent": consent})
+        contact_id = contact["structuredContent"]["id"]
+        api.fail_next(500, after_apply=True)
+        unconfirmed = await call(
+            "integrations_send_message", {"contact_id": contact_id, "template_name": "hello_world"}
+        )
+        assert unconfirmed["structuredContent"]["status"] == "unconfirmed", text_of(unconfirmed)
+        api.revoke(token)
+        revoked = await call("integrations_send_message", {"contact_id": contact_id, "template_name": "hello_world"})
+        assert revoked.get("isError") is True and "integrations" in text_of(revoked)
+        refused = await call("integrations_connect", live)
+        assert refused.get("isError") is True, text_of(refused)
+        forged = await client.post(
+            "/webhooks/whatsapp",
+            content=b'{"object":"whatsapp_business_account","entry":[]}',
+            headers={"x-hub-signature-256": "sha256=" + app_secret},
+        )
+        responses.append(forged)
+        assert forged.status_code == 401
+        query = {"hub.mode": "subscribe", "hub.verify_token": verify_token[:-1], "hub.challenge": "7"}
+        responses.append(await client.get("/webhooks/whatsapp", params=query))
+        assert responses[-1].status_code == 403
+    for response in responses:
+        assert_clean_response(response, *secrets_in_play)
+    server_logs.assert_clean(*secrets_in_play)

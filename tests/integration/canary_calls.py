@@ -858,8 +858,16 @@ CASES: list[Case] = [
     tool("integrations_list_sync_runs", "a-cursor", lambda w: {"cursor": w.a.cursors["sync_runs"]}),
     tool("integrations_get_sync_run", "a-run", lambda w: {"run_id": w.a.sync_run_id}, "not_found", reveals=True),
     tool("integrations_test_connection", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
+    tool("integrations_list_designs", "a-platform", lambda w: {"platform": "canva"}, "rejected"),
     tool("integrations_sync", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
     tool("integrations_disconnect", "a-platform", lambda w: {"platform": "hubspot"}, "not_found"),
+    tool(
+        "integrations_send_message",
+        "a-contact",
+        lambda w: {"contact_id": w.a.contact_id, "template_name": "hello_world"},
+        "not_found",
+    ),
+    tool("integrations_send_message", "b-contact", lambda w: {"contact_id": w.b.contact_id, "text": "Hi"}, "rejected"),
     tool(
         "integrations_list_ad_accounts", "a-platform", lambda w: {"platform": "google_ads"}, "not_found", reveals=True
     ),

@@ -12,12 +12,14 @@ so a writing tool added later fails here until it has a scenario.
 """
 
 import asyncio
+import json
 import logging
 import re
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +29,9 @@ from mcp.types import CallToolResult
 
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.dto import InboundRequest
+from promptsales.domain_core.integrations.zendesk.signatures import sign as zendesk_sign
+from promptsales.domain_core.integrations.zendesk.simulator import ZendeskSimulator
+from promptsales.domain_core.integrations.zendesk.webhooks import SANDBOX_WEBHOOK_SECRET
 from promptsales.servers.gateway import build_gateway
 from promptsales.servers.runtime import Runtime
 from tests.integration.conftest import owner_connect, pg_url
@@ -460,6 +465,41 @@ async def one_sync_at_a_time(t: Tenant) -> None:
     )
 
 
+async def one_support_sync_at_a_time(t: Tenant) -> None:
+    subdomain = (await t.ok("integrations_connect", platform="zendesk"))["account_id"]
+    outcome = Outcome(await t.burst("integrations_sync", [{"platform": "zendesk"}] * CALLS))
+    outcome.check(re.compile(r"already running \(run sr_"))
+    assert outcome.successes, "at least one sync ran"
+    # Three requesters, nine comments: each a contact / an interaction once, linked once (3 + 4 tickets + 9).
+    assert t.scalar("SELECT count(*) FROM crm_contacts WHERE tenant_id = %s") == 3
+    assert t.scalar("SELECT count(*) FROM crm_interactions WHERE tenant_id = %s") == 9
+    assert t.scalar("SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s") == 16
+    ana = t.scalar(
+        "SELECT id FROM crm_contacts WHERE tenant_id = %s AND email = %s", "ana.garcia@acme-demo.example.com"
+    )
+    view = await t.ok("crm_get_customer_360", contact_id=ana)
+    assert view["sections"]["support_tickets"]["open_count"] == 2
+    # One signed ticket event delivered twenty times at once applies once.
+    runtime = t.runtimes["writer"]
+    simulator = runtime.integrations.sandbox.simulator("zendesk")
+    assert isinstance(simulator, ZendeskSimulator)
+    simulator.add_comment(subdomain, 1, "Any news?", author_email="ana.garcia@acme-demo.example.com")
+    body = json.dumps(simulator.ticket_event(subdomain, 1)).encode()
+    stamp = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    headers = {
+        "x-zendesk-webhook-signature": zendesk_sign(secret=SANDBOX_WEBHOOK_SECRET, body=body, timestamp=stamp),
+        "x-zendesk-webhook-signature-timestamp": stamp,
+    }
+    delivery = InboundRequest(
+        method="POST", url="http://x/webhooks/zendesk", headers=headers, query={"subdomain": subdomain}, body=body
+    )
+    answers = await asyncio.gather(*(runtime.integrations.handle_webhook("zendesk", delivery) for _ in range(CALLS)))
+    await runtime.integrations.drain()
+    assert {a.status_code for a in answers} == {200}
+    assert t.scalar("SELECT count(*) FROM crm_interactions WHERE tenant_id = %s") == 10
+    assert t.scalar("SELECT count(*) FROM integrations_webhook_receipts WHERE tenant_id = %s") == 1
+
+
 async def one_segment_synced_to_an_audience(t: Tenant) -> None:
     await t.ok("integrations_connect", platform="mailchimp")
     consent = {"email": {"granted": True, "source": "web_form"}}
@@ -498,6 +538,23 @@ async def one_segment_synced_to_an_audience(t: Tenant) -> None:
     assert t.scalar("SELECT count(*) FROM integrations_webhook_receipts WHERE tenant_id = %s") == 1
 
 
+async def one_message_sent_for_one_key(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="whatsapp")
+    consent = {"whatsapp": {"granted": True, "source": "web_form"}}
+    contact = await t.ok("crm_create_contact", first_name="Ana", phone="+14155550100", consent=consent)
+    call = {"contact_id": contact["id"], "template_name": "hello_world", "idempotency_key": "welcome-ana"}
+    outcome = Outcome(await t.burst("integrations_send_message", [call] * CALLS))
+    outcome.check(None)
+    assert len({s["message_id"] for s in outcome.successes}) == 1
+    simulator: Any = t.runtimes["writer"].integrations.sandbox.simulator("whatsapp")
+    assert sum(len(account.sent) for account in simulator._accounts.values()) == 1
+    outbound = "SELECT count(*) FROM crm_interactions WHERE tenant_id = %s AND channel = 'whatsapp'"
+    assert t.scalar(outbound + " AND direction = 'outbound'") == 1
+    await t.runtimes["writer"].integrations.drain()  # its status webhooks land on the one message row
+    links = "SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'message'"
+    assert t.scalar(links) == 1
+
+
 SCENARIOS = [
     Scenario("organizations with one domain", "crm_create_organization", organizations_with_one_domain),
     Scenario("contacts with one email", "crm_create_contact", contacts_with_one_email),
@@ -521,7 +578,9 @@ SCENARIOS = [
     Scenario("one platform connected", "integrations_connect", one_platform_connected),
     Scenario("one platform disconnected", "integrations_disconnect", one_platform_disconnected),
     Scenario("one sync at a time", "integrations_sync", one_sync_at_a_time),
+    Scenario("one support sync at a time", "integrations_sync", one_support_sync_at_a_time),
     Scenario("one segment synced to an audience", "integrations_sync", one_segment_synced_to_an_audience),
+    Scenario("one message sent for one key", "integrations_send_message", one_message_sent_for_one_key),
     Scenario("image generated once", "content_generate_image", image_generated_once),
     Scenario("video generated once", "content_generate_video", video_generated_once),
     Scenario("asset submitted", "content_submit_asset", asset_submitted),

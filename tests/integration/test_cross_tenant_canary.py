@@ -651,6 +651,9 @@ async def _plant_integrations(client: Client[Any], a: Planted) -> None:
     a.sync_run_id = first["id"]
     a.ids |= {connection["id"], first["id"], second["id"]}
     a.secrets.add(a.hubspot_account)
+    canva = await _ok(client, "integrations_connect", platform="canva")
+    a.ids.add(canva["id"])
+    a.secrets.add(canva["account_id"])
     google = await _ok(client, "integrations_connect", platform="google_ads")  # A's sandbox ad account
     a.ids.add(google["id"])
     a.secrets.add(google["account_id"])

@@ -103,13 +103,53 @@ async def test_incremental_query_returns_changes_after_a_time_oldest_first(
 
     changed = await salesforce.modified_since("Contact", T0 + timedelta(hours=3), fields=["FirstName"])
 
-    # Strictly after: the record stamped exactly at +3 h is not returned again.
-    assert [c.id for c in changed] == [ids[4], ids[5], ids[0]]
+    # At or after: the record stamped exactly at +3 h comes again (the caller recognises it by id and stamp), so a
+    # record changed in that same millisecond after the last read cannot be lost.
+    assert [c.id for c in changed] == [ids[3], ids[4], ids[5], ids[0]]
     assert changed[-1].fields["FirstName"] == "Changed"
-    assert sim.queries[-1].endswith("WHERE SystemModstamp > 2026-12-01T03:00:00.000Z ORDER BY SystemModstamp")
+    assert sim.queries[-1].endswith("WHERE SystemModstamp >= 2026-12-01T03:00:00.000Z ORDER BY SystemModstamp, Id")
     assert soql_datetime(datetime.fromisoformat("2026-12-01T05:30:00.123456+02:00")) == "2026-12-01T03:30:00.123Z"
     with pytest.raises(ValueError, match="timezone-aware"):
         await salesforce.modified_since("Contact", datetime(2026, 12, 1))
+
+
+async def test_equal_stamps_come_in_id_order_on_every_page(sim: SalesforceSimulator, time_: FakeTime) -> None:
+    ids = seed_contacts(sim, 7)
+    same = T0 + timedelta(hours=20)
+    for record_id in reversed(ids[:6]):  # one bulk update: six records in one millisecond, written last-first
+        sim.touch(ORG, "Contact", record_id, {"Title": "Bulk"}, at=same)
+    salesforce = client(sim, time_)
+
+    # Ordered by the stamp alone, ties come back in the order they were written: a query issued again after a lost
+    # locator could page them differently, skipping some and repeating others.
+    loose = [r.id for r in await salesforce._all("SELECT Id, SystemModstamp FROM Contact ORDER BY SystemModstamp")]
+    assert loose[1:] == list(reversed(ids[:6]))
+    # The change query breaks ties by Id: one order, whatever the batches.
+    first = [c.id for c in await salesforce.modified_since("Contact", same)]
+    assert first == ids[:6]
+    page = await salesforce.query_page(salesforce.modified_since_soql("Contact", same))
+    assert page.next_records_url is not None and [r.id for r in page.records] == ids[:3]
+    rest = await salesforce.query_page(
+        salesforce.modified_since_soql("Contact", same), next_records_url=page.next_records_url
+    )
+    assert [r.id for r in rest.records] == ids[3:6] and rest.done
+
+
+async def test_a_contact_query_can_read_its_account(sim: SalesforceSimulator, time_: FakeTime) -> None:
+    account = sim.seed(ORG, "Account", {"Name": "Acme", "Website": "https://www.acme.example"})
+    with_account = sim.seed(ORG, "Contact", {"LastName": "Lee", "AccountId": account}, at=T0)
+    alone = sim.seed(ORG, "Contact", {"LastName": "Solo"}, at=T0 + timedelta(hours=1))
+    salesforce = client(sim, time_)
+
+    found = await salesforce.list_all("Contact", fields=["Account.Name", "Account.Website"])
+
+    by_id = {c.id: c.fields for c in found}
+    assert by_id[with_account]["Account"]["Name"] == "Acme"
+    assert by_id[with_account]["Account"]["Website"] == "https://www.acme.example"
+    assert by_id[alone]["Account"] is None
+    with pytest.raises(PlatformValidationError) as unknown:
+        await salesforce.list_all("Contact", fields=["Owner.Name"])
+    assert unknown.value.status == 400
 
 
 async def test_a_quote_in_a_value_cannot_change_the_query(sim: SalesforceSimulator, time_: FakeTime) -> None:

@@ -11,9 +11,11 @@ from datetime import timedelta
 import httpx
 import pytest
 
-from promptsales.domain_core.integrations.http import RequestPolicy
+from promptsales.domain_core.integrations.http import ConnectorHttp, RequestPolicy
+from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.model.errors import (
     AuthExpired,
+    ConnectorError,
     PlatformDown,
     PlatformValidationError,
     RateLimited,
@@ -219,3 +221,65 @@ async def test_bad_token_is_auth_expired_without_the_token(sim: ZendeskSimulator
         assert "Zendesk" in text and caught.value.status == 401
         assert bad not in text and "deadbeef" not in text and TOKEN not in text
     assert time_.sleeps == []
+
+
+async def test_export_pages_are_sized_and_carry_their_requesters(sim: ZendeskSimulator, time_: FakeTime) -> None:
+    ids = [
+        sim.seed_ticket(SUB, f"T{i}", at=T0 + timedelta(minutes=i), requester_email=f"p{i % 2}@customer.example")
+        for i in range(4)
+    ]
+    time_.elapsed = 3600.0
+    zendesk = client(sim, time_)
+
+    first = await zendesk.export_page(start_time=T0, per_page=2, include_users=True)
+
+    assert [t.id for t in first.tickets] == ids[:2] and not first.end_of_stream
+    assert sorted(u.email or "" for u in first.users) == ["p0@customer.example", "p1@customer.example"]
+    assert {u.role for u in first.users} == {"end-user"}
+    assert first.tickets[0].channel == "web"
+    plain = await zendesk.export_page(start_time=T0)
+    assert plain.users == () and len(plain.tickets) == 3  # the simulator's page size caps per_page
+    with pytest.raises(ValueError, match="per_page"):
+        await zendesk.export_page(start_time=T0, per_page=1001)
+
+
+async def test_a_ticket_is_read_with_its_requester_and_comments_name_their_authors(
+    sim: ZendeskSimulator, time_: FakeTime
+) -> None:
+    ticket = sim.seed_ticket(SUB, "Help", comment="It broke", requester_email="jo@customer.example", channel="email")
+    sim.add_comment(SUB, ticket, "We are on it")  # the account's agent
+    sim.add_comment(SUB, ticket, "Thanks!", author_email="jo@customer.example")
+    sim.add_comment(SUB, ticket, "Escalated to tier 2", public=False)
+    zendesk = client(sim, time_, basic=True)
+
+    current = await zendesk.ticket(ticket)
+    (requester,) = current.users
+    assert (current.ticket.id, current.ticket.channel, requester.id) == (ticket, "email", current.ticket.requester_id)
+    assert requester.email == "jo@customer.example"
+    comments = await zendesk.comments(ticket)
+    authors = [c.author_id == requester.id for c in comments]
+    assert authors == [True, False, True, False] and [c.public for c in comments] == [True, True, True, False]
+    assert (await zendesk.user(requester.id)).email == "jo@customer.example"
+    me = await zendesk.me()
+    assert (me.email, me.role) == (f"agent@{SUB}.example", "admin")
+    with pytest.raises(ConnectorError) as missing:
+        await zendesk.ticket(999)
+    assert missing.value.status == 404
+
+
+async def test_the_sandbox_host_names_the_account(sim: ZendeskSimulator, time_: FakeTime) -> None:
+    sim.seed_ticket(SUB, "Sandboxed")
+
+    async def auth() -> Mapping[str, str]:
+        return {"Authorization": f"Bearer {TOKEN}"}
+
+    http = ConnectorHttp(
+        get_connector("zendesk"),
+        base_url=f"https://{SUB}.zendesk.sandbox.promptsales.invalid",
+        tenant_id="t",
+        auth=auth,
+        transport=httpx.ASGITransport(app=sim.app),
+    )
+    async with http:
+        (page,) = [p async for p in ZendeskClient(http).export_pages(start_time=T0)]
+    assert [t.subject for t in page.tickets] == ["Sandboxed"]

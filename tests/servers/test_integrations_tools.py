@@ -101,7 +101,6 @@ async def test_bad_platform_and_unconfigured_live_mode_are_refused_clearly(crm: 
     tools = integrations(crm)
     assert "hubspot" in await tools.error("connect", platform="myspace")
     assert "PROMPTSALES_INTEGRATIONS_APPS" in await tools.error("connect", platform="hubspot", mode="live")
-    assert "cannot be connected" in (await tools.error("connect", platform="zendesk")).lower()
     assert "api_key" in await tools.error("connect", platform="meta_ads", mode="live")  # a system user's token
     message = await tools.error("sync", platform="hubspot", capability="crm_sync")
     assert "connect" in message.lower()

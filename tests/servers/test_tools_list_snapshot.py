@@ -31,6 +31,7 @@ PLATFORM_TOOLS = {
     "integrations_sync",
     "integrations_list_ad_accounts",
     "integrations_list_designs",
+    "integrations_send_message",
 }
 OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS
 
@@ -141,6 +142,9 @@ async def test_hints_match_what_the_tools_do(client) -> None:
     # Connecting again replaces the stored credentials; a sync re-run changes nothing more.
     assert hints["integrations_connect"].destructive_hint is True
     assert hints["integrations_sync"].idempotent_hint is True
+    # Without an idempotency_key a repeat sends another message; a message is not taken back.
+    assert hints["integrations_send_message"].idempotent_hint is False
+    assert hints["integrations_send_message"].destructive_hint is False
 
 
 async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:

@@ -52,11 +52,22 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         subdomain: Annotated[
             str | None, Field(min_length=1, max_length=63, description="Live Zendesk only: acme for acme.zendesk.com.")
         ] = None,
+        phone_number_id: Annotated[
+            str | None,
+            Field(
+                min_length=1,
+                max_length=32,
+                pattern=r"^[0-9]+$",
+                description="Live WhatsApp only: the business number's id (WhatsApp Manager → API setup).",
+            ),
+        ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ConnectionView:
         """Connect a platform. Sandbox connects at once. Live OAuth returns authorization_url for an admin to open
         (single use, 10 min); live key platforms check api_key first. Credentials are never shown."""
-        command = Connect(platform=platform, mode=mode, api_key=api_key, subdomain=subdomain)
+        command = Connect(
+            platform=platform, mode=mode, api_key=api_key, subdomain=subdomain, phone_number_id=phone_number_id
+        )
         return await runtime.integrations.connect(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=FORGET, tags={"integrations", "write"})
@@ -76,7 +87,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         platform: Platform,
         capability: Annotated[
-            Literal["crm_sync", "email_marketing"] | None,
+            Literal["crm_sync", "support_sync", "email_marketing"] | None,
             Field(description="What to sync (default: the platform's sync)."),
         ] = None,
         full: Annotated[bool, Field(description="Re-read everything instead of changes since the last run.")] = False,

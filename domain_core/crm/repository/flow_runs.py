@@ -25,3 +25,19 @@ async def save(uow: UnitOfWork, run: FlowRunRecord) -> None:
     """Write changes to a loaded run now."""
     uow.session.add(run)
     await uow.session.flush()
+
+
+async def latest_active(uow: UnitOfWork, contact_id: str, channel: str) -> FlowRunRecord | None:
+    """The contact's most recently moved active run on ``channel``."""
+    query = (
+        select(FlowRunRecord)
+        .where(
+            col(FlowRunRecord.tenant_id) == uow.tenant_id,
+            col(FlowRunRecord.contact_id) == contact_id,
+            col(FlowRunRecord.channel) == channel,
+            col(FlowRunRecord.status) == "active",
+        )
+        .order_by(col(FlowRunRecord.updated_at).desc(), col(FlowRunRecord.id).desc())
+        .limit(1)
+    )
+    return (await uow.session.execute(query)).scalar_one_or_none()

@@ -6,7 +6,7 @@ from pydantic import ValidationError
 
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.commands import AdvanceFlow, StartFlow
-from promptsales.domain_core.crm.dto import FlowDefinitionView, FlowList, FlowRunView, FlowSummary
+from promptsales.domain_core.crm.dto import FlowDefinitionView, FlowList, FlowRunSummary, FlowRunView, FlowSummary
 from promptsales.domain_core.crm.model.flow_definitions import AskStep, FlowDefinition
 from promptsales.domain_core.crm.model.flows import (
     Effect,
@@ -160,6 +160,21 @@ async def _apply_effects(
         lead.qualification = qualification
         await reclassify(uow, lead, contact)
         await repo.leads.save(uow, lead)
+
+
+async def active_run(uow: UnitOfWork, *, contact_id: str, channel: FlowChannel) -> FlowRunSummary | None:
+    """The contact's active run on ``channel`` that moved last (None: no conversation is waiting for them)."""
+    run = await repo.flow_runs.latest_active(uow, contact_id, channel)
+    if run is None:
+        return None
+    return FlowRunSummary(
+        run_id=run.id,
+        flow_id=run.flow_id,
+        contact_id=run.contact_id,
+        channel=cast(FlowChannel, run.channel),
+        status=run.status,
+        updated_at=run.updated_at,
+    )
 
 
 def _view(run: FlowRunRecord, turn: FlowTurn, lead: LeadRecord | None) -> FlowRunView:

@@ -7,16 +7,24 @@ Wire shapes: shared/reference/platform_apis.md §10 (Salesforce REST API, "GA v6
 * query: ``GET …/query?q=SELECT+…`` → ``{totalSize, done, nextRecordsUrl?, records:[{attributes:{type, url}, Id,
   …}]}``; ``nextRecordsUrl`` (``/services/data/v66.0/query/01g…-2000``) is followed until ``done`` is true; batches
   of 200-2,000 rows asked with ``Sforce-Query-Options: batchSize=…`` [~]; invalid SOQL → 400 ``MALFORMED_QUERY``;
+  an expired locator → 400 ``INVALID_QUERY_LOCATOR`` (the query must be issued again);
 * upsert by external id: ``PATCH …/sobjects/Contact/{ExtIdField}/{value}`` with the field map (the external id
   field not repeated) → 201 ``{id, success, errors, created:true}`` when inserted, 200 ``{…, created:false}``
   (older versions: 204, no body) when updated, 300 when the value matches several records (nothing written).
   It is idempotent by construction, so the policy retries it;
 * get: ``GET …/sobjects/{type}/{id}?fields=…``.
 
-SOQL is built here, never taken from callers: object and field names must be plain identifiers (SOQL cannot quote
-them), string values are escaped (:func:`soql_string`) and datetimes are written as SOQL datetime literals, so no
-value can change the query. ``Sforce-Limit-Info`` is read by ConnectorHttp like every rate header; an org over
-its daily allowance (403 ``REQUEST_LIMIT_EXCEEDED``) becomes RateLimited there.
+SOQL is built here, never taken from callers: object and field names must be plain identifiers or one
+relationship hop such as ``Account.Name`` (SOQL cannot quote them), string values are escaped
+(:func:`soql_string`) and datetimes are written as SOQL datetime literals, so no value can change the query.
+
+Change queries read ``SystemModstamp >= since`` ordered by ``SystemModstamp, Id``: a strict ``>`` would lose a
+record changed in the same millisecond as the last one seen, and without the ``Id`` tie-breaker records with equal
+stamps come back in no defined order, so a query issued again could page them differently (skipping some,
+repeating others); the boundary records read again are recognised by the caller (same id and stamp).
+
+``Sforce-Limit-Info`` is read by ConnectorHttp like every rate header; an org over its daily allowance (403
+``REQUEST_LIMIT_EXCEEDED``) becomes RateLimited there.
 """
 
 import re
@@ -44,6 +52,9 @@ DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = {
 }
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
+_FIELD_PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}(?:\.[A-Za-z][A-Za-z0-9_]{0,79})?")
+# The order every change query uses: modification time, then Id, so equal stamps have one order.
+CHANGE_ORDER = "ORDER BY SystemModstamp, Id"
 _RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _LOCATOR = re.compile(re.escape(DATA_PATH) + r"/query/[A-Za-z0-9]{15,18}-[0-9]{1,9}")
 # SOQL string literal escapes (SOQL reference "Quoted String Escape Sequences").
@@ -53,6 +64,13 @@ _SOQL_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r",
 def soql_identifier(name: str) -> str:
     """``name`` when it is a plain field / object name (SOQL cannot quote identifiers); ValueError otherwise."""
     if not _IDENTIFIER.fullmatch(name):
+        raise ValueError(f"not a Salesforce field or object name: {name!r}")
+    return name
+
+
+def soql_field(name: str) -> str:
+    """``name`` when it is a field or one relationship hop (``Account.Name``); ValueError otherwise."""
+    if not _FIELD_PATH.fullmatch(name):
         raise ValueError(f"not a Salesforce field or object name: {name!r}")
     return name
 
@@ -71,7 +89,7 @@ def soql_datetime(moment: datetime) -> str:
 
 
 def _select(object_type: SObjectType, fields: Iterable[str]) -> str:
-    wanted = dict.fromkeys((*DEFAULT_FIELDS[object_type], *(soql_identifier(f) for f in fields)))
+    wanted = dict.fromkeys((*DEFAULT_FIELDS[object_type], *(soql_field(f) for f in fields)))
     return f"SELECT {', '.join(wanted)} FROM {object_type}"
 
 
@@ -165,6 +183,15 @@ class SalesforceClient:
             next_records_url=str(nxt) if nxt and not done else None,
         )
 
+    async def query_page(
+        self, soql: str, *, next_records_url: str | None = None, batch_size: int | None = None
+    ) -> QueryPage:
+        """One batch of ``soql``: the first, or the one at ``next_records_url`` (a locator from the previous batch).
+        ``soql`` must come from :meth:`select` / :meth:`modified_since_soql`, never from a user."""
+        if batch_size is not None and not BATCH_MIN <= batch_size <= BATCH_MAX:
+            raise ValueError(f"batch_size must be {BATCH_MIN}-{BATCH_MAX}")
+        return await self._query_page(next_records_url, soql, batch_size)
+
     async def pages(
         self, soql: str, *, next_records_url: str | None = None, batch_size: int | None = None
     ) -> AsyncIterator[QueryPage]:
@@ -187,14 +214,26 @@ class SalesforceClient:
         return found
 
     @staticmethod
-    def select(object_type: SObjectType, *, fields: Iterable[str] = ()) -> str:
-        """``SELECT <default fields + fields> FROM <object_type>``."""
-        return _select(object_type, fields)
+    def select(
+        object_type: SObjectType, *, fields: Iterable[str] = (), ordered: bool = False, limit: int | None = None
+    ) -> str:
+        """``SELECT <default fields + fields> FROM <object_type>`` (``ordered``: oldest change first, by Id on
+        equal stamps; ``limit``: at most that many rows)."""
+        soql = _select(object_type, fields)
+        if ordered:
+            soql += f" {CHANGE_ORDER}"
+        if limit is not None:
+            if not 1 <= limit <= 50_000:
+                raise ValueError("limit must be 1-50000")
+            soql += f" LIMIT {int(limit)}"
+        return soql
 
     @staticmethod
     def modified_since_soql(object_type: SObjectType, since: datetime, *, fields: Iterable[str] = ()) -> str:
-        """The incremental query: records changed after ``since``, oldest change first."""
-        return f"{_select(object_type, fields)} WHERE SystemModstamp > {soql_datetime(since)} ORDER BY SystemModstamp"
+        """The incremental query: records changed at or after ``since``, oldest change first, by Id on equal stamps
+        (the records stamped exactly ``since`` come again: one changed in that millisecond after the last read
+        must not be lost, and the caller recognises the others)."""
+        return f"{_select(object_type, fields)} WHERE SystemModstamp >= {soql_datetime(since)} {CHANGE_ORDER}"
 
     async def list_all(self, object_type: SObjectType, *, fields: Iterable[str] = ()) -> list[SObject]:
         """Every record of ``object_type``, following ``nextRecordsUrl`` to the end."""
@@ -203,7 +242,7 @@ class SalesforceClient:
     async def modified_since(
         self, object_type: SObjectType, since: datetime, *, fields: Iterable[str] = ()
     ) -> list[SObject]:
-        """Every record whose ``SystemModstamp`` is after ``since`` (all batches, oldest change first)."""
+        """Every record whose ``SystemModstamp`` is at or after ``since`` (all batches, oldest change first)."""
         return await self._all(self.modified_since_soql(object_type, since, fields=fields))
 
     async def find_contacts_by_email(self, email: str, *, fields: Iterable[str] = ()) -> list[SObject]:

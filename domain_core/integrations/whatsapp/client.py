@@ -10,6 +10,9 @@ Wire shapes: shared/reference/platform_apis.md §7 (WhatsApp, on Graph) and §3 
   "wamid.…"}]}`` (§7 "Send");
 * mark read: the same endpoint with ``{messaging_product, status:"read", message_id}`` → ``{success:true}``
   [~ developers.facebook.com …/whatsapp/messages/mark-message-as-read; an unknown id answers code 131009];
+* the number's profile: ``GET /{phone-number-id}?fields=id,display_phone_number,verified_name,quality_rating`` →
+  those fields [~ developers.facebook.com …/whatsapp/business-management-api/manage-phone-numbers]: the cheapest read
+  that proves the token reaches this number (the connection probe);
 * templates: ``GET /{waba-id}/message_templates?limit=…&after=…`` → ``{data:[{id, name, language, status, category,
   components}], paging:{cursors:{before, after}, next?}}``; a page follows only while ``paging.next`` is there
   (§3 "Pagination") [~ template fields: …/whatsapp/templates/template-management].
@@ -127,6 +130,15 @@ class SentMessage(FrozenView):
     to: str
     wa_id: str | None = None
     message_status: str | None = None  # templates may answer "accepted" / "held_for_quality_assessment" [~]
+
+
+class PhoneNumber(FrozenView):
+    """The business phone number as WhatsApp shows it (the connection probe reads it)."""
+
+    id: str
+    display_phone_number: str | None = None
+    verified_name: str | None = None
+    quality_rating: str | None = None
 
 
 class TemplateComponent(FrozenView):
@@ -333,6 +345,23 @@ class WhatsAppClient:
             if typed is exc:
                 raise
             raise typed from None
+
+    # --- the number ------------------------------------------------------------------------------------------------
+
+    async def phone_number(self) -> PhoneNumber:
+        """The number's display form, verified business name and quality rating."""
+        params = {"fields": "id,display_phone_number,verified_name,quality_rating"}
+        try:
+            response = await self._http.request("GET", f"/{self.phone_number_id}", params=params)
+        except ConnectorError as exc:
+            typed = classify(exc)
+            if typed is exc:
+                raise
+            raise typed from None
+        document = _object(response.json(), "a phone number")
+        if not isinstance(document.get("id"), str):
+            raise ValueError("WhatsApp answered a phone number without its id")
+        return PhoneNumber.model_validate(document)
 
     # --- templates -----------------------------------------------------------------------------------------------
 

@@ -9,6 +9,12 @@ Wire shapes: shared/reference/platform_apis.md §11 (Zendesk Support Ticketing A
   then ``?cursor=<after_cursor>`` → ``{tickets, after_cursor, after_url, before_cursor, end_of_stream}``; read until
   ``end_of_stream`` [~ shape: Zendesk incremental export docs]; the endpoint is capped at 10 requests/min (§11
   "Rate limits"), so callers keep the last ``after_cursor`` and resume from it rather than starting again;
+  ``per_page`` (≤1000) sizes a page and ``include=users`` sideloads the tickets' requesters as ``users`` [~ Zendesk
+  incremental export "Side-loading"];
+* one ticket: ``GET /api/v2/tickets/{id}?include=users`` → ``{ticket, users}`` (a webhook names a ticket; its
+  current state is read here) [~ Zendesk "Show Ticket", sideloads]; one user: ``GET /api/v2/users/{id}`` →
+  ``{user:{id, name, email, phone, role, updated_at}}``; the token's own user: ``GET /api/v2/users/me`` (a cheap
+  check of the credentials) [~ Zendesk Users API];
 * a ticket's comments: ``GET /api/v2/tickets/{id}/comments?page[size]=…&page[after]=…`` → ``{comments, meta:
   {has_more, after_cursor, before_cursor}, links:{next, prev}}``; followed while ``meta.has_more`` (§11 "Cursor
   pagination"). ``links.next`` is an absolute URL: only its ``page[after]`` is taken, so the token is never sent
@@ -37,6 +43,7 @@ from promptsales.domain_core.integrations.views import FrozenView
 
 API = "/api/v2"
 PAGE_SIZE_MAX = 100  # §11 cursor pagination: page[size]=100
+EXPORT_PAGE_MAX = 1000  # incremental export per_page ≤ 1000 [~]
 IDEMPOTENCY_KEY_MAX = 255  # §11 Idempotency: ≤255 chars
 
 TicketStatus = Literal["new", "open", "pending", "hold", "solved", "closed"]
@@ -52,6 +59,11 @@ def zendesk_origin(subdomain: str) -> str:
     return f"https://{subdomain}.zendesk.com"
 
 
+def _via_channel(via: Any) -> str | None:
+    channel = via.get("channel") if isinstance(via, dict) else None
+    return str(channel)[:40] if isinstance(channel, str | int) and channel != "" else None
+
+
 class Ticket(FrozenView):
     """One ticket as Zendesk returns it (the fields the platform uses; others are ignored)."""
 
@@ -64,6 +76,12 @@ class Ticket(FrozenView):
     external_id: str | None = None
     created_at: datetime | None = None
     updated_at: datetime | None = None
+    via: dict[str, Any] | None = None
+
+    @property
+    def channel(self) -> str | None:
+        """How the ticket came in (``via.channel``: email, web, chat, voice, api, …)."""
+        return _via_channel(self.via)
 
     @classmethod
     def read(cls, document: Any) -> "Ticket":
@@ -80,6 +98,31 @@ class Comment(FrozenView):
     public: bool = True
     author_id: int | None = None
     created_at: datetime | None = None
+    via: dict[str, Any] | None = None
+
+    @property
+    def channel(self) -> str | None:
+        """How the comment was made (``via.channel``)."""
+        return _via_channel(self.via)
+
+
+class User(FrozenView):
+    """A Zendesk user: a requester (end-user) or an agent."""
+
+    id: int
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    role: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class TicketWithUsers(FrozenView):
+    """One ticket and the users it names (sideloaded)."""
+
+    ticket: Ticket
+    users: tuple[User, ...] = ()
 
 
 class TicketExportPage(FrozenView):
@@ -88,6 +131,7 @@ class TicketExportPage(FrozenView):
     tickets: tuple[Ticket, ...]
     after_cursor: str | None = None
     end_of_stream: bool
+    users: tuple[User, ...] = ()
 
 
 class CommentPage(FrozenView):
@@ -170,23 +214,38 @@ class ZendeskClient:
 
     # --- incremental ticket export -------------------------------------------------------------------------------
 
-    async def export_page(self, *, start_time: datetime | None = None, cursor: str | None = None) -> TicketExportPage:
-        """One page of the cursor export: the first from ``start_time``, the next ones from ``cursor``."""
+    async def export_page(
+        self,
+        *,
+        start_time: datetime | None = None,
+        cursor: str | None = None,
+        per_page: int | None = None,
+        include_users: bool = False,
+    ) -> TicketExportPage:
+        """One page of the cursor export: the first from ``start_time``, the next ones from ``cursor``
+        (``include_users``: with the tickets' requesters)."""
         if (start_time is None) == (cursor is None):
             raise ValueError("give start_time for the first page or cursor for the next ones")
         params: dict[str, str]
         if start_time is not None:
             if start_time.tzinfo is None:
                 raise ValueError("start_time must be timezone-aware")
-            params = {"start_time": str(int(start_time.astimezone(UTC).timestamp()))}
+            params = {"start_time": str(max(0, int(start_time.astimezone(UTC).timestamp())))}
         else:
             params = {"cursor": str(cursor)}
+        if per_page is not None:
+            if not 1 <= per_page <= EXPORT_PAGE_MAX:
+                raise ValueError(f"per_page must be 1-{EXPORT_PAGE_MAX}")
+            params["per_page"] = str(per_page)
+        if include_users:
+            params["include"] = "users"
         response = await self._http.request("GET", f"{API}/incremental/tickets/cursor.json", params=params)
         document = _object(response.json(), "an export page")
         return TicketExportPage(
             tickets=tuple(Ticket.read(item) for item in document.get("tickets") or []),
             after_cursor=_text_or_none(document.get("after_cursor")),
             end_of_stream=bool(document.get("end_of_stream", True)),
+            users=tuple(User.model_validate(item) for item in document.get("users") or [] if isinstance(item, dict)),
         )
 
     async def export_pages(
@@ -206,6 +265,27 @@ class ZendeskClient:
         async for page in self.export_pages(start_time=start_time):
             found.extend(page.tickets)
         return found
+
+    # --- tickets and users ---------------------------------------------------------------------------------------
+
+    async def ticket(self, ticket_id: int) -> TicketWithUsers:
+        """One ticket as it is now, with its users (a 404 raises ConnectorError)."""
+        response = await self._http.request("GET", f"{API}/tickets/{int(ticket_id)}", params={"include": "users"})
+        document = _object(response.json(), "a ticket")
+        return TicketWithUsers(
+            ticket=Ticket.read(document.get("ticket")),
+            users=tuple(User.model_validate(item) for item in document.get("users") or [] if isinstance(item, dict)),
+        )
+
+    async def user(self, user_id: int) -> User:
+        """One user by id (a 404 raises ConnectorError)."""
+        response = await self._http.request("GET", f"{API}/users/{int(user_id)}")
+        return User.model_validate(_object(_object(response.json(), "a user").get("user"), "a user"))
+
+    async def me(self) -> User:
+        """The user the credentials act as."""
+        response = await self._http.request("GET", f"{API}/users/me")
+        return User.model_validate(_object(_object(response.json(), "a user").get("user"), "a user"))
 
     # --- comments ------------------------------------------------------------------------------------------------
 

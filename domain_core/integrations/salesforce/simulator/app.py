@@ -4,8 +4,12 @@ Shapes follow shared/reference/platform_apis.md §10. Each access token maps to 
 Every answer carries ``Sforce-Limit-Info: api-usage=<used>/<daily max>``; past the daily max the org answers 403
 ``REQUEST_LIMIT_EXCEEDED``. Errors are Salesforce's JSON array ``[{message, errorCode, fields?}]``.
 
-The SOQL subset: ``SELECT f1, f2 FROM Object [WHERE SystemModstamp > <datetime> | WHERE Field = '<string>']
-[ORDER BY SystemModstamp [ASC]]``; anything else is refused with ``MALFORMED_QUERY`` as Salesforce would.
+The SOQL subset: ``SELECT f1, Rel.f2 FROM Object [WHERE SystemModstamp (>|>=) <datetime> | WHERE Field =
+'<string>'] [ORDER BY SystemModstamp [ASC] [, Id [ASC]]] [LIMIT n]``; anything else is refused with
+``MALFORMED_QUERY`` as Salesforce would. A relationship field (``Account.Name`` on a Contact) comes back as a
+nested record ``{"Account": {"attributes": …, "Name": …}}``, or ``"Account": null`` when the lookup is empty.
+Rows whose ORDER BY values are equal come back in the order they were last written (Salesforce promises no order
+among ties), so a query that must page the same way twice orders by ``Id`` too.
 """
 
 import json
@@ -34,8 +38,14 @@ FIELDS: Mapping[str, frozenset[str]] = {
 _TOKEN = re.compile(
     r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')"
     r"|(?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:?\d{2}))"
-    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<op>!=|[,=<>()]))"
+    r"|(?P<number>\d+(?![\d-]))"
+    r"|(?P<name>[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)?)|(?P<op>!=|>=|<=|[,=<>()]))"
 )
+# Relationship name -> (the object it reaches, the lookup field holding its id), per object.
+RELATIONSHIPS: Mapping[str, Mapping[str, tuple[str, str]]] = {
+    "Contact": {"Account": ("Account", "AccountId")},
+    "Opportunity": {"Account": ("Account", "AccountId")},
+}
 _UNESCAPE = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
 
@@ -56,6 +66,9 @@ class _Query:
     since: datetime | None = None
     equals: tuple[str, str] | None = None
     ordered: bool = False
+    inclusive: bool = False  # SystemModstamp >= since (else >)
+    by_id: bool = False  # ORDER BY SystemModstamp, Id
+    limit: int | None = None
 
 
 def _tokens(soql: str) -> list[tuple[str, str]]:
@@ -109,19 +122,23 @@ def parse_soql(soql: str) -> _Query:
     object_type = take("name")
     if object_type not in FIELDS:
         raise _ApiError(400, "INVALID_TYPE", f"sObject type '{object_type}' is not supported.")
-    unknown = [f for f in fields if f not in FIELDS[object_type]]
+    unknown = [f for f in fields if not _known_field(object_type, f)]
     if unknown:
         raise _ApiError(
             400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity '{object_type}'.", fields=unknown[:1]
         )
     since: datetime | None = None
     equals: tuple[str, str] | None = None
+    inclusive = by_id = False
+    limit: int | None = None
     if at("WHERE"):
         position += 1
         name = take("name")
         if name == "SystemModstamp":
-            if take("op") != ">":
-                raise _malformed("only SystemModstamp > <datetime> is supported here")
+            operator = take("op")
+            if operator not in (">", ">="):
+                raise _malformed("only SystemModstamp > or >= <datetime> is supported here")
+            inclusive = operator == ">="
             since = datetime.fromisoformat(take("datetime").replace("Z", "+00:00"))
         elif name in FIELDS[object_type]:
             if take("op") != "=":
@@ -137,9 +154,31 @@ def parse_soql(soql: str) -> _Query:
         if at("ASC"):
             position += 1
         ordered = True
+        if position < len(tokens) and tokens[position] == ("op", ","):
+            position += 1
+            take("name", "ID")
+            if at("ASC"):
+                position += 1
+            by_id = True
+    if at("LIMIT"):
+        position += 1
+        limit = int(take("number"))
     if position != len(tokens):
         raise _malformed(f"unexpected token: '{tokens[position][1]}'")
-    return _Query(object_type, tuple(fields), since, equals, ordered)
+    return _Query(object_type, tuple(fields), since, equals, ordered, inclusive, by_id, limit)
+
+
+def _known_field(object_type: str, name: str) -> bool:
+    relation, dot, target_field = name.partition(".")
+    if not dot:
+        return name in FIELDS[object_type]
+    target = RELATIONSHIPS.get(object_type, {}).get(relation)
+    return target is not None and target_field in FIELDS[target[0]]
+
+
+def _after(record: Mapping[str, Any], moment: datetime, *, inclusive: bool) -> bool:
+    stamp = datetime.fromisoformat(record["SystemModstamp"])
+    return stamp > moment or (inclusive and stamp == moment)
 
 
 def _stamp(moment: datetime) -> str:
@@ -216,9 +255,11 @@ class SalesforceSimulator:
 
     def touch(self, org_id: str, object_type: str, record_id: str, fields: Mapping[str, Any], *, at: datetime) -> None:
         """Change a record directly at ``at`` (its SystemModstamp moves)."""
-        record = self.org(org_id).records[object_type][record_id]
+        records = self.org(org_id).records[object_type]
+        record = records.pop(record_id)  # storage order is last-write order (ties come back in it)
         record.update(fields)
         record["SystemModstamp"] = _stamp(at)
+        records[record_id] = record
 
     def fail_next(self, status: int, *, times: int = 1) -> None:
         """The next ``times`` API requests answer ``status`` (a 5xx)."""
@@ -293,9 +334,30 @@ class SalesforceSimulator:
         org.records[object_type][record_id] = {**fields, "Id": record_id, "SystemModstamp": _stamp(at)}
         return record_id
 
-    def _view(self, record: Mapping[str, Any], object_type: str, version: str, fields: tuple[str, ...]) -> Any:
+    def _view(
+        self,
+        record: Mapping[str, Any],
+        object_type: str,
+        version: str,
+        fields: tuple[str, ...],
+        org: _Org | None = None,
+    ) -> Any:
         attributes = {"type": object_type, "url": f"/services/data/v{version}/sobjects/{object_type}/{record['Id']}"}
-        return {"attributes": attributes, **{name: record.get(name) for name in fields}}
+        document: dict[str, Any] = {"attributes": attributes}
+        for name in fields:
+            relation, dot, target_field = name.partition(".")
+            if not dot:
+                document[name] = record.get(name)
+                continue
+            target_type, lookup = RELATIONSHIPS[object_type][relation]
+            related = org.records[target_type].get(record.get(lookup) or "") if org is not None else None
+            if related is None:
+                document[relation] = None
+                continue
+            nested = document.get(relation) or self._view(related, target_type, version, ())
+            nested[target_field] = related.get(target_field)
+            document[relation] = nested
+        return document
 
     def _batch(self, org: _Org, version: str, key: str, rows: list[dict[str, Any]], offset: int, size: int) -> Any:
         batch = rows[offset : offset + size]
@@ -321,15 +383,18 @@ class SalesforceSimulator:
         version = str(request.path_params["version"])
         rows = list(org.records[query.object_type].values())
         if query.since is not None:
-            since = query.since
-            rows = [r for r in rows if datetime.fromisoformat(r["SystemModstamp"]) > since]
+            since, inclusive = query.since, query.inclusive
+            rows = [r for r in rows if _after(r, since, inclusive=inclusive)]
         if query.equals is not None:
             name, wanted = query.equals
             rows = [r for r in rows if r.get(name) == wanted]
         if query.ordered:
-            rows.sort(key=lambda r: datetime.fromisoformat(r["SystemModstamp"]))
+            # A stable sort: rows with equal stamps stay in storage (last-write) order unless Id breaks the tie.
+            rows.sort(key=lambda r: (datetime.fromisoformat(r["SystemModstamp"]), r["Id"] if query.by_id else ""))
+        if query.limit is not None:
+            rows = rows[: query.limit]
         # Results are a snapshot at query time, as a query cursor is.
-        snapshot = [self._view(r, query.object_type, version, query.fields) for r in rows]
+        snapshot = [self._view(r, query.object_type, version, query.fields, org) for r in rows]
         key = f"01gRO{len(org.cursors) + 1:010d}"
         size = self._requested_batch_size(request)
         org.cursors[key] = (version, snapshot, size)
@@ -391,9 +456,10 @@ class SalesforceSimulator:
         if not matches:
             record_id = self._create(org, object_type, {**body, ext_field: value}, now)
             return 201, {"id": record_id, "success": True, "errors": [], "created": True}
-        record = matches[0]
+        record = org.records[object_type].pop(matches[0]["Id"])  # storage order is last-write order
         record.update(body)
         record["SystemModstamp"] = _stamp(now)
+        org.records[object_type][record["Id"]] = record
         if self._update_status == 204:
             return 204, None
         return 200, {"id": record["Id"], "success": True, "errors": [], "created": False}

@@ -7,6 +7,7 @@ from promptsales.domain_core.integrations.whatsapp.simulator.app import (
     TemplateSeed,
     WebhookDelivery,
     WhatsAppSimulator,
+    waba_of,
 )
 
-__all__ = ["DEFAULT_TEMPLATES", "SANDBOX_APP_SECRET", "TemplateSeed", "WebhookDelivery", "WhatsAppSimulator"]
+__all__ = ["DEFAULT_TEMPLATES", "SANDBOX_APP_SECRET", "TemplateSeed", "WebhookDelivery", "WhatsAppSimulator", "waba_of"]

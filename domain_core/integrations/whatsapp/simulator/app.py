@@ -4,8 +4,10 @@ Shapes follow shared/reference/platform_apis.md §7 (WhatsApp) and §3 (Graph er
 phone number (an "account", keyed by its phone_number_id) belongs to one WhatsApp Business Account (WABA) holding
 its templates; accounts share nothing.
 
-* Paths: ``POST /v25.0/{phone_number_id}/messages`` (text, template, or ``status:"read"``) and
-  ``GET /v25.0/{waba_id}/message_templates`` (connectors.json ``sandbox_base_url`` ends in ``/v25.0``).
+* Paths: ``POST /v25.0/{phone_number_id}/messages`` (text, template, or ``status:"read"``),
+  ``GET /v25.0/{waba_id}/message_templates`` and ``GET /v25.0/{phone_number_id}`` (the number's profile: ``{id,
+  display_phone_number, verified_name, quality_rating}`` [~ Meta "Phone Numbers" reference]) (connectors.json
+  ``sandbox_base_url`` ends in ``/v25.0``).
 * Auth: ``Authorization: Bearer <token>`` or ``access_token`` (§3). A revoked or unknown token answers 401 with Graph
   code 190; a valid token on another account's number or WABA answers 403 code 200 [~ Meta access-token guide: no
   access to the asset → error code 200]; none answers 400 code 104 [~].
@@ -119,6 +121,7 @@ class _Account:
     phone_number_id: str
     waba: _Waba
     display_phone_number: str
+    verified_name: str = "PromptSales Sandbox"
     allowed_recipients: frozenset[str] | None = None
     last_inbound: dict[str, datetime] = field(default_factory=dict)
     inbound: dict[str, bool] = field(default_factory=dict)  # received wamid -> marked read
@@ -175,6 +178,11 @@ def _stable(text: str, modulo: int) -> int:
     return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "big") % modulo
 
 
+def waba_of(phone_number_id: str) -> str:
+    """The WhatsApp Business Account id a simulated number belongs to unless told otherwise (stable per number)."""
+    return str(WABA_ID_BASE + _stable(phone_number_id, 1_000_000_000))
+
+
 def _placeholders(text: str) -> int:
     return len(set(re.findall(r"\{\{\s*([A-Za-z0-9_]+)\s*\}\}", text)))
 
@@ -225,6 +233,7 @@ class WhatsAppSimulator:
             routes=[
                 Route(f"/{VERSION}/{{phone_number_id}}/messages", self._endpoint(self._messages), methods=["POST"]),
                 Route(f"/{VERSION}/{{waba_id}}/message_templates", self._endpoint(self._templates), methods=["GET"]),
+                Route(f"/{VERSION}/{{phone_number_id}}", self._endpoint(self._phone_number), methods=["GET"]),
             ]
         )
 
@@ -246,7 +255,7 @@ class WhatsAppSimulator:
         if existing is not None:
             return existing
         # Derived from the number, not from creation order, so every replica's simulator agrees about a tenant.
-        waba_key = waba_id or str(WABA_ID_BASE + _stable(phone_number_id, 1_000_000_000))
+        waba_key = waba_id or waba_of(phone_number_id)
         waba = self._wabas.get(waba_key)
         if waba is None:
             waba = self._wabas[waba_key] = _Waba(waba_key)
@@ -561,6 +570,21 @@ class WhatsAppSimulator:
             )
         window.append(now)
         pair.append(now)
+
+    # --- the number's profile -------------------------------------------------------------------------------------
+
+    def _phone_number(
+        self, account: _Account, _request: Request, _body: Any, _pending: list[WebhookDelivery]
+    ) -> tuple[Any, dict[str, str]]:
+        # [~] Meta "Phone Numbers" reference: GET /{phone-number-id} → {verified_name, display_phone_number,
+        # quality_rating, id, …}; display_phone_number is shown with a "+" and spaces in the dashboard.
+        document = {
+            "id": account.phone_number_id,
+            "display_phone_number": "+" + account.display_phone_number,
+            "verified_name": account.verified_name,
+            "quality_rating": "GREEN",
+        }
+        return document, {}
 
     # --- templates -----------------------------------------------------------------------------------------------
 

@@ -1,7 +1,15 @@
 """Zendesk Support's Ticketing API v2 in memory: incremental ticket export, comments, create, status update.
 
 Shapes follow shared/reference/platform_apis.md §11. Each subdomain (the request's ``Host``,
-``{subdomain}.zendesk.com``) has its own tickets and limits; a token answers only on its own subdomain.
+``{subdomain}.zendesk.com``, or ``{subdomain}.zendesk.sandbox.promptsales.invalid`` in sandbox mode) has its own
+tickets, users and limits; a token answers only on its own subdomain.
+
+* Users: every requester is an end-user (found by email, created on first use); comments an agent adds come from
+  the account's agent. ``GET /api/v2/users/{id}``, ``/users/me``; the export (``include=users``) and one ticket
+  (``GET /api/v2/tickets/{id}?include=users``) sideload the users they name.
+* Webhooks: :meth:`ZendeskSimulator.ticket_event` builds the body of a Zendesk ticket event (``{id, type,
+  account_id, time, zendesk_event_version, subject: "zen:ticket:<id>", detail, event}`` [~ Zendesk event
+  webhooks]); the caller signs it (``zendesk.signatures.sign``) as Zendesk would with the webhook's secret.
 
 * Auth: ``Bearer <token>`` or Basic ``{email}/token:{api_token}`` (§11 "Base ... Auth"). A failure answers 401
   ``{"error": "Couldn't authenticate you"}`` [~ the live answer; the reference gives no 401 body]; the token is
@@ -38,6 +46,9 @@ from promptsales.domain_core.shared.clock import utc_now
 STATUSES = ("new", "open", "pending", "hold", "solved", "closed")
 IDEMPOTENCY_RETENTION = timedelta(hours=2)  # §11 Idempotency: key retention ~2 h [~]
 PAGE_SIZE_MAX = 100
+EXPORT_PAGE_MAX = 1000
+HOST_SUFFIXES = (".zendesk.com", ".zendesk.sandbox.promptsales.invalid")
+EVENT_VERSION = "2022-11-06"
 
 
 class _ApiError(Exception):
@@ -81,7 +92,9 @@ class _Account:
     next_ticket: int = 1
     next_comment: int = 1
     next_user: int = 1
-    users: dict[str, int] = field(default_factory=dict)
+    users: dict[str, int] = field(default_factory=dict)  # email -> user id
+    people: dict[int, dict[str, Any]] = field(default_factory=dict)  # user id -> user
+    next_event: int = 1
     idempotency: dict[str, tuple[str, int, datetime]] = field(default_factory=dict)
     window: int = -1
     used: int = 0
@@ -109,7 +122,7 @@ class ZendeskSimulator:
     ) -> None:
         self._tokens = dict(tokens)
         self._clock = clock
-        self._export_page_size = export_page_size
+        self.export_page_size = export_page_size
         self._limit = rate_limit_per_minute
         self._accounts: dict[str, _Account] = {}
         self._faults: list[_Fault] = []
@@ -119,6 +132,9 @@ class ZendeskSimulator:
                 Route("/api/v2/incremental/tickets/cursor.json", self._endpoint(self._export), methods=["GET"]),
                 Route("/api/v2/tickets", self._endpoint(self._create), methods=["POST"]),
                 Route("/api/v2/tickets/{ticket_id:int}", self._endpoint(self._update), methods=["PUT"]),
+                Route("/api/v2/tickets/{ticket_id:int}", self._endpoint(self._show), methods=["GET"]),
+                Route("/api/v2/users/me", self._endpoint(self._me), methods=["GET"]),
+                Route("/api/v2/users/{user_id:int}", self._endpoint(self._show_user), methods=["GET"]),
                 Route("/api/v2/tickets/{ticket_id:int}/comments", self._endpoint(self._comments), methods=["GET"]),
             ]
         )
@@ -137,22 +153,78 @@ class ZendeskSimulator:
         return self._accounts.setdefault(subdomain, _Account())
 
     def seed_ticket(
-        self, subdomain: str, subject: str, *, comment: str = "Hello", status: str = "new", at: datetime | None = None
+        self,
+        subdomain: str,
+        subject: str,
+        *,
+        comment: str = "Hello",
+        status: str = "new",
+        at: datetime | None = None,
+        requester_email: str = "requester@example.com",
+        requester_name: str | None = None,
+        channel: str = "web",
+        priority: str | None = None,
     ) -> int:
-        """Create a ticket directly (as an agent would); returns its id."""
+        """Create a ticket directly (as a requester writing in would); returns its id."""
         account = self.account(subdomain)
         moment = at or self._clock()
-        ticket_id = self._insert(account, subject, comment, "requester@example.com", moment, {})
+        extra = {"via": channel, "requester_name": requester_name, "priority": priority}
+        ticket_id = self._insert(account, subject, comment, requester_email, moment, extra)
         account.tickets[ticket_id]["status"] = status
         return ticket_id
 
-    def add_comment(self, subdomain: str, ticket_id: int, body: str, *, at: datetime | None = None) -> int:
-        """Add a comment to a ticket directly; the ticket's ``updated_at`` moves."""
+    def add_comment(
+        self,
+        subdomain: str,
+        ticket_id: int,
+        body: str,
+        *,
+        at: datetime | None = None,
+        author_email: str | None = None,
+        public: bool = True,
+    ) -> int:
+        """Add a comment to a ticket directly (from ``author_email``'s user, else the account's agent); the ticket's
+        ``updated_at`` moves."""
         account = self.account(subdomain)
         moment = at or self._clock()
-        comment_id = self._comment(account, ticket_id, body, moment)
+        if author_email is None:
+            author = self._user(account, f"agent@{subdomain}.zendesk.example", name="Support Agent", role="agent")
+        else:
+            author = self._user(account, author_email)
+        comment_id = self._comment(account, ticket_id, body, moment, public, author=author, via="web")
         account.tickets[ticket_id]["updated_at"] = _stamp(moment)
         return comment_id
+
+    def ticket_event(
+        self, subdomain: str, ticket_id: int, *, event_type: str = "zen:event-type:ticket.comment_added"
+    ) -> dict[str, Any]:
+        """The body Zendesk posts for an event on ``ticket_id`` (a new event id each time)."""
+        account = self.account(subdomain)
+        ticket = account.tickets[ticket_id]
+        event_id = f"01JZ{account.next_event:022d}"
+        account.next_event += 1
+        return {
+            "id": event_id,
+            "type": event_type,
+            "account_id": sum(ord(ch) for ch in subdomain) * 7919,
+            "time": _stamp(self._clock()),
+            "zendesk_event_version": EVENT_VERSION,
+            "subject": f"zen:ticket:{ticket_id}",
+            "detail": {
+                "id": str(ticket_id),
+                "status": str(ticket["status"]).upper(),
+                "requester_id": str(ticket["requester_id"]),
+                "subject": ticket["subject"],
+                "updated_at": ticket["updated_at"],
+            },
+            "event": {},
+        }
+
+    def export_cursor_after(self, subdomain: str, ticket_id: int) -> str:
+        """The export cursor that continues after ``ticket_id`` (what the page ending at it answers as
+        ``after_cursor``): for :meth:`fail_cursor`."""
+        ticket = self.account(subdomain).tickets[ticket_id]
+        return _encode_cursor("x", int(datetime.fromisoformat(ticket["updated_at"]).timestamp()), ticket_id)
 
     def touch(self, subdomain: str, ticket_id: int, *, at: datetime, **fields: Any) -> None:
         """Change a ticket directly at ``at``."""
@@ -173,7 +245,8 @@ class ZendeskSimulator:
 
     def _endpoint(self, handler: Callable[[_Account, str, Request, Any], tuple[int, Any, dict[str, str]]]) -> Any:
         async def endpoint(request: Request) -> Response:
-            subdomain = (request.url.hostname or "").removesuffix(".zendesk.com")
+            host = request.url.hostname or ""
+            subdomain = next((host.removesuffix(s) for s in HOST_SUFFIXES if host.endswith(s)), host)
             self.requests.append((subdomain, request.method, request.url.path))
             headers: dict[str, str] = {}
             try:
@@ -206,8 +279,9 @@ class ZendeskSimulator:
                 decoded = base64.b64decode(credential, validate=True).decode()
             except (binascii.Error, UnicodeDecodeError):
                 decoded = ""
-            _email, marker, api_token = decoded.partition("/token:")
+            email, marker, api_token = decoded.partition("/token:")
             token = api_token if marker else None
+            request.state.email = email
         if token is None or self._tokens.get(token) != subdomain:
             raise _ApiError(401, "Couldn't authenticate you")
         return self.account(subdomain)
@@ -245,36 +319,76 @@ class ZendeskSimulator:
 
     # --- records -------------------------------------------------------------------------------------------------
 
-    def _user(self, account: _Account, email: str) -> int:
+    def _user(self, account: _Account, email: str, *, name: str | None = None, role: str = "end-user") -> int:
+        email = email.strip().lower()
         if email not in account.users:
-            account.users[email] = account.next_user
+            user_id = account.next_user
             account.next_user += 1
+            account.users[email] = user_id
+            now = _stamp(self._clock())
+            account.people[user_id] = {
+                "id": user_id,
+                "name": name or email.split("@", 1)[0],
+                "email": email,
+                "phone": None,
+                "role": role,
+                "created_at": now,
+                "updated_at": now,
+            }
         return account.users[email]
 
-    def _comment(self, account: _Account, ticket_id: int, body: str, at: datetime, public: bool = True) -> int:
+    def _comment(
+        self,
+        account: _Account,
+        ticket_id: int,
+        body: str,
+        at: datetime,
+        public: bool = True,
+        *,
+        author: int | None = None,
+        via: str = "web",
+    ) -> int:
         comment_id = account.next_comment
         account.next_comment += 1
-        entry = {"id": comment_id, "body": body, "public": public, "author_id": 1, "created_at": _stamp(at)}
+        entry = {
+            "id": comment_id,
+            "type": "Comment",
+            "body": body,
+            "plain_body": body,
+            "public": public,
+            "author_id": author if author is not None else account.tickets[ticket_id]["requester_id"],
+            "via": {"channel": via},
+            "created_at": _stamp(at),
+        }
         account.comments.setdefault(ticket_id, []).append(entry)
         return comment_id
+
+    def _sideload(self, account: _Account, tickets: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        ids = sorted({int(t["requester_id"]) for t in tickets if t.get("requester_id") is not None})
+        return [dict(account.people[i]) for i in ids if i in account.people]
 
     def _insert(
         self, account: _Account, subject: str, comment: str, email: str, at: datetime, extra: Mapping[str, Any]
     ) -> int:
         ticket_id = account.next_ticket
         account.next_ticket += 1
+        named = extra.get("requester")
+        name = extra.get("requester_name") or (named.get("name") if isinstance(named, dict) else None)
+        requester = self._user(account, email, name=name if isinstance(name, str) else None)
+        via = str(extra.get("via") or "api")
         account.tickets[ticket_id] = {
             "id": ticket_id,
             "subject": subject,
             "status": "new",
             "priority": extra.get("priority"),
             "tags": list(extra.get("tags") or []),
-            "requester_id": self._user(account, email),
+            "requester_id": requester,
             "external_id": extra.get("external_id"),
+            "via": {"channel": via},
             "created_at": _stamp(at),
             "updated_at": _stamp(at),
         }
-        self._comment(account, ticket_id, comment, at, bool(extra.get("public", True)))
+        self._comment(account, ticket_id, comment, at, bool(extra.get("public", True)), author=requester, via=via)
         return ticket_id
 
     def _export(
@@ -294,9 +408,15 @@ class ZendeskSimulator:
         rows = sorted(
             (int(datetime.fromisoformat(t["updated_at"]).timestamp()), t["id"], t) for t in account.tickets.values()
         )
+        size = self.export_page_size
+        raw_size = request.query_params.get("per_page")
+        if raw_size is not None:
+            if not raw_size.isdigit() or not 1 <= int(raw_size) <= EXPORT_PAGE_MAX:
+                raise _ApiError(400, "InvalidPaginationParameter", f"per_page must be 1-{EXPORT_PAGE_MAX}")
+            size = min(size, int(raw_size))
         rows = [r for r in rows if (r[0], r[1]) > after]
-        page = rows[: self._export_page_size]
-        end = len(rows) <= self._export_page_size
+        page = rows[:size]
+        end = len(rows) <= size
         last = (page[-1][0], page[-1][1]) if page else after
         after_cursor = _encode_cursor("x", *last)
         document = {
@@ -307,7 +427,33 @@ class ZendeskSimulator:
             "before_url": None,
             "end_of_stream": end,
         }
+        if "users" in request.query_params.get("include", "").split(","):
+            document["users"] = self._sideload(account, [r[2] for r in page])
         return 200, document, {}
+
+    def _show(
+        self, account: _Account, _subdomain: str, request: Request, _body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        ticket = account.tickets.get(int(request.path_params["ticket_id"]))
+        if ticket is None:
+            raise _ApiError(404, "RecordNotFound", "Not found")
+        document: dict[str, Any] = {"ticket": dict(ticket)}
+        if "users" in request.query_params.get("include", "").split(","):
+            document["users"] = self._sideload(account, [ticket])
+        return 200, document, {}
+
+    def _show_user(
+        self, account: _Account, _subdomain: str, request: Request, _body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
+        user = account.people.get(int(request.path_params["user_id"]))
+        if user is None:
+            raise _ApiError(404, "RecordNotFound", "Not found")
+        return 200, {"user": dict(user)}, {}
+
+    def _me(self, account: _Account, subdomain: str, request: Request, _body: Any) -> tuple[int, Any, dict[str, str]]:
+        email = getattr(request.state, "email", None) or f"admin@{subdomain}.zendesk.example"
+        user_id = self._user(account, email, name="Account Admin", role="admin")
+        return 200, {"user": dict(account.people[user_id])}, {}
 
     def _comments(
         self, account: _Account, subdomain: str, request: Request, _body: Any
