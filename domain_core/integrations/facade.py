@@ -462,8 +462,12 @@ class IntegrationsFacade:
         return await self._uow.read(caller, lambda uow: support_tickets.open_tickets(uow, contact_id))
 
     async def tickets_section(self, uow: UnitOfWork, contact_id: str) -> dict[str, Any]:
-        """The customer 360's ``support_tickets`` section (the CRM calls it inside its own read)."""
-        return (await support_tickets.open_tickets(uow, contact_id)).model_dump(mode="json", exclude={"contact_id"})
+        """The customer 360's ``support_tickets`` section (the CRM calls it inside its own read); empty (no section)
+        when the contact has no open ticket."""
+        tickets = await support_tickets.open_tickets(uow, contact_id)
+        if not tickets.items:
+            return {}
+        return tickets.model_dump(mode="json", exclude={"contact_id"})
 
     # ------------------------------------------------------------------------------------------ ads
 

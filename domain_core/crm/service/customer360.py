@@ -64,5 +64,15 @@ async def customer_360(
         timeline=timeline,
         timeline_next_cursor=next_cursor,
         segments=await segments.memberships(uow, contact.id),
-        sections={name: await provider(uow, contact.id) for name, provider in sections.items()},
+        sections=await _sections(uow, contact.id, sections),
     )
+
+
+async def _sections(uow: UnitOfWork, contact_id: str, providers: dict[str, SectionProvider]) -> dict[str, Any]:
+    """Other contexts' parts of the view; a provider with nothing to show (an empty dict) adds no section."""
+    found: dict[str, Any] = {}
+    for name, provider in providers.items():
+        section = await provider(uow, contact_id)
+        if section:
+            found[name] = section
+    return found
