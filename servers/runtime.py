@@ -15,6 +15,7 @@ from promptsales.domain_core.business.bootstrap import Business, build_business
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
 from promptsales.domain_core.content.bootstrap import build_content
+from promptsales.domain_core.content.dto import ImportedDesign
 from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.crm.bootstrap import build_crm
 from promptsales.domain_core.crm.facade import CrmFacade
@@ -192,6 +193,19 @@ class Runtime:
             )
             # The outbox's first consumer: CRM contact changes pushed to the connected CRM platforms.
             integrations = self._integrations
+
+            async def export_design(caller: Caller, platform: str, design_id: str) -> ImportedDesign:
+                found = await integrations.export_design(caller, platform=platform, design_id=design_id, format="png")
+                return ImportedDesign(
+                    data=found.bytes,
+                    mime_type=found.content_type,
+                    title=found.title or design_id,
+                    width=found.width,
+                    height=found.height,
+                )
+
+            # The content library imports designs from the design platforms the tenant connected.
+            self._content.use_design_source(export_design)
             await self._subscribe(
                 integrations.CRM_PUSH_CONSUMER, set(integrations.CRM_PUSH_EVENTS), integrations.on_crm_event
             )

@@ -188,3 +188,23 @@ class SetAiProvider(Command):
         source = self.model_dump(mode="json", exclude={"api_key"})
         source["api_key"] = _sha256(self.api_key.get_secret_value()) if self.api_key is not None else None
         return source
+
+
+DesignPlatform = Literal["canva", "adobe_express"]
+DesignId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=38,  # content_assets.target holds "design:<platform>:<id>" in 60 characters
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The design's id on the platform (integrations_list_designs).",
+    ),
+]
+
+
+class ImportDesign(Command):
+    """A connected design platform's design, exported as PNG into the library (again: a new version)."""
+
+    platform: DesignPlatform
+    design_id: DesignId
+    title: Annotated[str, Field(min_length=1, max_length=200)] | None = None

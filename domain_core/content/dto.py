@@ -209,3 +209,13 @@ class InteractionSignals(Dto):
     intent_confidence: float
     sentiment: Literal["positive", "neutral", "negative"]
     sentiment_score: float
+
+
+class ImportedDesign(Dto):
+    """A design file a design platform exported (handed in by the composition root; never a URL)."""
+
+    data: bytes = Field(repr=False)
+    mime_type: str
+    title: str
+    width: int | None = None
+    height: int | None = None

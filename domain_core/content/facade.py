@@ -5,7 +5,7 @@ it goes through ``mutate_paid``, so the idempotency key is claimed before anythi
 key returns the first result without calling the model or the renderer again.
 """
 
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 import structlog
@@ -15,6 +15,7 @@ from promptsales.domain_core.content.commands import (
     GenerateCopy,
     GenerateImage,
     GenerateVideo,
+    ImportDesign,
     SetAiProvider,
     SetBrandKit,
 )
@@ -28,6 +29,7 @@ from promptsales.domain_core.content.dto import (
     CopyResult,
     CreativeResult,
     ExtractionView,
+    ImportedDesign,
     InteractionSignals,
     SummaryView,
 )
@@ -35,7 +37,7 @@ from promptsales.domain_core.content.model import text_analysis
 from promptsales.domain_core.content.model.channel_specs import ChannelSpecs
 from promptsales.domain_core.content.providers.base import ProviderError
 from promptsales.domain_core.content.providers.clients import ProviderClients
-from promptsales.domain_core.content.service import ai, analysis, brand_kits, copy, generation, library
+from promptsales.domain_core.content.service import ai, analysis, brand_kits, copy, design_import, generation, library
 from promptsales.domain_core.content.service.ai import Deployment, TextChoice
 from promptsales.domain_core.content.service.ai import NeedsSampling as NeedsSampling  # tools catch it
 from promptsales.domain_core.content.service.ai import Sampled as Sampled  # tools pass the client's answer
@@ -43,9 +45,12 @@ from promptsales.domain_core.content.service.generation import Inputs
 from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.errors import ValidationFailed
 
 log = structlog.get_logger(__name__)
 Progress = Callable[[int, int], Coroutine[Any, Any, None]]
+# Exports a design as PNG: (caller, platform, design id) -> the file (the integrations context's, wired in).
+DesignSource = Callable[[Caller, str, str], Awaitable[ImportedDesign]]
 
 
 class ContentFacade:
@@ -62,6 +67,7 @@ class ContentFacade:
     ) -> None:
         self._uow = uow
         self._specs = specs
+        self._design_source: DesignSource | None = None
         self._deployment = deployment
         self._credentials = credentials
         self._clients = clients
@@ -233,6 +239,33 @@ class ContentFacade:
                 channel=spec.channel,
                 placement=command.placement,
             ),
+            result_type=CreativeResult,
+        )
+
+    def use_design_source(self, source: DesignSource) -> None:
+        """Export designs with ``source`` (the integrations context's, wired by the composition root)."""
+        self._design_source = source
+
+    async def import_design(
+        self, caller: Caller, command: ImportDesign, *, idempotency_key: str | None = None
+    ) -> CreativeResult:
+        """A connected platform's design as a PNG library asset (a changed design: its next version, back to draft)."""
+        source = self._design_source
+        if source is None:
+            raise ValidationFailed(
+                "This deployment imports no designs (no design platform is wired in).", field="platform"
+            )
+
+        async def prepare() -> ImportedDesign:
+            return await source(caller, command.platform, command.design_id)
+
+        return await self._uow.mutate_paid(
+            caller,
+            action="content.import_design",
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=prepare,
+            work=lambda uow, design: design_import.keep_design(uow, command, design),
             result_type=CreativeResult,
         )
 

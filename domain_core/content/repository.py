@@ -99,6 +99,14 @@ async def asset(uow: UnitOfWork, asset_id: str, *, lock: bool = False) -> AssetR
     return (await uow.session.execute(query)).scalar_one_or_none()
 
 
+async def asset_by_target(uow: UnitOfWork, *, kind: str, target: str) -> AssetRecord | None:
+    """The asset of ``kind`` made for ``target`` (an imported design's ``design:<platform>:<id>``), if any."""
+    query = select(AssetRecord).where(
+        col(AssetRecord.tenant_id) == uow.tenant_id, col(AssetRecord.kind) == kind, col(AssetRecord.target) == target
+    )
+    return (await uow.session.execute(query.order_by(col(AssetRecord.created_at)).limit(1))).scalar_one_or_none()
+
+
 async def assets(uow: UnitOfWork, asset_ids: list[str]) -> list[AssetRecord]:
     """The tenant's assets among ``asset_ids`` (unknown ids are simply absent)."""
     if not asset_ids:

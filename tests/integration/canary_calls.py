@@ -71,6 +71,7 @@ class Planted:
     api_key: str = ""  # A's own model provider key: sealed, shown to nobody
     hubspot_account: str = ""  # A's HubSpot sandbox portal id
     sync_run_id: str = ""  # A's first HubSpot sync run
+    design_id: str = ""  # a design of A's Canva sandbox account (imported into A's library)
     assets: dict[str, str] = field(default_factory=dict)  # A's library asset ids, by role (state)
     files: dict[str, str] = field(default_factory=dict)  # sha256 of A's stored files (logo, image, video)
     keys: dict[str, str] = field(default_factory=dict)  # idempotency keys A used, by tool
@@ -859,6 +860,12 @@ CASES: list[Case] = [
     tool("integrations_get_sync_run", "a-run", lambda w: {"run_id": w.a.sync_run_id}, "not_found", reveals=True),
     tool("integrations_test_connection", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
     tool("integrations_list_designs", "a-platform", lambda w: {"platform": "canva"}, "rejected"),
+    tool(
+        "content_import_design",
+        "a-design",
+        lambda w: {"platform": "canva", "design_id": w.a.design_id},
+        "rejected",
+    ),
     tool("integrations_sync", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
     tool("integrations_disconnect", "a-platform", lambda w: {"platform": "hubspot"}, "not_found"),
     tool(

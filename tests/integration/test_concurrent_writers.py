@@ -436,6 +436,17 @@ async def ai_provider_set_on_a_fresh_tenant(t: Tenant) -> None:
 # ------------------------------------------------------------------------------------------------ the table
 
 
+async def one_design_imported(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="canva")
+    designs = (await t.ok("integrations_list_designs", platform="canva"))["items"]
+    call = {"platform": "canva", "design_id": designs[0]["design_id"]}
+    outcome = Outcome(await t.burst("content_import_design", [call] * CALLS))
+    outcome.check(None)
+    assert {s["asset"]["id"] for s in outcome.successes} == {outcome.successes[0]["asset"]["id"]}
+    assert t.scalar("SELECT count(*) FROM content_assets WHERE tenant_id = %s") == 1
+    assert t.scalar("SELECT count(*) FROM content_asset_versions WHERE tenant_id = %s") == 1
+
+
 async def one_platform_connected(t: Tenant) -> None:
     outcome = Outcome(await t.burst("integrations_connect", [{"platform": "hubspot"}] * CALLS))
     outcome.check(None)
@@ -575,6 +586,7 @@ SCENARIOS = [
     Scenario("PayPal accounts refused in sandbox", "business_set_paypal_account", paypal_accounts_refused_in_sandbox),
     Scenario("brand kits with one name", "content_set_brand_kit", brand_kits_with_one_name),
     Scenario("copy generated once", "content_generate_copy", copy_generated_once),
+    Scenario("one design imported", "content_import_design", one_design_imported),
     Scenario("one platform connected", "integrations_connect", one_platform_connected),
     Scenario("one platform disconnected", "integrations_disconnect", one_platform_disconnected),
     Scenario("one sync at a time", "integrations_sync", one_sync_at_a_time),

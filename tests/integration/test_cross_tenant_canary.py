@@ -654,6 +654,10 @@ async def _plant_integrations(client: Client[Any], a: Planted) -> None:
     canva = await _ok(client, "integrations_connect", platform="canva")
     a.ids.add(canva["id"])
     a.secrets.add(canva["account_id"])
+    design = (await _ok(client, "integrations_list_designs", platform="canva"))["items"][0]["design_id"]
+    imported = await _ok(client, "content_import_design", platform="canva", design_id=design)
+    a.design_id = design
+    a.ids.add(imported["asset"]["id"])
     google = await _ok(client, "integrations_connect", platform="google_ads")  # A's sandbox ad account
     a.ids.add(google["id"])
     a.secrets.add(google["account_id"])

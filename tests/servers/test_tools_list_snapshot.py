@@ -32,6 +32,7 @@ PLATFORM_TOOLS = {
     "integrations_list_ad_accounts",
     "integrations_list_designs",
     "integrations_send_message",
+    "content_import_design",
 }
 OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS
 

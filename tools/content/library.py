@@ -4,15 +4,18 @@ from typing import Annotated, Literal
 
 from fastmcp import Context, FastMCP
 from fastmcp.resources import ResourceContent, ResourceResult
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
-from promptsales.domain_core.content.commands import DecideAsset, Decision
+from promptsales.domain_core.content.commands import DecideAsset, Decision, DesignId, DesignPlatform, ImportDesign
 from promptsales.domain_core.content.commands import Note as NoteText
-from promptsales.domain_core.content.dto import AssetPage, AssetView
+from promptsales.domain_core.content.dto import AssetPage, AssetView, CreativeResult
 from promptsales.tools.content.fields import AssetId
 from promptsales.tools.context import READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
 
 Note = Annotated[NoteText | None, Field(default=None, description="Why (required to reject).")]
+# Reads the design platform (open world); the same unchanged design adds nothing (idempotent).
+IMPORT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -31,6 +34,22 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         return await runtime.content.list_assets(
             runtime.caller(ctx), kind=kind, status=status, channel=channel, cursor=cursor, limit=limit
         )
+
+    @mcp.tool(annotations=IMPORT, tags={"content", "write"})
+    async def import_design(
+        ctx: Context,
+        platform: Annotated[DesignPlatform, Field(description="The connected design platform.")],
+        design_id: DesignId,
+        title: Annotated[
+            str | None,
+            Field(default=None, min_length=1, max_length=200, description="Library title (default: the design's)."),
+        ] = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> CreativeResult:
+        """Bring a design from a connected Canva / Adobe Express account into the library as a PNG draft asset;
+        importing it again after it changed adds a version (and sends it back to review)."""
+        command = ImportDesign(platform=platform, design_id=design_id, title=title)
+        return await runtime.content.import_design(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"content", "read"})
     async def get_asset(ctx: Context, asset_id: AssetId) -> AssetView:

@@ -196,6 +196,11 @@ class CanvaSimulator:
         )
         return design_id
 
+    def edit_design(self, account: str, design_id: str, *, width: int, height: int) -> None:
+        """The user resized a design in Canva (its exports change, its ``updated_at`` moves)."""
+        design = self.account(account).designs[design_id]
+        design.width, design.height, design.updated = width, height, self._clock()
+
     def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next ``times`` API requests answer ``status`` (429 ``too_many_requests`` or a 5xx)."""
         self._faults.append(_Fault(status, times, retry_after))
