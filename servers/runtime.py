@@ -32,6 +32,7 @@ from promptsales.domain_core.infrastructure.schema import upgrade_to_head
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.bootstrap import build_integrations
+from promptsales.domain_core.integrations.dto import EmailCopy
 from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import NotEntitled
@@ -206,6 +207,20 @@ class Runtime:
 
             # The content library imports designs from the design platforms the tenant connected.
             self._content.use_design_source(export_design)
+
+            async def approved_email_copy(caller: Caller, asset_id: str) -> EmailCopy:
+                found = await content.approved_copy(caller, asset_id, channel="email")
+                return EmailCopy(
+                    asset_id=found.asset_id,
+                    version=found.version,
+                    title=found.title,
+                    language=found.language,
+                    fields=dict(found.fields),
+                    accent_color=found.accent_color,
+                )
+
+            # Email campaigns send only copy the content library approved.
+            integrations.use_copy_source(approved_email_copy)
             await self._subscribe(
                 integrations.CRM_PUSH_CONSUMER, set(integrations.CRM_PUSH_EVENTS), integrations.on_crm_event
             )

@@ -143,6 +143,20 @@ class AssetPage(Dto):
     next_cursor: str | None
 
 
+class ApprovedCopy(Dto):
+    """An approved copy asset's current version, for another context to send as it stands (an email platform)."""
+
+    asset_id: str
+    version: int
+    title: str
+    channel: str
+    format: str | None
+    language: str
+    fields: dict[str, str | list[str]] = Field(description="The copy's fields as its channel spec names them.")
+    brand_kit_id: str | None
+    accent_color: str | None = Field(description="The brand kit's first colour (#RRGGBB), if it has one.")
+
+
 class CreativeResult(Dto):
     """A rendered image or video stored in the library."""
 

@@ -21,6 +21,7 @@ from promptsales.domain_core.content.commands import (
 )
 from promptsales.domain_core.content.dto import (
     AiSettingsView,
+    ApprovedCopy,
     AssetPage,
     AssetView,
     BrandKitView,
@@ -311,6 +312,11 @@ class ContentFacade:
     async def approved_assets(self, caller: Caller, asset_ids: list[str]) -> dict[str, bool]:
         """Whether each asset is approved (campaign activation accepts only approved assets)."""
         return await self._uow.read(caller, lambda uow: library.approved(uow, asset_ids))
+
+    async def approved_copy(self, caller: Caller, asset_id: str, *, channel: str | None = None) -> ApprovedCopy:
+        """An approved copy asset's current fields, for another context to send (an email platform); refused when
+        the asset is not copy, is copy for another ``channel``, or is not approved (ComplianceBlocked)."""
+        return await self._uow.read(caller, lambda uow: library.approved_copy(uow, asset_id, channel=channel))
 
     # ------------------------------------------------------------------------------------ AI services
 

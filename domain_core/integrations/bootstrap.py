@@ -15,6 +15,7 @@ from promptsales.domain_core.integrations.budget import PlatformBudget
 from promptsales.domain_core.integrations.canva.driver import CanvaDriver
 from promptsales.domain_core.integrations.crm_push import CrmPush
 from promptsales.domain_core.integrations.drivers import Driver
+from promptsales.domain_core.integrations.email_campaigns import EmailCampaigns
 from promptsales.domain_core.integrations.facade import IntegrationsFacade, LivePolicy
 from promptsales.domain_core.integrations.google_ads.driver import GoogleAdsDriver
 from promptsales.domain_core.integrations.hubspot.crm_sync import HubSpotCrmSync
@@ -126,6 +127,7 @@ def build_integrations(
     messaging = Messaging(uow, sessions, crm)
     webhooks.add("whatsapp", WhatsAppWebhooks(uow, sessions, messaging))
     loop_back(sessions.sandbox, webhooks, public_url=settings.public_url)  # sandbox statuses come back as webhooks
+    email_campaigns = EmailCampaigns(uow, sessions, crm)  # from approved copy (the source is wired by the runtime)
     return IntegrationsFacade(
         uow,
         sessions,
@@ -136,4 +138,5 @@ def build_integrations(
         webhooks=webhooks,
         push=push,
         messaging=messaging,
+        email_campaigns=email_campaigns,
     )

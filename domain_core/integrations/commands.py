@@ -1,6 +1,7 @@
 """Commands: one frozen model per mutating integrations use case, hashed whole for idempotency."""
 
 import hashlib
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -17,6 +18,7 @@ from promptsales.domain_core.shared.commands import Command
 
 PlatformId = Annotated[str, Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$")]
 Mode = Literal["sandbox", "live"]
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
 CapabilityName = Literal["crm_sync", "support_sync", "messaging", "email_marketing", "ads", "design_assets"]
 
 
@@ -57,6 +59,66 @@ class SendMessage(Command):
         default_factory=list
     )
     text: Annotated[str, Field(min_length=1, max_length=4096)] | None = None
+
+
+SenderName = Annotated[
+    str, Field(min_length=1, max_length=100, description="Sender name; default: the copy's from_name.")
+]
+CampaignTitle = Annotated[
+    str, Field(min_length=1, max_length=60, description="Internal campaign name; default: the asset's title.")
+]
+CrmSegmentId = Annotated[
+    str,
+    Field(
+        min_length=1,
+        max_length=40,
+        description="A CRM segment synced to the audience (integrations_sync capability=email_marketing); default: "
+        "the whole audience.",
+    ),
+]
+
+
+class CreateEmailCampaign(Command):
+    """An email campaign on the connected email platform from an approved email copy asset, for the whole audience
+    or one CRM segment already synced to it: kept as a draft, sent now (``send``) or scheduled (``send_at``)."""
+
+    platform: Literal["mailchimp"] = "mailchimp"
+    asset_id: Annotated[
+        str,
+        Field(
+            min_length=4,
+            max_length=40,
+            pattern=r"^as_[0-9A-Z]{26}$",
+            description="An approved copy asset for channel email (content library).",
+        ),
+    ]
+    reply_to: Annotated[
+        str, Field(min_length=3, max_length=254, pattern=EMAIL_PATTERN, description="Where replies go (an address).")
+    ]
+    from_name: SenderName | None = None
+    title: CampaignTitle | None = None
+    segment_id: CrmSegmentId | None = None
+    send: bool = Field(default=False, description="Send at once (else a draft, unless send_at is given).")
+    send_at: datetime | None = Field(
+        default=None, description="Schedule it (UTC, in the future, on :00, :15, :30 or :45)."
+    )
+
+
+class SendEmailCampaign(Command):
+    """Send, or schedule, an email campaign that was created as a draft."""
+
+    campaign_id: Annotated[
+        str,
+        Field(
+            min_length=1,
+            max_length=64,
+            pattern=r"^[A-Za-z0-9_-]+$",
+            description="PromptSales' id (ec_…) or the platform's id of the campaign.",
+        ),
+    ]
+    send_at: datetime | None = Field(
+        default=None, description="Schedule it (UTC, in the future, on :00, :15, :30 or :45); default: now."
+    )
 
 
 # --- ads: one command per write to an ad platform (hashed whole for idempotency; built by the ads surface) ----------

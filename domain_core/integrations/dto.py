@@ -205,3 +205,68 @@ class MessageView(Dto):
     interaction_id: str | None = Field(description="The CRM interaction logging it (crm_get_customer_360).")
     error: str | None = None
     at: datetime
+
+
+EmailCampaignStatus = Literal["draft", "scheduled", "sent", "unconfirmed"]
+
+
+class EmailCopy(Dto):
+    """An approved email copy asset as an email platform sends it (the content library's fields for channel email:
+    subject, preheader, from_name, body); the composition root fills it from the content facade."""
+
+    asset_id: str
+    version: int
+    title: str
+    language: str
+    fields: dict[str, str | list[str]]
+    accent_color: str | None = None
+
+
+class EmailCampaignView(Dto):
+    """An email campaign PromptSales created on an email platform from an approved copy asset."""
+
+    id: str = Field(description="PromptSales' id of the email campaign (ec_…); the reports take it.")
+    platform: str
+    campaign_id: str | None = Field(
+        description="The platform's campaign id (Mailchimp); null when the platform never confirmed creating it."
+    )
+    status: EmailCampaignStatus = Field(
+        description="draft (created, not sent), scheduled, sent, or unconfirmed: the platform did not answer a create "
+        "or send, which may or may not have happened (it is never repeated; the report reads the platform's state)."
+    )
+    asset_id: str
+    asset_version: int
+    list_id: str | None = Field(description="The audience it goes to.")
+    segment_id: str | None = Field(description="The CRM segment it goes to (its tag in the audience); null: everyone.")
+    subject: str
+    preview_text: str | None
+    from_name: str
+    reply_to: str
+    send_at: datetime | None = Field(description="When a scheduled campaign goes out (UTC).")
+    sent_at: datetime | None = Field(description="When PromptSales asked the platform to send it.")
+    created_at: datetime
+    error: str | None = None
+
+
+class EmailCampaignReport(Dto):
+    """A sent email campaign's numbers as the platform reports them; rates are fractions (0-1)."""
+
+    id: str = Field(description="PromptSales' id of the email campaign (ec_…).")
+    platform: str
+    campaign_id: str
+    status: str = Field(description="The platform's campaign status (sending, sent).")
+    emails_sent: int
+    delivered: int = Field(description="Sent less hard and soft bounces.")
+    unique_opens: int
+    opens_total: int
+    open_rate: float = Field(description="Unique opens / delivered, as the platform computes it.")
+    unique_clicks: int
+    clicks_total: int
+    click_rate: float = Field(description="Unique clicks / delivered, as the platform computes it.")
+    hard_bounces: int
+    soft_bounces: int
+    bounce_rate: float = Field(description="(Hard + soft bounces) / emails sent.")
+    unsubscribed: int
+    unsubscribe_rate: float = Field(description="Unsubscribes / delivered.")
+    abuse_reports: int
+    send_time: datetime | None

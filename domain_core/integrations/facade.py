@@ -17,7 +17,14 @@ from promptsales.domain_core.infrastructure.crypto import KeyRing, associated_da
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations import repository as repo
 from promptsales.domain_core.integrations.ads_accounts import PlatformAds
-from promptsales.domain_core.integrations.commands import Connect, Disconnect, SendMessage, StartSync
+from promptsales.domain_core.integrations.commands import (
+    Connect,
+    CreateEmailCampaign,
+    Disconnect,
+    SendEmailCampaign,
+    SendMessage,
+    StartSync,
+)
 from promptsales.domain_core.integrations.crm_push import CONSUMER as CRM_PUSH_CONSUMER_NAME
 from promptsales.domain_core.integrations.crm_push import EVENT_TYPES as CRM_PUSH_EVENT_TYPES
 from promptsales.domain_core.integrations.crm_push import CrmPush
@@ -32,6 +39,8 @@ from promptsales.domain_core.integrations.dto import (
     ConnectorList,
     ConnectorView,
     DesignPage,
+    EmailCampaignReport,
+    EmailCampaignView,
     InboundRequest,
     MessageView,
     SupportTickets,
@@ -39,6 +48,7 @@ from promptsales.domain_core.integrations.dto import (
     SyncRunView,
     WebhookOutcome,
 )
+from promptsales.domain_core.integrations.email_campaigns import CopySource, EmailCampaigns
 from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.model.ad_limits import AdLimits
 from promptsales.domain_core.integrations.model.connectors import AuthKind, catalogue, get_connector
@@ -57,7 +67,7 @@ from promptsales.domain_core.shared.pagination import clamp_page_size
 
 LivePolicy = Callable[[Caller], Awaitable[bool]]
 
-__all__ = ["IntegrationsFacade", "LivePolicy", "PlatformAds"]
+__all__ = ["CopySource", "IntegrationsFacade", "LivePolicy", "PlatformAds"]
 
 
 def _hash(value: str) -> str:
@@ -83,6 +93,7 @@ class IntegrationsFacade:
         webhooks: Webhooks,
         push: CrmPush,
         messaging: Messaging,
+        email_campaigns: EmailCampaigns,
         ad_limits: AdLimits | None = None,
     ) -> None:
         self._uow = uow
@@ -96,6 +107,7 @@ class IntegrationsFacade:
         self._push = push
         self._designs = Designs(sessions)
         self._messaging = messaging
+        self._email_campaigns = email_campaigns
 
     @property
     def sandbox(self) -> Sandbox:
@@ -503,6 +515,30 @@ class IntegrationsFacade:
     async def get_message(self, caller: Caller, *, message_id: str) -> MessageView:
         """A message by its wamid or wm_ id, with its latest status."""
         return await self._messaging.message(caller, message_id)
+
+    # ------------------------------------------------------------------------------------------ email campaigns
+
+    def use_copy_source(self, source: CopySource) -> None:
+        """Read approved email copy with ``source`` (the content facade's, wired by the composition root)."""
+        self._email_campaigns.use_copy_source(source)
+
+    async def create_email_campaign(
+        self, caller: Caller, command: CreateEmailCampaign, *, idempotency_key: str | None = None
+    ) -> EmailCampaignView:
+        """An email campaign on the connected Mailchimp from an approved email copy asset, to the audience or a synced
+        CRM segment: a draft, sent now or scheduled; once per idempotency key (never sent twice)."""
+        return await self._email_campaigns.create(caller, command, idempotency_key=idempotency_key)
+
+    async def send_email_campaign(
+        self, caller: Caller, command: SendEmailCampaign, *, idempotency_key: str | None = None
+    ) -> EmailCampaignView:
+        """Send (or schedule) a draft email campaign; one already sent or scheduled is returned as it is."""
+        return await self._email_campaigns.send(caller, command, idempotency_key=idempotency_key)
+
+    async def email_campaign_report(self, caller: Caller, *, campaign_id: str) -> EmailCampaignReport:
+        """A sent email campaign's numbers (sent, delivered, opens, clicks, bounces, unsubscribes and their rates), by
+        PromptSales' id (ec_…) or the platform's."""
+        return await self._email_campaigns.report(caller, campaign_id)
 
     # ------------------------------------------------------------------------------------------ webhooks
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from promptsales.domain_core.content import repository as repo
 from promptsales.domain_core.content.commands import DecideAsset
-from promptsales.domain_core.content.dto import AssetPage, AssetVersionView, AssetView, Usage
+from promptsales.domain_core.content.dto import ApprovedCopy, AssetPage, AssetVersionView, AssetView, Usage
 from promptsales.domain_core.content.service.uris import asset_uri, file_uri
 from promptsales.domain_core.content.tables import AssetRecord, AssetVersionRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
@@ -239,3 +239,59 @@ async def approved(uow: UnitOfWork, asset_ids: list[str]) -> dict[str, bool]:
     """Whether each asset is approved (unknown ids: False), for other contexts' checks."""
     statuses = {record.id: record.status for record in await repo.assets(uow, asset_ids)}
     return {asset_id: statuses.get(asset_id) == "approved" for asset_id in asset_ids}
+
+
+# Why an asset that is not approved cannot go out yet, and what makes it approved.
+_STATE_WORDS = {"draft": "still a draft", "in_review": "in review", "rejected": "rejected"}
+_NOT_APPROVED_HINT = {
+    "draft": "Submit it (content_submit_asset); then another person or agent approves it (content_approve_asset).",
+    "in_review": "A reviewer approves it with content_approve_asset (not the agent that generated it).",
+    "rejected": "It was rejected; generate new copy (content_generate_copy), submit it and have it approved.",
+}
+
+
+async def approved_copy(uow: UnitOfWork, asset_id: str, *, channel: str | None) -> ApprovedCopy:
+    """An approved copy asset's current fields (for ``channel`` when given), or an error saying what stands in the
+    way: not copy, copy for another channel, or not approved (ComplianceBlocked: only approved copy goes out)."""
+    record = await repo.asset(uow, asset_id)
+    if record is None:
+        raise asset_not_found(asset_id)
+    if record.kind != "copy":
+        raise ValidationFailed(
+            f"Asset '{asset_id}' is {record.kind}, not copy.",
+            field="asset_id",
+            hint="content_list_assets kind=copy lists the copy assets.",
+        )
+    if channel is not None and record.channel != channel:
+        raise ValidationFailed(
+            f"Asset '{asset_id}' is copy for {record.channel or 'no channel'}, not for {channel}.",
+            field="asset_id",
+            hint=f"Use copy written for {channel} (content_generate_copy channel={channel}; content_list_assets "
+            f"kind=copy channel={channel} lists it).",
+        )
+    if record.status != "approved":
+        raise ComplianceBlocked(
+            f"Asset '{asset_id}' is {_STATE_WORDS.get(record.status, record.status)}; only approved copy is sent.",
+            field="asset_id",
+            hint=_NOT_APPROVED_HINT.get(record.status),
+        )
+    version = (await repo.current_versions(uow, [record])).get(asset_id)
+    body = dict(version.body) if version is not None else {}
+    raw = body.get("fields")
+    fields: dict[str, Any] = raw if isinstance(raw, dict) else {}
+    kit = next((k for k in await repo.brand_kits(uow) if k.id == record.brand_kit_id), None)
+    return ApprovedCopy(
+        asset_id=record.id,
+        version=record.current_version,
+        title=record.title,
+        channel=record.channel or "",
+        format=record.target,
+        language=str(body.get("language") or "en"),
+        fields={
+            str(name): value if isinstance(value, str) else [str(item) for item in value]
+            for name, value in fields.items()
+            if isinstance(value, str) or (isinstance(value, list) and all(isinstance(i, str) for i in value))
+        },
+        brand_kit_id=record.brand_kit_id,
+        accent_color=kit.colors[0] if kit is not None and kit.colors else None,
+    )

@@ -75,6 +75,12 @@ def _segment_of(cursor: Mapping[str, Any]) -> str:
     return chosen
 
 
+def segment_tag(name: str, segment_id: str) -> str:
+    """The Mailchimp tag a CRM segment's members get (its name, within Mailchimp's length); email campaigns for the
+    segment are sent to it."""
+    return name.strip()[:TAG_NAME_MAX] or segment_id
+
+
 def _desired(contact: ContactView, tags: list[str]) -> dict[str, Any]:
     return {
         "email": (contact.email or "").lower(),
@@ -145,7 +151,7 @@ class AudienceSyncEngine:
                 field="segment_id",
                 hint="crm_list_segments shows the saved segments.",
             )
-        return found.name.strip()[:TAG_NAME_MAX] or segment_id
+        return segment_tag(found.name, segment_id)
 
     @staticmethod
     async def _audience(client: MailchimpClient) -> str:

@@ -13,6 +13,8 @@ Wire shapes: shared/reference/platform_apis.md §6 (Mailchimp Marketing API v3.0
   status?, merge_fields}``: idempotent by construction (§6 "Upsert member"), so the policy retries it;
 * tags: ``POST /lists/{id}/members/{hash}/tags`` ``{tags:[{name, status: active|inactive}]}`` → 204 (§6 "Tags"
   [~]): setting a tag's state twice is the same state, so it is declared an idempotent write;
+* segments: ``GET /lists/{id}/segments?type=static`` → ``{segments:[{id, name, member_count, type}], total_items}``;
+  a tag is a static segment, so a campaign reaches a tag's members with its id as ``saved_segment_id`` [~];
 * campaigns: ``POST /campaigns`` ``{type:"regular", recipients:{list_id, segment_opts?:{saved_segment_id}},
   settings:{subject_line, title, from_name, reply_to, preview_text?}}``; ``PUT /campaigns/{id}/content``
   ``{html}``; ``POST /campaigns/{id}/actions/send`` → 204 and ``…/actions/schedule`` ``{schedule_time}`` (UTC,
@@ -320,11 +322,23 @@ class MemberUpsert(FrozenView):
 
 
 class Segment(FrozenView):
-    """A saved (static) segment of an audience."""
+    """A saved (static) segment of an audience; a tag is one too (``type`` static)."""
 
     id: int
     name: str
     member_count: int = 0
+    type: str | None = None
+
+    @classmethod
+    def read(cls, document: Any) -> "Segment":
+        """The view of one ``/lists/{id}/segments`` item."""
+        doc = _object(document, "a segment")
+        return cls(
+            id=_int(doc.get("id")),
+            name=str(doc.get("name") or ""),
+            member_count=_int(doc.get("member_count")),
+            type=_text(doc.get("type")),
+        )
 
 
 class ListWebhook(FrozenView):
@@ -674,10 +688,17 @@ class MailchimpClient:
         response = await self._once(
             "POST", f"/lists/{_id(list_id, 'list_id')}/segments", {"name": name, "static_segment": addresses}
         )
-        doc = _object(response.json(), "a segment")
-        return Segment(
-            id=_int(doc.get("id")), name=str(doc.get("name") or name), member_count=_int(doc.get("member_count"))
-        )
+        segment = Segment.read(response.json())
+        return segment if segment.name else segment.model_copy(update={"name": name})
+
+    async def static_segments(self, list_id: str, *, count: int = PAGE_SIZE_MAX) -> list[Segment]:
+        """Every static segment of an audience, tags included (``GET /lists/{id}/segments?type=static``: Mailchimp
+        keeps a tag as a static segment, whose id a campaign's ``segment_opts.saved_segment_id`` takes [~])."""
+        found: list[Segment] = []
+        path = f"/lists/{_id(list_id, 'list_id')}/segments"
+        async for page in self._pages(path, "segments", {"type": "static"}, count):
+            found.extend(Segment.read(item) for item in page)
+        return found
 
     # --- webhooks ------------------------------------------------------------------------------------------------
 

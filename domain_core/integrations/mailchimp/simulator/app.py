@@ -14,10 +14,13 @@ with one audience (a free Mailchimp account's default) holding the merge fields 
   "Too Many Requests" with no rate headers and no Retry-After. ``gate`` (an ``asyncio.Event``) holds requests
   inside their connection until set, to play slow answers.
 * Paging: ``count`` (1-1000, default 10) + ``offset``, ``total_items`` in every listing (§6 "Pagination" [~]).
+* Segments: ``POST`` makes a static segment of the given addresses; ``GET ?type=static`` lists them and the tags,
+  which Mailchimp keeps as static segments (a tag's id is a hash of its name here) [~]; either id works as a
+  campaign's ``saved_segment_id``.
 * Campaigns: ``save`` → ``sending``/``sent`` on send (or ``schedule`` until the clock passes ``schedule_time``).
-  Sending is deterministic: the recipients are the audience's (or saved segment's) subscribed members ordered by
-  subscriber hash; the first ``hard_bounce`` share are cleaned, the next ``unsubscribe`` share unsubscribe, and the
-  report's opens and clicks are the rates of :class:`EmailRates` (benchmarks.md §6.1) applied to the delivered.
+  Sending is deterministic: the recipients are the audience's (or saved segment's / tag's) subscribed members in
+  subscriber-hash order; the first ``hard_bounce`` share are cleaned, the next ``unsubscribe`` share unsubscribe, and
+  the report's opens and clicks are the rates of :class:`EmailRates` (benchmarks.md §6.1) applied to the delivered.
 * Webhooks (§6 "Webhooks" [~]): unsubscribe and cleaned events as form-encoded POST bodies (``type``,
   ``fired_at`` ``YYYY-MM-DD HH:MM:SS`` UTC, ``data[...]``) handed to the async ``deliver(headers, body) -> status``
   attribute; with none, or a non-2xx answer or an exception, they wait in ``outbox`` (Mailchimp retries for about
@@ -185,6 +188,7 @@ class _Fault:
     retry_after: int | None = None
     after_apply: bool = False
     html: bool = False
+    path: str | None = None
 
 
 class MailchimpSimulator:
@@ -225,7 +229,7 @@ class MailchimpSimulator:
                 Route(api + "/lists/{list_id}/members", self._endpoint(self._members), methods=["GET"]),
                 Route(member, self._endpoint(self._member), methods=["GET", "PUT", "PATCH", "DELETE"]),
                 Route(member + "/tags", self._endpoint(self._tags), methods=["POST"]),
-                Route(api + "/lists/{list_id}/segments", self._endpoint(self._segment), methods=["POST"]),
+                Route(api + "/lists/{list_id}/segments", self._endpoint(self._segment), methods=["GET", "POST"]),
                 Route(api + "/lists/{list_id}/webhooks", self._endpoint(self._webhooks), methods=["GET", "POST"]),
                 Route(api + "/campaigns", self._endpoint(self._create_campaign), methods=["POST"]),
                 Route(campaign, self._endpoint(self._campaign), methods=["GET"]),
@@ -344,10 +348,12 @@ class MailchimpSimulator:
         retry_after: int | None = None,
         after_apply: bool = False,
         html: bool = False,
+        path: str | None = None,
     ) -> None:
-        """The next ``times`` API requests answer ``status``. With ``after_apply`` a write is applied first and only
-        its answer is lost; ``html`` answers Mailchimp's HTML "Request Blocked" page instead of problem+json."""
-        self._faults.append(_Fault(status, times, retry_after, after_apply, html))
+        """The next ``times`` API requests answer ``status`` (only those whose path ends with ``path``, when given).
+        With ``after_apply`` a write is applied first and only its answer is lost; ``html`` answers Mailchimp's HTML
+        "Request Blocked" page instead of problem+json."""
+        self._faults.append(_Fault(status, times, retry_after, after_apply, html, path))
 
     # --- pipeline ------------------------------------------------------------------------------------------------
 
@@ -382,7 +388,7 @@ class MailchimpSimulator:
                 "Too Many Requests",
                 f"You have exceeded the limit of {self._limit} simultaneous connections.",
             )
-        late = self._fault()
+        late = self._fault(request.url.path)
         body = await self._json(request) if request.method in ("POST", "PUT", "PATCH") else None
         if self.gate is not None:
             await self.gate.wait()
@@ -421,9 +427,9 @@ class MailchimpSimulator:
             )
         return token, self.account(account)
 
-    def _fault(self) -> _Problem | None:
+    def _fault(self, path: str) -> _Problem | None:
         for fault in self._faults:
-            if fault.remaining <= 0:
+            if fault.remaining <= 0 or (fault.path is not None and not path.endswith(fault.path)):
                 continue
             fault.remaining -= 1
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
@@ -814,8 +820,45 @@ class MailchimpSimulator:
             member["last_changed"] = self._clock()
         return 204, None
 
+    def _tag_segments(self, audience: _Audience) -> dict[int, tuple[str, set[str]]]:
+        """The audience's tags as static segments: tag id → (name, members carrying it) [~ tags are static
+        segments in Mailchimp]."""
+        found: dict[int, tuple[str, set[str]]] = {}
+        for key, member in audience.members.items():
+            if member["status"] == "archived":
+                continue
+            for name in member["tags"]:
+                found.setdefault(self._tag_id(name), (name, set()))[1].add(key)
+        return found
+
+    def _static_members(self, audience: _Audience, segment_id: Any) -> set[str] | None:
+        """The members of a saved segment or a tag by its id (None: the audience has no such segment)."""
+        if isinstance(segment_id, bool) or not isinstance(segment_id, int):
+            return None
+        if segment_id in audience.segments:
+            return audience.segments[segment_id].members
+        tagged = self._tag_segments(audience).get(segment_id)
+        return tagged[1] if tagged is not None else None
+
+    def _segments(self, audience: _Audience, request: Request) -> tuple[int, Any]:
+        """``GET``: saved static segments and tags (``type=static``), or only the saved ones (``type=saved``) [~]."""
+        count, offset = self._page(request)
+        kind = request.query_params.get("type")
+        if kind not in (None, "static", "saved", "fuzzy"):
+            raise _invalid("type", "type must be saved, static or fuzzy.")
+        rows: list[dict[str, Any]] = []
+        if kind in (None, "static"):
+            for segment in audience.segments.values():
+                rows.append({"id": segment.id, "name": segment.name, "member_count": len(segment.members)})
+            for tag_id, (name, members) in sorted(self._tag_segments(audience).items(), key=lambda t: t[1][0]):
+                rows.append({"id": tag_id, "name": name, "member_count": len(members)})
+        page = [dict(row, type="static", list_id=audience.id) for row in rows[offset : offset + count]]
+        return 200, {"segments": page, "list_id": audience.id, "total_items": len(rows)}
+
     def _segment(self, account: _Account, request: Request, body: Any) -> tuple[int, Any]:
         audience = self._audience(account, request)
+        if request.method == "GET":
+            return self._segments(audience, request)
         name = body.get("name") if isinstance(body, dict) else None
         emails = body.get("static_segment") if isinstance(body, dict) else None
         if not isinstance(name, str) or not name.strip():
@@ -882,7 +925,7 @@ class MailchimpSimulator:
             raise _invalid("recipients.list_id", "The audience does not exist.")
         segment_opts = _sub(recipients, "segment_opts")
         segment_id = segment_opts.get("saved_segment_id")
-        if segment_id is not None and segment_id not in audience.segments:
+        if segment_id is not None and self._static_members(audience, segment_id) is None:
             raise _invalid("recipients.segment_opts.saved_segment_id", "The segment does not exist in this audience.")
         settings = _sub(body, "settings")
         reply_to = settings.get("reply_to")
@@ -929,7 +972,8 @@ class MailchimpSimulator:
     def _recipients(self, account: _Account, campaign: Mapping[str, Any]) -> tuple[_Audience, list[dict[str, Any]]]:
         audience = account.audiences[campaign["recipients"]["list_id"]]
         segment_id = campaign["recipients"].get("segment_opts", {}).get("saved_segment_id")
-        keys = audience.segments[segment_id].members if segment_id is not None else set(audience.members)
+        static = self._static_members(audience, segment_id) if segment_id is not None else None
+        keys = static if static is not None else set(audience.members)
         chosen = [audience.members[k] for k in sorted(keys) if k in audience.members]
         return audience, [m for m in chosen if m["status"] == "subscribed"]
 
