@@ -203,9 +203,10 @@ class EmailCampaigns:
 
             async def work(http: ConnectorHttp, link: Link) -> _Outcome:
                 client = MailchimpClient(http)
-                current = await self._existing_or_new(caller, client, draft, title, tag)
+                found = await self._existing_or_new(caller, client, draft, title, tag)
+                current = found.campaign
                 if current.status != "draft" or current.campaign_id is None:
-                    return _Outcome(current)  # unconfirmed, or sent / scheduled by an earlier try: never again
+                    return found  # unconfirmed, or sent / scheduled by an earlier try: never again
                 await client.set_content(current.campaign_id, html)
                 return await self._deliver(client, current, send=command.send, send_at=command.send_at)
 
@@ -238,15 +239,18 @@ class EmailCampaigns:
 
     async def _existing_or_new(
         self, caller: Caller, client: MailchimpClient, draft: EmailCampaignView, title: str, tag: str | None
-    ) -> EmailCampaignView:
+    ) -> _Outcome:
         """The campaign an earlier try of this request created (in its state on Mailchimp), else a new one."""
         found = await self._uow.read(caller, lambda uow: stored.find(uow, PLATFORM, draft.id))
         if found is not None:
             current = stored.view(found)
-            if current.campaign_id is None or current.status == "unconfirmed":
-                return current
+            if current.campaign_id is None or current.status != "draft":
+                return _Outcome(current)
             state = _state(await client.campaign(current.campaign_id))
-            return current if state == "draft" else current.model_copy(update={"status": state})
+            # Sent or scheduled already: the earlier try of this request asked for it and its record was lost.
+            return _Outcome(
+                current if state == "draft" else current.model_copy(update={"status": state}), state != "draft"
+            )
         list_id = await self._audience(client)
         segment = await self._tag_segment(client, list_id, tag, draft.segment_id) if tag is not None else None
         new = NewCampaign(
@@ -263,7 +267,7 @@ class EmailCampaigns:
         except PlatformDown as exc:
             if not exc.may_have_applied:
                 raise
-            return draft.model_copy(
+            lost = draft.model_copy(
                 update={
                     "list_id": list_id,
                     "status": "unconfirmed",
@@ -271,13 +275,14 @@ class EmailCampaigns:
                     "before creating it again.",
                 }
             )
+            return _Outcome(lost)
         created = draft.model_copy(update={"campaign_id": made.id, "list_id": list_id})
 
         async def keep(uow: UnitOfWork) -> EmailCampaignView:
             return await stored.record(uow, created, asked=False)
 
         # Kept at once, in its own transaction: a later failure leaves it for the next try to continue.
-        return await self._uow.mutate(
+        kept = await self._uow.mutate(
             caller,
             action="integrations.keep_email_campaign",
             arguments={"campaign": created.id},
@@ -285,6 +290,7 @@ class EmailCampaigns:
             work=keep,
             result_type=EmailCampaignView,
         )
+        return _Outcome(kept)
 
     @staticmethod
     async def _audience(client: MailchimpClient) -> str:
@@ -324,7 +330,13 @@ class EmailCampaigns:
                 await client.schedule_campaign(current.campaign_id, send_at)
             else:
                 await client.send_campaign(current.campaign_id)
-        except PlatformValidationError as exc:  # refused (not ready, a past time): nothing went out, the draft stays
+        except PlatformValidationError as exc:
+            state = _state(await client.campaign(current.campaign_id))
+            if (
+                state != "draft"
+            ):  # a concurrent call sent or scheduled it first: it goes out once, as Mailchimp keeps it
+                return _Outcome(current.model_copy(update={"status": state}))
+            # Refused (not ready to send): nothing went out, and the draft stays for the next try.
             exc.hint = (
                 f"The campaign is kept as draft {current.id} (Mailchimp {current.campaign_id}): once this is fixed, "
                 "repeat the call with the same idempotency_key, or send the draft with send_email_campaign."

@@ -23,6 +23,7 @@ from promptsales.domain_core.shared.ids import new_id
 EMAIL_CAMPAIGN = "email_campaign"
 UNCONFIRMED = "unconfirmed:"
 LOCAL_PREFIX = "ec_"
+_RANK = {"draft": 0, "unconfirmed": 1, "scheduled": 2, "sent": 3}
 
 
 def local_id(idempotency_key: str | None, arguments: dict[str, Any]) -> str:
@@ -50,16 +51,35 @@ async def find(uow: UnitOfWork, platform: str, ref: str) -> ExternalLinkRecord |
     return (await repo.links(uow, platform, EMAIL_CAMPAIGN, [ref])).get(ref)
 
 
+def _merged(previous: EmailCampaignView | None, campaign: EmailCampaignView) -> EmailCampaignView:
+    """The campaign as recorded after ``campaign``: its status never moves back (concurrent sends of one draft record
+    in any order), and send times already known are kept."""
+    if previous is None:
+        return campaign
+    status = campaign.status if _RANK[campaign.status] >= _RANK[previous.status] else previous.status
+    return campaign.model_copy(
+        update={
+            "status": status,
+            "sent_at": campaign.sent_at or previous.sent_at,
+            "send_at": campaign.send_at or previous.send_at,
+            "error": campaign.error if status == campaign.status else previous.error,
+        }
+    )
+
+
 async def record(uow: UnitOfWork, campaign: EmailCampaignView, *, asked: bool) -> EmailCampaignView:
-    """Keep the campaign's state; audit its creation (its first record) and every send: ``asked`` (this call asked the
-    platform to send or schedule it), or a draft found sent or scheduled (an earlier try's send, never recorded)."""
+    """Keep the campaign's state; audit its creation (its first record) and each send or schedule this call asked of
+    the platform (``asked``: answered, or unconfirmed). Returns the campaign as recorded."""
+    external = campaign.campaign_id or UNCONFIRMED + campaign.id
+    await repo.links(uow, campaign.platform, EMAIL_CAMPAIGN, [external], for_update=True)  # one writer at a time
     before = await repo.link_of_local(uow, campaign.platform, EMAIL_CAMPAIGN, campaign.id)
     previous = view(before) if before is not None else None
+    campaign = _merged(previous, campaign)
     await repo.put_link(
         uow,
         platform=campaign.platform,
         object_type=EMAIL_CAMPAIGN,
-        external_id=campaign.campaign_id or UNCONFIRMED + campaign.id,
+        external_id=external,
         local_id=campaign.id,
         remote_modified_at=uow.now,
         fields=campaign.model_dump(mode="json"),
@@ -77,8 +97,7 @@ async def record(uow: UnitOfWork, campaign: EmailCampaignView, *, asked: bool) -
         uow.audit(
             "integrations.create_email_campaign", target_type=EMAIL_CAMPAIGN, target_id=campaign.id, changes=summary
         )
-    unrecorded = previous is not None and previous.status == "draft" and campaign.status in ("sent", "scheduled")
-    if campaign.campaign_id is not None and (asked or unrecorded):
+    if campaign.campaign_id is not None and asked:
         when = campaign.send_at.isoformat() if campaign.send_at is not None else None
         uow.audit(
             "integrations.send_email_campaign",
