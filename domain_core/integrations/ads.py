@@ -4,11 +4,12 @@ Money is in the account's currency as Decimal (clients convert: Google micros, M
 Everything is created PAUSED; status, budget and bid changes are checked (sign, upper bound) before any request.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Literal, Protocol
 
+from promptsales.domain_core.integrations.model.ad_limits import days
 from promptsales.domain_core.integrations.views import FrozenView
 
 ObjectKind = Literal["campaign", "ad_group", "ad"]
@@ -75,6 +76,27 @@ class DailyPerformance(FrozenView):
     spend: Decimal
     conversions: float
     conversion_value: Decimal
+
+
+def every_day(
+    found: Mapping[tuple[str, date], DailyPerformance], object_ids: Sequence[str], since: date, until: date
+) -> list[DailyPerformance]:
+    """One row per object and day from ``since`` to ``until``: what the platform reported, zeros where it omits a
+    day without delivery (reports skip empty rows)."""
+    return [
+        found.get((object_id, day))
+        or DailyPerformance(
+            object_id=object_id,
+            day=day,
+            impressions=0,
+            clicks=0,
+            spend=Decimal(0),
+            conversions=0.0,
+            conversion_value=Decimal(0),
+        )
+        for object_id in object_ids
+        for day in days(since, until)
+    ]
 
 
 class AdsPlatform(Protocol):

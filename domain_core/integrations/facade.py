@@ -10,6 +10,8 @@ chosen in ``bootstrap``. Ads (Google Ads, Meta, TikTok) are used through :meth:`
 import hashlib
 import time
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -68,6 +70,19 @@ from promptsales.domain_core.shared.pagination import clamp_page_size
 LivePolicy = Callable[[Caller], Awaitable[bool]]
 
 __all__ = ["CopySource", "IntegrationsFacade", "LivePolicy", "PlatformAds"]
+
+
+@dataclass(frozen=True, slots=True)
+class Granted:
+    """Working credentials for a connection, and what the connection records with them."""
+
+    mode: str
+    auth_kind: str
+    account_id: str | None
+    account_label: str | None
+    url_parts: dict[str, str]
+    secret: dict[str, Any] = field(repr=False)
+    expires_at: datetime | None
 
 
 def _hash(value: str) -> str:
@@ -171,15 +186,9 @@ class IntegrationsFacade:
     async def _connect_sandbox(
         self, caller: Caller, command: Connect, driver: Driver, key: str | None
     ) -> ConnectionView:
-        async def prepare() -> tuple[Any, TokenSet]:
-            return self._sessions.sandbox.issue(command.platform, caller.tenant_id)
-
-        async def work(uow: UnitOfWork, issued: tuple[Any, TokenSet]) -> ConnectionView:
-            account, tokens = issued
-            return await connections.connected(
-                uow,
-                self._sessions.credentials,
-                platform=command.platform,
+        async def grant() -> Granted:
+            account, tokens = self._sessions.sandbox.issue(command.platform, caller.tenant_id)
+            return Granted(
                 mode="sandbox",
                 auth_kind=driver.connector.auth_kind.value,
                 account_id=account.account_id,
@@ -189,15 +198,7 @@ class IntegrationsFacade:
                 expires_at=tokens.expires_at,
             )
 
-        return await self._uow.mutate_paid(
-            caller,
-            action="integrations.connect",
-            arguments=command,
-            idempotency_key=key,
-            prepare=prepare,
-            work=work,
-            result_type=ConnectionView,
-        )
+        return await self._store_grant(caller, command, key, grant)
 
     async def _connect_api_key(
         self, caller: Caller, command: Connect, driver: Driver, url_parts: dict[str, str], key: str | None
@@ -208,7 +209,7 @@ class IntegrationsFacade:
         # the account the platform's own address names (a Zendesk subdomain).
         account_id = command.phone_number_id or _named_account(driver, url_parts)
 
-        async def prepare() -> tuple[str, KeyCredentials]:
+        async def grant() -> Granted:
             found = KeyCredentials(url_parts, {"access_token": api_key})
             if isinstance(driver, KeyedDriver):  # a key that names its data centre, or a credential to trade
                 found = await driver.key_credentials(
@@ -217,23 +218,39 @@ class IntegrationsFacade:
                     transport=self._sessions.live_transport,
                     now=self._sessions.clock(),
                 )
-            link = Link(command.platform, "live", account_id, {**url_parts, **found.url_parts}, found.secret, None)
+            parts = {**url_parts, **found.url_parts}
+            link = Link(command.platform, "live", account_id, parts, found.secret, None)
             async with self._sessions.http(caller, link) as http:
-                return await driver.probe(http, account_id), found
-
-        async def work(uow: UnitOfWork, probed: tuple[str, KeyCredentials]) -> ConnectionView:
-            label, found = probed
-            return await connections.connected(
-                uow,
-                self._sessions.credentials,
-                platform=command.platform,
+                label = await driver.probe(http, account_id)
+            return Granted(
                 mode="live",
                 auth_kind=AuthKind.API_KEY.value,
                 account_id=account_id,
                 account_label=label[:200],
-                url_parts={**url_parts, **found.url_parts},
+                url_parts=parts,
                 secret=found.secret,
                 expires_at=found.expires_at,
+            )
+
+        return await self._store_grant(caller, command, key, grant)
+
+    async def _store_grant(
+        self, caller: Caller, command: Connect, key: str | None, grant: Callable[[], Awaitable[Granted]]
+    ) -> ConnectionView:
+        """Get the credentials (platform calls, before the key is held), then store them as the connection."""
+
+        async def work(uow: UnitOfWork, granted: Granted) -> ConnectionView:
+            return await connections.connected(
+                uow,
+                self._sessions.credentials,
+                platform=command.platform,
+                mode=granted.mode,
+                auth_kind=granted.auth_kind,
+                account_id=granted.account_id,
+                account_label=granted.account_label,
+                url_parts=granted.url_parts,
+                secret=granted.secret,
+                expires_at=granted.expires_at,
             )
 
         return await self._uow.mutate_paid(
@@ -241,7 +258,7 @@ class IntegrationsFacade:
             action="integrations.connect",
             arguments=command,
             idempotency_key=key,
-            prepare=prepare,
+            prepare=grant,
             work=work,
             result_type=ConnectionView,
         )

@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from promptsales.domain_core.integrations.ads import AdGroupSpec, CampaignSpec, CreativeSpec
+from promptsales.domain_core.integrations.ads import CreativeSpec
 from promptsales.domain_core.integrations.google_ads.adapter import GoogleAdsAdapter
 from promptsales.domain_core.integrations.google_ads.client import GoogleAdsClient, from_micros, to_micros
 from promptsales.domain_core.integrations.google_ads.simulator import GoogleAdsSimulator
@@ -25,14 +25,13 @@ from promptsales.domain_core.integrations.model.errors import (
     RateLimited,
 )
 from promptsales.domain_core.shared.errors import ValidationFailed
-from tests.integration.connector_fakes import T0, FakeTime
+from tests.integration.ads_fakes import DAY0, GROUP, PNG, activate, build_chain, campaign_spec
+from tests.integration.connector_fakes import FakeTime
 
 TOKEN = "ya29.a0-test-access-token-0001"
 OTHER_TOKEN = "ya29.a0-test-access-token-0002"
 DEVELOPER_TOKEN = "devtok-ABCDEFGHIJKLMNOP"
 ACCOUNT, OTHER_ACCOUNT = "1234567890", "9876543210"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-DAY0 = T0.date()
 
 
 @pytest.fixture
@@ -72,10 +71,7 @@ def adapter(sim: GoogleAdsSimulator, time_: FakeTime, **options: object) -> Goog
     return GoogleAdsAdapter(client(sim, time_, **options))  # type: ignore[arg-type]
 
 
-CAMPAIGN = CampaignSpec(name="Winter sale", objective="traffic", daily_budget=Decimal("25.00"))
-GROUP = AdGroupSpec(
-    name="Runners", bid=Decimal("1.50"), countries=("US", "ca"), age_min=25, age_max=44, interests=("running",)
-)
+CAMPAIGN = campaign_spec("25.00")
 CREATIVE = CreativeSpec(
     name="Shoes ad",
     headlines=("Fast running shoes", "Free returns", "Winter sale now"),
@@ -83,18 +79,6 @@ CREATIVE = CreativeSpec(
     final_url="https://shop.example/shoes",
     image_png=PNG,
 )
-
-
-async def build_chain(ads: GoogleAdsAdapter) -> tuple[str, str, str]:
-    campaign = await ads.create_campaign(ACCOUNT, CAMPAIGN)
-    group = await ads.create_ad_group(ACCOUNT, campaign.id, GROUP)
-    ad = await ads.create_ad(ACCOUNT, group.id, CREATIVE)
-    return campaign.id, group.id, ad.id
-
-
-async def activate(ads: GoogleAdsAdapter, chain: tuple[str, str, str]) -> None:
-    for kind, object_id in zip(("campaign", "ad_group", "ad"), chain, strict=True):
-        await ads.set_status(ACCOUNT, kind, object_id, "active")  # type: ignore[arg-type]
 
 
 async def test_create_chain_makes_paused_objects_with_their_targeting(sim: GoogleAdsSimulator, time_: FakeTime) -> None:
@@ -152,7 +136,7 @@ async def test_accounts_are_the_customers_the_token_reaches(sim: GoogleAdsSimula
 
 async def test_status_budget_and_bid_changes_reach_the_platform(sim: GoogleAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    campaign_id, group_id, ad_id = await build_chain(ads)
+    campaign_id, group_id, ad_id = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
 
     campaign = await ads.set_status(ACCOUNT, "campaign", campaign_id, "active")
     assert (campaign.id, campaign.name, campaign.status) == (campaign_id, "Winter sale", "active")
@@ -170,7 +154,7 @@ async def test_status_budget_and_bid_changes_reach_the_platform(sim: GoogleAdsSi
 
 async def test_bad_changes_are_refused_before_any_request(sim: GoogleAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    campaign_id, group_id, ad_id = await build_chain(ads)
+    campaign_id, group_id, ad_id = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     before = len(sim.requests)
     refused = [
         (ads.set_daily_budget(ACCOUNT, campaign_id, Decimal("-5")), "daily_budget"),
@@ -199,14 +183,14 @@ async def test_daily_performance_is_deterministic_and_only_after_activation(
     sim: GoogleAdsSimulator, time_: FakeTime
 ) -> None:
     ads = adapter(sim, time_)
-    chain = await build_chain(ads)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     campaign_id, group_id, ad_id = chain
     window = (DAY0 - timedelta(days=1), DAY0 + timedelta(days=4))
     time_.elapsed += 86_400  # a paused day passes
     paused = await ads.daily_performance(ACCOUNT, "campaign", [campaign_id], *window)
     assert len(paused) == 6 and all(p.impressions == 0 and p.spend == 0 for p in paused)
 
-    await activate(ads, chain)  # at the start of day 1
+    await activate(ads, ACCOUNT, chain)  # at the start of day 1
     time_.elapsed += 3 * 86_400 - 1  # to the last second of day 3
     report = await ads.daily_performance(ACCOUNT, "campaign", [campaign_id], *window)
     by_day = {p.day: p for p in report}
@@ -225,8 +209,8 @@ async def test_daily_performance_is_deterministic_and_only_after_activation(
 
 async def test_pausing_mid_day_halves_that_day(sim: GoogleAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    chain = await build_chain(ads)
-    await activate(ads, chain)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
+    await activate(ads, ACCOUNT, chain)
     time_.elapsed += 86_400 + 43_200  # noon of day 1
     await ads.set_status(ACCOUNT, "ad_group", chain[1], "paused")
     time_.elapsed += 86_400
@@ -236,9 +220,9 @@ async def test_pausing_mid_day_halves_that_day(sim: GoogleAdsSimulator, time_: F
 
 async def test_reports_follow_page_tokens_to_the_end(sim: GoogleAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    chain = await build_chain(ads)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     second_ad = await ads.create_ad(ACCOUNT, chain[1], CREATIVE.model_copy(update={"image_png": None}))
-    await activate(ads, chain)
+    await activate(ads, ACCOUNT, chain)
     await ads.set_status(ACCOUNT, "ad", second_ad.id, "active")
     time_.elapsed += 5 * 86_400
     before = sum(1 for _, path, _ in sim.requests if path.endswith("googleAds:search"))
@@ -302,7 +286,7 @@ async def test_a_revoked_token_is_auth_expired_and_secrets_stay_out(sim: GoogleA
 
 async def test_platform_validation_errors_name_googles_field(sim: GoogleAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    campaign_id, group_id, _ = await build_chain(ads)
+    campaign_id, group_id, _ = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     long_headline = CREATIVE.model_copy(update={"headlines": ("x" * 31, "Two", "Three"), "image_png": None})
     with pytest.raises(PlatformValidationError) as caught:
         await ads.create_ad(ACCOUNT, group_id, long_headline)

@@ -11,7 +11,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from promptsales.domain_core.integrations.ads import AdGroupSpec, CampaignSpec, CreativeSpec
+from promptsales.domain_core.integrations.ads import CreativeSpec
 from promptsales.domain_core.integrations.http import RequestPolicy
 from promptsales.domain_core.integrations.meta_ads.adapter import MetaAdsAdapter
 from promptsales.domain_core.integrations.meta_ads.client import MetaAdsClient
@@ -25,13 +25,12 @@ from promptsales.domain_core.integrations.model.errors import (
     RateLimited,
 )
 from promptsales.domain_core.shared.errors import ValidationFailed
-from tests.integration.connector_fakes import T0, FakeTime
+from tests.integration.ads_fakes import DAY0, GROUP, PNG, activate, build_chain, campaign_spec
+from tests.integration.connector_fakes import FakeTime
 
 TOKEN = "EAAGm0PX4ZCpsBAtesttoken0001"
 OTHER_TOKEN = "EAAGm0PX4ZCpsBAtesttoken0002"
 ACCOUNT, OTHER_ACCOUNT = "act_1234567890", "act_9876543210"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-DAY0 = T0.date()
 
 
 @pytest.fixture
@@ -65,10 +64,7 @@ def adapter(sim: MetaAdsSimulator, time_: FakeTime, *, token: str = TOKEN, page_
     return MetaAdsAdapter(client(sim, time_, token=token), page_limit=page_limit)
 
 
-CAMPAIGN = CampaignSpec(name="Winter sale", objective="traffic", daily_budget=Decimal("25.00"))
-GROUP = AdGroupSpec(
-    name="Runners", bid=Decimal("1.50"), countries=("US", "ca"), age_min=25, age_max=44, interests=("running",)
-)
+CAMPAIGN = campaign_spec("25.00")
 CREATIVE = CreativeSpec(
     name="Shoes ad",
     headlines=("Fast running shoes", "Free returns"),
@@ -76,18 +72,6 @@ CREATIVE = CreativeSpec(
     final_url="https://shop.example/shoes",
     image_png=PNG,
 )
-
-
-async def build_chain(ads: MetaAdsAdapter) -> tuple[str, str, str]:
-    campaign = await ads.create_campaign(ACCOUNT, CAMPAIGN)
-    group = await ads.create_ad_group(ACCOUNT, campaign.id, GROUP)
-    ad = await ads.create_ad(ACCOUNT, group.id, CREATIVE)
-    return campaign.id, group.id, ad.id
-
-
-async def activate(ads: MetaAdsAdapter, chain: tuple[str, str, str]) -> None:
-    for kind, object_id in zip(("campaign", "ad_group", "ad"), chain, strict=True):
-        await ads.set_status(ACCOUNT, kind, object_id, "active")  # type: ignore[arg-type]
 
 
 async def test_create_chain_makes_paused_objects_in_minor_units(sim: MetaAdsSimulator, time_: FakeTime) -> None:
@@ -138,7 +122,7 @@ async def test_accounts_and_businesses(sim: MetaAdsSimulator, time_: FakeTime) -
 
 async def test_status_budget_and_bid_changes_post_to_the_object(sim: MetaAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    campaign_id, group_id, ad_id = await build_chain(ads)
+    campaign_id, group_id, ad_id = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
 
     campaign = await ads.set_status(ACCOUNT, "campaign", campaign_id, "active")
     assert (campaign.id, campaign.name, campaign.status) == (campaign_id, "Winter sale", "active")
@@ -154,7 +138,7 @@ async def test_status_budget_and_bid_changes_post_to_the_object(sim: MetaAdsSimu
 
 async def test_bad_changes_are_refused_before_any_request(sim: MetaAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    campaign_id, group_id, ad_id = await build_chain(ads)
+    campaign_id, group_id, ad_id = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     before = len(sim.requests)
     refused = [
         (ads.set_daily_budget(ACCOUNT, campaign_id, Decimal("-5")), "daily_budget"),
@@ -179,13 +163,13 @@ async def test_daily_performance_is_deterministic_and_only_after_activation(
     sim: MetaAdsSimulator, time_: FakeTime
 ) -> None:
     ads = adapter(sim, time_)
-    chain = await build_chain(ads)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     window = (DAY0 - timedelta(days=1), DAY0 + timedelta(days=4))
     time_.elapsed += 86_400
     paused = await ads.daily_performance(ACCOUNT, "campaign", [chain[0]], *window)
     assert len(paused) == 6 and all(p.impressions == 0 and p.spend == 0 for p in paused)
 
-    await activate(ads, chain)
+    await activate(ads, ACCOUNT, chain)
     time_.elapsed += 3 * 86_400 - 1
     report = await ads.daily_performance(ACCOUNT, "campaign", [chain[0]], *window)
     live = [p for p in report if p.spend > 0]
@@ -200,8 +184,8 @@ async def test_daily_performance_is_deterministic_and_only_after_activation(
 
 async def test_insights_follow_paging_cursors_to_the_end(sim: MetaAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_, page_limit=2)
-    chain = await build_chain(ads)
-    await activate(ads, chain)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
+    await activate(ads, ACCOUNT, chain)
     time_.elapsed += 5 * 86_400
     before = len(sim.requests)
     report = await ads.daily_performance(ACCOUNT, "ad", [chain[2]], DAY0, DAY0 + timedelta(days=4))
@@ -214,7 +198,7 @@ async def test_throttling_waits_what_the_usage_header_says_and_writes_are_not_re
     sim: MetaAdsSimulator, time_: FakeTime
 ) -> None:
     ads = adapter(sim, time_)
-    chain = await build_chain(ads)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     sim.fail_next(429, retry_after=90)  # code 613 with estimated_time_to_regain_access = 2 minutes
     await ads.daily_performance(ACCOUNT, "campaign", [chain[0]], DAY0, DAY0)
     assert time_.sleeps == [120.0]
@@ -287,8 +271,8 @@ async def test_zero_decimal_currencies_are_whole_units(time_: FakeTime) -> None:
 
 async def test_the_wire_is_graphs(sim: MetaAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    chain = await build_chain(ads)
-    await activate(ads, chain)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
+    await activate(ads, ACCOUNT, chain)
     time_.elapsed += 2 * 86_400
     rows = [
         row

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from promptsales.domain_core.integrations.ads import AdGroupSpec, CampaignSpec, CreativeSpec
+from promptsales.domain_core.integrations.ads import AdGroupSpec, CreativeSpec
 from promptsales.domain_core.integrations.http import RequestPolicy
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.model.errors import (
@@ -29,13 +29,12 @@ from promptsales.domain_core.integrations.tiktok_ads.client import TikTokAdsClie
 from promptsales.domain_core.integrations.tiktok_ads.simulator import TikTokAdsSimulator
 from promptsales.domain_core.integrations.tiktok_ads.simulator.app import interest_id, location_id
 from promptsales.domain_core.shared.errors import ValidationFailed
-from tests.integration.connector_fakes import T0, FakeTime
+from tests.integration.ads_fakes import DAY0, GROUP, PNG, activate, build_chain, campaign_spec
+from tests.integration.connector_fakes import FakeTime
 
 TOKEN = "tt-act-0123456789abcdef0001"
 OTHER_TOKEN = "tt-act-0123456789abcdef0002"
 ACCOUNT, OTHER_ACCOUNT = "7012345678901234567", "7098765432109876543"
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-DAY0 = T0.date()
 
 
 @pytest.fixture
@@ -97,10 +96,7 @@ def adapter(
     )
 
 
-CAMPAIGN = CampaignSpec(name="Winter sale", objective="traffic", daily_budget=Decimal("60.00"))
-GROUP = AdGroupSpec(
-    name="Runners", bid=Decimal("1.50"), countries=("US", "ca"), age_min=25, age_max=44, interests=("running",)
-)
+CAMPAIGN = campaign_spec("60.00")
 CREATIVE = CreativeSpec(
     name="Shoes ad",
     headlines=("Fast running shoes", "Free returns"),
@@ -108,18 +104,6 @@ CREATIVE = CreativeSpec(
     final_url="https://shop.example/shoes",
     image_png=PNG,
 )
-
-
-async def build_chain(ads: TikTokAdsAdapter) -> tuple[str, str, str]:
-    campaign = await ads.create_campaign(ACCOUNT, CAMPAIGN)
-    group = await ads.create_ad_group(ACCOUNT, campaign.id, GROUP)
-    ad = await ads.create_ad(ACCOUNT, group.id, CREATIVE)
-    return campaign.id, group.id, ad.id
-
-
-async def activate(ads: TikTokAdsAdapter, chain: tuple[str, str, str]) -> None:
-    for kind, object_id in zip(("campaign", "ad_group", "ad"), chain, strict=True):
-        await ads.set_status(ACCOUNT, kind, object_id, "active")  # type: ignore[arg-type]
 
 
 async def test_create_chain_makes_disabled_objects_with_their_targeting(
@@ -161,7 +145,7 @@ async def test_create_chain_makes_disabled_objects_with_their_targeting(
 async def test_the_wire_is_tiktoks(sim: TikTokAdsSimulator, time_: FakeTime) -> None:
     recorder = Recorder(sim)
     ads = adapter(sim, time_, transport=recorder)
-    chain = await build_chain(ads)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     await ads.daily_performance(ACCOUNT, "campaign", [chain[0]], DAY0, DAY0)
     assert all(r.headers["access-token"] == TOKEN and "authorization" not in r.headers for r in recorder.sent)
     assert all(r.url.path.endswith("/") and r.url.path.startswith("/open_api/v1.3/") for r in recorder.sent)
@@ -190,7 +174,7 @@ async def test_accounts_are_the_granted_advertisers(sim: TikTokAdsSimulator, tim
 
 async def test_status_budget_and_bid_changes_are_read_back(sim: TikTokAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    campaign_id, group_id, ad_id = await build_chain(ads)
+    campaign_id, group_id, ad_id = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     campaign = await ads.set_status(ACCOUNT, "campaign", campaign_id, "active")
     assert (campaign.id, campaign.name, campaign.status) == (campaign_id, "Winter sale", "active")
     budget = await ads.set_daily_budget(ACCOUNT, campaign_id, Decimal("75.50"))
@@ -207,7 +191,7 @@ async def test_status_budget_and_bid_changes_are_read_back(sim: TikTokAdsSimulat
 
 async def test_bad_input_is_refused_before_any_request(sim: TikTokAdsSimulator, time_: FakeTime) -> None:
     ads = adapter(sim, time_)
-    campaign_id, group_id, ad_id = await build_chain(ads)
+    campaign_id, group_id, ad_id = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     before = len(sim.requests)
     refused = [
         (ads.set_daily_budget(ACCOUNT, campaign_id, Decimal("-5")), "daily_budget"),
@@ -268,13 +252,13 @@ async def test_daily_performance_is_deterministic_and_only_after_activation(
     sim: TikTokAdsSimulator, time_: FakeTime
 ) -> None:
     ads = adapter(sim, time_)
-    chain = await build_chain(ads)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
     window = (DAY0 - timedelta(days=1), DAY0 + timedelta(days=4))
     time_.elapsed += 86_400
     paused = await ads.daily_performance(ACCOUNT, "campaign", [chain[0]], *window)
     assert len(paused) == 6 and all(p.impressions == 0 and p.spend == 0 for p in paused)
 
-    await activate(ads, chain)
+    await activate(ads, ACCOUNT, chain)
     time_.elapsed += 3 * 86_400 - 1
     report = await ads.daily_performance(ACCOUNT, "campaign", [chain[0]], *window)
     live = [p for p in report if p.spend > 0]
@@ -295,8 +279,8 @@ async def test_long_windows_are_read_30_days_at_a_time_and_pages_to_the_end(
     sim: TikTokAdsSimulator, time_: FakeTime
 ) -> None:
     ads = adapter(sim, time_, page_size=2)
-    chain = await build_chain(ads)
-    await activate(ads, chain)
+    chain = await build_chain(ads, ACCOUNT, CAMPAIGN, CREATIVE)
+    await activate(ads, ACCOUNT, chain)
     time_.elapsed += 40 * 86_400
     before = len(sim.requests)
     report = await ads.daily_performance(ACCOUNT, "ad", [chain[2]], DAY0, DAY0 + timedelta(days=44))

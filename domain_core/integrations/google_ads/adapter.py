@@ -39,6 +39,7 @@ from promptsales.domain_core.integrations.ads import (
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
+    every_day,
 )
 from promptsales.domain_core.integrations.google_ads.client import (
     GoogleAdsClient,
@@ -55,7 +56,6 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_kind,
     check_report,
     check_status,
-    days,
 )
 from promptsales.domain_core.integrations.model.errors import PlatformDown, PlatformValidationError
 from promptsales.domain_core.shared.errors import NotFound, ValidationFailed
@@ -491,17 +491,4 @@ class GoogleAdsAdapter:
                 conversions=float(field(row, "metrics.conversions") or 0.0),
                 conversion_value=Decimal(str(field(row, "metrics.conversionsValue") or 0)),
             )
-        return [
-            found.get((object_id, day))
-            or DailyPerformance(
-                object_id=object_id,
-                day=day,
-                impressions=0,
-                clicks=0,
-                spend=Decimal(0),
-                conversions=0.0,
-                conversion_value=Decimal(0),
-            )
-            for object_id in ids
-            for day in days(since, until)
-        ]
+        return every_day(found, ids, since, until)

@@ -36,6 +36,7 @@ from promptsales.domain_core.integrations.ads import (
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
+    every_day,
 )
 from promptsales.domain_core.integrations.meta_ads.client import MetaAdsClient, account_path
 from promptsales.domain_core.integrations.model.ad_limits import (
@@ -45,7 +46,6 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_object_id,
     check_report,
     check_status,
-    days,
     to_minor_units,
 )
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -354,17 +354,4 @@ class MetaAdsAdapter:
                     (_number(a.get("value")) for a in values if a.get("action_type") in CONVERSION_ACTIONS), Decimal(0)
                 ),
             )
-        return [
-            found.get((graph_id, day))
-            or DailyPerformance(
-                object_id=graph_id,
-                day=day,
-                impressions=0,
-                clicks=0,
-                spend=Decimal(0),
-                conversions=0.0,
-                conversion_value=Decimal(0),
-            )
-            for graph_id in ids
-            for day in days(since, until)
-        ]
+        return every_day(found, ids, since, until)

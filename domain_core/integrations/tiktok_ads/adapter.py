@@ -38,6 +38,7 @@ from promptsales.domain_core.integrations.ads import (
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
+    every_day,
 )
 from promptsales.domain_core.integrations.model.ad_limits import (
     AdLimits,
@@ -46,7 +47,6 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_object_id,
     check_report,
     check_status,
-    days,
 )
 from promptsales.domain_core.integrations.tiktok_ads.client import REPORT_DAYS_MAX, Level, TikTokAdsClient
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -406,17 +406,4 @@ class TikTokAdsAdapter:
                     conversion_value=_number(metrics.get("total_complete_payment_rate")),
                 )
             start = stop + timedelta(days=1)
-        return [
-            found.get((object_id, day))
-            or DailyPerformance(
-                object_id=object_id,
-                day=day,
-                impressions=0,
-                clicks=0,
-                spend=Decimal(0),
-                conversions=0.0,
-                conversion_value=Decimal(0),
-            )
-            for object_id in ids
-            for day in days(since, until)
-        ]
+        return every_day(found, ids, since, until)

@@ -37,7 +37,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlencode
+from urllib.parse import parse_qs
 
 from PIL import Image
 from PIL.PngImagePlugin import PngInfo
@@ -47,6 +47,8 @@ from starlette.responses import Response
 from starlette.routing import Host, Route, Router
 
 from promptsales.domain_core.integrations.adobe_express.client import SANDBOX_FILE_HOST
+from promptsales.domain_core.integrations.file_host.simulator import SignedFileHost
+from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
 
 URL_LIFETIME = timedelta(hours=1)  # [spec PublicBinaryOutputV3] "This URL expires in one hour"
@@ -106,13 +108,6 @@ class _Account:
     window: deque[datetime] = field(default_factory=deque)
 
 
-@dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: int | None = None
-
-
 class AdobeExpressSimulator:
     """Firefly Services for several Adobe credentials. ``.app`` serves IMS, the API and the output host."""
 
@@ -142,18 +137,24 @@ class AdobeExpressSimulator:
         self._tokens: dict[str, _Token] = {}
         self._clients: dict[str, _Client] = {}
         self._accounts: dict[str, _Account] = {}
-        self._faults: list[_Fault] = []
-        self._download_faults: list[_Fault] = []
+        self._faults = Faults()
         self._next_job: list[tuple[str, str] | None] = []
-        self._files: dict[str, tuple[bytes, str]] = {}
         self._serial = 0
         self.requests: list[tuple[str, str, str]] = []  # (account, method, path); "" before auth
+        # Adobe's output host takes no second credential: neither a bearer token nor the API key.
+        self._file_host = SignedFileHost(
+            file_host,
+            key=signing_key,
+            clock=clock,
+            refused_headers=("authorization", "x-api-key"),
+            requests=self.requests,
+        )
         self.token_requests = 0
         for token, account in (tokens or {}).items():
             self.grant(token, account)
         self.app = Starlette(
             routes=[
-                Host(file_host, app=Router(routes=[Route("/{path:path}", self._download, methods=["GET"])])),
+                Host(file_host, app=Router(routes=[Route("/{path:path}", self._file_host.download, methods=["GET"])])),
                 Route("/ims/token/v3", self._token, methods=["POST"]),
                 Route("/v3/images/generate-async", self._endpoint(self._generate), methods=["POST"]),
                 Route("/v3/status/{job_id:path}", self._endpoint(self._status), methods=["GET"]),
@@ -194,11 +195,11 @@ class AdobeExpressSimulator:
 
     def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next ``times`` Firefly API requests answer ``status`` (429 ``rate_limited`` or a 5xx)."""
-        self._faults.append(_Fault(status, times, retry_after))
+        self._faults.add(status, times=times, retry_after=retry_after)
 
     def fail_download(self, status: int = 503, *, times: int = 1) -> None:
         """The next ``times`` output downloads answer ``status``."""
-        self._download_faults.append(_Fault(status, times))
+        self._file_host.faults.add(status, times=times)
 
     def fail_next_job(self, error_code: str = "runtime_error", message: str = "The job failed to run.") -> None:
         """The next generation job ends ``failed`` with ``{error_code, message}``."""
@@ -282,14 +283,13 @@ class AdobeExpressSimulator:
         account.window.append(now)
 
     def _inject_fault(self) -> None:
-        for fault in self._faults:
-            if fault.remaining <= 0:
-                continue
-            fault.remaining -= 1
-            if fault.status == 429:
-                headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
-                raise _ApiError(429, {"error_code": "rate_limited"}, headers=headers)
-            raise _ApiError(fault.status, {"error_code": "runtime_error", "message": "Internal server error"})
+        fault = self._faults.take()
+        if fault is None:
+            return
+        if fault.status == 429:
+            headers = {"retry-after": str(fault.retry_after)} if fault.retry_after is not None else {}
+            raise _ApiError(429, {"error_code": "rate_limited"}, headers=headers)
+        raise _ApiError(fault.status, {"error_code": "runtime_error", "message": "Internal server error"})
 
     # --- generation ----------------------------------------------------------------------------------------------
 
@@ -400,56 +400,10 @@ class AdobeExpressSimulator:
                 image.save(buffer, format="JPEG", quality=90, comment=b"p" * self._padding)
                 extension = "jpg"
             path = f"/images/{job.id}/{index}.{extension}"
-            self._files[path] = (buffer.getvalue(), self._output_type)
-            outputs.append({"seed": seed, "image": {"url": self._sign(path)}})
+            url = self._file_host.put(path, buffer.getvalue(), self._output_type, lifetime=URL_LIFETIME)
+            outputs.append({"seed": seed, "image": {"url": url}})
         return {"size": dict(size), "outputs": outputs, "contentClass": request.get("contentClass") or "photo"}
-
-    # --- output host ---------------------------------------------------------------------------------------------
-
-    def _signature(self, path: str, signed_at: str, lifetime_s: str) -> str:
-        return hmac.new(self._key, f"{path}\n{signed_at}\n{lifetime_s}".encode(), hashlib.sha256).hexdigest()
-
-    def _sign(self, path: str) -> str:
-        signed_at = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        lifetime_s = str(int(URL_LIFETIME.total_seconds()))
-        query = urlencode(
-            {
-                "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
-                "X-Amz-Date": signed_at,
-                "X-Amz-Expires": lifetime_s,
-                "X-Amz-SignedHeaders": "host",
-                "X-Amz-Signature": self._signature(path, signed_at, lifetime_s),
-            }
-        )
-        return f"https://{self.file_host}{path}?{query}"
-
-    async def _download(self, request: Request) -> Response:
-        path = request.url.path
-        self.requests.append((self.file_host, request.method, path))
-        if "authorization" in request.headers or "x-api-key" in request.headers:
-            return _s3_error(400, "InvalidArgument", "Only one auth mechanism allowed")
-        for fault in self._download_faults:
-            if fault.remaining > 0:
-                fault.remaining -= 1
-                return _s3_error(fault.status, "ServiceUnavailable", "Please reduce your request rate.")
-        stored = self._files.get(path)
-        signed_at = request.query_params.get("X-Amz-Date", "")
-        lifetime_s = request.query_params.get("X-Amz-Expires", "")
-        signature = request.query_params.get("X-Amz-Signature", "")
-        expected = self._signature(path, signed_at, lifetime_s)
-        if stored is None or not lifetime_s.isdigit() or not hmac.compare_digest(signature, expected):
-            return _s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match")
-        signed = datetime.strptime(signed_at, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        if self._clock() > signed + timedelta(seconds=int(lifetime_s)):
-            return _s3_error(403, "AccessDenied", "Request has expired")
-        content, content_type = stored
-        return Response(content, 200, headers={"Content-Length": str(len(content))}, media_type=content_type)
 
 
 def _json(status: int, document: Any, headers: Mapping[str, str] | None = None) -> Response:
     return Response(json.dumps(document), status, headers=dict(headers or {}), media_type="application/json")
-
-
-def _s3_error(status: int, code: str, message: str) -> Response:
-    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
-    return Response(body, status, media_type="application/xml")

@@ -30,9 +30,8 @@ import math
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -41,6 +40,8 @@ from starlette.routing import Host, Mount, Route, Router
 
 from promptsales.domain_core.integrations.canva.client import SANDBOX_FILE_HOST
 from promptsales.domain_core.integrations.canva.simulator.files import colour, solid_pdf, solid_png
+from promptsales.domain_core.integrations.file_host.simulator import SignedFileHost
+from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
 
 EXPORT_WINDOW = timedelta(minutes=5)  # §12: 75 exports per 5 minutes per user / per design
@@ -97,19 +98,6 @@ class _Account:
     assets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-@dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: int | None = None
-
-
-@dataclass(frozen=True)
-class _File:
-    content: bytes
-    content_type: str
-
-
 class CanvaSimulator:
     """Canva Connect for several users. ``.app`` serves the API and the file host; ``seed_design`` / ``fail_*``
     act as Canva."""
@@ -134,13 +122,12 @@ class CanvaSimulator:
         self.file_host = file_host
         self._key = signing_key
         self._accounts: dict[str, _Account] = {}
-        self._faults: list[_Fault] = []
-        self._download_faults: list[_Fault] = []
+        self._faults = Faults()
         self._failing: dict[str, tuple[str, str]] = {}
         self._stalled: set[str] = set()
-        self._files: dict[str, _File] = {}
         self._serial = 0
         self.requests: list[tuple[str, str, str]] = []  # (account or file host, method, path)
+        self._file_host = SignedFileHost(file_host, key=signing_key, clock=clock, requests=self.requests)
         api = [
             Route("/designs", self._endpoint(self._list_designs), methods=["GET"]),
             Route("/designs/{design_id}", self._endpoint(self._get_design), methods=["GET"]),
@@ -151,7 +138,7 @@ class CanvaSimulator:
         ]
         self.app = Starlette(
             routes=[
-                Host(file_host, app=Router(routes=[Route("/{path:path}", self._download, methods=["GET"])])),
+                Host(file_host, app=Router(routes=[Route("/{path:path}", self._file_host.download, methods=["GET"])])),
                 Mount("/rest/v1", routes=api),
             ]
         )
@@ -203,11 +190,11 @@ class CanvaSimulator:
 
     def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next ``times`` API requests answer ``status`` (429 ``too_many_requests`` or a 5xx)."""
-        self._faults.append(_Fault(status, times, retry_after))
+        self._faults.add(status, times=times, retry_after=retry_after)
 
     def fail_download(self, status: int = 503, *, times: int = 1) -> None:
         """The next ``times`` file downloads answer ``status``."""
-        self._download_faults.append(_Fault(status, times))
+        self._file_host.faults.add(status, times=times)
 
     def fail_export(
         self,
@@ -258,15 +245,13 @@ class CanvaSimulator:
         return self.account(name)
 
     def _inject_fault(self) -> None:
-        for fault in self._faults:
-            if fault.remaining <= 0:
-                continue
-            fault.remaining -= 1
-            if fault.status == 429:
-                headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
-                raise _ApiError(429, "too_many_requests", "Too many requests", headers=headers)
-            raise _ApiError(fault.status, "internal_error", "An internal error occurred")
-        return None
+        fault = self._faults.take()
+        if fault is None:
+            return
+        if fault.status == 429:
+            headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after is not None else {}
+            raise _ApiError(429, "too_many_requests", "Too many requests", headers=headers)
+        raise _ApiError(fault.status, "internal_error", "An internal error occurred")
 
     def _throttle(self, account: _Account, bucket: str, limit: int, window: timedelta, message: str) -> None:
         now = self._clock()
@@ -300,7 +285,7 @@ class CanvaSimulator:
             "thumbnail": {
                 "width": design.width,
                 "height": design.height,
-                "url": self._sign(f"/{design.id}/thumbnail/0001.png", lifetime=timedelta(minutes=15)),
+                "url": self._file_host.sign(f"/{design.id}/thumbnail/0001.png", lifetime=timedelta(minutes=15)),
             },
             "urls": {
                 "edit_url": f"https://www.canva.com/api/design/{design.id}/edit",
@@ -525,50 +510,10 @@ class CanvaSimulator:
 
     # --- file host ----------------------------------------------------------------------------------------------
 
-    def _signature(self, path: str, signed_at: str, lifetime_s: str) -> str:
-        return hmac.new(self._key, f"{path}\n{signed_at}\n{lifetime_s}".encode(), hashlib.sha256).hexdigest()
-
-    def _sign(self, path: str, *, lifetime: timedelta) -> str:
-        signed_at = self._clock().astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
-        lifetime_s = str(int(lifetime.total_seconds()))
-        query = urlencode(
-            {
-                "X-Amz-Algorithm": "AWS4-HMAC-SHA256",
-                "X-Amz-Date": signed_at,
-                "X-Amz-Expires": lifetime_s,
-                "X-Amz-SignedHeaders": "host",
-                "X-Amz-Signature": self._signature(path, signed_at, lifetime_s),
-            }
-        )
-        return f"https://{self.file_host}{path}?{query}"
-
     def _store(self, path: str, content: bytes) -> str:
         file_path = f"/{self._next_id()}{path}"
         content_type = "application/pdf" if path.endswith(".pdf") else "image/png"
-        self._files[file_path] = _File(content, content_type)
-        return self._sign(file_path, lifetime=URL_LIFETIME)
-
-    async def _download(self, request: Request) -> Response:
-        path = request.url.path
-        self.requests.append((self.file_host, request.method, path))
-        if "authorization" in request.headers:
-            return _s3_error(400, "InvalidArgument", "Only one auth mechanism allowed")
-        for fault in self._download_faults:
-            if fault.remaining > 0:
-                fault.remaining -= 1
-                return _s3_error(fault.status, "ServiceUnavailable", "Please reduce your request rate.")
-        stored = self._files.get(path)
-        signed_at = request.query_params.get("X-Amz-Date", "")
-        lifetime_s = request.query_params.get("X-Amz-Expires", "")
-        signature = request.query_params.get("X-Amz-Signature", "")
-        expected = self._signature(path, signed_at, lifetime_s)
-        if stored is None or not lifetime_s.isdigit() or not hmac.compare_digest(signature, expected):
-            return _s3_error(403, "SignatureDoesNotMatch", "The request signature we calculated does not match")
-        signed = datetime.strptime(signed_at, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
-        if self._clock() > signed + timedelta(seconds=int(lifetime_s)):
-            return _s3_error(403, "AccessDenied", "Request has expired")
-        headers = {"Content-Length": str(len(stored.content))}
-        return Response(stored.content, 200, headers=headers, media_type=stored.content_type)
+        return self._file_host.put(file_path, content, content_type, lifetime=URL_LIFETIME)
 
 
 def _looks_whole(content: bytes) -> bool:
@@ -576,8 +521,3 @@ def _looks_whole(content: bytes) -> bool:
     if content.startswith(_IMAGE_MAGIC[0]):
         return content[12:16] == b"IHDR" and content.endswith(b"IEND\xaeB`\x82")
     return content.startswith(_IMAGE_MAGIC[1]) and content.endswith(b"\xff\xd9")
-
-
-def _s3_error(status: int, code: str, message: str) -> Response:
-    body = f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message></Error>'
-    return Response(body, status, media_type="application/xml")

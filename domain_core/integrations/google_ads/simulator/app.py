@@ -61,6 +61,7 @@ from promptsales.domain_core.integrations.model.ad_performance import (
     serving_fraction,
 )
 from promptsales.domain_core.integrations.model.connectors import get_connector
+from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
 
 API_PREFIX = urlsplit(get_connector("google_ads").sandbox_base_url).path  # "/v26"
@@ -222,14 +223,6 @@ class _Customer:
 
 
 @dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: int | None = None
-    after_apply: bool = False
-
-
-@dataclass
 class _Token:
     customers: list[str] = field(default_factory=list)
     revoked: bool = False
@@ -260,7 +253,7 @@ class GoogleAdsSimulator:
         self._currency, self._time_zone = currency.upper(), time_zone
         self._tokens: dict[str, _Token] = {}
         self._customers: dict[str, _Customer] = {}
-        self._faults: list[_Fault] = []
+        self._faults = Faults()
         self._window: tuple[int, int] = (-1, 0)  # (minute, requests in it)
         self._request_count = 0
         self.requests: list[tuple[str, str, str | None]] = []
@@ -308,7 +301,7 @@ class GoogleAdsSimulator:
         mutate is applied first and only its answer is lost."""
         if status != 429 and not 500 <= status <= 599:
             raise ValueError("fail_next takes 429 or a 5xx status")
-        self._faults.append(_Fault(status, times, retry_after, after_apply))
+        self._faults.add(status, times=times, retry_after=retry_after, after_apply=after_apply)
 
     def customer(self, account_or_id: str) -> _Customer:
         """A customer's state (for tests)."""
@@ -364,20 +357,18 @@ class GoogleAdsSimulator:
         return entry
 
     def _fault(self) -> _ApiError | None:
-        for fault in self._faults:
-            if fault.remaining <= 0:
-                continue
-            fault.remaining -= 1
-            if fault.status == 429:
-                error = _quota_error(fault.retry_after if fault.retry_after is not None else 30)
-            elif fault.status == 503:
-                error = _ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
-            else:
-                error = _ApiError(fault.status, "INTERNAL", "Internal error encountered.")
-            if fault.after_apply:
-                return error
-            raise error
-        return None
+        fault = self._faults.take()
+        if fault is None:
+            return None
+        if fault.status == 429:
+            error = _quota_error(fault.retry_after if fault.retry_after is not None else 30)
+        elif fault.status == 503:
+            error = _ApiError(503, "UNAVAILABLE", "The service is currently unavailable.")
+        else:
+            error = _ApiError(fault.status, "INTERNAL", "Internal error encountered.")
+        if fault.after_apply:
+            return error
+        raise error
 
     def _spend_rate(self) -> None:
         if self._per_minute is None:

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from promptsales.domain_core.integrations.hubspot.signatures import sign_v3
+from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
 
 OBJECT_TYPES = ("contacts", "companies", "deals")
@@ -38,14 +39,6 @@ class _Portal:
     daily_used: int = 0
     # (object type, id) -> associated object type -> ids (a deal's contacts, a contact's company) [~ v4 labels]
     links: dict[tuple[str, str], dict[str, list[str]]] = field(default_factory=dict)
-
-
-@dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: int | None = None
-    after: str | None = None  # only the list page at this cursor
 
 
 def _iso(moment: datetime) -> str:
@@ -118,7 +111,7 @@ class HubSpotSimulator:
         self._clock = clock
         self._rate_max, self._interval_ms, self._daily_max = rate_max, rate_interval_ms, daily_max
         self._portals: dict[int, _Portal] = {}
-        self._faults: list[_Fault] = []
+        self._faults = Faults()
         self._event_id = 0
         self.requests: list[tuple[str, str]] = []
         base = "/crm/v3/objects/{object_type}"
@@ -207,11 +200,11 @@ class HubSpotSimulator:
 
     def fail_next(self, status: int, *, times: int = 1, retry_after: int | None = None) -> None:
         """The next ``times`` API requests answer ``status`` (429 with HubSpot's rate-limit body, or a 5xx)."""
-        self._faults.append(_Fault(status, times, retry_after))
+        self._faults.add(status, times=times, retry_after=retry_after)
 
     def fail_page(self, after: str, *, status: int = 502, times: int = 1) -> None:
         """The list page at cursor ``after`` answers ``status`` the next ``times`` it is asked for."""
-        self._faults.append(_Fault(status, times, after=after))
+        self._faults.add(status, times=times, where=after)
 
     # --- pipeline ------------------------------------------------------------------------------------------------
 
@@ -254,18 +247,13 @@ class HubSpotSimulator:
         return self.portal(portal_id)
 
     def _inject_fault(self, request: Request) -> None:
-        for fault in self._faults:
-            if fault.remaining <= 0:
-                continue
-            if fault.after is not None and (
-                request.method != "GET" or request.query_params.get("after") != fault.after
-            ):
-                continue
-            fault.remaining -= 1
-            if fault.status == 429:
-                error = self._rate_limit_error(fault.retry_after)
-                raise error
-            raise _ApiError(fault.status, "INTERNAL_ERROR", "internal error")
+        at_page = request.query_params.get("after") if request.method == "GET" else None
+        fault = self._faults.take(lambda f: f.where is None or f.where == at_page)
+        if fault is None:
+            return
+        if fault.status == 429:
+            raise self._rate_limit_error(fault.retry_after)
+        raise _ApiError(fault.status, "INTERNAL_ERROR", "internal error")
 
     def _rate_limit_error(self, retry_after: int | None) -> _ApiError:
         # A used-up window answers with the window's headers; a 429 given a Retry-After carries only that header

@@ -58,6 +58,7 @@ from promptsales.domain_core.integrations.model.ad_performance import (
     serving_fraction,
 )
 from promptsales.domain_core.integrations.model.connectors import get_connector
+from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
 
 API_PREFIX = urlsplit(get_connector("meta_ads").sandbox_base_url).path  # "/v25.0"
@@ -136,14 +137,6 @@ class _Account:
 
 
 @dataclass
-class _Fault:
-    status: int
-    remaining: int
-    retry_after: int | None = None
-    after_apply: bool = False
-
-
-@dataclass
 class _Token:
     accounts: list[str] = field(default_factory=list)
     revoked: bool = False
@@ -175,7 +168,7 @@ class MetaAdsSimulator:
         self._tokens: dict[str, _Token] = {}
         self._accounts: dict[str, _Account] = {}
         self._owner: dict[str, str] = {}  # object id → account id
-        self._faults: list[_Fault] = []
+        self._faults = Faults()
         self._next_id = 120_000_000_000_000
         self._calls = 0
         self.requests: list[tuple[str, str]] = []
@@ -222,7 +215,7 @@ class MetaAdsSimulator:
         error. With ``after_apply`` a write is applied first and only its answer is lost."""
         if status != 429 and not 500 <= status <= 599:
             raise ValueError("fail_next takes 429 or a 5xx status")
-        self._faults.append(_Fault(status, times, retry_after, after_apply))
+        self._faults.add(status, times=times, retry_after=retry_after, after_apply=after_apply)
 
     def objects(self, account: str, kind: str) -> list[dict[str, Any]]:
         """An account's stored campaigns / adsets / adcreatives / ads (for tests)."""
@@ -320,44 +313,42 @@ class MetaAdsSimulator:
         return self._usage(account, 0)
 
     def _fault(self, account: _Account | None) -> _GraphError | None:
-        for fault in self._faults:
-            if fault.remaining <= 0:
-                continue
-            fault.remaining -= 1
-            if fault.status == 429:
-                minutes = max(1, math.ceil((fault.retry_after or 60) / 60))
-                usage = self._usage(account, minutes) if account is not None else {}
-                if account is None:
-                    error = _GraphError(400, 17, "(#17) User request limit reached", subcode=2446079)
-                    error.headers = {
-                        "X-Business-Use-Case-Usage": json.dumps(
-                            {
-                                "0": [
-                                    {
-                                        "type": "ads_management",
-                                        "call_count": 100,
-                                        "estimated_time_to_regain_access": minutes,
-                                    }
-                                ]
-                            }
-                        )
-                    }
-                else:
-                    error = _GraphError(
-                        400,
-                        613,
-                        "(#613) Calls to this api have exceeded the rate limit.",
-                        subcode=1487742,
-                        headers=usage,
+        fault = self._faults.take()
+        if fault is None:
+            return None
+        if fault.status == 429:
+            minutes = max(1, math.ceil((fault.retry_after or 60) / 60))
+            usage = self._usage(account, minutes) if account is not None else {}
+            if account is None:
+                error = _GraphError(400, 17, "(#17) User request limit reached", subcode=2446079)
+                error.headers = {
+                    "X-Business-Use-Case-Usage": json.dumps(
+                        {
+                            "0": [
+                                {
+                                    "type": "ads_management",
+                                    "call_count": 100,
+                                    "estimated_time_to_regain_access": minutes,
+                                }
+                            ]
+                        }
                     )
-            elif fault.status == 503:
-                error = _GraphError(503, 2, "Service temporarily unavailable", transient=True)
+                }
             else:
-                error = _GraphError(fault.status, 1, "An unknown error occurred", transient=True)
-            if fault.after_apply:
-                return error
-            raise error
-        return None
+                error = _GraphError(
+                    400,
+                    613,
+                    "(#613) Calls to this api have exceeded the rate limit.",
+                    subcode=1487742,
+                    headers=usage,
+                )
+        elif fault.status == 503:
+            error = _GraphError(503, 2, "Service temporarily unavailable", transient=True)
+        else:
+            error = _GraphError(fault.status, 1, "An unknown error occurred", transient=True)
+        if fault.after_apply:
+            return error
+        raise error
 
     def _dispatch(
         self, method: str, rest: str, token: _Token, account: _Account | None, params: Mapping[str, str]

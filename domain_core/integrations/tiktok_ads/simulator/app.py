@@ -56,6 +56,7 @@ from promptsales.domain_core.integrations.model.ad_performance import (
     serving_fraction,
 )
 from promptsales.domain_core.integrations.model.connectors import get_connector
+from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
 
 API_PREFIX = urlsplit(get_connector("tiktok_ads").sandbox_base_url).path  # "/open_api/v1.3"
@@ -173,13 +174,6 @@ class _Advertiser:
 
 
 @dataclass
-class _Fault:
-    status: int
-    remaining: int
-    after_apply: bool = False
-
-
-@dataclass
 class _Token:
     advertisers: list[str] = field(default_factory=list)
     revoked: bool = False
@@ -204,7 +198,7 @@ class TikTokAdsSimulator:
         self._currency, self._time_zone = currency.upper(), time_zone
         self._tokens: dict[str, _Token] = {}
         self._advertisers: dict[str, _Advertiser] = {}
-        self._faults: list[_Fault] = []
+        self._faults = Faults()
         self._window: tuple[int, int] = (-1, 0)
         self._calls = 0
         self.requests: list[tuple[str, str]] = []
@@ -249,7 +243,7 @@ class TikTokAdsSimulator:
         answer is lost."""
         if status != 429 and not 500 <= status <= 599:
             raise ValueError("fail_next takes 429 or a 5xx status")
-        self._faults.append(_Fault(status, times, after_apply))
+        self._faults.add(status, times=times, after_apply=after_apply)
 
     def objects(self, account: str, level: str) -> list[dict[str, Any]]:
         """An advertiser's stored campaigns / adgroups / ads (for tests)."""
@@ -289,20 +283,18 @@ class TikTokAdsSimulator:
         return entry
 
     def _fault(self) -> _ApiError | None:
-        for fault in self._faults:
-            if fault.remaining <= 0:
-                continue
-            fault.remaining -= 1
-            if fault.status == 429:
-                error = _ApiError(40100, "Too many requests. Please retry in some time.")
-            elif fault.status == 500:
-                error = _ApiError(50000, "System error, please try again later.")
-            else:
-                error = _ApiError(50002, "Server busy.", http_status=fault.status)
-            if fault.after_apply:
-                return error
-            raise error
-        return None
+        fault = self._faults.take()
+        if fault is None:
+            return None
+        if fault.status == 429:
+            error = _ApiError(40100, "Too many requests. Please retry in some time.")
+        elif fault.status == 500:
+            error = _ApiError(50000, "System error, please try again later.")
+        else:
+            error = _ApiError(50002, "Server busy.", http_status=fault.status)
+        if fault.after_apply:
+            return error
+        raise error
 
     def _spend_rate(self) -> None:
         if self._per_minute is None:
