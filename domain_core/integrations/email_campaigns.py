@@ -233,8 +233,7 @@ class EmailCampaigns:
     async def _segment_tag(self, caller: Caller, segment_id: str) -> str:
         found = next((s for s in (await self._crm.list_segments(caller)).items if s.id == segment_id), None)
         if found is None:
-            error = NotFound("CRM segment", segment_id, field="segment_id", lookup="crm_list_segments")
-            raise error
+            raise NotFound("CRM segment", segment_id, field="segment_id", lookup="crm_list_segments")
         return segment_tag(found.name, segment_id)
 
     async def _existing_or_new(

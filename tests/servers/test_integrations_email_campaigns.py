@@ -190,6 +190,9 @@ async def test_a_send_to_the_audience_reports_deterministic_numbers(crm: Crm, ru
     assert await audits(runtime, "integrations.send_email_campaign") == 1
     missing = await refused(facade.email_campaign_report(caller(runtime), campaign_id="ec_NOSUCH"))
     assert isinstance(missing, NotFound) and missing.field == "campaign_id"
+    other = Caller(tenant_id="globex", actor_id="agent")  # another tenant knows neither id
+    for ref in (view.id, str(view.campaign_id)):
+        assert isinstance(await refused(facade.email_campaign_report(other, campaign_id=ref)), NotFound)
 
 
 async def test_a_synced_crm_segment_is_reached_through_its_tag(crm: Crm, runtime: Runtime) -> None:
