@@ -1,4 +1,4 @@
-"""A thin Salesforce REST client over :class:`ConnectorHttp` (Contacts, Accounts, Opportunities and their contact roles).
+"""A thin Salesforce REST client over :class:`ConnectorHttp` (Contacts, Accounts, Opportunities, contact roles).
 
 Wire shapes: shared/reference/platform_apis.md §10 (Salesforce REST API, "GA v66.0 seen in reference examples"):
 

@@ -32,7 +32,13 @@ from promptsales.domain_core.shared.errors import ValidationFailed
 CONTACT_FIELDS = ("Phone", "Title", "Account.Name", "Account.Website")
 BATCH_SIZE = 200  # the smallest batch Salesforce takes: each committed page is small (§10 batchSize 200..2000)
 # A pushed person's fields → the Contact's.
-PUSHED_FIELDS = {"email": "Email", "first_name": "FirstName", "last_name": "LastName", "phone": "Phone", "title": "Title"}
+PUSHED_FIELDS = {
+    "email": "Email",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "phone": "Phone",
+    "title": "Title",
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Hosts an org's API can live on (My Domain, sandboxes, Government Cloud).
 _INSTANCE_HOSTS = (".salesforce.com", ".force.com", ".salesforce.mil", ".cloudforce.com")

@@ -7,8 +7,9 @@ Every answer carries ``Sforce-Limit-Info: api-usage=<used>/<daily max>``; past t
 
 The SOQL subset: ``SELECT f1, Rel.f2 FROM Object [WHERE SystemModstamp (>|>=) <datetime> | WHERE Field =
 '<string>' | WHERE Field IN ('<string>', …)] [ORDER BY SystemModstamp [ASC] [, Id [ASC]]] [LIMIT n]``; anything
-else is refused with ``MALFORMED_QUERY`` as Salesforce would. Text comparisons ignore case, as SOQL's do. A relationship field (``Account.Name`` on a Contact) comes back as a
-nested record ``{"Account": {"attributes": …, "Name": …}}``, or ``"Account": null`` when the lookup is empty.
+else is refused with ``MALFORMED_QUERY`` as Salesforce would. Text comparisons ignore case, as SOQL's do. A
+relationship field (``Account.Name`` on a Contact) comes back as a nested record ``{"Account": {"attributes": …,
+"Name": …}}``, or ``"Account": null`` when the lookup is empty.
 Rows whose ORDER BY values are equal come back in the order they were last written (Salesforce promises no order
 among ties), so a query that must page the same way twice orders by ``Id`` too.
 
@@ -85,6 +86,7 @@ RELATIONSHIPS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "Opportunity": {"Account": ("Account", "AccountId")},
     "OpportunityContactRole": {"Opportunity": ("Opportunity", "OpportunityId"), "Contact": ("Contact", "ContactId")},
 }
+_FROM = re.compile(r"\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _UNESCAPE = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
 
@@ -262,6 +264,7 @@ class _Fault:
     status: int
     remaining: int
     offset: int | None = None  # only the query locator at this row offset
+    object_type: str | None = None  # only a query (its first batch) FROM this object
 
 
 class SalesforceSimulator:
@@ -331,6 +334,10 @@ class SalesforceSimulator:
         """The next ``times`` API requests answer ``status`` (a 5xx)."""
         self._faults.append(_Fault(status, times))
 
+    def fail_query(self, object_type: str, *, status: int = 500, times: int = 1) -> None:
+        """The next ``times`` queries FROM ``object_type`` answer ``status`` (their first batch)."""
+        self._faults.append(_Fault(status, times, object_type=object_type))
+
     def fail_page(self, offset: int, *, status: int = 500, times: int = 1) -> None:
         """The query locator that starts at row ``offset`` answers ``status`` the next ``times`` it is asked for."""
         self._faults.append(_Fault(status, times, offset))
@@ -379,8 +386,11 @@ class SalesforceSimulator:
     def _inject_fault(self, request: Request) -> None:
         locator = request.path_params.get("locator")
         offset = int(str(locator).rpartition("-")[2]) if locator and str(locator).rpartition("-")[2].isdigit() else None
+        queried = _FROM.search(request.query_params.get("q") or "") if request.url.path.endswith("/query") else None
         for fault in self._faults:
             if fault.remaining <= 0 or (fault.offset is not None and fault.offset != offset):
+                continue
+            if fault.object_type is not None and (queried is None or queried.group(1) != fault.object_type):
                 continue
             fault.remaining -= 1
             raise _ApiError(fault.status, "SERVER_UNAVAILABLE", "Server temporarily unavailable")
