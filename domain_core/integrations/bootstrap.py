@@ -27,7 +27,7 @@ from promptsales.domain_core.integrations.mailchimp.webhook_handler import Mailc
 from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.meta_ads.driver import MetaAdsDriver
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
-from promptsales.domain_core.integrations.people_sync import PeopleSyncEngine
+from promptsales.domain_core.integrations.salesforce.crm_sync import SalesforceCrmSync
 from promptsales.domain_core.integrations.salesforce.driver import SalesforceDriver, SalesforceSource
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
@@ -114,7 +114,7 @@ def build_integrations(
     # What each platform syncs, and whose webhooks are served: one line per platform and capability.
     engines: dict[str, dict[str, SyncEngine]] = {
         "hubspot": {"crm_sync": HubSpotCrmSync(uow, crm)},
-        "salesforce": {"crm_sync": PeopleSyncEngine(uow, crm, platform="salesforce", source_of=SalesforceSource)},
+        "salesforce": {"crm_sync": SalesforceCrmSync(uow, crm)},
         "zendesk": {"support_sync": SupportSyncEngine(uow, crm)},
         "mailchimp": {"email_marketing": AudienceSyncEngine(uow, crm, keys, public_url=settings.public_url)},
     }
@@ -122,7 +122,7 @@ def build_integrations(
     webhooks.add("zendesk", ZendeskWebhooks(uow, sessions, SupportSync(uow, crm)))
     webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
     # CRM changes go out to the CRM platforms that take pushes.
-    push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource})
+    push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource, "salesforce": SalesforceSource})
     # Messages to and from CRM contacts (WhatsApp): sends, and the webhooks that bring replies and statuses.
     messaging = Messaging(uow, sessions, crm)
     webhooks.add("whatsapp", WhatsAppWebhooks(uow, sessions, messaging))

@@ -5,10 +5,11 @@ platforms to push to, and the pushes start once its unit has committed (a platfo
 transaction would hold the database, and SQLite's single writer, for the whole request). A change whose event
 names a platform as its source (a sync or webhook wrote it) is not sent back to that platform. For the others,
 the contact's current fields are compared with what was last synced (the external link's ``fields``): equal
-means an echo and nothing is sent; otherwise the person is upserted by email and the link records the pushed
-values. A platform failure is logged and does not block the outbox (other consumers' events wait behind a
-raised error); a push lost to a crash or an outage is made good by the next change of the contact, and the next
-sync compares every field anyway.
+means an echo and nothing is sent; otherwise the person is written (with the id of its linked record, where
+there is one: a platform that can updates that record) and the link records the pushed values. A platform
+failure is logged and does not block the outbox (other consumers' events wait behind a raised error); a push
+lost to a crash or an outage is made good by the next change of the contact, and the next sync compares every
+field anyway.
 """
 
 import asyncio
@@ -19,7 +20,7 @@ import structlog
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations import repository as repo
-from promptsales.domain_core.integrations.crm_source import CrmSource
+from promptsales.domain_core.integrations.crm_source import LINKED_ID, CrmSource
 from promptsales.domain_core.integrations.dto import AuthorizationOutcome
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.errors import ConnectorError
@@ -51,6 +52,8 @@ class CrmPush:
         self._crm = crm
         self._sources = sources
         self._tasks: set[asyncio.Task[None]] = set()
+        self._locks: dict[tuple[str, str, str], asyncio.Lock] = {}
+        self._users: dict[tuple[str, str, str], int] = {}  # pushes holding or waiting for each lock
 
     async def on_event(self, uow: UnitOfWork, event: DomainEvent) -> None:
         """The outbox handler: which platforms are connected (in the event's unit), then push outside it."""
@@ -86,7 +89,21 @@ class CrmPush:
             await asyncio.gather(*list(self._tasks), return_exceptions=True)
 
     async def push(self, caller: Caller, platform: str, contact_id: str) -> str:
-        """Push one contact to one platform; what happened, in a word (for logs and tests)."""
+        """Push one contact to one platform; what happened, in a word (for logs and tests). Pushes of one contact
+        to one platform take turns in this process: a platform whose create is sent once (Salesforce) must not get
+        two creates for a contact created and changed at once; the second push then sees the first's link."""
+        key = (caller.tenant_id, platform, contact_id)
+        lock = self._locks.setdefault(key, asyncio.Lock())
+        self._users[key] = self._users.get(key, 0) + 1
+        try:
+            async with lock:
+                return await self._push(caller, platform, contact_id)
+        finally:
+            self._users[key] -= 1
+            if not self._users[key]:  # the last one out forgets the lock
+                del self._users[key], self._locks[key]
+
+    async def _push(self, caller: Caller, platform: str, contact_id: str) -> str:
         try:
             contact = await self._crm.get_contact(caller, contact_id=contact_id)
         except NotFound:
@@ -97,7 +114,9 @@ class CrmPush:
 
         async def linked(u: UnitOfWork) -> dict[str, object] | None:
             link = await repo.link_of_local(u, platform, OBJECT_TYPE, contact_id)
-            return None if link is None else {"fields": dict(link.fields), "modified": link.remote_modified_at}
+            if link is None:
+                return None
+            return {"fields": dict(link.fields), "modified": link.remote_modified_at, "id": link.external_id}
 
         link = await self._uow.read(caller, linked)
         synced = link["fields"] if link is not None else None
@@ -105,8 +124,9 @@ class CrmPush:
             return "echo"
         source_of = self._sources[platform]
         person = {k: v for k, v in fields.items() if v is not None}
+        outgoing = {**person, LINKED_ID: str(link["id"])} if link is not None else person
         try:
-            ids = await self._sessions.run(caller, platform, lambda http, _: source_of(http).push_people([person]))
+            ids = await self._sessions.run(caller, platform, lambda http, _: source_of(http).push_people([outgoing]))
         except ConnectorError as exc:
             log.warning("integrations.push_failed", platform=platform, contact_id=contact_id, error=exc.code)
             return "failed"

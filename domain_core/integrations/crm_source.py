@@ -8,6 +8,8 @@ from promptsales.domain_core.integrations.views import FrozenView
 
 # The fields a two-way sync compares and writes (the conflict rule works field by field).
 PERSON_FIELDS = ("email", "first_name", "last_name", "phone", "title", "company", "company_domain")
+# The key under which a pushed person names the platform's record it is linked to (absent: not linked yet).
+LINKED_ID = "external_id"
 
 
 class ExternalPerson(FrozenView):
@@ -42,5 +44,6 @@ class CrmSource(Protocol):
     async def people_page(self, *, since: datetime | None, cursor: str | None) -> PersonPage: ...
 
     async def push_people(self, people: list[Mapping[str, str]]) -> dict[str, str]:
-        """Create or update people (keyed by email); the platform's id of each, by email."""
+        """Create or update people (by their ``LINKED_ID`` record where the platform can, else by email); the
+        platform's id of each, by email."""
         ...

@@ -13,12 +13,14 @@ from promptsales.domain_core.integrations.http import RequestPolicy
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.model.errors import (
     AuthExpired,
+    ConnectorError,
     PlatformDown,
     PlatformValidationError,
     RateLimited,
 )
 from promptsales.domain_core.integrations.salesforce.client import (
     API_VERSION,
+    CHANGE_ORDER,
     SalesforceClient,
     soql_datetime,
     soql_string,
@@ -277,3 +279,76 @@ async def test_malformed_query_is_a_validation_error(sim: SalesforceSimulator, t
         async for _ in salesforce.pages("SELECT Nope__x FROM Contact"):
             pass
     assert unknown.value.field == "Nope__x"
+
+
+async def test_update_by_id_is_retried_and_create_is_sent_once(sim: SalesforceSimulator, time_: FakeTime) -> None:
+    salesforce = client(sim, time_)
+
+    created = await salesforce.create("Contact", {"LastName": "Lee", "Email": "ann@example.com"})
+    sim.fail_next(503)
+    await salesforce.update("Contact", created, {"FirstName": "Ann", "Title": "Buyer"})
+    got = await salesforce.get("Contact", created, fields=["Title"])
+    assert (got.fields["FirstName"], got.fields["LastName"], got.fields["Title"]) == ("Ann", "Lee", "Buyer")
+    patch = ("PATCH", f"/services/data/v{API_VERSION}/sobjects/Contact/{created}")
+    assert [r for r in sim.requests if r == patch] == [patch, patch] and len(time_.sleeps) == 1
+
+    # A create carries no idempotency key (Salesforce takes none): a failure is not retried, it may have applied.
+    sim.fail_next(503)
+    with pytest.raises(PlatformDown) as down:
+        await salesforce.create("Contact", {"LastName": "Kim"})
+    assert down.value.attempts == 1
+    assert [r for r in sim.requests if r[0] == "POST"] == [
+        ("POST", f"/services/data/v{API_VERSION}/sobjects/Contact")
+    ] * 2
+    assert len(time_.sleeps) == 1
+
+    with pytest.raises(PlatformValidationError) as missing:
+        await salesforce.create("Contact", {"FirstName": "No last name"})
+    assert missing.value.field == "LastName" and "Required fields are missing" in str(missing.value)
+    with pytest.raises(ConnectorError) as gone:
+        await salesforce.update("Contact", "003RO9999999999AAA", {"Title": "X"})
+    assert gone.value.status == 404
+    with pytest.raises(ValueError, match="Salesforce id"):
+        await salesforce.update("Contact", "../Account/001", {"Title": "X"})
+
+
+async def test_opportunities_say_whether_they_are_won_and_their_contact_roles_are_read_by_id_list(
+    sim: SalesforceSimulator, time_: FakeTime
+) -> None:
+    ann, bob = seed_contacts(sim, 2)
+    open_one = sim.seed(ORG, "Opportunity", {"Name": "A", "StageName": "Prospecting", "CloseDate": "2027-01-31"})
+    won = sim.seed(ORG, "Opportunity", {"Name": "B", "StageName": "Closed Won", "CloseDate": "2027-01-31"})
+    lost = sim.seed(ORG, "Opportunity", {"Name": "C", "StageName": "Closed Lost", "CloseDate": "2027-01-31"})
+    for opportunity, contact in ((open_one, ann), (won, ann), (won, bob)):
+        sim.seed(ORG, "OpportunityContactRole", {"OpportunityId": opportunity, "ContactId": contact, "IsPrimary": True})
+    salesforce = client(sim, time_)
+
+    deals = {d.id: d.fields for d in await salesforce.list_all("Opportunity", fields=["IsClosed", "IsWon"])}
+    assert [(deals[i]["IsClosed"], deals[i]["IsWon"]) for i in (open_one, won, lost)] == [
+        (False, False),
+        (True, True),
+        (True, False),
+    ]
+    sim.touch(ORG, "Opportunity", open_one, {"StageName": "Closed Won"}, at=T0 + timedelta(days=1))
+    assert (await salesforce.get("Opportunity", open_one, fields=["IsWon"])).fields["IsWon"] is True
+    with pytest.raises(PlatformValidationError) as locked:
+        await salesforce.update("Opportunity", lost, {"IsWon": True})
+    assert locked.value.field == "IsWon"
+
+    roles = await salesforce.where_in("OpportunityContactRole", "OpportunityId", [won, lost, "x' OR Id != '"])
+    assert sorted(r.fields["ContactId"] for r in roles) == [ann, bob]
+    assert sim.queries[-1].endswith(f"WHERE OpportunityId IN ('{won}', '{lost}', 'x\\' OR Id != \\'') {CHANGE_ORDER}")
+    # Long lists are asked 200 values at a time (the query stays far under the URI limit).
+    many = [f"006XX{n:010d}AAA" for n in range(450)] + [open_one]
+    asked = len(sim.queries)
+    assert [
+        r.fields["OpportunityId"] for r in await salesforce.where_in("OpportunityContactRole", "OpportunityId", many)
+    ] == [open_one]
+    assert len(sim.queries) - asked == 3
+    with pytest.raises(ValueError, match="IN list"):
+        SalesforceClient.where_in_soql("Contact", "Id", [])
+
+
+async def test_email_lookups_ignore_case_as_soql_does(sim: SalesforceSimulator, time_: FakeTime) -> None:
+    mixed = sim.seed(ORG, "Contact", {"Email": "Ann.Lee@Example.com", "LastName": "Lee"})
+    assert [c.id for c in await client(sim, time_).find_contacts_by_email("ann.lee@example.com")] == [mixed]

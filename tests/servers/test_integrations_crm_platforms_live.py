@@ -86,7 +86,7 @@ async def test_live_salesforce_connects_through_oauth_and_calls_the_org_instance
     check = await facade.test_connection(caller, "salesforce")
     assert check.ok and "acme.my.salesforce.com" in check.detail, check
     run = await facade.sync(caller, StartSync(platform="salesforce"))
-    assert (run.status, run.created) == ("succeeded", 5)
+    assert (run.status, run.created) == ("succeeded", 10)  # 5 Accounts, 5 Contacts
     assert org.queries and all(q.startswith("SELECT") for q in org.queries)
     assert (await title_of(crm, PRIYA)) == "Director of Operations"
 

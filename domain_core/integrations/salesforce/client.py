@@ -1,4 +1,4 @@
-"""A thin Salesforce REST client over :class:`ConnectorHttp` (Contacts, Accounts, Opportunities).
+"""A thin Salesforce REST client over :class:`ConnectorHttp` (Contacts, Accounts, Opportunities, contact roles).
 
 Wire shapes: shared/reference/platform_apis.md §10 (Salesforce REST API, "GA v66.0 seen in reference examples"):
 
@@ -12,7 +12,11 @@ Wire shapes: shared/reference/platform_apis.md §10 (Salesforce REST API, "GA v6
   field not repeated) → 201 ``{id, success, errors, created:true}`` when inserted, 200 ``{…, created:false}``
   (older versions: 204, no body) when updated, 300 when the value matches several records (nothing written).
   It is idempotent by construction, so the policy retries it;
-* get: ``GET …/sobjects/{type}/{id}?fields=…``.
+* get: ``GET …/sobjects/{type}/{id}?fields=…``;
+* update by id: ``PATCH …/sobjects/{type}/{id}`` with the changed fields → 204 (no body); setting the same values
+  again changes nothing more, so it is idempotent and the policy retries it;
+* create: ``POST …/sobjects/{type}`` → 201 ``{id, success, errors}``. Salesforce takes no idempotency header
+  (§10), so a create is sent once: a timeout may have created the record, and a retry could create a second one.
 
 SOQL is built here, never taken from callers: object and field names must be plain identifiers or one
 relationship hop such as ``Account.Name`` (SOQL cannot quote them), string values are escaped
@@ -44,18 +48,22 @@ API_VERSION = "66.0"  # §10: "GA v66.0 seen in reference examples"
 DATA_PATH = f"/services/data/v{API_VERSION}"
 BATCH_MIN, BATCH_MAX = 200, 2_000  # §10: Sforce-Query-Options batchSize=200..2000 [~]
 
-SObjectType = Literal["Contact", "Account", "Opportunity"]
+SObjectType = Literal["Contact", "Account", "Opportunity", "OpportunityContactRole"]
 DEFAULT_FIELDS: Mapping[str, tuple[str, ...]] = {
     "Contact": ("Id", "FirstName", "LastName", "Email", "AccountId", "SystemModstamp"),
     "Account": ("Id", "Name", "Website", "SystemModstamp"),
     "Opportunity": ("Id", "Name", "StageName", "Amount", "CloseDate", "AccountId", "SystemModstamp"),
+    # The junction of an Opportunity and a Contact (one row per contact role; IsPrimary marks the primary one).
+    "OpportunityContactRole": ("Id", "OpportunityId", "ContactId", "IsPrimary", "SystemModstamp"),
 }
+# Values per ``IN (…)`` list: ~21 characters each keeps the query URI far under Salesforce's 16,384 bytes (§10).
+IN_LIST_MAX = 200
 
 _IDENTIFIER = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}")
 _FIELD_PATH = re.compile(r"[A-Za-z][A-Za-z0-9_]{0,79}(?:\.[A-Za-z][A-Za-z0-9_]{0,79})?")
 # The order every change query uses: modification time, then Id, so equal stamps have one order.
 CHANGE_ORDER = "ORDER BY SystemModstamp, Id"
-_RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
+RECORD_ID = re.compile(r"[A-Za-z0-9]{15}(?:[A-Za-z0-9]{3})?")
 _LOCATOR = re.compile(re.escape(DATA_PATH) + r"/query/[A-Za-z0-9]{15,18}-[0-9]{1,9}")
 # SOQL string literal escapes (SOQL reference "Quoted String Escape Sequences").
 _SOQL_ESCAPES = {"\\": "\\\\", "'": "\\'", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", "\b": "\\b", "\f": "\\f"}
@@ -133,7 +141,8 @@ class UpsertResult(FrozenView):
 
 
 class SalesforceClient:
-    """SOQL reads, get by id and the Contact upsert, for one tenant's org (the ConnectorHttp carries auth)."""
+    """SOQL reads, get / update / create by id and the Contact upsert, for one tenant's org (the ConnectorHttp
+    carries auth)."""
 
     def __init__(self, http: ConnectorHttp) -> None:
         self._http = http
@@ -235,6 +244,17 @@ class SalesforceClient:
         must not be lost, and the caller recognises the others)."""
         return f"{_select(object_type, fields)} WHERE SystemModstamp >= {soql_datetime(since)} {CHANGE_ORDER}"
 
+    @staticmethod
+    def where_in_soql(
+        object_type: SObjectType, field: str, values: Iterable[str], *, fields: Iterable[str] = ()
+    ) -> str:
+        """The records whose ``field`` is one of ``values`` (escaped; 1-200 of them), in change order."""
+        wanted = list(dict.fromkeys(values))
+        if not 1 <= len(wanted) <= IN_LIST_MAX:
+            raise ValueError(f"an IN list holds 1-{IN_LIST_MAX} values")
+        listed = ", ".join(soql_string(value) for value in wanted)
+        return f"{_select(object_type, fields)} WHERE {soql_identifier(field)} IN ({listed}) {CHANGE_ORDER}"
+
     async def list_all(self, object_type: SObjectType, *, fields: Iterable[str] = ()) -> list[SObject]:
         """Every record of ``object_type``, following ``nextRecordsUrl`` to the end."""
         return await self._all(self.select(object_type, fields=fields))
@@ -245,21 +265,54 @@ class SalesforceClient:
         """Every record whose ``SystemModstamp`` is at or after ``since`` (all batches, oldest change first)."""
         return await self._all(self.modified_since_soql(object_type, since, fields=fields))
 
+    async def where_in(
+        self, object_type: SObjectType, field: str, values: Iterable[str], *, fields: Iterable[str] = ()
+    ) -> list[SObject]:
+        """Every record whose ``field`` is one of ``values`` (any number: asked 200 at a time)."""
+        wanted = list(dict.fromkeys(values))
+        found: list[SObject] = []
+        for start in range(0, len(wanted), IN_LIST_MAX):
+            chunk = wanted[start : start + IN_LIST_MAX]
+            found.extend(await self._all(self.where_in_soql(object_type, field, chunk, fields=fields)))
+        return found
+
     async def find_contacts_by_email(self, email: str, *, fields: Iterable[str] = ()) -> list[SObject]:
-        """The Contacts whose Email is exactly ``email`` (escaped: the value cannot change the query)."""
-        return await self._all(f"{_select('Contact', fields)} WHERE Email = {soql_string(email)}")
+        """The Contacts whose Email is ``email`` (SOQL compares text without case; the value is escaped, so it
+        cannot change the query), oldest change first."""
+        return await self._all(f"{_select('Contact', fields)} WHERE Email = {soql_string(email)} {CHANGE_ORDER}")
 
     # --- records -------------------------------------------------------------------------------------------------
 
     async def get(self, object_type: SObjectType, record_id: str, *, fields: Iterable[str] = ()) -> SObject:
         """One record by its Salesforce id (a 404 raises ConnectorError)."""
-        if not _RECORD_ID.fullmatch(record_id):
+        if not RECORD_ID.fullmatch(record_id):
             raise ValueError("a Salesforce id is 15 or 18 letters and digits")
         wanted = ",".join(dict.fromkeys((*DEFAULT_FIELDS[object_type], *(soql_identifier(f) for f in fields))))
         response = await self._http.request(
             "GET", f"{DATA_PATH}/sobjects/{object_type}/{record_id}", params={"fields": wanted}
         )
         return SObject.read(response.json())
+
+    async def update(self, object_type: SObjectType, record_id: str, fields: Mapping[str, Any]) -> None:
+        """Set ``fields`` on the record ``record_id`` (204); retried on failure, as setting the same values twice
+        is harmless. A record deleted in Salesforce raises ConnectorError with status 404."""
+        if not RECORD_ID.fullmatch(record_id):
+            raise ValueError("a Salesforce id is 15 or 18 letters and digits")
+        body = {soql_identifier(name): value for name, value in fields.items() if name != "Id"}
+        if not body:
+            raise ValueError("an update needs at least one field")
+        path = f"{DATA_PATH}/sobjects/{object_type}/{record_id}"
+        await self._http.request("PATCH", path, json_body=body, idempotent_write=True)
+
+    async def create(self, object_type: SObjectType, fields: Mapping[str, Any]) -> str:
+        """Create one record; its new id. Sent once (Salesforce takes no idempotency key, §10): after a timeout
+        the caller finds out whether it was created (by email, for a Contact) before creating again."""
+        body = {soql_identifier(name): value for name, value in fields.items() if name != "Id"}
+        response = await self._http.request("POST", f"{DATA_PATH}/sobjects/{object_type}", json_body=body)
+        document = response.json()
+        if not isinstance(document, dict) or not document.get("id"):
+            raise ValueError("Salesforce answered a create without a record id")
+        return str(document["id"])
 
     async def upsert_contact(self, external_id_field: str, external_id: str, fields: Mapping[str, Any]) -> UpsertResult:
         """Create or update the Contact whose ``external_id_field`` is ``external_id``; safe to retry (the

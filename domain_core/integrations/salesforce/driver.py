@@ -1,10 +1,17 @@
-"""Salesforce for the core: the org's instance URL, Bearer auth, a probe, the sandbox org and Contacts as a CRM source.
+"""Salesforce for the core: the org's instance URL, Bearer auth, a probe, the sandbox org and Contacts as a CRM source
+(read, and written back by the CRM push).
 
 The API lives on the org's own host: live connections use the ``instance_url`` the token response names (kept in
 the connection's URL parts), else a My Domain name. Contacts are read with their Account's name and website; the
 first sync lists them all, later ones ask for changes since the last run (``SystemModstamp``), and the resumable
 cursor is the query's ``nextRecordsUrl`` locator. An expired locator (Salesforce drops idle ones) makes the run
 issue its query again: the records read twice are recognised by id and stamp and change nothing.
+
+Pushes: a person linked to a Contact is updated by its Id (``PATCH``, retried: setting the same values twice is
+harmless); an unlinked one (or one whose Contact was deleted in Salesforce) is looked up by email and that Contact
+updated, else a Contact is created (``POST``, sent once: Salesforce takes no idempotency key, so after a timeout the
+next push finds the Contact by email instead of creating a second). Salesforce requires ``LastName``: a person
+without one is created with their email's local part, which the next sync brings back into the CRM.
 """
 
 from collections.abc import Callable, Mapping
@@ -12,30 +19,51 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from promptsales.domain_core.integrations.crm_source import ExternalPerson, PersonPage
+from promptsales.domain_core.integrations.crm_source import LINKED_ID, ExternalPerson, PersonPage
 from promptsales.domain_core.integrations.drivers import SandboxAccount, Simulator, tenant_number
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.connectors import Connector, get_connector
-from promptsales.domain_core.integrations.model.errors import PlatformValidationError
+from promptsales.domain_core.integrations.model.errors import ConnectorError, PlatformValidationError
 from promptsales.domain_core.integrations.model.person_fields import clip, usable_phone, website_domain
-from promptsales.domain_core.integrations.salesforce.client import SalesforceClient, SObject
+from promptsales.domain_core.integrations.salesforce.client import RECORD_ID, SalesforceClient, SObject
 from promptsales.domain_core.integrations.salesforce.simulator import SalesforceSimulator
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 CONTACT_FIELDS = ("Phone", "Title", "Account.Name", "Account.Website")
 BATCH_SIZE = 200  # the smallest batch Salesforce takes: each committed page is small (§10 batchSize 200..2000)
-# Push writes need an External ID field: Salesforce's REST upsert keys on those only (§10 "Upsert").
-PUSH_ID_FIELD = "PromptSales_Email__c"
+# A pushed person's fields → the Contact's.
+PUSHED_FIELDS = {
+    "email": "Email",
+    "first_name": "FirstName",
+    "last_name": "LastName",
+    "phone": "Phone",
+    "title": "Title",
+}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # Hosts an org's API can live on (My Domain, sandboxes, Government Cloud).
 _INSTANCE_HOSTS = (".salesforce.com", ".force.com", ".salesforce.mil", ".cloudforce.com")
 # Demo people of a sandbox org (fictional, on example.com domains): email, first, last, title, phone, company.
+# Each works at "<company> Demo" (an Account with its website, industry, size and country).
 _DEMO_PEOPLE = (
     ("priya.nair@vandelay-demo.example.com", "Priya", "Nair", "Director of Operations", "+1 415 555 0101", "Vandelay"),
     ("tom.keller@stark-demo.example.com", "Tom", "Keller", "Procurement Manager", "+49 30 5550 0102", "Stark"),
     ("aisha.bello@wayne-demo.example.com", "Aisha", "Bello", "VP Marketing", "+44 20 7946 0103", "Wayne"),
     ("diego.santos@cyberdyne-demo.example.com", "Diego", "Santos", "IT Director", "+55 11 5550 0104", "Cyberdyne"),
     ("emma.larsen@soylent-demo.example.com", "Emma", "Larsen", "Head of Sales", "+45 3555 0105", "Soylent"),
+)
+_DEMO_ACCOUNTS = (
+    ("Logistics", 250, "United States"),
+    ("Manufacturing", 1200, "Germany"),
+    ("Media", 80, "United Kingdom"),
+    ("Technology", 4000, "Brazil"),
+    ("Food & Beverage", 600, "Denmark"),
+)
+# Demo Opportunities, with the person they name as primary contact role: the 2nd person's is open, the 3rd's won,
+# the 4th's lost.
+_DEMO_OPPORTUNITIES = (
+    ("Stark Demo - annual plan", "Negotiation/Review", 24000, 1),
+    ("Wayne Demo - pilot", "Closed Won", 9000, 2),
+    ("Cyberdyne Demo - expansion", "Closed Lost", 15000, 3),
 )
 
 
@@ -104,32 +132,35 @@ class SalesforceSource:
         return PersonPage(people=tuple(person(r) for r in page.records), next_cursor=page.next_records_url)
 
     async def push_people(self, people: list[Mapping[str, str]]) -> dict[str, str]:
-        """Upsert people as Contacts keyed by their email in the ``PromptSales_Email__c`` External ID field (the
-        org needs it: Salesforce upserts by External ID only); the Contact id of each, by email.
-
-        Not wired to the CRM push yet: a Contact made in Salesforce has no value in that field, so an upsert would
-        create a second one; pushing changes needs an update by Salesforce Id for linked people first."""
+        """Write people as Contacts: the linked one by its Id, else the one with that email, else a new one; the
+        Contact id of each, by email."""
         ids: dict[str, str] = {}
         for item in people:
             email = (item.get("email") or "").strip().lower()
             if not email:
                 continue
-            fields = {
-                "Email": email,
-                "FirstName": item.get("first_name") or None,
-                "LastName": item.get("last_name") or email.split("@", 1)[0],  # LastName is required on a Contact
-                "Phone": item.get("phone") or None,
-                "Title": item.get("title") or None,
-            }
-            result = await self._client.upsert_contact(PUSH_ID_FIELD, email, {k: v for k, v in fields.items() if v})
-            if result.id is None:  # an older API answered 204 to the update: find the Contact it updated
-                found = await self._client.find_contacts_by_email(email)
-                if not found:
-                    continue
+            fields = {name: item[key] for key, name in PUSHED_FIELDS.items() if item.get(key)} | {"Email": email}
+            linked = item.get(LINKED_ID)
+            if linked and RECORD_ID.fullmatch(linked) and await self._update(linked, fields):
+                ids[email] = linked
+                continue
+            found = await self._client.find_contacts_by_email(email)
+            if found and await self._update(found[0].id, fields):
                 ids[email] = found[0].id
-            else:
-                ids[email] = result.id
+                continue
+            # LastName is required on a Contact.
+            ids[email] = await self._client.create("Contact", {"LastName": email.split("@", 1)[0]} | fields)
         return ids
+
+    async def _update(self, contact_id: str, fields: Mapping[str, str]) -> bool:
+        """Update one Contact by Id; False when Salesforce no longer has it (deleted or merged away there)."""
+        try:
+            await self._client.update("Contact", contact_id, fields)
+        except ConnectorError as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
 
 
 class SalesforceDriver:
@@ -181,20 +212,28 @@ class SalesforceDriver:
         return SandboxAccount(account_id=org, label=f"Salesforce sandbox org {org}", url_parts={})
 
     def seed_sandbox(self, simulator: Simulator, account: SandboxAccount, now: datetime) -> None:
-        """Five demo Contacts, each with its Account, once per org."""
+        """Five demo Contacts, each with its Account, and three Opportunities (open, won, lost), once per org."""
         assert isinstance(simulator, SalesforceSimulator)
         org = account.account_id
         if simulator.org(org).records["Contact"]:
             return
+        contact_ids = []
         for index, (email, first, last, title, phone, company) in enumerate(_DEMO_PEOPLE):
             domain = email.split("@", 1)[1]
+            industry, size, country = _DEMO_ACCOUNTS[index]
             account_id = simulator.seed(
                 org,
                 "Account",
-                {"Name": f"{company} Demo", "Website": f"https://www.{domain}", "Industry": "Technology"},
+                {
+                    "Name": f"{company} Demo",
+                    "Website": f"https://www.{domain}",
+                    "Industry": industry,
+                    "NumberOfEmployees": size,
+                    "BillingCountry": country,
+                },
                 at=now - timedelta(days=40 - index),
             )
-            simulator.seed(
+            contact_id = simulator.seed(
                 org,
                 "Contact",
                 {
@@ -206,4 +245,26 @@ class SalesforceDriver:
                     "AccountId": account_id,
                 },
                 at=now - timedelta(days=30 - index),
+            )
+            contact_ids.append((contact_id, account_id))
+        for index, (name, stage, amount, person_index) in enumerate(_DEMO_OPPORTUNITIES):
+            contact_id, account_id = contact_ids[person_index]
+            at = now - timedelta(days=10 - index)
+            opportunity_id = simulator.seed(
+                org,
+                "Opportunity",
+                {
+                    "Name": name,
+                    "StageName": stage,
+                    "Amount": amount,
+                    "CloseDate": (now + timedelta(days=30)).date().isoformat(),
+                    "AccountId": account_id,
+                },
+                at=at,
+            )
+            simulator.seed(
+                org,
+                "OpportunityContactRole",
+                {"OpportunityId": opportunity_id, "ContactId": contact_id, "Role": "Decision Maker", "IsPrimary": True},
+                at=at,
             )

@@ -1,15 +1,23 @@
-"""Salesforce's REST API in memory: SOQL query (a small subset) with locator paging, get, upsert by external id.
+"""Salesforce's REST API in memory: SOQL query (a small subset) with locator paging, get, create, update by id and
+upsert by external id.
 
 Shapes follow shared/reference/platform_apis.md §10. Each access token maps to one org; orgs share nothing.
 Every answer carries ``Sforce-Limit-Info: api-usage=<used>/<daily max>``; past the daily max the org answers 403
 ``REQUEST_LIMIT_EXCEEDED``. Errors are Salesforce's JSON array ``[{message, errorCode, fields?}]``.
 
 The SOQL subset: ``SELECT f1, Rel.f2 FROM Object [WHERE SystemModstamp (>|>=) <datetime> | WHERE Field =
-'<string>'] [ORDER BY SystemModstamp [ASC] [, Id [ASC]]] [LIMIT n]``; anything else is refused with
-``MALFORMED_QUERY`` as Salesforce would. A relationship field (``Account.Name`` on a Contact) comes back as a
-nested record ``{"Account": {"attributes": …, "Name": …}}``, or ``"Account": null`` when the lookup is empty.
+'<string>' | WHERE Field IN ('<string>', …)] [ORDER BY SystemModstamp [ASC] [, Id [ASC]]] [LIMIT n]``; anything
+else is refused with ``MALFORMED_QUERY`` as Salesforce would. Text comparisons ignore case, as SOQL's do. A
+relationship field (``Account.Name`` on a Contact) comes back as a nested record ``{"Account": {"attributes": …,
+"Name": …}}``, or ``"Account": null`` when the lookup is empty.
 Rows whose ORDER BY values are equal come back in the order they were last written (Salesforce promises no order
 among ties), so a query that must page the same way twice orders by ``Id`` too.
+
+Writes: ``POST /sobjects/{type}`` creates (201 ``{id, success, errors}``; a Contact needs ``LastName``, an
+Opportunity ``Name``, ``StageName`` and ``CloseDate``), ``PATCH /sobjects/{type}/{id}`` updates (204; 404 for an
+unknown id). An Opportunity's ``IsClosed`` / ``IsWon`` are read-only and follow its ``StageName`` (the standard
+stages: "Closed Won" is closed and won, "Closed Lost" closed and lost, any other open). OpportunityContactRole rows
+link Opportunities to Contacts (Salesforce does not move the Opportunity's stamp when a role is added).
 """
 
 import json
@@ -27,14 +35,45 @@ from starlette.routing import Route
 from promptsales.domain_core.shared.clock import utc_now
 
 API_VERSIONS = ("66.0",)
-KEY_PREFIXES: Mapping[str, str] = {"Account": "001", "Contact": "003", "Opportunity": "006"}
+KEY_PREFIXES: Mapping[str, str] = {
+    "Account": "001",
+    "Contact": "003",
+    "Opportunity": "006",
+    "OpportunityContactRole": "00K",
+}
 FIELDS: Mapping[str, frozenset[str]] = {
     "Contact": frozenset({"Id", "FirstName", "LastName", "Email", "AccountId", "Phone", "Title", "SystemModstamp"}),
-    "Account": frozenset({"Id", "Name", "Website", "Industry", "SystemModstamp"}),
-    "Opportunity": frozenset(
-        {"Id", "Name", "StageName", "Amount", "CloseDate", "AccountId", "Probability", "SystemModstamp"}
+    "Account": frozenset(
+        {"Id", "Name", "Website", "Industry", "NumberOfEmployees", "BillingCountry", "SystemModstamp"}
     ),
+    "Opportunity": frozenset(
+        {
+            "Id",
+            "Name",
+            "StageName",
+            "Amount",
+            "CloseDate",
+            "AccountId",
+            "Probability",
+            "IsClosed",
+            "IsWon",
+            "SystemModstamp",
+        }
+    ),
+    "OpportunityContactRole": frozenset({"Id", "OpportunityId", "ContactId", "Role", "IsPrimary", "SystemModstamp"}),
 }
+# Fields Salesforce sets itself: a create or update naming one is refused.
+READ_ONLY: Mapping[str, frozenset[str]] = {
+    "Opportunity": frozenset({"IsClosed", "IsWon"}),
+}
+REQUIRED: Mapping[str, tuple[str, ...]] = {
+    "Contact": ("LastName",),
+    "Account": ("Name",),
+    "Opportunity": ("Name", "StageName", "CloseDate"),
+    "OpportunityContactRole": ("OpportunityId", "ContactId"),
+}
+# The standard closed stages (won or not); every other stage is open.
+CLOSED_STAGES: Mapping[str, bool] = {"Closed Won": True, "Closed Lost": False}
 _TOKEN = re.compile(
     r"\s*(?:(?P<string>'(?:[^'\\]|\\.)*')"
     r"|(?P<datetime>\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,3})?(?:Z|[+-]\d{2}:?\d{2}))"
@@ -45,7 +84,9 @@ _TOKEN = re.compile(
 RELATIONSHIPS: Mapping[str, Mapping[str, tuple[str, str]]] = {
     "Contact": {"Account": ("Account", "AccountId")},
     "Opportunity": {"Account": ("Account", "AccountId")},
+    "OpportunityContactRole": {"Opportunity": ("Opportunity", "OpportunityId"), "Contact": ("Contact", "ContactId")},
 }
+_FROM = re.compile(r"\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)", re.IGNORECASE)
 _UNESCAPE = {"\\": "\\", "'": "'", '"': '"', "n": "\n", "r": "\r", "t": "\t", "b": "\b", "f": "\f"}
 
 
@@ -65,6 +106,7 @@ class _Query:
     fields: tuple[str, ...]
     since: datetime | None = None
     equals: tuple[str, str] | None = None
+    within: tuple[str, tuple[str, ...]] | None = None  # Field IN (…)
     ordered: bool = False
     inclusive: bool = False  # SystemModstamp >= since (else >)
     by_id: bool = False  # ORDER BY SystemModstamp, Id
@@ -129,6 +171,7 @@ def parse_soql(soql: str) -> _Query:
         )
     since: datetime | None = None
     equals: tuple[str, str] | None = None
+    within: tuple[str, tuple[str, ...]] | None = None
     inclusive = by_id = False
     limit: int | None = None
     if at("WHERE"):
@@ -140,9 +183,19 @@ def parse_soql(soql: str) -> _Query:
                 raise _malformed("only SystemModstamp > or >= <datetime> is supported here")
             inclusive = operator == ">="
             since = datetime.fromisoformat(take("datetime").replace("Z", "+00:00"))
+        elif name in FIELDS[object_type] and at("IN"):
+            position += 1
+            take("op")  # (
+            values = [_unquote(take("string"))]
+            while position < len(tokens) and tokens[position] == ("op", ","):
+                position += 1
+                values.append(_unquote(take("string")))
+            if take("op") != ")":
+                raise _malformed("an IN list ends with ')'")
+            within = (name, tuple(values))
         elif name in FIELDS[object_type]:
             if take("op") != "=":
-                raise _malformed("only Field = '<string>' is supported here")
+                raise _malformed("only Field = '<string>' or Field IN ('<string>', …) is supported here")
             equals = (name, _unquote(take("string")))
         else:
             raise _ApiError(400, "INVALID_FIELD", f"No such column '{name}' on entity '{object_type}'.", fields=[name])
@@ -165,7 +218,7 @@ def parse_soql(soql: str) -> _Query:
         limit = int(take("number"))
     if position != len(tokens):
         raise _malformed(f"unexpected token: '{tokens[position][1]}'")
-    return _Query(object_type, tuple(fields), since, equals, ordered, inclusive, by_id, limit)
+    return _Query(object_type, tuple(fields), since, equals, within, ordered, inclusive, by_id, limit)
 
 
 def _known_field(object_type: str, name: str) -> bool:
@@ -174,6 +227,18 @@ def _known_field(object_type: str, name: str) -> bool:
         return name in FIELDS[object_type]
     target = RELATIONSHIPS.get(object_type, {}).get(relation)
     return target is not None and target_field in FIELDS[target[0]]
+
+
+def _same_text(value: Any, wanted: str) -> bool:
+    return isinstance(value, str) and value.casefold() == wanted.casefold()
+
+
+def _derive(object_type: str, record: dict[str, Any]) -> None:
+    """The fields Salesforce computes: an Opportunity's IsClosed / IsWon from its stage."""
+    if object_type == "Opportunity":
+        won = CLOSED_STAGES.get(str(record.get("StageName") or ""))
+        record["IsClosed"] = won is not None
+        record["IsWon"] = won is True
 
 
 def _after(record: Mapping[str, Any], moment: datetime, *, inclusive: bool) -> bool:
@@ -199,6 +264,7 @@ class _Fault:
     status: int
     remaining: int
     offset: int | None = None  # only the query locator at this row offset
+    object_type: str | None = None  # only a query (its first batch) FROM this object
 
 
 class SalesforceSimulator:
@@ -228,6 +294,8 @@ class SalesforceSimulator:
                 Route(base + "/query", self._endpoint(self._query), methods=["GET"]),
                 Route(base + "/query/{locator}", self._endpoint(self._more), methods=["GET"]),
                 Route(base + "/sobjects/{sobject}/{record_id}", self._endpoint(self._get), methods=["GET"]),
+                Route(base + "/sobjects/{sobject}", self._endpoint(self._create_record), methods=["POST"]),
+                Route(base + "/sobjects/{sobject}/{record_id}", self._endpoint(self._update), methods=["PATCH"]),
                 Route(
                     base + "/sobjects/{sobject}/{ext_field}/{value:path}",
                     self._endpoint(self._upsert),
@@ -258,12 +326,17 @@ class SalesforceSimulator:
         records = self.org(org_id).records[object_type]
         record = records.pop(record_id)  # storage order is last-write order (ties come back in it)
         record.update(fields)
+        _derive(object_type, record)
         record["SystemModstamp"] = _stamp(at)
         records[record_id] = record
 
     def fail_next(self, status: int, *, times: int = 1) -> None:
         """The next ``times`` API requests answer ``status`` (a 5xx)."""
         self._faults.append(_Fault(status, times))
+
+    def fail_query(self, object_type: str, *, status: int = 500, times: int = 1) -> None:
+        """The next ``times`` queries FROM ``object_type`` answer ``status`` (their first batch)."""
+        self._faults.append(_Fault(status, times, object_type=object_type))
 
     def fail_page(self, offset: int, *, status: int = 500, times: int = 1) -> None:
         """The query locator that starts at row ``offset`` answers ``status`` the next ``times`` it is asked for."""
@@ -281,7 +354,7 @@ class SalesforceSimulator:
                 if request.path_params["version"] not in API_VERSIONS:
                     raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
                 self._inject_fault(request)
-                body = await self._json(request) if request.method == "PATCH" else None
+                body = await self._json(request) if request.method in ("PATCH", "POST") else None
                 status, document = handler(org, request, body)
             except _ApiError as error:
                 entry: dict[str, Any] = {"message": error.message, "errorCode": error.code}
@@ -313,8 +386,11 @@ class SalesforceSimulator:
     def _inject_fault(self, request: Request) -> None:
         locator = request.path_params.get("locator")
         offset = int(str(locator).rpartition("-")[2]) if locator and str(locator).rpartition("-")[2].isdigit() else None
+        queried = _FROM.search(request.query_params.get("q") or "") if request.url.path.endswith("/query") else None
         for fault in self._faults:
             if fault.remaining <= 0 or (fault.offset is not None and fault.offset != offset):
+                continue
+            if fault.object_type is not None and (queried is None or queried.group(1) != fault.object_type):
                 continue
             fault.remaining -= 1
             raise _ApiError(fault.status, "SERVER_UNAVAILABLE", "Server temporarily unavailable")
@@ -331,7 +407,9 @@ class SalesforceSimulator:
     def _create(self, org: _Org, object_type: str, fields: dict[str, Any], at: datetime) -> str:
         record_id = f"{KEY_PREFIXES[object_type]}RO{org.next_id:010d}AAA"
         org.next_id += 1
-        org.records[object_type][record_id] = {**fields, "Id": record_id, "SystemModstamp": _stamp(at)}
+        record = {**fields, "Id": record_id, "SystemModstamp": _stamp(at)}
+        _derive(object_type, record)
+        org.records[object_type][record_id] = record
         return record_id
 
     def _view(
@@ -387,7 +465,10 @@ class SalesforceSimulator:
             rows = [r for r in rows if _after(r, since, inclusive=inclusive)]
         if query.equals is not None:
             name, wanted = query.equals
-            rows = [r for r in rows if r.get(name) == wanted]
+            rows = [r for r in rows if _same_text(r.get(name), wanted)]
+        if query.within is not None:
+            name, values = query.within
+            rows = [r for r in rows if any(_same_text(r.get(name), v) for v in values)]
         if query.ordered:
             # A stable sort: rows with equal stamps stay in storage (last-write) order unless Id breaks the tie.
             rows.sort(key=lambda r: (datetime.fromisoformat(r["SystemModstamp"]), r["Id"] if query.by_id else ""))
@@ -422,6 +503,60 @@ class SalesforceSimulator:
                 400, "INVALID_FIELD", f"No such column '{unknown[0]}' on entity '{object_type}'.", fields=unknown[:1]
             )
         return 200, self._view(record, object_type, str(request.path_params["version"]), wanted)
+
+    @staticmethod
+    def _writable(object_type: str, body: Any) -> dict[str, Any]:
+        if not isinstance(body, dict):
+            raise _ApiError(400, "JSON_PARSER_ERROR", "The body must be a JSON object of field values")
+        unknown = [f for f in body if f not in FIELDS[object_type] and not f.endswith("__c")]
+        if unknown or "Id" in body or "SystemModstamp" in body:
+            bad = unknown[:1] or (["Id"] if "Id" in body else ["SystemModstamp"])
+            raise _ApiError(
+                400, "INVALID_FIELD", f"No such column '{bad[0]}' on sobject of type {object_type}", fields=bad
+            )
+        locked = [f for f in body if f in READ_ONLY.get(object_type, frozenset())]
+        if locked:
+            raise _ApiError(
+                400,
+                "INVALID_FIELD_FOR_INSERT_UPDATE",
+                f"Unable to create/update fields: {', '.join(locked)}.",
+                fields=locked,
+            )
+        return dict(body)
+
+    def _create_record(self, org: _Org, request: Request, body: Any) -> tuple[int, Any]:
+        object_type = str(request.path_params["sobject"])
+        if object_type not in FIELDS:
+            raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        fields = self._writable(object_type, body)
+        missing = [name for name in REQUIRED.get(object_type, ()) if not fields.get(name)]
+        if missing:
+            raise _ApiError(
+                400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(missing)}]", fields=missing
+            )
+        record_id = self._create(org, object_type, fields, self._clock())
+        return 201, {"id": record_id, "success": True, "errors": []}
+
+    def _update(self, org: _Org, request: Request, body: Any) -> tuple[int, Any]:
+        object_type = str(request.path_params["sobject"])
+        if object_type not in FIELDS:
+            raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        fields = self._writable(object_type, body)
+        records = org.records[object_type]
+        record_id = str(request.path_params["record_id"])
+        if record_id not in records:
+            raise _ApiError(404, "NOT_FOUND", "The requested resource does not exist")
+        cleared = [name for name in REQUIRED.get(object_type, ()) if name in fields and not fields[name]]
+        if cleared:
+            raise _ApiError(
+                400, "REQUIRED_FIELD_MISSING", f"Required fields are missing: [{', '.join(cleared)}]", fields=cleared
+            )
+        record = records.pop(record_id)  # storage order is last-write order
+        record.update(fields)
+        _derive(object_type, record)
+        record["SystemModstamp"] = _stamp(self._clock())
+        records[record_id] = record
+        return 204, None
 
     def _upsert(self, org: _Org, request: Request, body: Any) -> tuple[int, Any]:
         object_type = str(request.path_params["sobject"])
@@ -458,6 +593,7 @@ class SalesforceSimulator:
             return 201, {"id": record_id, "success": True, "errors": [], "created": True}
         record = org.records[object_type].pop(matches[0]["Id"])  # storage order is last-write order
         record.update(body)
+        _derive(object_type, record)
         record["SystemModstamp"] = _stamp(now)
         org.records[object_type][record["Id"]] = record
         if self._update_status == 204:
