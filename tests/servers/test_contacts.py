@@ -182,6 +182,20 @@ async def test_update_contact_normalizes_a_new_email_and_rejects_one_taken_by_an
     assert taken["id"] in text
 
 
+async def test_update_contact_changes_email_phone_and_country_of_a_contact_that_has_them_all(crm) -> None:
+    contact = await crm.ok(
+        "create_contact", email="both@acme.example", phone="+34 612 000 111", country="ES", first_name="Bo"
+    )
+    phone = await crm.ok("update_contact", contact_id=contact["id"], phone="+34 612 000 222")
+    assert (phone["phone"], phone["email"]) == ("+34612000222", "both@acme.example")
+    email = await crm.ok("update_contact", contact_id=contact["id"], email="Both.New@Acme.example")
+    assert (email["email"], email["phone"]) == ("both.new@acme.example", "+34612000222")
+    moved = await crm.ok("update_contact", contact_id=contact["id"], country="US", phone="(415) 555-0100")
+    assert (moved["country"], moved["phone"]) == ("US", "+14155550100")
+    stored = await crm.ok("get_contact", contact_id=contact["id"])
+    assert (stored["email"], stored["phone"], stored["country"]) == ("both.new@acme.example", "+14155550100", "US")
+
+
 async def test_update_contact_rejects_bad_arguments_naming_the_field(crm) -> None:
     await crm.rejects(
         "update_contact",

@@ -174,14 +174,20 @@ async def update_contact(uow: UnitOfWork, command: UpdateContact, *, source: str
     changed = command.changed_fields()
     tags_before = (await repo.contacts.tags_of(uow, [contact.id]))[contact.id]
     before = views.contact_audit_fields(contact, tags_before)
+    # The new identity is checked before it is set: the uniqueness lookup may find this very contact, and
+    # reading it again (populate_existing) would put the old values back over changes made to the record.
+    country = contact.country
     if command.country is not None:
-        contact.country = normalize_country(command.country) if command.country else None
+        country = normalize_country(command.country) if command.country else None
+    email = contact.email
     if command.email is not None:
-        contact.email = normalize_email(command.email) if command.email else None
+        email = normalize_email(command.email) if command.email else None
+    phone = contact.phone
     if command.phone is not None:
-        contact.phone = normalize_phone(command.phone, country=contact.country) if command.phone else None
+        phone = normalize_phone(command.phone, country=country) if command.phone else None
     if command.email is not None or command.phone is not None:
-        await _ensure_unique(uow, email=contact.email, phone=contact.phone, exclude_id=contact.id)
+        await _ensure_unique(uow, email=email, phone=phone, exclude_id=contact.id)
+    contact.country, contact.email, contact.phone = country, email, phone
     if command.organization_id:
         await organizations.organization(uow, command.organization_id)
         contact.organization_id = command.organization_id
