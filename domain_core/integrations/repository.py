@@ -167,6 +167,33 @@ async def links(
     return {link.external_id: link for link in result.scalars()}
 
 
+async def claim_link(
+    uow: UnitOfWork, *, platform: str, object_type: str, external_id: str, local_id: str
+) -> tuple[ExternalLinkRecord, bool]:
+    """The link of an external record, locked for a read-modify-write; created empty when there was none (True).
+
+    Concurrent writers of one new record meet here: the insert is skipped for all but the first, and each then
+    waits on the row lock and reads what the ones before it committed (no write is lost).
+    """
+    inserted = await uow.session.execute(
+        insert_ignore(uow.session, ExternalLinkRecord)
+        .values(
+            tenant_id=uow.tenant_id,
+            platform=platform,
+            object_type=object_type,
+            external_id=external_id,
+            local_id=local_id,
+            fields={},
+            synced_at=uow.now,
+        )
+        .returning(col(ExternalLinkRecord.external_id))
+    )
+    created = inserted.first() is not None
+    link = (await links(uow, platform, object_type, [external_id], for_update=True)).get(external_id)
+    assert link is not None
+    return link, created
+
+
 async def links_with(
     uow: UnitOfWork, platform: str, object_type: str, *, fields: Mapping[str, Sequence[str]], limit: int
 ) -> list[ExternalLinkRecord]:

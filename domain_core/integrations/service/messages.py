@@ -75,6 +75,14 @@ async def _message_link(
     return (await repo.links(uow, platform, MESSAGE, [key], for_update=for_update)).get(key)
 
 
+async def _claim_message(uow: UnitOfWork, platform: str, message_id: str) -> dict[str, Any] | None:
+    """Lock the message's row (created empty when new) and return what earlier writers stored (None: nothing)."""
+    link, created = await repo.claim_link(
+        uow, platform=platform, object_type=MESSAGE, external_id=external_id(message_id), local_id=local_id(message_id)
+    )
+    return None if created or not link.fields else dict(link.fields)
+
+
 async def _put_message(
     uow: UnitOfWork, platform: str, message_id: str, fields: dict[str, Any], at: datetime | None
 ) -> ExternalLinkRecord:
@@ -120,8 +128,7 @@ async def record_sent(
         )
         target = result.id
     else:
-        existing = await _message_link(uow, platform, message_id, for_update=True)
-        early = dict(existing.fields) if existing is not None else {}  # statuses that arrived before the answer
+        early = await _claim_message(uow, platform, message_id) or {}  # statuses that arrived before the answer
         fields = {
             **early,
             "direction": "outbound",
@@ -160,10 +167,8 @@ async def record_status(
     error: str | None,
 ) -> str:
     """Apply one status webhook to its message (a status before the send's record starts the row)."""
-    existing = await _message_link(uow, platform, message_id, for_update=True)
-    fields: dict[str, Any] = (
-        dict(existing.fields) if existing is not None else {"direction": "outbound", "message_id": message_id}
-    )
+    existing = await _claim_message(uow, platform, message_id)
+    fields: dict[str, Any] = existing if existing is not None else {"direction": "outbound", "message_id": message_id}
     statuses: dict[str, Any] = dict(fields.get("statuses") or {})
     statuses[status] = at.isoformat()
     fields["statuses"] = statuses
