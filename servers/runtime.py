@@ -205,8 +205,14 @@ class Runtime:
                     height=found.height,
                 )
 
-            # The content library imports designs from the design platforms the tenant connected.
+            # The content library imports designs from the design platforms the tenant connected, and brand kits
+            # send their logo there.
             self._content.use_design_source(export_design)
+            self._content.use_brand_push(
+                lambda caller, platform, png, name: integrations.push_brand_logo(
+                    caller, platform=platform, png=png, name=name
+                )
+            )
 
             async def approved_email_copy(caller: Caller, asset_id: str) -> EmailCopy:
                 found = await content.approved_copy(caller, asset_id, channel="email")

@@ -208,3 +208,10 @@ class ImportDesign(Command):
     platform: DesignPlatform
     design_id: DesignId
     title: Annotated[str, Field(min_length=1, max_length=200)] | None = None
+
+
+class PushBrandKit(Command):
+    """Send a brand kit's logo to a connected design platform (where its API takes one)."""
+
+    platform: DesignPlatform
+    brand_kit: BrandKitName | None = None

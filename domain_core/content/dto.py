@@ -233,3 +233,12 @@ class ImportedDesign(Dto):
     title: str
     width: int | None = None
     height: int | None = None
+
+
+class BrandKitPush(Dto):
+    """What a design platform received of a brand kit."""
+
+    platform: str
+    brand_kit: str
+    logo_asset_id: str = Field(description="The logo's id on the platform (Canva: an upload the user can place).")
+    colours_pushed: bool = Field(description="Always false: no connected design platform's API takes brand colours.")

@@ -16,6 +16,7 @@ from promptsales.domain_core.content.commands import (
     GenerateImage,
     GenerateVideo,
     ImportDesign,
+    PushBrandKit,
     SetAiProvider,
     SetBrandKit,
 )
@@ -24,6 +25,7 @@ from promptsales.domain_core.content.dto import (
     ApprovedCopy,
     AssetPage,
     AssetView,
+    BrandKitPush,
     BrandKitView,
     CheckResult,
     ClassificationView,
@@ -52,6 +54,8 @@ log = structlog.get_logger(__name__)
 Progress = Callable[[int, int], Coroutine[Any, Any, None]]
 # Exports a design as PNG: (caller, platform, design id) -> the file (the integrations context's, wired in).
 DesignSource = Callable[[Caller, str, str], Awaitable[ImportedDesign]]
+# Uploads a logo: (caller, platform, PNG, name) -> its id on the platform (the integrations context's, wired in).
+BrandPush = Callable[[Caller, str, bytes, str], Awaitable[str]]
 
 
 class ContentFacade:
@@ -69,6 +73,7 @@ class ContentFacade:
         self._uow = uow
         self._specs = specs
         self._design_source: DesignSource | None = None
+        self._brand_push: BrandPush | None = None
         self._deployment = deployment
         self._credentials = credentials
         self._clients = clients
@@ -268,6 +273,56 @@ class ContentFacade:
             prepare=prepare,
             work=lambda uow, design: design_import.keep_design(uow, command, design),
             result_type=CreativeResult,
+        )
+
+    def use_brand_push(self, push: BrandPush) -> None:
+        """Send brand logos with ``push`` (the integrations context's, wired by the composition root)."""
+        self._brand_push = push
+
+    async def push_brand_kit(
+        self, caller: Caller, command: PushBrandKit, *, idempotency_key: str | None = None
+    ) -> BrandKitPush:
+        """A brand kit's logo to a connected design platform; the same logo is sent once (a repeat replays)."""
+        push = self._brand_push
+        if push is None:
+            raise ValidationFailed("This deployment pushes brand kits nowhere (no design platform is wired in).")
+        record, logo = await self._uow.read(
+            caller, lambda uow: brand_kits.kit_with_logo(uow, name=command.brand_kit or None)
+        )
+        if record is None:
+            raise brand_kits.brand_kit_not_found(command.brand_kit)
+        if logo is None:
+            raise ValidationFailed(
+                f"Brand kit '{record.name}' has no logo to push.",
+                field="brand_kit",
+                hint="Add one with content_set_brand_kit (logo_png_base64).",
+            )
+        kit_name, sha = record.name, record.logo_sha256
+        # One logo reaches a platform once, even when agents push it concurrently without a key of their own.
+        key = idempotency_key or f"brand-logo:{command.platform}:{kit_name}:{sha}"[:255]
+
+        async def prepare() -> str:
+            return await push(caller, command.platform, logo, f"{kit_name} logo")
+
+        async def work(uow: UnitOfWork, asset_id: str) -> BrandKitPush:
+            uow.audit(
+                "content.push_brand_kit",
+                target_type="brand_kit",
+                target_id=kit_name[:40],
+                changes={"platform": command.platform, "logo_asset_id": asset_id},
+            )
+            return BrandKitPush(
+                platform=command.platform, brand_kit=kit_name, logo_asset_id=asset_id, colours_pushed=False
+            )
+
+        return await self._uow.mutate_paid(
+            caller,
+            action="content.push_brand_kit",
+            arguments=command,
+            idempotency_key=key,
+            prepare=prepare,
+            work=work,
+            result_type=BrandKitPush,
         )
 
     async def file_with_type(self, caller: Caller, sha256: str) -> tuple[bytes, str]:

@@ -41,6 +41,15 @@ class DesignDriver(Protocol):
     ) -> DesignFile: ...
 
 
+@runtime_checkable
+class LogoPusher(Protocol):
+    """A design platform whose API takes a brand logo (Canva: into the user's uploads)."""
+
+    async def push_logo(
+        self, http: ConnectorHttp, files: ConnectorHttp, link: Link, *, png: bytes, name: str
+    ) -> str: ...
+
+
 def _view(summary: DesignSummary) -> DesignView:
     return DesignView(
         platform=summary.platform,
@@ -93,6 +102,22 @@ class Designs:
         summaries, continuation = await self._sessions.run(caller, platform, work)
         next_cursor = encode_cursor(CURSOR_SCOPE, filters, [continuation]) if continuation else None
         return DesignPage(items=[_view(s) for s in summaries], next_cursor=next_cursor)
+
+    async def push_logo(self, caller: Caller, *, platform: str, png: bytes, name: str) -> str:
+        """Upload a brand logo to the platform; its id there (ValidationFailed where the API takes none)."""
+        driver = self._driver(platform)
+        if not isinstance(driver, LogoPusher):
+            raise ValidationFailed(
+                f"{self._sessions.drivers[platform].connector.display_name}'s API takes no brand logo.",
+                field="platform",
+                hint="Canva takes one (into the user's uploads); Adobe Express has no such API.",
+            )
+
+        async def work(http: ConnectorHttp, link: Link) -> str:
+            async with self._files(caller, link, self._sessions.drivers[platform]) as files:
+                return await driver.push_logo(http, files, link, png=png, name=name)
+
+        return await self._sessions.run(caller, platform, work)
 
     async def export(self, caller: Caller, *, platform: str, design_id: str, format: str) -> DesignFile:
         """The design as a file (PNG: its first page; PDF: every page), downloaded and checked."""

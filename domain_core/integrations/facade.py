@@ -517,6 +517,11 @@ class IntegrationsFacade:
         """A page of the tenant's designs on a connected design platform (Canva); ids for export_design."""
         return await self._designs.page(caller, platform=platform, cursor=cursor, limit=clamp_page_size(limit))
 
+    async def push_brand_logo(self, caller: Caller, *, platform: str, png: bytes, name: str) -> str:
+        """Upload a brand kit's logo to a connected design platform where its API allows (Canva: the user's
+        uploads; no platform takes brand colours); the asset id there."""
+        return await self._designs.push_logo(caller, platform=platform, png=png, name=name)
+
     async def export_design(self, caller: Caller, *, platform: str, design_id: str, format: str = "png") -> DesignFile:
         """A design as a checked PNG (first page) or PDF file, for the content library to import."""
         return await self._designs.export(caller, platform=platform, design_id=design_id, format=format)

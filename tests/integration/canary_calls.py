@@ -860,6 +860,7 @@ CASES: list[Case] = [
     tool("integrations_get_sync_run", "a-run", lambda w: {"run_id": w.a.sync_run_id}, "not_found", reveals=True),
     tool("integrations_test_connection", "a-platform", lambda w: {"platform": "hubspot"}, "rejected"),
     tool("integrations_list_designs", "a-platform", lambda w: {"platform": "canva"}, "rejected"),
+    tool("content_push_brand_kit", "a-platform", lambda w: {"platform": "canva"}),
     tool(
         "content_import_design",
         "a-design",

@@ -12,6 +12,8 @@ so a writing tool added later fails here until it has a scenario.
 """
 
 import asyncio
+import base64
+import io
 import json
 import logging
 import re
@@ -26,6 +28,7 @@ from typing import Any
 import pytest
 from fastmcp import Client
 from mcp.types import CallToolResult
+from PIL import Image
 
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.dto import InboundRequest
@@ -447,6 +450,23 @@ async def one_design_imported(t: Tenant) -> None:
     assert t.scalar("SELECT count(*) FROM content_asset_versions WHERE tenant_id = %s") == 1
 
 
+def _png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (11, 95, 255)).save(out, format="PNG")
+    return out.getvalue()
+
+
+async def one_logo_pushed(t: Tenant) -> None:
+    await t.ok("integrations_connect", platform="canva")
+    logo = base64.b64encode(_png()).decode()
+    await t.ok("content_set_brand_kit", name="Acme", voice="Plain.", logo_png_base64=logo)
+    outcome = Outcome(await t.burst("content_push_brand_kit", [{"platform": "canva", "brand_kit": "Acme"}] * CALLS))
+    outcome.check(None)
+    assert len({s["logo_asset_id"] for s in outcome.successes}) == 1, "one upload for one logo"
+    pushes = "SELECT count(*) FROM audit_log WHERE tenant_id = %s AND action = 'content.push_brand_kit'"
+    assert t.scalar(pushes) == 1
+
+
 async def one_platform_connected(t: Tenant) -> None:
     outcome = Outcome(await t.burst("integrations_connect", [{"platform": "hubspot"}] * CALLS))
     outcome.check(None)
@@ -587,6 +607,7 @@ SCENARIOS = [
     Scenario("brand kits with one name", "content_set_brand_kit", brand_kits_with_one_name),
     Scenario("copy generated once", "content_generate_copy", copy_generated_once),
     Scenario("one design imported", "content_import_design", one_design_imported),
+    Scenario("one logo pushed", "content_push_brand_kit", one_logo_pushed),
     Scenario("one platform connected", "integrations_connect", one_platform_connected),
     Scenario("one platform disconnected", "integrations_disconnect", one_platform_disconnected),
     Scenario("one sync at a time", "integrations_sync", one_sync_at_a_time),

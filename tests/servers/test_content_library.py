@@ -148,6 +148,7 @@ async def test_every_mutating_content_tool_takes_an_idempotency_key(client: Clie
         "content_generate_video",
         "content_set_brand_kit",
         "content_import_design",
+        "content_push_brand_kit",
         "content_submit_asset",
         "content_approve_asset",
         "content_reject_asset",

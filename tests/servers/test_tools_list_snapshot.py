@@ -33,6 +33,7 @@ PLATFORM_TOOLS = {
     "integrations_list_designs",
     "integrations_send_message",
     "content_import_design",
+    "content_push_brand_kit",
 }
 OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS
 

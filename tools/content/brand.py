@@ -3,23 +3,29 @@
 from typing import Annotated
 
 from fastmcp import Context, FastMCP
+from mcp.types import ToolAnnotations
 from pydantic import Field
 
 from promptsales.domain_core.content.commands import (
     BannedWords,
     Colors,
+    DesignPlatform,
     Fonts,
     LogoPng,
     MaxEmoji,
+    PushBrandKit,
     RequiredPhrases,
     SetBrandKit,
     SubstantiatedClaims,
     Voice,
 )
 from promptsales.domain_core.content.commands import BrandKitName as KitName
-from promptsales.domain_core.content.dto import BrandKitView
+from promptsales.domain_core.content.dto import BrandKitPush, BrandKitView
 from promptsales.tools.content.fields import BrandKitName
 from promptsales.tools.context import READ, UPSERT, IdempotencyKey, ToolRuntime
+
+# Writes to the design platform (open world); the same logo is sent once (idempotent).
+PUSH = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -55,6 +61,18 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             is_default=is_default,
         )
         return await runtime.content.set_brand_kit(runtime.caller(ctx), command, idempotency_key=idempotency_key)
+
+    @mcp.tool(annotations=PUSH, tags={"content", "write"})
+    async def push_brand_kit(
+        ctx: Context,
+        platform: Annotated[DesignPlatform, Field(description="The connected design platform.")],
+        brand_kit: BrandKitName = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> BrandKitPush:
+        """Send a brand kit's logo to a connected design platform where its API allows (Canva: into the user's
+        uploads); no platform's API takes brand colours. The same logo is sent once."""
+        command = PushBrandKit(platform=platform, brand_kit=brand_kit)
+        return await runtime.content.push_brand_kit(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"content", "read"})
     async def get_brand_kit(ctx: Context, name: BrandKitName = None) -> BrandKitView:

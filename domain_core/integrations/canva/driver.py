@@ -89,6 +89,12 @@ class CanvaDriver:
         )
         return tuple(design.summary() for design in page.designs), page.continuation
 
+    async def push_logo(self, http: ConnectorHttp, files: ConnectorHttp, link: Link, *, png: bytes, name: str) -> str:
+        """Upload a brand logo into the user's Canva uploads (Canva has no Brand Kit API); the asset id."""
+        asset_id = await CanvaDesignAssets(self._client(http, files, link)).push_brand_logo(png, name)
+        assert asset_id is not None
+        return asset_id
+
     async def export_design(
         self, http: ConnectorHttp, files: ConnectorHttp, link: Link, *, design_id: str, format: DesignFormat
     ) -> DesignFile:
