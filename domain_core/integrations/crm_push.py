@@ -116,9 +116,16 @@ class CrmPush:
             link = await repo.link_of_local(u, platform, OBJECT_TYPE, contact_id)
             if link is None:
                 return None
-            return {"fields": dict(link.fields), "modified": link.remote_modified_at, "id": link.external_id}
+            return {
+                "fields": dict(link.fields),
+                "modified": link.remote_modified_at,
+                "id": link.external_id,
+                "deleted": link.deleted_at is not None,
+            }
 
         link = await self._uow.read(caller, linked)
+        if link is not None and link["deleted"]:
+            return "deleted there"  # deleted on the platform: a CRM change must not bring it back
         synced = link["fields"] if link is not None else None
         if isinstance(synced, dict) and all(synced.get(k) == v for k, v in fields.items() if v is not None):
             return "echo"

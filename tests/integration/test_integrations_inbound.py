@@ -20,6 +20,7 @@ import httpx
 import pytest
 import pytest_asyncio
 
+from promptsales.domain_core.crm.commands import UpdateContact
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.commands import Connect, StartSync
 from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
@@ -245,3 +246,21 @@ async def test_live_tokens_refresh_before_expiry_and_a_revoked_app_needs_reauth(
     hubspot = next(item for item in listing.items if item.platform == "hubspot")
     assert hubspot.connection is not None and hubspot.connection.status == "needs_reauth"
     assert "refresh token" in (hubspot.connection.last_error or "")
+
+
+async def test_a_contact_deleted_in_hubspot_is_unlinked_kept_in_the_crm_and_not_pushed_back(world: World) -> None:
+    simulator, portal, contact_id = await synced_portal(world)
+    email = simulator.portal(portal).records["contacts"][contact_id]["properties"]["email"]
+    crm = world.runtime.crm
+    found = await crm.search_contacts(world.caller, text=email, filters={}, cursor=None, limit=5)
+    local = found.items[0].id
+    del simulator.portal(portal).records["contacts"][contact_id]  # deleted by a HubSpot user
+    body, headers = delivery(simulator, portal, [("contact.deletion", contact_id)])
+    assert (await world.http.post("/webhooks/hubspot", content=body, headers=headers)).status_code == 200
+    await world.runtime.drain_events()
+
+    assert (await crm.get_contact(world.caller, contact_id=local)).email == email  # the CRM keeps the person
+    await crm.update_contact(world.caller, UpdateContact(contact_id=local, title="Still a customer"))
+    await world.runtime.drain_events()
+    emails = [r["properties"].get("email") for r in simulator.portal(portal).records["contacts"].values()]
+    assert email not in emails, "a CRM change recreated a contact deleted in HubSpot"
