@@ -4,7 +4,7 @@ import html
 
 from fastmcp import FastMCP
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from promptsales.domain_core.integrations.dto import InboundRequest
 from promptsales.servers.runtime import Runtime
@@ -48,5 +48,5 @@ def add_integration_routes(server: FastMCP, runtime: Runtime) -> None:
         )
         outcome = await runtime.integrations.handle_webhook(request.path_params["platform"][:40], inbound)
         if outcome.body is not None:
-            return PlainTextResponse(outcome.body, status_code=outcome.status_code)
+            return Response(outcome.body, status_code=outcome.status_code, media_type=outcome.media_type)
         return JSONResponse({"outcome": outcome.outcome}, status_code=outcome.status_code)

@@ -29,6 +29,7 @@ from promptsales.domain_core.integrations.meta_ads.driver import MetaAdsDriver
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
 from promptsales.domain_core.integrations.salesforce.crm_sync import SalesforceCrmSync
 from promptsales.domain_core.integrations.salesforce.driver import SalesforceDriver, SalesforceSource
+from promptsales.domain_core.integrations.salesforce.webhooks import SalesforceWebhooks
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
@@ -120,6 +121,7 @@ def build_integrations(
     }
     webhooks = Webhooks({"hubspot": HubSpotWebhooks(uow, sessions, crm)})
     webhooks.add("zendesk", ZendeskWebhooks(uow, sessions, SupportSync(uow, crm)))
+    webhooks.add("salesforce", SalesforceWebhooks(uow, sessions, crm))
     webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
     # CRM changes go out to the CRM platforms that take pushes.
     push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource, "salesforce": SalesforceSource})

@@ -141,6 +141,7 @@ class WebhookOutcome(Dto):
     status_code: int
     outcome: str
     body: str | None = None
+    media_type: str = "text/plain"  # of ``body`` (Salesforce's Ack is SOAP XML)
 
 
 class AuthorizationOutcome(Dto):

@@ -336,6 +336,9 @@ class IntegrationsFacade:
         url_parts = {**url_parts, **_url_parts_of(tokens)}
 
         async def store(uow: UnitOfWork) -> ConnectionView:
+            org = _salesforce_org(tokens)
+            if platform == "salesforce" and org:  # Outbound Messages name the org: let them find this tenant
+                await repo.add_route(uow, kind=connections.ROUTE_ACCOUNT, key=connections.account_route(platform, org))
             return await connections.connected(
                 uow,
                 self._sessions.credentials,
@@ -589,6 +592,17 @@ def _url_parts_of(tokens: TokenSet) -> dict[str, str]:
     """Where the account's API lives, when the token grant says (Salesforce ``instance_url``)."""
     value = tokens.extra.get("instance_url")
     return {"instance_url": str(value)[:300]} if value else {}
+
+
+def _salesforce_org(tokens: TokenSet) -> str | None:
+    """The org id in a Salesforce grant's identity URL (``https://login.salesforce.com/id/<org>/<user>``, §10)."""
+    identity = tokens.extra.get("id")
+    if not isinstance(identity, str):
+        return None
+    parts = urlsplit(identity).path.strip("/").split("/")
+    if len(parts) == 3 and parts[0] == "id" and parts[1].isalnum() and len(parts[1]) in (15, 18):
+        return parts[1]
+    return None
 
 
 def _account_of(tokens: TokenSet) -> str | None:

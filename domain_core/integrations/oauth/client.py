@@ -150,7 +150,9 @@ def _token_set(document: Any, *, now: datetime, platform: str) -> TokenSet:
     if isinstance(expires_in, int | float) and not isinstance(expires_in, bool) and expires_in > 0:
         expires_at = now + timedelta(seconds=float(expires_in))
     refresh = document.get("refresh_token")
-    extra = {k: document[k] for k in ("instance_url", "advertiser_ids", "hub_id") if k in document}
+    # Non-secret facts some grants carry: Salesforce's instance_url and identity URL ``id`` (…/id/<org>/<user>),
+    # TikTok's advertiser_ids, HubSpot's hub_id.
+    extra = {k: document[k] for k in ("instance_url", "id", "advertiser_ids", "hub_id") if k in document}
     return TokenSet(
         access_token=token,
         refresh_token=refresh if isinstance(refresh, str) and refresh else None,
