@@ -27,6 +27,7 @@ class ExternalRecord:
     external_id: str
     modified_at: datetime
     fields: Mapping[str, Any] = field(default_factory=dict)
+    deleted: bool = False  # deleted on the platform: its link is marked deleted (the local record stays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +83,7 @@ async def sync_page(
                 local_id=local_id,
                 remote_modified_at=record.modified_at,
                 fields=dict(record.fields),
+                deleted=record.deleted,
             )
         run = await sync_runs.record_page(
             uow, run_id, cursor=next_cursor, failures=failures, high_water=high_water, **counts

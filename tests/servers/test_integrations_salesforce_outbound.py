@@ -51,3 +51,23 @@ async def _webhook_audits(uow: object) -> int:
         )
     )
     return int(result.scalar_one())
+
+
+async def test_a_contact_deleted_in_salesforce_is_unlinked_kept_in_the_crm_and_not_recreated(
+    crm: Crm, runtime: Runtime
+) -> None:
+    tools, simulator, org = await connected(crm, runtime)
+    await tools.ok("sync", platform="salesforce")
+    email, record = next(iter(by_email(simulator, org).items()))
+    simulator.delete(org, "Contact", record["Id"], at=datetime.now(UTC))
+    run = await tools.ok("sync", platform="salesforce")
+    assert run["status"] == "succeeded" and run["updated"] >= 1, run
+    local = (await crm.ok("search_contacts", query=email))["items"][0]
+    assert local["email"] == email  # the CRM keeps the person
+
+    before = len(simulator.requests)
+    await crm.ok("update_contact", contact_id=local["id"], title="Kept in the CRM")
+    await runtime.drain_events()
+    written = [(m, p) for m, p in simulator.requests[before:] if m in ("POST", "PATCH")]
+    assert written == [], "a CRM change recreated a Contact deleted in Salesforce"
+    assert email not in by_email(simulator, org)

@@ -276,6 +276,19 @@ class SalesforceClient:
             found.extend(await self._all(self.where_in_soql(object_type, field, chunk, fields=fields)))
         return found
 
+    async def deleted(self, object_type: SObjectType, *, start: datetime, end: datetime) -> list[tuple[str, datetime]]:
+        """Records of ``object_type`` deleted between ``start`` and ``end`` (ids and when), from the "Get Deleted
+        Records" resource ``GET /sobjects/{type}/deleted/?start&end`` → ``{deletedRecords:[{id, deletedDate}]}``
+        [~ Salesforce REST API guide, resources_getdeleted; the reference's §10 names only queryAll]."""
+        params = {"start": soql_datetime(start), "end": soql_datetime(end)}
+        response = await self._http.request("GET", f"{DATA_PATH}/sobjects/{object_type}/deleted/", params=params)
+        document = response.json()
+        found = []
+        for item in document.get("deletedRecords") or [] if isinstance(document, dict) else []:
+            if isinstance(item, dict) and isinstance(item.get("id"), str) and isinstance(item.get("deletedDate"), str):
+                found.append((item["id"], datetime.fromisoformat(item["deletedDate"].replace("Z", "+00:00"))))
+        return found
+
     async def find_contacts_by_email(self, email: str, *, fields: Iterable[str] = ()) -> list[SObject]:
         """The Contacts whose Email is ``email`` (SOQL compares text without case; the value is escaped, so it
         cannot change the query), oldest change first."""

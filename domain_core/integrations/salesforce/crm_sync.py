@@ -51,22 +51,27 @@ from promptsales.domain_core.integrations.sessions import Link
 from promptsales.domain_core.integrations.sync_engines import Progress
 from promptsales.domain_core.integrations.tables import ExternalLinkRecord
 from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.clock import utc_now
 
 PLATFORM = "salesforce"
-Phase = Literal["accounts", "contacts", "opportunities", "roles"]
+Phase = Literal["accounts", "contacts", "opportunities", "roles", "deleted"]
 FULL_PHASES: tuple[Phase, ...] = ("accounts", "contacts", "opportunities")
-INCREMENTAL_PHASES: tuple[Phase, ...] = (*FULL_PHASES, "roles")
+# Incremental runs also read the contact roles changed since (a new role leaves its Opportunity unchanged) and the
+# Contacts deleted since (their links are marked deleted; the CRM keeps the people).
+INCREMENTAL_PHASES: tuple[Phase, ...] = (*FULL_PHASES, "roles", "deleted")
 SOBJECT: Mapping[Phase, SObjectType] = {
     "accounts": "Account",
     "contacts": "Contact",
     "opportunities": "Opportunity",
     "roles": "OpportunityContactRole",
+    "deleted": "Contact",
 }
 LOCAL_KIND: Mapping[Phase, str] = {
     "accounts": "organization",
     "contacts": people_sync.OBJECT_TYPE,
     "opportunities": "deal",
     "roles": "deal",
+    "deleted": people_sync.OBJECT_TYPE,
 }
 ACCOUNT_FIELDS = ("Industry", "NumberOfEmployees", "BillingCountry")
 OPPORTUNITY_FIELDS = ("IsClosed", "IsWon")
@@ -75,6 +80,7 @@ QUERY_FIELDS: Mapping[Phase, tuple[str, ...]] = {
     "contacts": CONTACT_FIELDS,
     "opportunities": OPPORTUNITY_FIELDS,
     "roles": (),
+    "deleted": (),
 }
 MAX_PAGES = 1000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -173,6 +179,10 @@ class SalesforceCrmSync:
     @staticmethod
     async def _page(client: SalesforceClient, phase: Phase, since: datetime | None, after: str | None) -> QueryPage:
         object_type, fields = SOBJECT[phase], QUERY_FIELDS[phase]
+        if phase == "deleted" and since is not None:
+            gone = await client.deleted(object_type, start=since, end=utc_now())
+            records = tuple(SObject(type=object_type, id=record_id, system_modstamp=at) for record_id, at in gone)
+            return QueryPage(records=records, total_size=len(records), done=True)
         if since is None:
             soql = SalesforceClient.select(object_type, fields=fields, ordered=True)
         else:
@@ -222,6 +232,14 @@ class SalesforceCrmSync:
                 return await people_sync.apply_person(
                     self._crm, caller, platform=PLATFORM, person=people[record.external_id], link=link
                 )
+
+        elif phase == "deleted":
+            records = [ExternalRecord(r.id, _stamp(r), {}, deleted=True) for r in page.records]
+
+            async def apply(record: ExternalRecord, link: ExternalLinkRecord | None) -> Applied:
+                if link is None or link.deleted_at is not None:
+                    return Applied("skipped")
+                return Applied("updated", link.local_id)  # the link is marked deleted; the CRM keeps the person
 
         else:
             records = await self._opportunities(client, phase, page)

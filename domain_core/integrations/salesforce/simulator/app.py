@@ -257,6 +257,7 @@ class _Org:
     next_id: int = 1
     api_used: int = 0
     cursors: dict[str, tuple[str, list[dict[str, Any]], int]] = field(default_factory=dict)
+    deleted: dict[str, dict[str, str]] = field(default_factory=dict)  # type -> id -> when (the recycle bin)
 
 
 @dataclass
@@ -291,6 +292,7 @@ class SalesforceSimulator:
         base = "/services/data/v{version}"
         self.app = Starlette(
             routes=[
+                Route(base + "/sobjects/{sobject}/deleted/", self._endpoint(self._deleted), methods=["GET"]),
                 Route(base + "/query", self._endpoint(self._query), methods=["GET"]),
                 Route(base + "/query/{locator}", self._endpoint(self._more), methods=["GET"]),
                 Route(base + "/sobjects/{sobject}/{record_id}", self._endpoint(self._get), methods=["GET"]),
@@ -320,6 +322,12 @@ class SalesforceSimulator:
     def seed(self, org_id: str, object_type: str, fields: Mapping[str, Any], *, at: datetime | None = None) -> str:
         """Create a record directly (as a Salesforce user would); returns its 18-character id."""
         return self._create(self.org(org_id), object_type, dict(fields), at or self._clock())
+
+    def delete(self, org_id: str, object_type: str, record_id: str, *, at: datetime) -> None:
+        """A user deleted the record at ``at`` (it goes to the recycle bin: listed by the deleted resource)."""
+        org = self.org(org_id)
+        org.records[object_type].pop(record_id)
+        org.deleted.setdefault(object_type, {})[record_id] = _stamp(at)
 
     def touch(self, org_id: str, object_type: str, record_id: str, fields: Mapping[str, Any], *, at: datetime) -> None:
         """Change a record directly at ``at`` (its SystemModstamp moves)."""
@@ -451,6 +459,25 @@ class SalesforceSimulator:
         if name.strip().lower() == "batchsize" and value.strip().isdigit():
             return min(self._batch_size, max(200, int(value.strip())))
         return self._batch_size
+
+    def _deleted(self, org: _Org, request: Request, _body: Any) -> tuple[int, Any]:
+        object_type = str(request.path_params["sobject"])
+        try:
+            start = datetime.fromisoformat(request.query_params["start"].replace("Z", "+00:00"))
+            end = datetime.fromisoformat(request.query_params["end"].replace("Z", "+00:00"))
+        except (KeyError, ValueError):
+            raise _ApiError(400, "INVALID_REPLICATION_DATE", "start and end must be dateTime values") from None
+        gone = org.deleted.get(object_type, {})
+        records = [
+            {"id": record_id, "deletedDate": stamp}
+            for record_id, stamp in gone.items()
+            if start <= datetime.fromisoformat(stamp) <= end
+        ]
+        return 200, {
+            "deletedRecords": records,
+            "earliestDateAvailable": _stamp(start),
+            "latestDateCovered": _stamp(end),
+        }
 
     def _query(self, org: _Org, request: Request, _body: Any) -> tuple[int, Any]:
         soql = request.query_params.get("q")
