@@ -18,7 +18,7 @@ from promptsales.domain_core.integrations.crm_source import CrmSource, ExternalP
 from promptsales.domain_core.integrations.dto import SyncRunView
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.conflicts import fields_to_write
-from promptsales.domain_core.integrations.record_sync import Applied, ExternalRecord, sync_page
+from promptsales.domain_core.integrations.record_sync import MAX_PAGES, Applied, ExternalRecord, sync_page
 from promptsales.domain_core.integrations.sessions import Link
 from promptsales.domain_core.integrations.sync_engines import Progress
 from promptsales.domain_core.integrations.tables import ExternalLinkRecord
@@ -26,8 +26,6 @@ from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import NotFound
 
 OBJECT_TYPE = "contact"
-# The page budget of one run: a run stops (resumable) rather than hold a worker for ever.
-MAX_PAGES = 1000
 
 
 def _local_fields(contact: ContactView) -> dict[str, str | None]:

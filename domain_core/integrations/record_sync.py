@@ -98,3 +98,48 @@ async def sync_page(
         work=commit,
         result_type=SyncRunView,
     )
+
+
+Fetch = Callable[[str, str | None], Awaitable[tuple[Any, str | None]]]
+Commit = Callable[[str, Any, dict[str, Any]], Awaitable[SyncRunView]]
+Progress = Callable[[int, str], Awaitable[None]]
+# The page budget of one run: a run stops (resumable) rather than hold a worker for ever.
+MAX_PAGES = 1000
+
+
+async def run_phases(
+    run: SyncRunView,
+    *,
+    phases: Sequence[str],
+    cursor: Mapping[str, Any],
+    fetch: Fetch,
+    commit: Commit,
+    progress: Progress | None,
+    label: str,
+) -> SyncRunView:
+    """A run in ordered phases (companies before contacts before deals...), each read page by page from the
+    run's cursor: ``fetch(phase, after)`` gives a page and the cursor of the next (None: the phase's end), and
+    ``commit(phase, page, next_cursor)`` applies and commits it, recording where a resumed run starts."""
+    phase = next((p for p in phases if p == cursor.get("phase")), phases[0])
+    after = cursor.get("after") if isinstance(cursor.get("after"), str) else None
+    pages = 0
+    for index in range(phases.index(phase), len(phases)):
+        current = phases[index]
+        while pages < MAX_PAGES:
+            pages += 1
+            page, next_after = await fetch(current, after)
+            if next_after:
+                following: dict[str, Any] = {"phase": current, "after": next_after}
+            elif index + 1 < len(phases):
+                following = {"phase": phases[index + 1], "after": None}
+            else:
+                following = {"phase": current, "after": None, "done": True}
+            run = await commit(current, page, following)
+            if progress is not None:
+                done = run.created + run.updated + run.skipped + run.failed
+                await progress(done, f"{label} {current}: {done} records, page {pages}")
+            if not next_after or next_after == after:
+                break
+            after = next_after
+        after = None
+    return run

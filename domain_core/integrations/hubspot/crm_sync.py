@@ -21,7 +21,7 @@ from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.hubspot.client import HubSpotClient, HubSpotObject, HubSpotPage, ObjectType
 from promptsales.domain_core.integrations.hubspot.driver import CONTACT_PROPERTIES, person
 from promptsales.domain_core.integrations.model.conflicts import fields_to_write
-from promptsales.domain_core.integrations.record_sync import Applied, ExternalRecord, sync_page
+from promptsales.domain_core.integrations.record_sync import Applied, ExternalRecord, run_phases, sync_page
 from promptsales.domain_core.integrations.sessions import Link
 from promptsales.domain_core.integrations.sync_engines import Progress
 from promptsales.domain_core.integrations.tables import ExternalLinkRecord
@@ -33,7 +33,6 @@ LOCAL_KIND: Mapping[str, str] = {"companies": "organization", "contacts": people
 COMPANY_PROPERTIES = ("name", "domain", "industry", "numberofemployees", "country")
 DEAL_PROPERTIES = ("dealname", "dealstage", "amount", "closedate", "pipeline")
 WON, LOST = "closedwon", "closedlost"
-MAX_PAGES = 1000
 
 
 def _company_fields(record: HubSpotObject) -> dict[str, str | None]:
@@ -72,29 +71,17 @@ class HubSpotCrmSync:
     ) -> SyncRunView:
         """Every phase from the cursor's (companies, contacts, deals), page by page."""
         client = HubSpotClient(http)
-        phase = cursor.get("phase") if cursor.get("phase") in PHASES else PHASES[0]
-        after = cursor.get("after") if isinstance(cursor.get("after"), str) else None
-        pages = 0
-        for index in range(PHASES.index(phase), len(PHASES)):
-            current = PHASES[index]
-            while pages < MAX_PAGES:
-                pages += 1
-                page = await self._page(client, current, run.incremental_since, after)
-                if page.next_after:
-                    following: dict[str, Any] = {"phase": current, "after": page.next_after}
-                elif index + 1 < len(PHASES):
-                    following = {"phase": PHASES[index + 1], "after": None}
-                else:
-                    following = {"phase": current, "after": None, "done": True}
-                run = await self._commit(caller, current, page, run.id, following)
-                if progress is not None:
-                    done = run.created + run.updated + run.skipped + run.failed
-                    await progress(done, f"HubSpot {current}: {done} records, page {pages}")
-                if not page.next_after or page.next_after == after:
-                    break
-                after = page.next_after
-            after = None
-        return run
+
+        async def fetch(phase: str, after: str | None) -> tuple[HubSpotPage, str | None]:
+            page = await self._page(client, phase, run.incremental_since, after)  # type: ignore[arg-type]
+            return page, page.next_after
+
+        async def commit(phase: str, page: HubSpotPage, following: dict[str, Any]) -> SyncRunView:
+            return await self._commit(caller, phase, page, run.id, following)  # type: ignore[arg-type]
+
+        return await run_phases(
+            run, phases=PHASES, cursor=cursor, fetch=fetch, commit=commit, progress=progress, label="HubSpot"
+        )
 
     async def _page(
         self, client: HubSpotClient, phase: ObjectType, since: datetime | None, after: str | None

@@ -39,7 +39,7 @@ from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.conflicts import fields_to_write
 from promptsales.domain_core.integrations.model.errors import PlatformValidationError
 from promptsales.domain_core.integrations.model.person_fields import clip, website_domain
-from promptsales.domain_core.integrations.record_sync import Applied, ExternalRecord, sync_page
+from promptsales.domain_core.integrations.record_sync import Applied, ExternalRecord, run_phases, sync_page
 from promptsales.domain_core.integrations.salesforce.client import (
     QueryPage,
     SalesforceClient,
@@ -82,7 +82,6 @@ QUERY_FIELDS: Mapping[Phase, tuple[str, ...]] = {
     "roles": (),
     "deleted": (),
 }
-MAX_PAGES = 1000
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 Outcome = Literal["open", "won", "lost"]
 
@@ -151,30 +150,23 @@ class SalesforceCrmSync:
         """Every phase from the cursor's, page by page (a full listing, or changes since the run's mark)."""
         client = SalesforceClient(http)
         since = run.incremental_since
-        phases = FULL_PHASES if since is None else INCREMENTAL_PHASES
-        phase = next((p for p in phases if p == cursor.get("phase")), phases[0])
-        after = cursor.get("after") if isinstance(cursor.get("after"), str) else None
-        pages = 0
-        for index in range(phases.index(phase), len(phases)):
-            current = phases[index]
-            while pages < MAX_PAGES:
-                pages += 1
-                page = await self._page(client, current, since, after)
-                if page.next_records_url:
-                    following: dict[str, Any] = {"phase": current, "after": page.next_records_url}
-                elif index + 1 < len(phases):
-                    following = {"phase": phases[index + 1], "after": None}
-                else:
-                    following = {"phase": current, "after": None, "done": True}
-                run = await self._commit(caller, client, current, page, run.id, following)
-                if progress is not None:
-                    done = run.created + run.updated + run.skipped + run.failed
-                    await progress(done, f"Salesforce {current}: {done} records, page {pages}")
-                if not page.next_records_url or page.next_records_url == after:
-                    break
-                after = page.next_records_url
-            after = None
-        return run
+
+        async def fetch(phase: str, after: str | None) -> tuple[QueryPage, str | None]:
+            page = await self._page(client, phase, since, after)  # type: ignore[arg-type]
+            return page, page.next_records_url
+
+        async def commit(phase: str, page: QueryPage, following: dict[str, Any]) -> SyncRunView:
+            return await self._commit(caller, client, phase, page, run.id, following)  # type: ignore[arg-type]
+
+        return await run_phases(
+            run,
+            phases=FULL_PHASES if since is None else INCREMENTAL_PHASES,
+            cursor=cursor,
+            fetch=fetch,
+            commit=commit,
+            progress=progress,
+            label="Salesforce",
+        )
 
     @staticmethod
     async def _page(client: SalesforceClient, phase: Phase, since: datetime | None, after: str | None) -> QueryPage:
