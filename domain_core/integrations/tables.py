@@ -119,9 +119,10 @@ class WebhookReceiptRecord(SQLModel, table=True):
 
     __tablename__ = "integrations_webhook_receipts"
 
+    # Per tenant: event ids are unique per platform app at best (sandbox simulators on each replica count from 1).
+    tenant_id: str = Field(primary_key=True, max_length=64)
     platform: str = Field(primary_key=True, max_length=32)
     event_id: str = Field(primary_key=True, max_length=160)
-    tenant_id: str = Field(max_length=64)
     event_type: str = Field(max_length=80)
     received_at: datetime = Field(sa_type=UTCDateTime)
     outcome: str = Field(max_length=200)

@@ -127,7 +127,7 @@ def upgrade() -> None:
         sa.Column("event_type", sa.String(length=80), nullable=False),
         _moment("received_at"),
         sa.Column("outcome", sa.String(length=200), nullable=False),
-        sa.PrimaryKeyConstraint("platform", "event_id"),
+        sa.PrimaryKeyConstraint("tenant_id", "platform", "event_id"),
     )
     if op.get_bind().dialect.name == "postgresql":
         _tenancy_guards(context.config.attributes.get("app_role", "promptsales_app"))
