@@ -302,3 +302,37 @@ async def create_organization(
         work=organization_work(name, calls=calls, fail=fail),
         result_type=CreatedOrganization,
     )
+
+
+# ------------------------------------------------------------------------------------------ a whole runtime
+
+
+@pytest_asyncio.fixture
+async def pg_runtime(pg_database: str, tmp_path: Path) -> AsyncIterator[Any]:
+    """A started process runtime on the shared Postgres database, for a fresh tenant on the Enterprise plan."""
+    from promptsales.servers.runtime import Runtime  # tests of the data layer alone need no server package
+
+    settings = Settings(
+        database_url=pg_url(pg_database),
+        data_dir=tmp_path,
+        tenant=f"t-{uuid.uuid4().hex[:12]}",
+        default_plan="enterprise",
+        rate_limits_enabled=False,
+        entitlement_cache_seconds=0,
+        redis_url=None,
+        database_pool_size=30,
+    )
+    runtime = Runtime(settings)
+    await runtime.start()
+    try:
+        yield runtime
+    finally:
+        await runtime.stop()
+
+
+def owner_count(database: str, tenant: str, statement: str) -> int:
+    """One count read as the owner (outside RLS); ``statement`` filters by ``tenant_id = %s``."""
+    with owner_connect(database) as connection:
+        row = connection.execute(statement, (tenant,)).fetchone()
+    assert row is not None
+    return int(row[0])

@@ -3,49 +3,22 @@ calls are one Mailchimp campaign and one send; 20 agents sending one draft with 
 it sent, and one send is audited."""
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from promptsales.domain_core.content.commands import DecideAsset, GenerateCopy
-from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.commands import Connect, CreateEmailCampaign, SendEmailCampaign
 from promptsales.domain_core.integrations.mailchimp.simulator import MailchimpSimulator
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.servers.runtime import Runtime
-from tests.integration.conftest import owner_connect, pg_url
+from tests.integration.conftest import owner_count
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest_asyncio.fixture
-async def runtime(pg_database: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = Settings(
-        database_url=pg_url(pg_database),
-        data_dir=tmp_path,
-        tenant=f"t-{uuid.uuid4().hex[:12]}",
-        default_plan="enterprise",
-        rate_limits_enabled=False,
-        entitlement_cache_seconds=0,
-        redis_url=None,
-        database_pool_size=30,
-    )
-    runtime = Runtime(settings)
-    await runtime.start()
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
-
-
-def count(database: str, tenant: str, statement: str) -> int:
-    with owner_connect(database) as connection:
-        row = connection.execute(statement, (tenant,)).fetchone()
-    assert row is not None
-    return int(row[0])
+@pytest.fixture
+def runtime(pg_runtime: Runtime) -> Runtime:
+    return pg_runtime
 
 
 def posts(simulator: MailchimpSimulator, suffix: str) -> int:
@@ -95,8 +68,10 @@ async def test_racing_creates_and_sends_reach_mailchimp_once(runtime: Runtime, p
     report = await runtime.integrations.email_campaign_report(caller, campaign_id=draft.id)
     assert report.emails_sent == 30
 
-    links = "SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'email_campaign'"
-    assert count(pg_database, tenant, links) == 2
+    links = (
+        "SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'email_campaign'"
+    )
+    assert owner_count(pg_database, tenant, links) == 2
     audits = "SELECT count(*) FROM audit_log WHERE tenant_id = %s AND action = '{}'"
-    assert count(pg_database, tenant, audits.format("integrations.create_email_campaign")) == 2
-    assert count(pg_database, tenant, audits.format("integrations.send_email_campaign")) == 2
+    assert owner_count(pg_database, tenant, audits.format("integrations.create_email_campaign")) == 2
+    assert owner_count(pg_database, tenant, audits.format("integrations.send_email_campaign")) == 2

@@ -3,50 +3,23 @@
 message row with the furthest status."""
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
-import pytest_asyncio
 
 from promptsales.domain_core.crm.commands import CreateContact
 from promptsales.domain_core.crm.dto import ConsentGrant, ConsentInput
-from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.commands import Connect, SendMessage
 from promptsales.domain_core.integrations.dto import InboundRequest
 from promptsales.domain_core.integrations.whatsapp.simulator import WhatsAppSimulator
 from promptsales.servers.runtime import Runtime
-from tests.integration.conftest import owner_connect, pg_url
+from tests.integration.conftest import owner_count
 
 pytestmark = pytest.mark.postgres
 
 
-@pytest_asyncio.fixture
-async def runtime(pg_database: str, tmp_path: Path) -> AsyncIterator[Runtime]:
-    settings = Settings(
-        database_url=pg_url(pg_database),
-        data_dir=tmp_path,
-        tenant=f"t-{uuid.uuid4().hex[:12]}",
-        default_plan="enterprise",
-        rate_limits_enabled=False,
-        entitlement_cache_seconds=0,
-        redis_url=None,
-        database_pool_size=30,
-    )
-    runtime = Runtime(settings)
-    await runtime.start()
-    try:
-        yield runtime
-    finally:
-        await runtime.stop()
-
-
-def count(database: str, tenant: str, statement: str) -> int:
-    with owner_connect(database) as connection:
-        row = connection.execute(statement, (tenant,)).fetchone()
-    assert row is not None
-    return int(row[0])
+@pytest.fixture
+def runtime(pg_runtime: Runtime) -> Runtime:
+    return pg_runtime
 
 
 async def test_twenty_identical_deliveries_and_racing_statuses_apply_once(runtime: Runtime, pg_database: str) -> None:
@@ -71,9 +44,9 @@ async def test_twenty_identical_deliveries_and_racing_statuses_apply_once(runtim
     assert {o.status_code for o in outcomes} == {200}
     await facade.drain()
     where = "FROM crm_contacts WHERE tenant_id = %s AND phone = '+34600111222'"
-    assert count(pg_database, tenant, "SELECT count(*) " + where) == 1
+    assert owner_count(pg_database, tenant, "SELECT count(*) " + where) == 1
     inbound = "SELECT count(*) FROM crm_interactions WHERE tenant_id = %s AND channel = 'whatsapp'"
-    assert count(pg_database, tenant, inbound + " AND direction = 'inbound'") == 1
+    assert owner_count(pg_database, tenant, inbound + " AND direction = 'inbound'") == 1
 
     # The sandbox loops its sent/delivered/read webhooks back while the send is being recorded.
     simulator.deliver = loopback
@@ -85,6 +58,6 @@ async def test_twenty_identical_deliveries_and_racing_statuses_apply_once(runtim
     sent = await asyncio.gather(*(facade.send_message(caller, s, idempotency_key=f"k{n}") for n, s in enumerate(sends)))
     await facade.drain()
     links = "SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'message'"
-    assert count(pg_database, tenant, links) == 1 + 5  # the inbound message and five sends, one row each
+    assert owner_count(pg_database, tenant, links) == 1 + 5  # the inbound message and five sends, one row each
     for message in sent:
         assert (await facade.get_message(caller, message_id=message.id)).status == "read"
