@@ -336,3 +336,11 @@ def owner_count(database: str, tenant: str, statement: str) -> int:
         row = connection.execute(statement, (tenant,)).fetchone()
     assert row is not None
     return int(row[0])
+
+
+@pytest.fixture
+def time_() -> Any:
+    """A fake clock the connectors' policy sleeps on and their simulators read (tests.integration.connector_fakes)."""
+    from tests.integration.connector_fakes import FakeTime
+
+    return FakeTime()

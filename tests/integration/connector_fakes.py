@@ -2,6 +2,7 @@
 the platform simulator read, so rate windows really pass and no test waits."""
 
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 T0 = datetime(2026, 12, 1, tzinfo=UTC)
 
@@ -16,6 +17,10 @@ class FakeTime:
 
     def now(self) -> datetime:
         return T0 + timedelta(seconds=self.elapsed)
+
+    def policy(self) -> dict[str, Any]:
+        """ConnectorHttp's time arguments on this clock (no jitter: waits are exact)."""
+        return {"sleep": self.sleep, "clock": self.monotonic, "jitter": lambda: 0.0, "now": self.now}
 
     async def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)

@@ -44,11 +44,6 @@ SANDBOX = get_connector("adobe_express").sandbox_base_url
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> AdobeExpressSimulator:
     simulator = AdobeExpressSimulator(clock=time_.now)
     simulator.add_client(CLIENT_ID, CLIENT_SECRET, "acme")

@@ -40,11 +40,6 @@ SANDBOX = get_connector("canva").sandbox_base_url
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> CanvaSimulator:
     simulator = CanvaSimulator(clock=time_.now)
     simulator.grant(TOKEN, "ana")
@@ -72,10 +67,7 @@ def client(
         max_download_bytes=max_download_bytes,
         policy=RequestPolicy(max_attempts=4, deadline_s=deadline_s),
         transport=httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
         secrets=(token,),
     )
 

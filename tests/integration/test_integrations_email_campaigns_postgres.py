@@ -68,9 +68,7 @@ async def test_racing_creates_and_sends_reach_mailchimp_once(runtime: Runtime, p
     report = await runtime.integrations.email_campaign_report(caller, campaign_id=draft.id)
     assert report.emails_sent == 30
 
-    links = (
-        "SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'email_campaign'"
-    )
+    links = "SELECT count(*) FROM integrations_external_links WHERE tenant_id = %s AND object_type = 'email_campaign'"
     assert owner_count(pg_database, tenant, links) == 2
     audits = "SELECT count(*) FROM audit_log WHERE tenant_id = %s AND action = '{}'"
     assert owner_count(pg_database, tenant, audits.format("integrations.create_email_campaign")) == 2

@@ -35,11 +35,6 @@ ACCOUNT, OTHER_ACCOUNT = "1234567890", "9876543210"
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> GoogleAdsSimulator:
     return GoogleAdsSimulator(
         tokens={TOKEN: ACCOUNT, OTHER_TOKEN: OTHER_ACCOUNT},
@@ -60,10 +55,7 @@ def client(sim: GoogleAdsSimulator, time_: FakeTime, *, token: str = TOKEN, atte
         auth=auth,
         policy=RequestPolicy(max_attempts=attempts, deadline_s=120.0),
         transport=httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
     )
 
 

@@ -23,11 +23,6 @@ PORTAL, OTHER_PORTAL = 4242, 5151
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> HubSpotSimulator:
     return HubSpotSimulator(tokens={TOKEN: PORTAL, OTHER_TOKEN: OTHER_PORTAL}, clock=time_.now)
 
@@ -43,10 +38,7 @@ def client(sim: HubSpotSimulator, time_: FakeTime, *, token: str = TOKEN, attemp
         auth=auth,
         policy=RequestPolicy(max_attempts=attempts, deadline_s=60.0),
         transport=httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
     )
     return HubSpotClient(http)
 

@@ -39,11 +39,6 @@ SANDBOX = get_connector("mailchimp").sandbox_base_url
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> MailchimpSimulator:
     simulator = MailchimpSimulator(tokens={KEY: "acme"}, clock=time_.now)
     simulator.grant(OTHER_KEY, "globex")

@@ -34,11 +34,6 @@ ACCOUNT, OTHER_ACCOUNT = "act_1234567890", "act_9876543210"
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> MetaAdsSimulator:
     return MetaAdsSimulator(tokens={TOKEN: ACCOUNT, OTHER_TOKEN: OTHER_ACCOUNT}, clock=time_.now)
 
@@ -53,10 +48,7 @@ def client(sim: MetaAdsSimulator, time_: FakeTime, *, token: str = TOKEN) -> Met
         auth=auth,
         policy=RequestPolicy(max_attempts=4, deadline_s=600.0),
         transport=httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
     )
 
 

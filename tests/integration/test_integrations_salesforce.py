@@ -35,11 +35,6 @@ INSTANCE = "https://acme.my.salesforce.com"
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> SalesforceSimulator:
     return SalesforceSimulator(tokens={TOKEN: ORG, OTHER_TOKEN: OTHER_ORG}, clock=time_.now, batch_size=3)
 
@@ -54,10 +49,7 @@ def client(sim: SalesforceSimulator, time_: FakeTime, *, token: str = TOKEN, att
         auth=auth,
         policy=RequestPolicy(max_attempts=attempts, deadline_s=60.0),
         transport=httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
     )
 
 

@@ -38,11 +38,6 @@ ACCOUNT, OTHER_ACCOUNT = "7012345678901234567", "7098765432109876543"
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> TikTokAdsSimulator:
     return TikTokAdsSimulator(tokens={TOKEN: ACCOUNT, OTHER_TOKEN: OTHER_ACCOUNT}, clock=time_.now)
 
@@ -76,10 +71,7 @@ def client(
         auth=auth,
         policy=RequestPolicy(max_attempts=4, deadline_s=600.0),
         transport=transport or httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
     )
 
 

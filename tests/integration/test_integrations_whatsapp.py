@@ -42,11 +42,6 @@ DAY = 24 * 3600.0
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> WhatsAppSimulator:
     return WhatsAppSimulator(tokens={TOKEN: NUMBER, OTHER_TOKEN: OTHER_NUMBER}, clock=time_.now, app_secret=APP_SECRET)
 
@@ -70,10 +65,7 @@ def client(
         auth=auth,
         policy=RequestPolicy(max_attempts=attempts, deadline_s=deadline_s),
         transport=httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
         secrets=(token,),
     )
 

@@ -30,11 +30,6 @@ SUB, OTHER_SUB = "acme", "globex"
 
 
 @pytest.fixture
-def time_() -> FakeTime:
-    return FakeTime()
-
-
-@pytest.fixture
 def sim(time_: FakeTime) -> ZendeskSimulator:
     return ZendeskSimulator(tokens={TOKEN: SUB, OTHER_TOKEN: OTHER_SUB}, clock=time_.now, export_page_size=3)
 
@@ -60,10 +55,7 @@ def client(
         auth=auth,
         policy=RequestPolicy(max_attempts=attempts, deadline_s=120.0),
         transport=httpx.ASGITransport(app=sim.app),
-        sleep=time_.sleep,
-        clock=time_.monotonic,
-        jitter=lambda: 0.0,
-        now=time_.now,
+        **time_.policy(),
         secrets=(token,),
     )
 
