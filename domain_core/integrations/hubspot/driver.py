@@ -10,6 +10,7 @@ from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.hubspot.client import ContactUpsert, HubSpotClient, HubSpotObject
 from promptsales.domain_core.integrations.hubspot.simulator import HubSpotSimulator
 from promptsales.domain_core.integrations.model.connectors import Connector, get_connector
+from promptsales.domain_core.integrations.model.person_fields import website_domain
 
 # Our contact fields → HubSpot's default contact properties (§9) when pushing changes.
 PUSHED_PROPERTIES = {"first_name": "firstname", "last_name": "lastname", "phone": "phone", "title": "jobtitle"}
@@ -32,13 +33,6 @@ _DEMO_DEALS = (
 )
 
 
-def _domain(website: str | None) -> str | None:
-    if not website:
-        return None
-    host = website.split("://", 1)[-1].split("/", 1)[0].strip().lower()
-    return host.removeprefix("www.") or None
-
-
 def person(record: HubSpotObject) -> ExternalPerson:
     """A HubSpot contact as an external person."""
     props = record.properties
@@ -52,7 +46,7 @@ def person(record: HubSpotObject) -> ExternalPerson:
         phone=props.get("phone") or None,
         title=props.get("jobtitle") or None,
         company=props.get("company") or None,
-        company_domain=_domain(props.get("website")),
+        company_domain=website_domain(props.get("website")),
     )
 
 
