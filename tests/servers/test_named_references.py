@@ -24,7 +24,7 @@ from promptsales.servers.gateway import build_gateway
 from promptsales.servers.runtime import Runtime
 from tests.e2e.fuzz_arguments import ArgumentFuzzer, Pools
 
-CONTEXTS = ("crm", "business", "content", "integrations")
+CONTEXTS = ("crm", "campaigns", "content", "business", "integrations")
 PREFIXED = re.compile(r"\b(?:crm|business|content)_[a-z0-9]+(?:_[a-z0-9]+)+\b")
 URI = re.compile(r"\b(?:crm|business|content)://[^\s'\"`<>()\[\],;]+")
 PROMPT_SAMPLES: dict[str, list[str]] = {

@@ -1,0 +1,32 @@
+"""Parameter types shared by the campaigns tools: the command's own field types, described once for the model."""
+
+from decimal import Decimal
+from typing import Annotated
+
+from pydantic import Field
+
+from promptsales.domain_core.campaigns.commands import CampaignId as CampaignIdValue
+from promptsales.domain_core.campaigns.commands import ChannelId as ChannelIdValue
+from promptsales.domain_core.campaigns.commands import Reason as ReasonText
+from promptsales.domain_core.campaigns.model.plan import Money
+
+CampaignId = Annotated[CampaignIdValue, Field(description="The campaign (cp_…), as campaigns_plan_campaign returned it.")]
+ChannelId = Annotated[ChannelIdValue, Field(description="A channel of the campaign's plan, e.g. google_ads.")]
+Reason = Annotated[ReasonText, Field(description="Why, in a sentence; kept with the change and the audit entry.")]
+OptionalReason = Annotated[ReasonText | None, Field(default=None, description="Why, in a sentence.")]
+ConfirmationToken = Annotated[
+    str, Field(min_length=8, max_length=100, description="The confirmation_token the preview returned.")
+]
+Amount = Annotated[Money | None, Field(default=None, description="Money in the campaign's currency, e.g. 15000.")]
+Cap = Annotated[Money | None, Field(default=None, description="The most that may be committed; omit to lift the cap.")]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR.")]
+DailyBudget = Annotated[
+    Decimal,
+    Field(
+        gt=0,
+        le=Decimal("10000000"),
+        max_digits=12,
+        decimal_places=2,
+        description="The new daily budget in the campaign's currency, e.g. 250.",
+    ),
+]
