@@ -256,9 +256,29 @@ async def test_unknown_campaigns_and_malformed_ids_are_clean_errors(crm: Crm) ->
     await campaigns.rejects(
         "plan_campaign",
         [
-            ({"name": "x", "objective": "leads", "product": "p", "markets": [], "start_date": start,
-              "end_date": end, "landing_url": "https://a.example"}, "markets"),
-            ({"name": "x", "objective": "fame", "product": "p", "markets": [{"country": "ES"}], "start_date": start,
-              "end_date": end, "landing_url": "https://a.example"}, "objective"),
+            (
+                {
+                    "name": "x",
+                    "objective": "leads",
+                    "product": "p",
+                    "markets": [],
+                    "start_date": start,
+                    "end_date": end,
+                    "landing_url": "https://a.example",
+                },
+                "markets",
+            ),
+            (
+                {
+                    "name": "x",
+                    "objective": "fame",
+                    "product": "p",
+                    "markets": [{"country": "ES"}],
+                    "start_date": start,
+                    "end_date": end,
+                    "landing_url": "https://a.example",
+                },
+                "objective",
+            ),
         ],
     )

@@ -19,8 +19,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=PREVIEW, tags={"campaigns", "write"})
     async def preview_activation(ctx: Context, campaign_id: CampaignId) -> ActivationPreview:
-        """What campaigns_activate_campaign would create on each platform for an approved campaign, the most it can spend per
-        day and in total, warnings, and the confirmation_token (15 minutes, one use) that confirms exactly this."""
+        """What campaigns_activate_campaign would create on each platform for an approved campaign, the most it
+        can spend per day and in total, warnings, and the confirmation_token (15 minutes, one use) for exactly this."""
         return await runtime.campaigns.preview_activation(runtime.caller(ctx), campaign_id=campaign_id)
 
     @mcp.tool(annotations=ACTIVATE, tags={"campaigns", "write"})

@@ -1,14 +1,12 @@
 """Campaigns tools for the tenant's spend caps, which activation and budget changes are held to."""
 
 from decimal import Decimal
-from typing import Annotated
 
 from fastmcp import Context, FastMCP
-from pydantic import Field
 
 from promptsales.domain_core.campaigns.commands import SetSpendCaps
 from promptsales.domain_core.campaigns.dto import SpendCapsView
-from promptsales.tools.campaigns.fields import Cap, Currency
+from promptsales.tools.campaigns.fields import Cap, ChangeFactor, Currency
 from promptsales.tools.context import READ, REPLACE, IdempotencyKey, ToolRuntime
 
 
@@ -28,14 +26,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         per_campaign: Cap = None,
         per_day: Cap = None,
         per_month: Cap = None,
-        max_change_factor: Annotated[
-            Decimal,
-            Field(
-                ge=Decimal("1.1"),
-                le=Decimal("100"),
-                description="The largest budget step (new / old) allowed without a confirmation.",
-            ),
-        ] = Decimal(2),
+        max_change_factor: ChangeFactor = Decimal(2),
         idempotency_key: IdempotencyKey = None,
     ) -> SpendCapsView:
         """Replace the tenant's spend caps (admin): an omitted cap is lifted. Activation and budget changes that

@@ -90,8 +90,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=STOP, tags={"campaigns", "write"})
     async def rollback_change(
-        ctx: Context, campaign_id: CampaignId, change_id: ChangeId, reason: Reason, idempotency_key: IdempotencyKey = None
+        ctx: Context,
+        campaign_id: CampaignId,
+        change_id: ChangeId,
+        reason: Reason,
+        idempotency_key: IdempotencyKey = None,
     ) -> ChangeResult:
-        """Restore the status or budgets a change (campaigns_get_campaign lists them) replaced, on every platform it touched."""
+        """Restore the status or budgets a change (campaigns_get_campaign lists them) replaced, on every platform
+        it touched."""
         command = RollbackChange(campaign_id=campaign_id, change_id=change_id, reason=reason)
         return await runtime.campaigns.rollback_change(runtime.caller(ctx), command, idempotency_key=idempotency_key)

@@ -1,7 +1,6 @@
 """Campaigns tools for planning: plan a campaign from a goal, read and list campaigns, edit a plan before it runs."""
 
 from datetime import date
-from decimal import Decimal
 from typing import Annotated
 
 from fastmcp import Context, FastMCP
@@ -27,7 +26,7 @@ from promptsales.domain_core.campaigns.model.plan import (
     ProductCategory,
     SpecialAdCategory,
 )
-from promptsales.tools.campaigns.fields import Amount, CampaignId, ChannelId, Currency, OptionalReason
+from promptsales.tools.campaigns.fields import Amount, CampaignId, ChannelId, Currency, OptionalReason, TargetValue
 from promptsales.tools.context import CREATE, READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
 
 CampaignName = Annotated[str, Field(min_length=1, max_length=200, description="A name people recognise.")]
@@ -57,10 +56,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         budget: Amount = None,
         currency: Currency = "USD",
         target_metric: Annotated[KpiMetric | None, Field(default=None, description="The goal's metric.")] = None,
-        target_value: Annotated[
-            Decimal | None,
-            Field(default=None, gt=0, le=Decimal("1000000000"), description="How much of it, e.g. 300 leads."),
-        ] = None,
+        target_value: TargetValue = None,
         max_cpa: Amount = None,
         industry: Annotated[
             str | None, Field(default=None, min_length=1, max_length=80, description="The buyers' industry.")
@@ -141,7 +137,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         dayparting: Annotated[
             list[Daypart] | None, Field(default=None, max_length=14, description="Hours ads may deliver.")
         ] = None,
-        kpis: Annotated[list[Kpi] | None, Field(default=None, max_length=10, description="Targets to judge by.")] = None,
+        kpis: Annotated[
+            list[Kpi] | None, Field(default=None, max_length=10, description="Targets to judge by.")
+        ] = None,
         special_ad_category: Annotated[SpecialAdCategory | None, Field(default=None)] = None,
         product_category: Annotated[ProductCategory | None, Field(default=None)] = None,
         influencers: Annotated[

@@ -24,8 +24,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def submit_for_review(
         ctx: Context, campaign_id: CampaignId, note: OptionalReason = None, idempotency_key: IdempotencyKey = None
     ) -> SubmitResult:
-        """Ask for a planned campaign to be approved: refused while a blocking finding stands; findings that need a
-        person send it to review (campaigns_approve_campaign), otherwise it is approved at once. Returns where it went."""
+        """Ask for a planned campaign to be approved: refused while a blocking finding stands; findings that need
+        a person send it to review (campaigns_approve_campaign), otherwise it is approved at once."""
         command = SubmitCampaign(campaign_id=campaign_id, note=note)
         return await runtime.campaigns.submit_for_review(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
