@@ -147,6 +147,10 @@ MATRIX: dict[str, tuple[Callable[[], CampaignFacts], Callable[[], CampaignFacts]
         lambda: facts(spend=spend(tenant_month_committed=Decimal(5000))),
         lambda: facts(spend=spend(tenant_month_committed=Decimal(6000))),
     ),
+    "audience.required": (
+        lambda: facts(channels=(plan("google_search"),), audience=None),
+        lambda: facts(countries=("MX",), audience=None),
+    ),
     "consent.gdpr_prior_opt_in": (
         lambda: facts(countries=("ES",), audience=audience(email=consent(granted=1, unknown=99))),
         lambda: facts(countries=("ES",), audience=audience(email=consent(granted=0, unknown=100))),
@@ -328,15 +332,23 @@ def test_consent_blocks_when_nobody_opted_in_and_counts_who_is_left_out() -> Non
     blocked = only(none, "consent.gdpr_prior_opt_in")
     assert (blocked.channel, blocked.subject) == ("email", "seg_runners")
     assert "DE" in blocked.message
-    assert "consent.members_excluded" not in ids(none)
+    assert "10 of 10 members" in only(none, "consent.members_excluded").message
+    assert "nobody will" in only(none, "consent.members_excluded").message
     assert "10 of 100 members" in only(some, "consent.members_excluded").message
     assert "3 refused and 7 never gave consent; 90 will" in only(some, "consent.members_excluded").message
 
 
-def test_messaging_without_an_audience_is_blocked() -> None:
-    finding = only(evaluate(facts(countries=("GB",), audience=None)), "consent.gdpr_prior_opt_in")
+def test_messaging_without_an_audience_is_blocked_once() -> None:
+    report = evaluate(facts(countries=("GB",), audience=None))
 
-    assert "names no audience" in finding.message
+    assert ids(report) == ["audience.required"]
+    assert report.findings[0].channel == "email"
+
+
+def test_missing_consent_counts_are_reported_not_taken_as_consent() -> None:
+    finding = only(evaluate(facts(audience=audience(sms=consent()))), "consent.members_excluded")
+
+    assert "has no email consent counts" in finding.message
 
 
 def test_quiet_hours_fix_gives_the_window_in_the_campaign_time_zone() -> None:
@@ -345,14 +357,24 @@ def test_quiet_hours_fix_gives_the_window_in_the_campaign_time_zone() -> None:
     finding = only(evaluate(sms(schedule=schedule)), "tcpa.quiet_hours")
 
     assert "13:00-21:00 America/Los_Angeles sends outside 08:00-21:00" in finding.message
-    assert "between 10:00 and 18:00 America/Los_Angeles" in finding.fix
+    assert "run 10:00-18:00 America/Los_Angeles only" in finding.fix
+
+
+def test_quiet_hours_seen_from_abroad_can_cross_the_campaign_midnight() -> None:
+    # Madrid in January is 6 (New York) to 11 (Honolulu) hours ahead: 8:00-21:00 everywhere is 19:00 to 03:00 there.
+    madrid = US_SMS_HOURS.model_copy(update={"time_zone": "Europe/Madrid"})
+    late = madrid.model_copy(update={"dayparting": (Daypart(days=(0, 1, 2, 3, 4), start_hour=19, end_hour=24),)})
+
+    finding = only(evaluate(sms(schedule=madrid)), "tcpa.quiet_hours")
+    assert "run 00:00-03:00 or 19:00-24:00 Europe/Madrid only" in finding.fix
+    assert "tcpa.quiet_hours" not in ids(evaluate(sms(schedule=late)))
 
 
 def test_quiet_hours_follow_daylight_saving_time() -> None:
     # In July New York is 6 hours ahead of Honolulu (no DST there): 13:00 New York is 7:00 in Honolulu.
     summer = US_SMS_HOURS.model_copy(update={"start_date": date(2027, 7, 5), "end_date": date(2027, 7, 9)})
 
-    assert "between 14:00 and 21:00 America/New_York" in only(evaluate(sms(schedule=summer)), "tcpa.quiet_hours").fix
+    assert "run 14:00-21:00 America/New_York only" in only(evaluate(sms(schedule=summer)), "tcpa.quiet_hours").fix
 
 
 def test_an_unknown_schedule_time_zone_blocks_sms_with_its_own_message() -> None:

@@ -1,5 +1,6 @@
 """Checks for owned messaging (email, SMS, WhatsApp): consent, required footer words and quiet hours."""
 
+import math
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Annotated
@@ -38,16 +39,11 @@ def _consent_scope(facts: CampaignFacts, params: ConsentParams) -> Iterator[tupl
 
 
 def consent_granted(facts: CampaignFacts, params: ConsentParams) -> Iterator[Hit]:
-    """Block a messaging channel whose audience has nobody with granted consent (or no audience at all)."""
+    """Block a messaging channel whose audience has nobody with granted consent."""
+    if facts.audience is None:  # audience.required reports it
+        return
     for channel, countries in _consent_scope(facts, params):
         where = listed(countries)
-        if facts.audience is None:
-            yield Hit(
-                f"{channel} messages in {where} need recipients who opted in, and the campaign names no audience.",
-                "Set the campaign's audience to a CRM segment whose members granted consent for this channel.",
-                channel=channel,
-            )
-            continue
         counts = facts.audience.consent.get(channel)
         if counts is None or counts.granted == 0:
             yield Hit(
@@ -63,19 +59,46 @@ def consent_partial(facts: CampaignFacts, params: ConsentParams) -> Iterator[Hit
     """Warn, with counts, that members without granted consent will be left out of a messaging send."""
     if facts.audience is None:
         return
+    segment = facts.audience.segment_id
     for channel, countries in _consent_scope(facts, params):
         counts = facts.audience.consent.get(channel)
-        if counts is None or counts.granted == 0 or counts.without_consent == 0:
-            continue
-        yield Hit(
-            f"{counts.without_consent} of {counts.granted + counts.without_consent} members of segment "
-            f"{facts.audience.segment_id} will not get {channel} messages in {listed(countries)}: "
-            f"{counts.denied} refused and {counts.unknown} never gave consent; {counts.granted} will.",
-            f"Nothing to change to send to the {counts.granted} who opted in; ask the others for {channel} consent "
-            "to reach them.",
-            channel=channel,
-            subject=facts.audience.segment_id,
-        )
+        if counts is None:
+            yield Hit(
+                f"Segment {segment} has no {channel} consent counts; sends go only to members who granted {channel} "
+                "consent, which may be nobody.",
+                f"Check the segment's {channel} consent in the CRM before activation.",
+                channel=channel,
+                subject=segment,
+            )
+        elif counts.without_consent:
+            reached = f"{counts.granted} will" if counts.granted else "nobody will"
+            yield Hit(
+                f"{counts.without_consent} of {counts.granted + counts.without_consent} members of segment {segment} "
+                f"will not get {channel} messages in {listed(countries)}: {counts.denied} refused and "
+                f"{counts.unknown} never gave consent; {reached}.",
+                f"Ask the others for {channel} consent to reach them; sends go only to those who opted in.",
+                channel=channel,
+                subject=segment,
+            )
+
+
+class AudienceParams(Params):
+    """Channels that send to a CRM segment."""
+
+    channels: tuple[ConsentChannel, ...] = Field(min_length=1)
+
+
+def audience_named(facts: CampaignFacts, params: AudienceParams) -> Iterator[Hit]:
+    """Block messaging channels when the campaign names no audience to send to."""
+    if facts.audience is not None:
+        return
+    for channel in facts.channel_ids():
+        if channel in params.channels:
+            yield Hit(
+                f"{channel} messages need an audience, and the campaign names none.",
+                "Set the campaign's audience to a CRM segment (crm_list_segments lists them).",
+                channel=channel,
+            )
 
 
 class WordGroup(Params):
@@ -137,24 +160,31 @@ def _offset_hours(zone: ZoneInfo, day: date) -> float:
     return offset.total_seconds() / 3600
 
 
-def _allowed_window(campaign_zone: ZoneInfo, facts: CampaignFacts, params: SendingHoursParams) -> tuple[float, float]:
-    """The hours, in the campaign's zone, that fall inside the window in every recipient zone on every flight day."""
+def _allowed_hours(campaign_zone: ZoneInfo, facts: CampaignFacts, params: SendingHoursParams) -> list[tuple[int, int]]:
+    """Whole-hour spans of the campaign's clock (0-24) inside the window in every recipient zone on every flight day.
+
+    The window seen from the campaign's clock may cross its midnight (Madrid sees 8:00-21:00 in the US as 19:00 to
+    03:00), so it can come back as two spans.
+    """
     zones = [ZoneInfo(name) for name in params.recipient_time_zones]
-    earliest, latest = float(params.start_hour), float(params.end_hour)
-    start, days = facts.schedule.start_date, facts.schedule.days
-    for index in range(days):
-        day = start + timedelta(days=index)
+    earliest, latest = -math.inf, math.inf
+    for index in range(facts.schedule.days):
+        day = facts.schedule.start_date + timedelta(days=index)
         campaign_offset = _offset_hours(campaign_zone, day)
         for zone in zones:
             ahead = campaign_offset - _offset_hours(zone, day)  # campaign clock minus recipient clock
             earliest = max(earliest, params.start_hour + ahead)
             latest = min(latest, params.end_hour + ahead)
-    return earliest, latest
+    spans = []
+    for shift in (-24, 0, 24):
+        low, high = math.ceil(max(0.0, earliest + shift)), math.floor(min(24.0, latest + shift))
+        if low < high:
+            spans.append((low, high))
+    return spans
 
 
-def _clock(hours: float) -> str:
-    whole = int(hours)
-    return f"{whole:02d}:{round((hours - whole) * 60):02d}"
+def _spans(spans: list[tuple[int, int]]) -> str:
+    return listed((f"{low:02d}:00-{high:02d}:00" for low, high in spans), last="or")
 
 
 def sending_hours(facts: CampaignFacts, params: SendingHoursParams) -> Iterator[Hit]:
@@ -164,27 +194,27 @@ def sending_hours(facts: CampaignFacts, params: SendingHoursParams) -> Iterator[
         if not countries:
             continue
         window = f"{params.start_hour:02d}:00-{params.end_hour:02d}:00 recipients' local time in {listed(countries)}"
-        campaign_zone = _zone(facts.schedule.time_zone)
+        zone = facts.schedule.time_zone
+        campaign_zone = _zone(zone)
         if campaign_zone is None:
             yield Hit(
-                f"{plan.channel} sends must stay within {window}, and the schedule's time zone "
-                f"'{facts.schedule.time_zone}' is unknown, so its hours cannot be checked.",
+                f"{plan.channel} sends must stay within {window}, and the schedule's time zone '{zone}' is unknown, "
+                "so its hours cannot be checked.",
                 "Set schedule.time_zone to an IANA zone such as America/New_York.",
                 channel=plan.channel,
             )
             continue
-        earliest, latest = _allowed_window(campaign_zone, facts, params)
-        zone = facts.schedule.time_zone
-        if latest <= earliest:
+        spans = _allowed_hours(campaign_zone, facts, params)
+        if not spans:
             yield Hit(
-                f"No hour of {zone} falls within {window} in every recipient time zone.",
+                f"No whole hour of {zone} falls within {window} in every recipient time zone.",
                 "Set schedule.time_zone to one of the recipients' zones and daypart within the window.",
                 channel=plan.channel,
             )
             continue
         fix = (
-            f"Set schedule.dayparting so sends run between {_clock(earliest)} and {_clock(latest)} {zone} "
-            f"(that is {params.start_hour:02d}:00-{params.end_hour:02d}:00 in every recipient time zone)."
+            f"Set schedule.dayparting so sends run {_spans(spans)} {zone} only (that is within "
+            f"{params.start_hour:02d}:00-{params.end_hour:02d}:00 in every recipient time zone)."
         )
         if not facts.schedule.dayparting:
             yield Hit(
@@ -192,7 +222,7 @@ def sending_hours(facts: CampaignFacts, params: SendingHoursParams) -> Iterator[
             )
             continue
         for part in facts.schedule.dayparting:
-            if part.start_hour < earliest or part.end_hour > latest:
+            if not any(low <= part.start_hour and part.end_hour <= high for low, high in spans):
                 yield Hit(
                     f"{plan.channel} dayparting {part.start_hour:02d}:00-{part.end_hour:02d}:00 {zone} sends outside "
                     f"{window}.",
@@ -205,6 +235,7 @@ def sending_hours(facts: CampaignFacts, params: SendingHoursParams) -> Iterator[
 CHECKS: Registry = {
     "consent_granted": CheckSpec(ConsentParams, consent_granted),
     "consent_partial": CheckSpec(ConsentParams, consent_partial),
+    "audience_named": CheckSpec(AudienceParams, audience_named),
     "copy_mentions": CheckSpec(CopyMentionsParams, copy_mentions),
     "sending_hours": CheckSpec(SendingHoursParams, sending_hours),
 }
