@@ -474,7 +474,8 @@ def test_approval_without_blocks_is_the_outcome() -> None:
 
 
 def rules_file(*rules: dict[str, Any], groups: dict[str, list[str]] | None = None) -> str:
-    return json.dumps({"version": "test", "groups": groups or {}, "rules": list(rules)})
+    channels = ["google_search", "email", "sms", "tiktok"]
+    return json.dumps({"version": "test", "channels": channels, "groups": groups or {}, "rules": list(rules)})
 
 
 def rule(**changes: Any) -> dict[str, Any]:
@@ -514,6 +515,14 @@ def test_a_check_that_raises_blocks_the_campaign_naming_the_rule() -> None:
         (rules_file(rule(check="spend_cap", params={"cap": "per_day", "capp": 1})), "invalid params at capp"),
         (rules_file(rule(check="consent_granted", params={"channels": ["@nope"]})), "the unknown group @nope"),
         (rules_file(rule(), rule()), "test.activations is used twice"),
+        (
+            rules_file(rule(check="channel_has_creatives", params={"channels": ["tiktock"]})),
+            "unknown channels: tiktock",
+        ),
+        (
+            rules_file(rule(check="daily_minimum", params={"minimums": {"snap": {"USD": "5"}}})),
+            "unknown channels: snap",
+        ),
         (rules_file(rule(severity="fatal")), "rules.0.severity"),
         (rules_file({k: v for k, v in rule().items() if k != "source"}), "rules.0.source"),
         (rules_file(rule(source={"citation": "Test citation", "url": "ftp://x"})), "rules.0.source.url"),

@@ -19,6 +19,10 @@ class PlanChannelParams(Params):
 
     plan_channel_of: dict[str, PlanChannel] = Field(min_length=1)
 
+    def channels_named(self) -> set[str]:
+        """The campaign channel ids the mapping covers."""
+        return set(self.plan_channel_of)
+
 
 def channels_in_plan(facts: CampaignFacts, params: PlanChannelParams) -> Iterator[Hit]:
     """Block channels the tenant's business plan does not include (and channels the mapping does not know)."""

@@ -203,6 +203,10 @@ class DailyMinimumParams(Scope):
                 raise ValueError(f"minimums.{channel} names no currency")
         return self
 
+    def channels_named(self) -> set[str]:
+        """The scoped channels and those given a minimum."""
+        return super().channels_named() | set(self.minimums)
+
 
 def daily_minimum(facts: CampaignFacts, params: DailyMinimumParams) -> Iterator[Hit]:
     """Warn about channels whose daily budget is below the platform's minimum (or whose minimum is unknown)."""

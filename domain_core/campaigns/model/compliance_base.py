@@ -33,6 +33,11 @@ class Params(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    def channels_named(self) -> set[str]:
+        """The channel ids these params name (checked against the rules file's channel list at load)."""
+        channels = getattr(self, "channels", None)
+        return set(channels or ())
+
 
 class NoParams(Params):
     """Params of a check that needs nothing from its rule."""

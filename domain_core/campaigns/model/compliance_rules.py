@@ -19,7 +19,7 @@ from promptsales.domain_core.campaigns.model import (
     compliance_content,
     compliance_messaging,
 )
-from promptsales.domain_core.campaigns.model.compliance_base import CheckSpec, Hit, Params, Registry
+from promptsales.domain_core.campaigns.model.compliance_base import ChannelId, CheckSpec, Hit, Params, Registry
 from promptsales.domain_core.campaigns.model.compliance_facts import CampaignFacts
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -71,6 +71,7 @@ class RuleFile(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     version: str = Field(min_length=1, max_length=40)
+    channels: frozenset[ChannelId] = Field(min_length=1)  # every campaign channel id rules may name
     groups: dict[GroupName, tuple[str, ...]] = {}
     rules: tuple[RuleEntry, ...] = Field(min_length=1)
 
@@ -128,14 +129,17 @@ def _expand(value: Any, groups: Mapping[str, tuple[str, ...]], rule_id: str) -> 
     return value
 
 
-def _build(entry: RuleEntry, groups: Mapping[str, tuple[str, ...]], registry: Registry) -> Rule:
+def _build(entry: RuleEntry, file: RuleFile, registry: Registry) -> Rule:
     spec = registry.get(entry.check)
     if spec is None:
         raise _invalid(f"Compliance rule {entry.id} names the unknown check '{entry.check}'.")
     try:
-        params = spec.params.model_validate(_expand(entry.params, groups, entry.id))
+        params = spec.params.model_validate(_expand(entry.params, file.groups, entry.id))
     except ValidationError as exc:
         raise _invalid(f"Compliance rule {entry.id} has invalid params at {_where(exc)}.") from exc
+    unknown = params.channels_named() - file.channels
+    if unknown:  # a misspelt channel would silently never match
+        raise _invalid(f"Compliance rule {entry.id} names unknown channels: {', '.join(sorted(unknown))}.")
     return Rule(entry.id, entry.description, entry.source, entry.severity, entry.check, params, spec)
 
 
@@ -145,7 +149,7 @@ def parse_rules(text: str, registry: Registry | None = None) -> RuleSet:
         data = RuleFile.model_validate_json(text)
     except ValidationError as exc:
         raise _invalid(f"The compliance rules file is invalid at {_where(exc)}.") from exc
-    rules = tuple(_build(entry, data.groups, registry or CHECKS) for entry in data.rules)
+    rules = tuple(_build(entry, data, registry or CHECKS) for entry in data.rules)
     _unique(rule.id for rule in rules)
     return RuleSet(version=data.version, rules=rules)
 
