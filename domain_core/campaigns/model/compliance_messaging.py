@@ -49,7 +49,8 @@ def consent_granted(facts: CampaignFacts, params: ConsentParams) -> Iterator[Hit
             yield Hit(
                 f"No member of segment {facts.audience.segment_id} has granted {channel} consent, which {channel} "
                 f"messages in {where} require before sending.",
-                f"Collect {channel} opt-ins (crm contacts' consent) or remove the {channel} channel.",
+                f"Collect {channel} opt-ins (crm_update_contact records each person's consent) or remove the "
+                f"{channel} channel.",
                 channel=channel,
                 subject=facts.audience.segment_id,
             )

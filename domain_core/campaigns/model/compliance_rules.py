@@ -2,7 +2,8 @@
 
 A rule names a check from the registry and gives it params; loading validates every rule's params against its
 check's model, so a typo, an unknown check or a missing field stops the load instead of skipping the rule.
-Lists in params may name a shared group (``"@eu_eea_uk"``) from the file's ``groups``.
+Lists in params may name a shared group (``"@eu_eea_uk"``) from the file's ``groups``, and every channel id a rule
+names must be one of the file's ``channels``.
 """
 
 import importlib.resources
