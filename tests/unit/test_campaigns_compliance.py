@@ -449,13 +449,8 @@ def test_findings_are_ordered_block_then_approval_then_warn_in_rule_order() -> N
     )
     report = evaluate(messy)
 
-    assert [f.severity for f in report.findings] == sorted(
-        (f.severity for f in report.findings), key=["block", "needs_approval", "warn"].index
-    )
-    rule_order = [rule.id for rule in load_rules().rules]
-    assert ids(report) == sorted(
-        ids(report), key=lambda i: (SEVERITY[i] != "block", SEVERITY[i] == "warn", rule_order.index(i))
-    )
+    # consent.members_excluded comes before creative.approved in the file, yet as a warning it is reported after
+    # every block and approval; within each severity the file's order holds.
     assert ids(report) == [
         "plan.activations_left",
         "creative.approved",
