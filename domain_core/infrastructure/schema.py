@@ -14,6 +14,7 @@ TABLE_MODULES = (
     "promptsales.domain_core.business.tables",
     "promptsales.domain_core.content.tables",
     "promptsales.domain_core.integrations.tables",
+    "promptsales.domain_core.campaigns.tables",
 )
 
 

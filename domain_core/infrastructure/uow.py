@@ -172,6 +172,16 @@ class UnitOfWorkFactory:
                 raise
             raise mapped from exc
 
+    async def write(self, caller: Caller, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+        """Run one step of a longer use case in its own transaction (retried on races like every unit; no
+        idempotency key: the use case's own records make the step safe to repeat)."""
+
+        async def attempt() -> T:
+            async with self.begin(caller) as uow:
+                return await work(uow)
+
+        return await self._retrying(attempt)
+
     async def mutate(
         self,
         caller: Caller,

@@ -21,6 +21,26 @@ async def test_capture_lead_on_both_protocol_eras(era_crm) -> None:
     assert (await era_crm.ok("get_lead", lead_id=captured["lead"]["id"]))["touch_count"] == 1
 
 
+async def test_capture_lead_reads_utm_back_from_the_landing_page_and_names_the_campaign(crm) -> None:
+    landing = "https://acme.com/offer?ref=x&utm_source=google&utm_medium=cpc&utm_campaign=cp_01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    captured = await crm.lead("tracked@example.com", landing_page=landing + "&utm_content=as_1")
+    lead = await crm.ok("get_lead", lead_id=captured["lead"]["id"])
+    assert {k: v for k, v in lead["utm"].items() if v is not None} == {
+        "source": "google",
+        "medium": "cpc",
+        "campaign": "cp_01ARZ3NDEKTSV4RRFFQ69G5FAV",
+        "content": "as_1",
+    }
+    assert lead["campaign_ref"] == "cp_01ARZ3NDEKTSV4RRFFQ69G5FAV"
+    # Given UTM parameters and a named campaign win over what the URL says.
+    given = await crm.lead(
+        "given@example.com", landing_page=landing, utm={"source": "newsletter"}, campaign_ref="spring-launch"
+    )
+    lead = await crm.ok("get_lead", lead_id=given["lead"]["id"])
+    assert {k: v for k, v in lead["utm"].items() if v is not None} == {"source": "newsletter"}
+    assert lead["campaign_ref"] == "spring-launch"
+
+
 async def test_capture_lead_normalizes_email_case_and_phone_to_e164(crm) -> None:
     captured = await crm.lead("  Ann.Lee@Example.COM ", phone="(415) 555-0123", country="United States")
     contact = captured["contact"]

@@ -9,7 +9,8 @@ from datetime import datetime
 
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.commands import CaptureLead
-from promptsales.domain_core.crm.dto import CaptureResult
+from promptsales.domain_core.crm.dto import CaptureResult, Utm
+from promptsales.domain_core.crm.model import provenance
 from promptsales.domain_core.crm.model.identity import normalize_domain, normalize_industry, normalize_person
 from promptsales.domain_core.crm.service import contacts, organizations, views
 from promptsales.domain_core.crm.service.classification import reclassify
@@ -159,10 +160,23 @@ def _touch_lead(lead: LeadRecord, command: CaptureLead, touched_at: datetime) ->
         lead.owner = command.owner
 
 
+def _with_tracking(command: CaptureLead) -> CaptureLead:
+    """The command with UTM parameters read from the landing page when none were given, and the campaign
+    reference taken from utm_campaign when none was named."""
+    utm = command.utm.model_dump(exclude_none=True) if command.utm else provenance.utm_from_url(command.landing_page)
+    campaign_ref = provenance.campaign_ref_from(command.campaign_ref, utm)
+    if command.utm is None and utm:
+        return command.model_copy(update={"utm": Utm(**utm), "campaign_ref": campaign_ref})
+    if campaign_ref != command.campaign_ref:
+        return command.model_copy(update={"campaign_ref": campaign_ref})
+    return command
+
+
 async def capture_lead(uow: UnitOfWork, command: CaptureLead) -> CaptureResult:
     """Upsert the person by normalized email/phone, append a touch, and classify the lead."""
     if not command.email and not command.phone:
         raise ValidationFailed("crm_capture_lead needs an email or a phone to identify the person.", field="email")
+    command = _with_tracking(command)
     identity = normalize_person(email=command.email, phone=command.phone, country=command.country)
     touched_at = as_utc(command.occurred_at, field="occurred_at") if command.occurred_at else uow.now
     if touched_at > uow.now:
