@@ -955,6 +955,7 @@ CASES: list[Case] = [
             "start_date": "2030-03-01",
             "end_date": "2030-03-31",
             "landing_url": "https://b-tenant.example/",
+            "budget": 1000,
             "idempotency_key": w.a.keys["plan"],
         },
         "ok",
