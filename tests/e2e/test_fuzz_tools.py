@@ -60,7 +60,7 @@ HUGE_PER_TOOL = 3
 WORKERS = 4
 CALL_TIMEOUT_S = 30.0
 ACCEPT = "application/json, text/event-stream"
-ANY_ID = re.compile(r"\b(ct|ld|org|seg|run|as)_[0-9A-Z]{26}\b")
+ANY_ID = re.compile(r"\b(ct|ld|org|seg|run|as|cp)_[0-9A-Z]{26}\b")
 INTERNAL = re.compile(
     r"internal error|\breference [0-9a-f]{6,}|traceback|error calling tool|database could not complete|"
     r"sqlalchemy|psycopg",
@@ -273,7 +273,7 @@ def tiny_png() -> str:
 
 
 async def seed(client: RawClient) -> dict[str, list[str]]:
-    """Records the fuzz can aim at (contacts, leads, an organization, a segment, a flow run, assets)."""
+    """Records the fuzz can aim at (contacts, leads, an organization, a segment, a flow run, assets, a campaign)."""
     texts = []
     for n in range(3):
         texts.append(
@@ -310,6 +310,17 @@ async def seed(client: RawClient) -> dict[str, list[str]]:
     asset = re.search(r"\bas_[0-9A-Z]{26}\b", copy)
     assert asset is not None
     texts.append(await client.ok("content_submit_asset", {"asset_id": asset.group(0)}))  # reviews need one in review
+    goal = {
+        "name": "Fuzz campaign",
+        "objective": "leads",
+        "product": "CRM for small teams",
+        "markets": [{"country": "US", "languages": ["en"]}],
+        "start_date": "2030-03-01",
+        "end_date": "2030-03-31",
+        "landing_url": "https://fuzz.example/crm",
+        "budget": 5000,
+    }
+    texts.append(await client.ok("campaigns_plan_campaign", goal))  # campaign tools aim at a real campaign
     ids: dict[str, list[str]] = defaultdict(list)
     for text in texts:
         for match in ANY_ID.finditer(text):
