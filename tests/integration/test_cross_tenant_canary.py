@@ -696,12 +696,22 @@ async def _plant_campaigns(client: Client[Any], runtime: Runtime, a: Planted) ->
     )
     second = await _ok(client, "campaigns_plan_campaign", name=f"Second {m}", product=f"Other {m}", **goal)
     a.campaign_id = planned["id"]
+    # A's own model provider points nowhere: the campaign's copy is written locally, then A's provider is restored.
+    await _ok(client, "content_set_ai_provider", text_provider="local", allow_self_approval=True)
     copy = await _ok(
         client, "content_generate_copy", brief=f"Invoices in minutes with {m}", channel="google_ads", format="rsa"
     )
     asset_id = copy["variants"][0]["asset_id"]
     await _ok(client, "content_submit_asset", asset_id=asset_id)
     await _ok(client, "content_approve_asset", asset_id=asset_id, note=f"Fine for {m}")
+    await _ok(
+        client,
+        "content_set_ai_provider",
+        text_provider="openai_compatible",
+        text_model=f"model-{m}",
+        base_url="http://127.0.0.1:9/v1",
+        api_key=a.api_key,
+    )
     await _ok(
         client,
         "campaigns_update_campaign",
