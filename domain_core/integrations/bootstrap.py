@@ -21,6 +21,7 @@ from promptsales.domain_core.integrations.google_ads.driver import GoogleAdsDriv
 from promptsales.domain_core.integrations.hubspot.crm_sync import HubSpotCrmSync
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
+from promptsales.domain_core.integrations.linkedin_ads.driver import LinkedInAdsDriver
 from promptsales.domain_core.integrations.mailchimp.audience_sync import AudienceSyncEngine
 from promptsales.domain_core.integrations.mailchimp.driver import MailchimpDriver
 from promptsales.domain_core.integrations.mailchimp.webhook_handler import MailchimpWebhooks
@@ -61,6 +62,7 @@ def drivers(apps: Mapping[str, AppCredentials] | None = None) -> Mapping[str, Dr
         ),
         "meta_ads": MetaAdsDriver(),
         "tiktok_ads": TikTokAdsDriver(),
+        "linkedin_ads": LinkedInAdsDriver(),
     }
 
 
