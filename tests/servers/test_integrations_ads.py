@@ -16,7 +16,7 @@ from promptsales.domain_core.shared.errors import Conflict, ValidationFailed
 from promptsales.servers.runtime import Runtime
 from tests.servers.conftest import Crm
 
-PLATFORMS = ("google_ads", "meta_ads", "tiktok_ads")
+PLATFORMS = ("google_ads", "meta_ads", "tiktok_ads", "linkedin_ads")
 DAY = date(2026, 3, 1)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 CAMPAIGN = CampaignSpec(name="Spring launch", objective="leads", daily_budget=Decimal("60.00"))
