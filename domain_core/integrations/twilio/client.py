@@ -120,7 +120,7 @@ def _typed(error: ConnectorError) -> ConnectorError:
     if isinstance(error, PlatformDown):
         if error.may_have_applied:
             return error
-        return PlatformDown(
+        unconfirmed = PlatformDown(
             platform=error.platform,
             status=error.status,
             detail=error.detail,
@@ -128,11 +128,14 @@ def _typed(error: ConnectorError) -> ConnectorError:
             deadline_hit=error.deadline_hit,
             may_have_applied=True,
         )
+        unconfirmed.platform_code = error.platform_code
+        return unconfirmed
     if error.platform_code == OPTED_OUT:
         refused = PlatformValidationError(
             platform=error.platform, platform_field="To", status=error.status, detail=error.detail
         )
         refused.hint = _OPTED_OUT_HINT
+        refused.platform_code = error.platform_code
         return refused
     if isinstance(error, RateLimited) and error.platform_code == TOO_MANY_REQUESTS:
         error.hint = _CONCURRENCY_HINT
