@@ -22,6 +22,7 @@ EXPECTED = {
     "salesforce": Capability.CRM_SYNC,
     "zendesk": Capability.SUPPORT_SYNC,
     "whatsapp": Capability.MESSAGING,
+    "twilio": Capability.MESSAGING,
     "google_ads": Capability.ADS,
     "meta_ads": Capability.ADS,
     "tiktok_ads": Capability.ADS,
