@@ -21,10 +21,11 @@ from promptsales.domain_core.integrations.google_ads.driver import GoogleAdsDriv
 from promptsales.domain_core.integrations.hubspot.crm_sync import HubSpotCrmSync
 from promptsales.domain_core.integrations.hubspot.driver import HubSpotDriver, HubSpotSource
 from promptsales.domain_core.integrations.hubspot.webhooks import HubSpotWebhooks
+from promptsales.domain_core.integrations.linkedin_ads.driver import LinkedInAdsDriver
 from promptsales.domain_core.integrations.mailchimp.audience_sync import AudienceSyncEngine
 from promptsales.domain_core.integrations.mailchimp.driver import MailchimpDriver
 from promptsales.domain_core.integrations.mailchimp.webhook_handler import MailchimpWebhooks
-from promptsales.domain_core.integrations.messaging import Messaging
+from promptsales.domain_core.integrations.messaging import Channel, Messaging
 from promptsales.domain_core.integrations.meta_ads.driver import MetaAdsDriver
 from promptsales.domain_core.integrations.oauth.client import AppCredentials
 from promptsales.domain_core.integrations.salesforce.crm_sync import SalesforceCrmSync
@@ -34,7 +35,12 @@ from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.sessions import Sessions
 from promptsales.domain_core.integrations.sync_engines import SyncEngine
 from promptsales.domain_core.integrations.tiktok_ads.driver import TikTokAdsDriver
+from promptsales.domain_core.integrations.twilio.channel import SmsChannel
+from promptsales.domain_core.integrations.twilio.driver import TwilioDriver
+from promptsales.domain_core.integrations.twilio.webhook_handler import TwilioWebhooks
+from promptsales.domain_core.integrations.twilio.webhook_handler import loop_back as twilio_loop_back
 from promptsales.domain_core.integrations.webhooks import Webhooks
+from promptsales.domain_core.integrations.whatsapp.channel import WhatsAppChannel
 from promptsales.domain_core.integrations.whatsapp.driver import WhatsAppDriver
 from promptsales.domain_core.integrations.whatsapp.webhook_handler import WhatsAppWebhooks, loop_back
 from promptsales.domain_core.integrations.zendesk.driver import ZendeskDriver
@@ -55,12 +61,14 @@ def drivers(apps: Mapping[str, AppCredentials] | None = None) -> Mapping[str, Dr
         "canva": CanvaDriver(),
         "adobe_express": AdobeExpressDriver(),
         "whatsapp": WhatsAppDriver(),
+        "twilio": TwilioDriver(),
         "google_ads": GoogleAdsDriver(
             developer_token=google.developer_token if google else None,
             login_customer_id=google.login_customer_id if google else None,
         ),
         "meta_ads": MetaAdsDriver(),
         "tiktok_ads": TikTokAdsDriver(),
+        "linkedin_ads": LinkedInAdsDriver(),
     }
 
 
@@ -125,10 +133,14 @@ def build_integrations(
     webhooks.add("mailchimp", MailchimpWebhooks(uow, keys, crm))
     # CRM changes go out to the CRM platforms that take pushes.
     push = CrmPush(uow, sessions, crm, {"hubspot": HubSpotSource, "salesforce": SalesforceSource})
-    # Messages to and from CRM contacts (WhatsApp): sends, and the webhooks that bring replies and statuses.
-    messaging = Messaging(uow, sessions, crm)
+    # Messages to and from CRM contacts (WhatsApp, SMS on Twilio): sends, and the webhooks that bring replies and
+    # statuses (in sandbox mode the simulators' callbacks come back through the same webhook path).
+    channels: dict[str, Channel] = {"whatsapp": WhatsAppChannel(), "sms": SmsChannel(public_url=settings.public_url)}
+    messaging = Messaging(uow, sessions, crm, channels)
     webhooks.add("whatsapp", WhatsAppWebhooks(uow, sessions, messaging))
-    loop_back(sessions.sandbox, webhooks, public_url=settings.public_url)  # sandbox statuses come back as webhooks
+    webhooks.add("twilio", TwilioWebhooks(uow, sessions, messaging))
+    loop_back(sessions.sandbox, webhooks, public_url=settings.public_url)
+    twilio_loop_back(sessions.sandbox, webhooks, public_url=settings.public_url)
     email_campaigns = EmailCampaigns(uow, sessions, crm)  # from approved copy (the source is wired by the runtime)
     return IntegrationsFacade(
         uow,

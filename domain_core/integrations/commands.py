@@ -48,10 +48,10 @@ class StartSync(Command):
 
 
 class SendMessage(Command):
-    """One message to a CRM contact on a messaging channel: an approved template, or a free text in an open
-    conversation (WhatsApp: within 24 h of the person's last message)."""
+    """One message to a CRM contact on a messaging channel: WhatsApp, an approved template or a free text in an open
+    conversation (within 24 h of the person's last message); SMS, a text of at most 1600 characters."""
 
-    channel: Literal["whatsapp"] = "whatsapp"
+    channel: Literal["whatsapp", "sms"] = "whatsapp"
     contact_id: Annotated[str, Field(min_length=1, max_length=40)]
     template_name: Annotated[str, Field(min_length=1, max_length=512, pattern=r"^[a-z0-9_]+$")] | None = None
     language: Annotated[str, Field(min_length=2, max_length=10, pattern=r"^[a-z]{2,3}_?[A-Za-z]{0,4}$")] = "en_US"

@@ -57,11 +57,13 @@ class Driver(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class KeyCredentials:
-    """What a pasted API key becomes: the URL parts it implies, the secret to store, and when it expires."""
+    """What a pasted API key becomes: the URL parts it implies, the secret to store, when it expires, and the
+    account it names (Twilio's AccountSid; webhooks find the tenant by it)."""
 
     url_parts: Mapping[str, str]
     secret: dict[str, Any]
     expires_at: datetime | None = None
+    account_id: str | None = None
 
 
 @runtime_checkable

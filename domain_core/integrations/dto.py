@@ -197,7 +197,9 @@ class MessageView(Dto):
     direction: Literal["outbound", "inbound"]
     contact_id: str | None
     kind: Literal["template", "text"]
-    message_id: str | None = Field(description="The platform's id (WhatsApp wamid); its status webhooks carry it.")
+    message_id: str | None = Field(
+        description="The platform's id (WhatsApp wamid, Twilio SM…); its status webhooks carry it."
+    )
     status: MessageStatus = Field(
         description="accepted → sent → delivered → read, or failed; unconfirmed: the platform did not answer and the "
         "message may or may not have gone out; received: an inbound message."
@@ -206,6 +208,7 @@ class MessageView(Dto):
     interaction_id: str | None = Field(description="The CRM interaction logging it (crm_get_customer_360).")
     error: str | None = None
     at: datetime
+    segments: int | None = Field(default=None, description="SMS: the segments Twilio bills (num_segments).")
 
 
 EmailCampaignStatus = Literal["draft", "scheduled", "sent", "unconfirmed"]

@@ -219,13 +219,14 @@ class IntegrationsFacade:
                     now=self._sessions.clock(),
                 )
             parts = {**url_parts, **found.url_parts}
-            link = Link(command.platform, "live", account_id, parts, found.secret, None)
+            named = found.account_id or account_id  # a key that names its account (Twilio), proven by the probe
+            link = Link(command.platform, "live", named, parts, found.secret, None)
             async with self._sessions.http(caller, link) as http:
-                label = await driver.probe(http, account_id)
+                label = await driver.probe(http, named)
             return Granted(
                 mode="live",
                 auth_kind=AuthKind.API_KEY.value,
-                account_id=account_id,
+                account_id=named,
                 account_label=label[:200],
                 url_parts=parts,
                 secret=found.secret,
@@ -534,11 +535,12 @@ class IntegrationsFacade:
     async def send_message(
         self, caller: Caller, command: SendMessage, *, idempotency_key: str | None = None
     ) -> MessageView:
-        """Send a WhatsApp template or in-window text to a CRM contact who opted in (once per idempotency key)."""
+        """Send a WhatsApp template or in-window text, or an SMS, to a CRM contact who opted in to that channel (once
+        per idempotency key)."""
         return await self._messaging.send(caller, command, idempotency_key=idempotency_key)
 
     async def get_message(self, caller: Caller, *, message_id: str) -> MessageView:
-        """A message by its wamid or wm_ id, with its latest status."""
+        """A message by its platform id (wamid, Twilio sid) or wm_ id, with its latest status."""
         return await self._messaging.message(caller, message_id)
 
     # ------------------------------------------------------------------------------------------ email campaigns

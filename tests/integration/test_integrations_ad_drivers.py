@@ -18,6 +18,8 @@ from promptsales.domain_core.integrations.bootstrap import drivers, parse_apps
 from promptsales.domain_core.integrations.google_ads.driver import SANDBOX_DEVELOPER_TOKEN, GoogleAdsDriver
 from promptsales.domain_core.integrations.google_ads.simulator import GoogleAdsSimulator
 from promptsales.domain_core.integrations.http import ConnectorHttp
+from promptsales.domain_core.integrations.linkedin_ads.client import LINKEDIN_VERSION
+from promptsales.domain_core.integrations.linkedin_ads.simulator import LinkedInAdsSimulator
 from promptsales.domain_core.integrations.meta_ads.simulator import MetaAdsSimulator
 from promptsales.domain_core.integrations.model.ad_limits import AdLimits
 from promptsales.domain_core.integrations.model.errors import AuthExpired
@@ -134,12 +136,42 @@ async def test_tiktok_acts_for_the_advertisers_its_grant_named() -> None:
     assert recorder.sent[0].url.host == "business-api.tiktok.com"
 
 
+async def test_linkedin_acts_for_the_members_ad_accounts_with_bearer_and_its_version() -> None:
+    sim = LinkedInAdsSimulator(tokens={"li-token-0001": "500000001"})
+    sim.grant("li-token-0001", "500000002")
+    driver = drivers()["linkedin_ads"]
+    recorder = Recorder(sim.app)
+    granted = link("linkedin_ads", "live", {"access_token": "li-token-0001"})
+    async with session(driver, granted, recorder) as http:
+        assert "2 ad account(s)" in await driver.probe(http, None)
+        accounts = await driver.ads(http, granted, AdLimits()).list_accounts()  # type: ignore[attr-defined]
+    assert [a.id for a in accounts] == ["500000001", "500000002"]
+    assert all(r.headers["authorization"] == "Bearer li-token-0001" for r in recorder.sent)
+    assert all(r.headers["linkedin-version"] == LINKEDIN_VERSION for r in recorder.sent)
+    assert recorder.sent[0].url.host == "api.linkedin.com" and recorder.sent[0].url.path == "/rest/adAccountUsers"
+
+
+def test_linkedin_authorization_asks_for_the_ads_scopes() -> None:
+    client = OAuthClient(
+        drivers()["linkedin_ads"].connector,
+        OAUTH_ENDPOINTS["linkedin_ads"],
+        AppCredentials(client_id="86li-client", client_secret="li-secret-0001"),
+        redirect_uri="https://promptsales.example/oauth/callback/linkedin_ads",
+    )
+    url = urlsplit(client.authorization_url(state="st-3", challenge="unused"))
+    query = parse_qs(url.query)
+    assert (url.netloc, url.path) == ("www.linkedin.com", "/oauth/v2/authorization")
+    assert query["scope"] == ["rw_ads r_ads r_ads_reporting"] and query["response_type"] == ["code"]
+    assert "code_challenge" not in query
+
+
 def test_sandbox_accounts_are_stable_per_tenant_and_shaped_like_the_platforms() -> None:
     found = {p: d.sandbox_account("tenant-a") for p, d in drivers().items() if p != "hubspot"}
     assert found == {p: d.sandbox_account("tenant-a") for p, d in drivers().items() if p != "hubspot"}
     assert len(found["google_ads"].account_id) == 10 and found["google_ads"].account_id.isdigit()
     assert found["meta_ads"].account_id.startswith("act_") and len(found["meta_ads"].account_id) == 19
     assert len(found["tiktok_ads"].account_id) == 19 and found["tiktok_ads"].account_id.isdigit()
+    assert len(found["linkedin_ads"].account_id) == 9 and found["linkedin_ads"].account_id.isdigit()
     assert found["google_ads"].account_id != drivers()["google_ads"].sandbox_account("tenant-b").account_id
 
 

@@ -23,6 +23,9 @@ from promptsales.domain_core.integrations.google_ads.adapter import GoogleAdsAda
 from promptsales.domain_core.integrations.google_ads.client import GoogleAdsClient
 from promptsales.domain_core.integrations.google_ads.simulator import GoogleAdsSimulator
 from promptsales.domain_core.integrations.http import RequestPolicy
+from promptsales.domain_core.integrations.linkedin_ads.adapter import LinkedInAdsAdapter
+from promptsales.domain_core.integrations.linkedin_ads.client import LinkedInAdsClient
+from promptsales.domain_core.integrations.linkedin_ads.simulator import LinkedInAdsSimulator
 from promptsales.domain_core.integrations.meta_ads.adapter import MetaAdsAdapter
 from promptsales.domain_core.integrations.meta_ads.client import MetaAdsClient
 from promptsales.domain_core.integrations.meta_ads.simulator import MetaAdsSimulator
@@ -98,7 +101,17 @@ def tiktok(time_: FakeTime) -> Platform:
     )
 
 
-PLATFORMS = {"google_ads": google, "meta_ads": meta, "tiktok_ads": tiktok}
+def linkedin(time_: FakeTime) -> Platform:
+    sim = LinkedInAdsSimulator(tokens={TOKEN: "Acme"}, clock=time_.now)
+    client = LinkedInAdsClient.connect(
+        tenant_id="tenant-a",
+        base_url=get_connector("linkedin_ads").sandbox_base_url,
+        **_http_options(sim.app, time_, _bearer),
+    )
+    return Platform(LinkedInAdsAdapter(client, clock=time_.now), sim.account_id_of("Acme"), lambda: len(sim.requests))
+
+
+PLATFORMS = {"google_ads": google, "meta_ads": meta, "tiktok_ads": tiktok, "linkedin_ads": linkedin}
 
 
 @pytest.fixture(params=sorted(PLATFORMS))

@@ -39,7 +39,7 @@ def settings(database: str, data_dir: Path, tenant: str) -> Settings:
     )
 
 
-@pytest.mark.parametrize("platform", ["google_ads", "tiktok_ads"])
+@pytest.mark.parametrize("platform", ["google_ads", "tiktok_ads", "linkedin_ads"])
 async def test_twenty_concurrent_creates_with_one_key_make_one_campaign(
     pg_database: str, tmp_path: Path, platform: str
 ) -> None:
@@ -59,7 +59,7 @@ async def test_twenty_concurrent_creates_with_one_key_make_one_campaign(
         stored = (
             simulator.entities(account, "campaign")
             if platform == "google_ads"
-            else simulator.objects(account, "campaign")
+            else simulator.objects(account, "adCampaignGroups" if platform == "linkedin_ads" else "campaign")
         )
     failures = [m for m in made if isinstance(m, BaseException)]
     assert failures == []

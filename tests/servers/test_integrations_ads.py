@@ -16,7 +16,7 @@ from promptsales.domain_core.shared.errors import Conflict, ValidationFailed
 from promptsales.servers.runtime import Runtime
 from tests.servers.conftest import Crm
 
-PLATFORMS = ("google_ads", "meta_ads", "tiktok_ads")
+PLATFORMS = ("google_ads", "meta_ads", "tiktok_ads", "linkedin_ads")
 DAY = date(2026, 3, 1)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 CAMPAIGN = CampaignSpec(name="Spring launch", objective="leads", daily_budget=Decimal("60.00"))
@@ -125,7 +125,9 @@ async def test_only_connected_ad_platforms_run_ads(crm: Crm, runtime: Runtime) -
     await tools.ok("connect", platform="hubspot")
     with pytest.raises(ValidationFailed) as caught:
         runtime.integrations.ads(runtime.caller(None), "hubspot")
-    assert caught.value.field == "platform" and "google_ads, meta_ads, tiktok_ads" in (caught.value.hint or "")
+    assert caught.value.field == "platform" and "google_ads, linkedin_ads, meta_ads, tiktok_ads" in (
+        caught.value.hint or ""
+    )
     rejected = await tools.raw("list_ad_accounts", {"platform": "hubspot"})
     assert rejected.is_error and "google_ads" in rejected.content[0].text
 
@@ -153,7 +155,7 @@ async def test_a_revoked_token_marks_the_ad_connection_needs_reauth(crm: Crm, ru
     assert len((await tools.ok("list_ad_accounts", platform=platform))["items"]) == 1
 
 
-@pytest.mark.parametrize("platform", ["google_ads", "tiktok_ads"])
+@pytest.mark.parametrize("platform", ["google_ads", "tiktok_ads", "linkedin_ads"])
 async def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_through(
     crm: Crm, runtime: Runtime, platform: str
 ) -> None:

@@ -19,7 +19,9 @@ def integrations(crm: Crm) -> Crm:
 async def test_list_connectors_shows_every_platform_and_what_the_plan_allows(crm: Crm) -> None:
     listing = await integrations(crm).ok("list_connectors")
     platforms = {item["platform"]: item for item in listing["items"]}
-    assert {"hubspot", "salesforce", "zendesk", "whatsapp", "google_ads", "meta_ads", "mailchimp"} <= set(platforms)
+    assert {"hubspot", "salesforce", "zendesk", "whatsapp", "twilio", "google_ads", "meta_ads", "mailchimp"} <= set(
+        platforms
+    )
     assert platforms["hubspot"]["available"] is True
     assert platforms["hubspot"]["connection"] is None
     assert all(item["live_allowed"] is True for item in listing["items"])  # these tests run on Enterprise

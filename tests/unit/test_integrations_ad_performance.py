@@ -16,6 +16,7 @@ from promptsales.domain_core.integrations.model.ad_limits import (
 )
 from promptsales.domain_core.integrations.model.ad_performance import (
     GOOGLE_SEARCH,
+    LINKEDIN_SPONSORED_CONTENT,
     META_FEED,
     TIKTOK_IN_FEED,
     ZERO,
@@ -33,7 +34,7 @@ from promptsales.domain_core.shared.errors import ValidationFailed
 
 DAY = date(2026, 12, 3)
 CREATIVE = CreativeSignal.of(["Fast shoes", "Run further today", "Free returns"], ["Light.", "Tough."], has_image=True)
-BENCHMARKS = [GOOGLE_SEARCH, META_FEED, TIKTOK_IN_FEED]
+BENCHMARKS = [GOOGLE_SEARCH, META_FEED, TIKTOK_IN_FEED, LINKEDIN_SPONSORED_CONTENT]
 
 
 def day_of(budget: str, *, bid: str | None = None, fraction: float = 1.0, object_id: str = "ad-1") -> DeliveryInput:

@@ -22,9 +22,11 @@ EXPECTED = {
     "salesforce": Capability.CRM_SYNC,
     "zendesk": Capability.SUPPORT_SYNC,
     "whatsapp": Capability.MESSAGING,
+    "twilio": Capability.MESSAGING,
     "google_ads": Capability.ADS,
     "meta_ads": Capability.ADS,
     "tiktok_ads": Capability.ADS,
+    "linkedin_ads": Capability.ADS,
     "mailchimp": Capability.EMAIL_MARKETING,
     "canva": Capability.DESIGN_ASSETS,
     "adobe_express": Capability.DESIGN_ASSETS,
@@ -104,7 +106,7 @@ def test_unknown_platform_is_not_found_and_lists_valid_ones() -> None:
 
 
 def test_connectors_with_a_capability() -> None:
-    assert [c.id for c in connectors_with(Capability.ADS)] == ["google_ads", "meta_ads", "tiktok_ads"]
+    assert [c.id for c in connectors_with(Capability.ADS)] == ["google_ads", "linkedin_ads", "meta_ads", "tiktok_ads"]
 
 
 def test_a_connector_without_a_cited_fact_is_refused() -> None:

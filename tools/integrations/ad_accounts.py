@@ -10,7 +10,9 @@ from pydantic import Field
 from promptsales.domain_core.integrations.dto import AdAccountList
 from promptsales.tools.context import ToolRuntime
 
-AdPlatform = Annotated[Literal["google_ads", "meta_ads", "tiktok_ads"], Field(description="The connected ad platform.")]
+AdPlatform = Annotated[
+    Literal["google_ads", "meta_ads", "tiktok_ads", "linkedin_ads"], Field(description="The connected ad platform.")
+]
 # Reads the platform (open world); changes nothing.
 PLATFORM_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 

@@ -1,4 +1,4 @@
-"""Integrations tools: messages to CRM contacts through a connected messaging platform (WhatsApp)."""
+"""Integrations tools: messages to CRM contacts through a connected messaging platform (WhatsApp, SMS on Twilio)."""
 
 from typing import Annotated, Literal
 
@@ -29,7 +29,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
                 min_length=1,
                 max_length=512,
                 pattern=r"^[a-z0-9_]+$",
-                description="An approved WhatsApp template, e.g. follow_up. Give this or text.",
+                description="WhatsApp only: an approved template, e.g. follow_up. Give this or text.",
             ),
         ] = None,
         language: Annotated[
@@ -50,14 +50,16 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             Field(
                 min_length=1,
                 max_length=4096,
-                description="A free text; only within 24 h of the contact's last WhatsApp message.",
+                description="A free text (SMS: ≤1600 characters; WhatsApp: only within 24 h of their last message).",
             ),
         ] = None,
-        channel: Annotated[Literal["whatsapp"], Field(description="The messaging platform.")] = "whatsapp",
+        channel: Annotated[
+            Literal["whatsapp", "sms"], Field(description="whatsapp (WhatsApp Cloud API) or sms (Twilio).")
+        ] = "whatsapp",
         idempotency_key: IdempotencyKey = None,
     ) -> MessageView:
-        """Send an approved WhatsApp template, or a text within 24 h of the contact's last message, to a CRM contact
-        who opted in to WhatsApp (CRM consent). Logged on their timeline; an idempotency_key makes it send once."""
+        """Send a WhatsApp template or in-window text, or an SMS text, to a CRM contact who opted in to that channel
+        (CRM consent). Logged on their timeline; an idempotency_key makes it send once."""
         command = SendMessage(
             channel=channel,
             contact_id=contact_id,

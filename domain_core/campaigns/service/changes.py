@@ -18,7 +18,7 @@ from promptsales.domain_core.campaigns.commands import ChangeStatus, RollbackCha
 from promptsales.domain_core.campaigns.dto import BudgetPreview, ChangeResult
 from promptsales.domain_core.campaigns.model import lifecycle
 from promptsales.domain_core.campaigns.model.channels import channel_catalogue
-from promptsales.domain_core.campaigns.model.fx import convert
+from promptsales.domain_core.campaigns.model.currency import convert
 from promptsales.domain_core.campaigns.model.lifecycle import Event, Status
 from promptsales.domain_core.campaigns.model.plan import ChannelPlan
 from promptsales.domain_core.campaigns.service import caps, views

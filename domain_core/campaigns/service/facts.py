@@ -171,7 +171,6 @@ class FactsReader:
             schedule=views.schedule_of(record),
             special_ad_category=cast(Any, record.special_ad_category),
             product_category=cast(Any, record.product_category),
-            product=record.product,
             audience=audience,
             creatives=tuple(await self._creatives(caller, record)),
             influencers=tuple(

@@ -12,7 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -21,7 +21,7 @@ import structlog
 from promptsales.domain_core.campaigns.commands import Influencer
 from promptsales.domain_core.campaigns.model.activation_plan import PlannedItem
 from promptsales.domain_core.campaigns.model.channels import channel_catalogue
-from promptsales.domain_core.campaigns.model.fx import convert
+from promptsales.domain_core.campaigns.model.currency import convert
 from promptsales.domain_core.campaigns.model.plan import ChannelPlan, Objective, Targeting
 from promptsales.domain_core.campaigns.model.tracking import tracked_url
 from promptsales.domain_core.campaigns.tables import CampaignRecord, PlatformObjectRecord
@@ -48,7 +48,6 @@ _AD_OBJECTIVES: dict[Objective, str] = {
 _HEADLINES = ("headlines", "short_headlines", "headline", "long_headline", "long_headlines", "display_name")
 _DESCRIPTIONS = ("descriptions", "description", "primary_text", "intro_text", "ad_text", "body", "text")
 MAX_BATCH = 1000  # members one activation messages; larger audiences belong on the email channel
-CENT = Decimal("0.01")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -67,10 +66,6 @@ def _texts(fields: dict[str, Any], names: Sequence[str]) -> tuple[str, ...]:
         value = fields.get(name)
         found += [str(v) for v in value] if isinstance(value, list) else ([str(value)] if value else [])
     return tuple(found)
-
-
-def _money(amount: Decimal) -> Decimal:
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 class Placement:
@@ -94,9 +89,7 @@ class Placement:
 
     def in_account(self, amount: Decimal, record: CampaignRecord, account: AdAccount) -> Decimal:
         """A campaign amount in the ad account's currency."""
-        if account.currency == record.currency:
-            return amount
-        return _money(convert(amount, record.currency, account.currency))
+        return convert(amount, record.currency, account.currency)
 
     async def currency_notes(self, caller: Caller, record: CampaignRecord, plans: Sequence[ChannelPlan]) -> list[str]:
         """For the preview: channels whose ad account spends another currency than the campaign."""

@@ -68,6 +68,13 @@ OAUTH_ENDPOINTS: Mapping[str, OAuthEndpoints] = MappingProxyType(
             pkce=False,
             token_style="tiktok_json",
         ),
+        # §5: 3-legged OAuth 2.0 authorization code; scopes rw_ads, r_ads, r_ads_reporting.
+        "linkedin_ads": OAuthEndpoints(
+            authorize_url="https://www.linkedin.com/oauth/v2/authorization",
+            token_url="https://www.linkedin.com/oauth/v2/accessToken",
+            scopes=("rw_ads", "r_ads", "r_ads_reporting"),
+            pkce=False,
+        ),
         # §6: https://login.mailchimp.com/oauth2/authorize → /oauth2/token; tokens do not expire [~].
         "mailchimp": OAuthEndpoints(
             authorize_url="https://login.mailchimp.com/oauth2/authorize",

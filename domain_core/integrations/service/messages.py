@@ -2,10 +2,11 @@
 
 Two kinds of external link (``integrations_external_links``) carry it:
 
-* ``contact``: a platform user id (WhatsApp: the sender's E.164 digits) → the CRM contact, with when the person last
+* ``contact``: a platform user id (the sender's E.164 digits) → the CRM contact, with when the person last
   wrote (the 24-hour customer-service window is counted from it);
-* ``message``: a platform message id (WhatsApp: the wamid) → the message's own id (``wm_`` + a digest of the wamid,
-  so every writer names the same row), with its direction, contact, CRM interaction and statuses.
+* ``message``: a platform message id (WhatsApp: the wamid; Twilio: the SM… sid) → the message's own id (``wm_`` +
+  a digest of the platform id, so every writer names the same row), with its direction, contact, CRM interaction
+  and statuses.
 
 Statuses may arrive before the send that caused them is recorded (the platform notifies while it answers) and in
 any order (§7): the first writer creates the row, the other merges into it, and the furthest status wins (``read``
@@ -65,6 +66,7 @@ def view(link: ExternalLinkRecord, platform: str) -> MessageView:
         interaction_id=fields.get("interaction_id"),
         error=fields.get("error"),
         at=as_utc(datetime.fromisoformat(at)) if isinstance(at, str) else link.synced_at,
+        segments=fields.get("segments"),
     )
 
 
@@ -243,7 +245,7 @@ async def seen(uow: UnitOfWork, platform: str, message_id: str) -> bool:
 
 
 async def message(uow: UnitOfWork, platform: str, message_id: str) -> MessageView:
-    """One message by its platform id (wamid) or our id (wm_…)."""
+    """One message by its platform id (wamid, Twilio sid) or our id (wm_…)."""
     link = await _message_link(uow, platform, message_id)
     if link is None and message_id.startswith("wm_"):
         link = await repo.link_of_local(uow, platform, MESSAGE, message_id)

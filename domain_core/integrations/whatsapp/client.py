@@ -46,6 +46,7 @@ from promptsales.domain_core.integrations.model.errors import (
     PlatformValidationError,
     RateLimited,
 )
+from promptsales.domain_core.integrations.model.phones import normalise_recipient
 from promptsales.domain_core.integrations.views import FrozenView
 
 PRODUCT = "whatsapp"  # §7: every body needs "messaging_product":"whatsapp"
@@ -56,12 +57,10 @@ TEMPLATE_PARAMETER_MAX = 1024
 TEMPLATE_PARAMETERS_MAX = 50
 TEMPLATE_NAME_MAX = 512  # [~] Meta template names: lowercase letters, digits and underscores
 TEMPLATE_PAGE_MAX = 100  # our bound on Graph's ``limit`` [~]
-E164_DIGITS = (7, 15)  # ITU-T E.164: at most 15 digits; the shortest numbers in use have 7 [~]
 
 _GRAPH_ID = re.compile(r"[0-9]{1,32}")  # phone number ids and WABA ids are numeric Graph ids
 _TEMPLATE_NAME = re.compile(r"[a-z0-9_]{1,512}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}(?:_[A-Za-z]{2,4})?")  # en, en_US, pt_BR, zh_HK, fil [~]
-_PHONE_SEPARATORS = re.compile(r"[\s().\-]")
 _GRAPH_CODE = re.compile(r"^\(#(\d{1,9})\)")  # Graph's "(#<code>) <title>" message convention [~]
 
 # WhatsApp error codes (§7 "Other codes" and the Meta error-code tables [~]): the request field each one blames and
@@ -100,21 +99,6 @@ _THROTTLE_HINTS: Mapping[int, str] = {
 _READ_FIELDS: Mapping[int, tuple[str, str]] = {
     131009: ("message_id", "Give the wamid of a message received in the last 30 days."),
 }
-
-
-def normalise_recipient(raw: str, *, field: str = "to") -> str:
-    """``raw`` (E.164, with or without ``+``, spaces, dashes, dots or parentheses) as the digits Graph takes."""
-    if not isinstance(raw, str) or len(raw) > 40:
-        raise ValueError(f"{field}: a phone number in international (E.164) form is expected")
-    text = _PHONE_SEPARATORS.sub("", raw.strip())
-    text = text.removeprefix("+")
-    low, high = E164_DIGITS
-    if not (text.isascii() and text.isdigit()) or not low <= len(text) <= high or text.startswith("0"):
-        raise ValueError(
-            f"{field}: '{raw[:40]}' is not an international phone number "
-            f"(country code first, {low}-{high} digits, e.g. +14155550100)"
-        )
-    return text
 
 
 def _graph_id(value: str, field: str) -> str:

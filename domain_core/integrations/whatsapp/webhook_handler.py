@@ -20,7 +20,7 @@ import structlog
 
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations.dto import InboundRequest, WebhookOutcome
-from promptsales.domain_core.integrations.messaging import PLATFORM, Messaging
+from promptsales.domain_core.integrations.messaging import Messaging
 from promptsales.domain_core.integrations.sandbox import Sandbox
 from promptsales.domain_core.integrations.service import messages
 from promptsales.domain_core.integrations.sessions import Sessions
@@ -33,6 +33,7 @@ from promptsales.domain_core.integrations.webhooks import (
     system_caller,
     tenant_of_account,
 )
+from promptsales.domain_core.integrations.whatsapp.driver import PLATFORM
 from promptsales.domain_core.integrations.whatsapp.simulator import WhatsAppSimulator
 from promptsales.domain_core.integrations.whatsapp.webhooks import (
     InboundMessage,

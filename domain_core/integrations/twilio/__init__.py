@@ -1,0 +1,1 @@
+"""Twilio Programmable Messaging: SMS to and from CRM contacts."""
