@@ -464,6 +464,8 @@ def build_pools(ids: dict[str, list[str]], catalogue: Catalogue) -> Pools:
         "topics": pooled([["billing", "onboarding"]]),
         "attributes": pooled([{"plan": "pro"}, {"nested": {"deep": [1, 2]}}]),
         "cursor": lambda r: base64.urlsafe_b64encode(json.dumps({"k": random_word(r)}).encode()).decode(),
+        # A daypart's end hour comes after its start (a rule across the two fields the schema cannot state).
+        "dayparting": pooled([[{"days": [0, 1, 2, 3, 4], "start_hour": 8, "end_hour": 20}], []]),
     }
     return Pools(by_name=by_name, ids=ids, groups=formats)
 
@@ -628,8 +630,8 @@ async def test_every_string_parameter_is_bounded(fuzz_server: ServerProcess) -> 
         fuzzer = ArgumentFuzzer(random.Random(0))
         for path, prop, _ in fuzzer.slots(tool.input_schema):
             for branch in prop.get("anyOf", [prop]):
-                # A date-time is parsed, not stored as text; everything else needs a bound that fits its column.
-                bounded = {"maxLength", "enum", "const"} & set(branch) or branch.get("format") == "date-time"
+                # A date or date-time is parsed, not stored as text; everything else needs a bound that fits its column.
+                bounded = {"maxLength", "enum", "const"} & set(branch) or branch.get("format") in ("date-time", "date")
                 if branch.get("type") == "string" and not bounded:
                     unbounded.append(f"{tool.name}.{'.'.join(map(str, path))}")
     assert not unbounded, f"string parameters without maxLength: {unbounded}"

@@ -43,7 +43,9 @@ Amount = Annotated[MoneyValue | None, Field(default=None, description="Money in 
 Cap = Annotated[
     MoneyValue | None, Field(default=None, description="The most that may be committed; omit to lift the cap.")
 ]
-Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR.")]
+Currency = Annotated[
+    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR.")
+]
 DailyBudget = Annotated[
     Decimal,
     Field(gt=0, le=Decimal("10000000"), max_digits=12, decimal_places=2),
