@@ -79,7 +79,16 @@ def test_benchmarks_fall_back_to_all_industries_and_keep_their_source() -> None:
 
 
 def test_every_benchmark_range_is_ordered_and_owned_costs_are_marked_as_assumptions() -> None:
-    for channel in ("google_search", "google_display", "meta_facebook", "tiktok", "linkedin", "email", "sms", "whatsapp"):
+    for channel in (
+        "google_search",
+        "google_display",
+        "meta_facebook",
+        "tiktok",
+        "linkedin",
+        "email",
+        "sms",
+        "whatsapp",
+    ):
         for industry in industries():
             row = benchmark(channel, industry)
             for figure in (row.ctr, row.cvr, row.cpc, row.cpm, row.cost_per_message):

@@ -33,7 +33,10 @@ def test_daily_budgets_are_cents_adding_up_exactly(total: Decimal, days: int, pa
 @given(total=st.decimals(min_value=100, max_value=1_000_000, places=2), days=st.integers(min_value=6, max_value=366))
 def test_front_loaded_and_accelerated_spend_more_early(total: Decimal, days: int) -> None:
     half = days // 2
-    early = {p: sum(a for _, a in daily_budgets(total, schedule(days, p))[:half]) for p in ("even", "front_loaded", "accelerated")}
+    early = {
+        p: sum(a for _, a in daily_budgets(total, schedule(days, p))[:half])
+        for p in ("even", "front_loaded", "accelerated")
+    }
     assert early["front_loaded"] > early["even"]
     assert early["accelerated"] > early["even"]
 
@@ -50,9 +53,7 @@ def test_dayparting_leaves_non_delivery_days_empty_and_the_first_day_is_the_cap(
 
 
 def test_delivers_at_follows_dates_dayparts_and_the_time_zone() -> None:
-    madrid = schedule(
-        7, time_zone="Europe/Madrid", dayparting=(Daypart(days=(0,), start_hour=9, end_hour=17),)
-    )
+    madrid = schedule(7, time_zone="Europe/Madrid", dayparting=(Daypart(days=(0,), start_hour=9, end_hour=17),))
     assert delivers_at(madrid, datetime(2027, 3, 1, 9, 0))
     assert not delivers_at(madrid, datetime(2027, 3, 1, 17, 0))  # end hour is exclusive
     assert not delivers_at(madrid, datetime(2027, 3, 2, 10, 0))  # Tuesday

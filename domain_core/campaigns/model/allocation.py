@@ -4,7 +4,7 @@ from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 
 import numpy as np
-from scipy.optimize import minimize
+from scipy.optimize import minimize  # type: ignore[import-untyped]  # no scipy-stubs in the dev deps
 
 from promptsales.domain_core.campaigns.model.response_curves import ResponseCurve
 from promptsales.domain_core.shared.dto import Dto
@@ -77,10 +77,8 @@ def _optimal(loss_gradient: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.nd
     marginal = -loss_gradient
     at_low, at_high = x <= lo + 1e-9, x >= hi - 1e-9
     free = ~(at_low | at_high)
-    if free.any():
-        level = float(np.median(marginal[free]))
-    else:  # every channel on a bound: any level between the bounded marginals will do
-        level = float(np.max(marginal[at_low], initial=0.0))
+    # With every channel on a bound, any level between the bounded marginals will do: take the top of the floors.
+    level = float(np.median(marginal[free])) if free.any() else float(np.max(marginal[at_low], initial=0.0))
     slack = tol * max(abs(level), 1e-12)
     return bool(
         np.all(np.abs(marginal[free] - level) <= slack)

@@ -19,11 +19,26 @@ from promptsales.domain_core.shared.errors import ValidationFailed
 
 ALL_INDUSTRIES = "all"
 
-# Free-text industry words (whole words, optional plural s) → the closest benchmark row, first match wins. Software and SaaS map to WordStream's
-# legacy "Technology" row (no current software row exists); accounting/consulting/agency work maps to business
-# services; the B2B row catches explicit "b2b". Rows absent for a channel fall back to "all".
+# Free-text industry words (whole words, optional plural s) → the closest benchmark row, first match wins.
+# Software and SaaS map to WordStream's legacy "Technology" row (no current software row exists), so "accounting
+# software" is technology, while accounting, consulting or agency work maps to business services; the B2B row
+# catches explicit "b2b". Rows absent for a channel fall back to "all".
 _INDUSTRY_KEYWORDS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("technology", ("software", "saas", "technology", "tech", "apps", "mobile app", "cloud", "it services", "computers", "electronics")),
+    (
+        "technology",
+        (
+            "software",
+            "saas",
+            "technology",
+            "tech",
+            "apps",
+            "mobile app",
+            "cloud",
+            "it services",
+            "computers",
+            "electronics",
+        ),
+    ),
     ("b2b", ("b2b",)),
     ("legal_services", ("legal", "law", "attorney", "lawyer")),
     ("finance_insurance", ("finance", "financial", "insurance", "bank", "loan", "credit", "fintech")),
@@ -143,7 +158,9 @@ def effective_cpc(bench: ChannelBenchmark) -> Range:
     else:
         raise ValidationFailed(f"Benchmark for '{bench.channel}' has no cost figure.", field="channel")
     return Range(
-        low=unit.low / (per * rate.high), expected=unit.expected / (per * rate.expected), high=unit.high / (per * rate.low)
+        low=unit.low / (per * rate.high),
+        expected=unit.expected / (per * rate.expected),
+        high=unit.high / (per * rate.low),
     )
 
 

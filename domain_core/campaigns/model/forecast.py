@@ -39,7 +39,9 @@ def forecast_channel(
     paid = budget * efficiency / currency_rate  # USD that buy at benchmark prices
     clicks = Range(low=paid / cpc.high, expected=paid / cpc.expected, high=paid / cpc.low)
     rate = bench.click_rate_per_message or bench.ctr
-    impressions = Range(low=clicks.low / rate.high, expected=clicks.expected / rate.expected, high=clicks.high / rate.low)
+    impressions = Range(
+        low=clicks.low / rate.high, expected=clicks.expected / rate.expected, high=clicks.high / rate.low
+    )
     results = Range(low=clicks.low * bench.cvr.low, expected=conversions, high=clicks.high * bench.cvr.high)
     if audience_size is not None and get_channel(plan.channel).consent_channel is not None:
         # An owned channel cannot send more than its audience can receive: the curve's ceiling, built on that audience.

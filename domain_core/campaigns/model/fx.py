@@ -21,7 +21,8 @@ class FxRate(Dto):
         """The rate in words, for a forecast's assumptions."""
         if self.currency == "USD":
             return "Amounts are in USD, the benchmarks' own currency (no conversion)."
-        return f"USD benchmarks converted at 1 USD = {self.per_usd:g} {self.currency} (rate of {self.as_of}; {self.source})."
+        rate = f"1 USD = {self.per_usd:g} {self.currency}"
+        return f"USD benchmarks converted at {rate} (rate of {self.as_of}; {self.source})."
 
 
 @cache

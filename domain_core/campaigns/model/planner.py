@@ -6,7 +6,7 @@ elsewhere). Owned channels (email, SMS, WhatsApp) join only when the goal names 
 without a published benchmark (YouTube, influencers) cannot be forecast, so the planner never proposes them.
 """
 
-from datetime import date, timedelta
+from datetime import date
 from decimal import ROUND_CEILING, Decimal
 
 from promptsales.domain_core.campaigns.model.allocation import ChannelBounds, allocate, recommend_budget
@@ -56,9 +56,7 @@ def _validate_dates(goal: Goal, today: date) -> Schedule:
             field="end_date",
             hint="Split a longer programme into several campaigns.",
         )
-    return Schedule(
-        start_date=goal.start_date, end_date=goal.end_date, time_zone=goal.time_zone, pacing=goal.pacing
-    )
+    return Schedule(start_date=goal.start_date, end_date=goal.end_date, time_zone=goal.time_zone, pacing=goal.pacing)
 
 
 def _requested(goal: Goal, allowed: frozenset[str] | None) -> list[ChannelSpec]:
@@ -147,7 +145,9 @@ def _minimum(spec: ChannelSpec, days: int, fx: FxRate) -> Decimal:
     return (spec.min_daily_budget * days * Decimal(str(fx.per_usd))).quantize(CENT, rounding=ROUND_CEILING)
 
 
-def _fit_to_budget(specs: list[ChannelSpec], budget: Decimal, days: int, fx: FxRate, notes: list[str]) -> list[ChannelSpec]:
+def _fit_to_budget(
+    specs: list[ChannelSpec], budget: Decimal, days: int, fx: FxRate, notes: list[str]
+) -> list[ChannelSpec]:
     """Drop the lowest-priority channels whose minimums the budget cannot cover."""
     kept = list(specs)
     while len(kept) > 1 and sum(_minimum(s, days, fx) for s in kept) > budget:
@@ -221,7 +221,11 @@ def draft_plan(
         cost_metric = "cpl" if goal.target_metric == "leads" or goal.objective == "leads" else "cpa"
         kpis.append(Kpi(metric=cost_metric, target=goal.max_cpa, comparator="at_most"))
     expected = outlook.total.conversions.expected
-    if goal.target_value is not None and goal.target_metric in CONVERSION_METRICS and expected < float(goal.target_value):
+    if (
+        goal.target_value is not None
+        and goal.target_metric in CONVERSION_METRICS
+        and expected < float(goal.target_value)
+    ):
         notes.append(
             f"The forecast ({expected:,.0f} {goal.target_metric}) falls short of the target {goal.target_value}: "
             "raise the budget or lengthen the flight."
@@ -232,7 +236,7 @@ def draft_plan(
             f"({', '.join(s.display_name for s in specs)}).",
             f"Budget split by {allocation.solver} to maximise expected conversions "
             f"({'converged' if allocation.converged else 'best feasible point kept'}), each channel at or above its "
-            "minimum daily spend × days.",
+            "minimum daily spend times the days.",
             f"Daily budgets follow '{schedule.pacing}' pacing from the first day; a day ends at midnight in "
             f"{schedule.time_zone}.",
             *outlook.assumptions,
@@ -240,7 +244,9 @@ def draft_plan(
     )
     return PlanDraft(
         channels=plans,
-        budget=Budget(total=total, daily=sum((p.daily_budget or Decimal(0) for p in plans), Decimal(0)), currency=fx.currency),
+        budget=Budget(
+            total=total, daily=sum((p.daily_budget or Decimal(0) for p in plans), Decimal(0)), currency=fx.currency
+        ),
         schedule=schedule,
         kpis=tuple(kpis),
         forecast=outlook,

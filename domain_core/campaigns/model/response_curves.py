@@ -1,6 +1,7 @@
 """Diminishing-returns curves: conversions a channel buys for a spend (campaign currency), and their slope.
 
-``hill``: conversions(s) = vmax · sᵏ / (halfᵏ + sᵏ) with k = ``shape``; ``log``: conversions(s) = vmax · ln(1 + s / half).
+``hill``: conversions(s) = vmax · sᵏ / (halfᵏ + sᵏ) with k = ``shape``;
+``log``: conversions(s) = vmax · ln(1 + s / half).
 With k = 1 both start at slope vmax / half and flatten as spend grows, so every extra unit buys less.
 """
 
@@ -10,7 +11,7 @@ from typing import Literal
 
 import numpy as np
 from pydantic import Field
-from scipy.optimize import curve_fit
+from scipy.optimize import curve_fit  # type: ignore[import-untyped]  # no scipy-stubs in the dev deps
 
 from promptsales.domain_core.campaigns.model.benchmarks import ChannelBenchmark, cost_per_conversion
 from promptsales.domain_core.campaigns.model.channels import get_channel
@@ -39,7 +40,7 @@ class ResponseCurve(Dto):
             return self.vmax * math.log1p(s / self.half)
         if s == 0:
             return 0.0
-        ratio = (self.half / s) ** self.shape
+        ratio = float((self.half / s) ** self.shape)
         return self.vmax / (1.0 + ratio)
 
     def marginal(self, spend: float) -> float:
@@ -51,7 +52,7 @@ class ResponseCurve(Dto):
         if s == 0:
             return self.vmax / h if k == 1 else (math.inf if k < 1 else 0.0)
         # Written with (s/h) to stay finite for large spends.
-        x = (s / h) ** k
+        x = float((s / h) ** k)
         return self.vmax * k * x / (s * (1.0 + x) ** 2)
 
 
@@ -60,7 +61,7 @@ def curve_from_benchmark(
 ) -> ResponseCurve:
     """A Hill curve whose first unit of spend buys at the benchmark's cost per conversion (cpc / cvr).
 
-    The ceiling is every delivery the audience can take over the flight (people × weekly frequency × weeks) turned
+    The ceiling is every delivery the audience can take over the flight (people * weekly frequency * weeks) turned
     into conversions at the benchmark CTR and CVR. ``half`` is the spend that would buy all those deliveries at the
     benchmark price: spending it yields half the ceiling, because the cheapest deliveries are bought first and the
     rest get dearer. ``currency_rate`` is campaign-currency units per USD.
@@ -76,7 +77,7 @@ def curve_from_benchmark(
     audience_words = f"{audience:,.0f} people" + ("" if audience_cap else " (default reach, an assumption)")
     basis = (
         f"{bench.channel}: Hill curve, first conversions at the benchmark cost of {cpa:,.2f} each, "
-        f"ceiling {vmax:,.0f} conversions from {audience_words} × {WEEKLY_FREQUENCY[kind]:g} deliveries a week "
+        f"ceiling {vmax:,.0f} conversions from {audience_words} at {WEEKLY_FREQUENCY[kind]:g} deliveries a week "
         f"over {flight_days} days"
     )
     return ResponseCurve(kind="hill", vmax=vmax, half=vmax * cpa, shape=1.0, basis=basis)
@@ -109,4 +110,6 @@ def fit_curve(history: Sequence[tuple[float, float]]) -> ResponseCurve:
     except RuntimeError as error:  # least squares gave up: the days carry no usable shape
         raise ValidationFailed(f"The history does not fit a response curve ({error}).", field="history") from None
     vmax, half, shape = (float(p) for p in params)
-    return ResponseCurve(kind="hill", vmax=vmax, half=half, shape=shape, basis=f"Hill curve fitted to {len(points)} days")
+    return ResponseCurve(
+        kind="hill", vmax=vmax, half=half, shape=shape, basis=f"Hill curve fitted to {len(points)} days"
+    )
