@@ -57,6 +57,40 @@ def test_more_budget_never_lowers_the_optimum(case: tuple[Decimal, list[ChannelB
     assert larger >= smaller - 1e-6 * max(1.0, smaller)  # solver tolerance only
 
 
+def _water_filling(total: Decimal, channels: list[ChannelBounds]) -> float:
+    """The exact optimum for concave curves: every channel spends until its marginal falls to one level λ."""
+    cap = float(total)
+    bounds = [(float(c.min_budget), cap if c.max_budget is None else float(c.max_budget)) for c in channels]
+
+    def spend_at(curve: ResponseCurve, level: float, low: float, high: float) -> float:
+        if curve.marginal(low) <= level:
+            return low
+        if curve.marginal(high) >= level:
+            return high
+        for _ in range(100):
+            middle = (low + high) / 2
+            low, high = (middle, high) if curve.marginal(middle) > level else (low, middle)
+        return (low + high) / 2
+
+    cheap, dear = 1e-15, max(c.curve.marginal(b[0]) for c, b in zip(channels, bounds, strict=True)) * 2 + 1
+    for _ in range(200):  # geometric bisection on λ until the spends add up to the total
+        level = (cheap * dear) ** 0.5
+        spent = sum(spend_at(c.curve, level, *b) for c, b in zip(channels, bounds, strict=True))
+        cheap, dear = (level, dear) if spent > cap else (cheap, level)
+    spends = [spend_at(c.curve, dear, *b) for c, b in zip(channels, bounds, strict=True)]
+    return sum(c.curve.conversions(s) for c, s in zip(channels, spends, strict=True))
+
+
+@settings(max_examples=40, deadline=None)
+@given(case=channel_sets())
+def test_allocations_match_the_exact_optimum_of_concave_curves(case: tuple[Decimal, list[ChannelBounds]]) -> None:
+    total, channels = case
+    result = allocate(total, channels)
+    exact = _water_filling(total, channels)
+    rounding = 0.02 * len(channels) * max(c.curve.marginal(0.0) for c in channels)  # cents cost a little
+    assert result.expected_conversions >= exact * (1 - 1e-5) - rounding
+
+
 def test_two_channels_meet_at_equal_marginals_as_solved_by_hand() -> None:
     # 100·1000/(1000+x)² = 100·4000/(4000+y)² with x + y = 3000  ⇒  4000 + y = 2(1000 + x)  ⇒  x = 5000/3.
     cheap = ChannelBounds(channel="cheap", curve=ResponseCurve(vmax=100, half=1_000))

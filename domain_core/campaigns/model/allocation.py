@@ -54,7 +54,7 @@ def _check_feasible(total: Decimal, channels: Sequence[ChannelBounds]) -> None:
 def _to_cents(values: np.ndarray, total: Decimal, lows: list[Decimal], highs: list[Decimal]) -> list[Decimal]:
     """Round to cents inside the bounds with the exact total: floor each, then hand out cents by largest remainder."""
     clipped = [min(max(Decimal(repr(float(v))), lo), hi) for v, lo, hi in zip(values, lows, highs, strict=True)]
-    cents = [max(lo, v.quantize(CENT, rounding=ROUND_FLOOR)) for v, lo in zip(clipped, lows, strict=True)]
+    cents = [max(lo, v).quantize(CENT, rounding=ROUND_FLOOR) for v, lo in zip(clipped, lows, strict=True)]
     gap = total - sum(cents, Decimal(0))
     order = sorted(range(len(cents)), key=lambda i: clipped[i] - cents[i], reverse=True)
     while gap != 0:  # the first pass hands out leftover cents; later passes fill channels with headroom
@@ -72,10 +72,24 @@ def _to_cents(values: np.ndarray, total: Decimal, lows: list[Decimal], highs: li
     return cents
 
 
-def _optimal(loss_gradient: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, tol: float = 1e-4) -> bool:
-    """Karush-Kuhn-Tucker check: channels free to move share one marginal; those at a bound could not gain by moving."""
-    marginal = -loss_gradient
-    at_low, at_high = x <= lo + 1e-9, x >= hi - 1e-9
+def _feasible(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: float) -> np.ndarray:
+    """``x`` clipped into its bounds with the shortfall or excess against ``target`` spread over each one's room."""
+    point = np.clip(x, lo, hi)
+    gap = target - point.sum()
+    room = (hi - point) if gap > 0 else (point - lo)
+    if room.sum() > 0:
+        point = np.clip(point + gap * room / room.sum(), lo, hi)
+    return point
+
+
+def _optimal(
+    marginal: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.ndarray, near: float, tol: float = 1e-4
+) -> bool:
+    """Karush-Kuhn-Tucker check: channels free to move share one marginal; those at a bound could not gain by moving.
+
+    A channel within ``near`` of a bound counts as on it (half a cent: rounding puts it there anyway).
+    """
+    at_low, at_high = x <= lo + near, x >= hi - near
     free = ~(at_low | at_high)
     # With every channel on a bound, any level between the bounded marginals will do: take the top of the floors.
     level = float(np.median(marginal[free])) if free.any() else float(np.max(marginal[at_low], initial=0.0))
@@ -87,6 +101,53 @@ def _optimal(loss_gradient: np.ndarray, x: np.ndarray, lo: np.ndarray, hi: np.nd
     )
 
 
+def _solve(
+    curves: list[ResponseCurve], lo: np.ndarray, hi: np.ndarray, target: float, scale: float
+) -> tuple[np.ndarray, bool]:
+    """Shares of the total within lo..hi that put ``target`` above the minimums, maximise conversions, and whether
+    they are optimal.
+
+    SLSQP works on each channel's fill level y in [0, 1] of its room above the minimum, so a channel allowed a few
+    cents and one allowed millions are equally well conditioned.
+    """
+    room = hi - lo
+
+    def spend(y: np.ndarray) -> list[float]:
+        return [float(a + r * v) * scale for a, r, v in zip(lo, room, y, strict=True)]
+
+    def loss(y: np.ndarray) -> float:
+        return -sum(curve.conversions(s) for curve, s in zip(curves, spend(y), strict=True))
+
+    def gradient(y: np.ndarray) -> np.ndarray:
+        return -np.array([curve.marginal(s) for curve, s in zip(curves, spend(y), strict=True)]) * room * scale
+
+    def shares(y: np.ndarray) -> np.ndarray:
+        return _feasible(room * y, np.zeros_like(room), room, target)
+
+    best = np.full_like(room, target / float(room.sum()))  # every channel equally full: a feasible start
+    converged = False
+    for _ in range(2):  # a warm restart from SLSQP's own point usually clears a premature line-search stop
+        result = minimize(
+            loss,
+            best,
+            jac=gradient,
+            method="SLSQP",
+            bounds=[(0.0, 1.0)] * len(room),
+            constraints=[{"type": "eq", "fun": lambda y: float(room @ y - target), "jac": lambda y: room.copy()}],
+            options={"ftol": 1e-12, "maxiter": 500},
+        )
+        # SLSQP may stop next to the optimum slightly off the sum: put its point back on the feasible set and
+        # judge the point itself by the optimality conditions, not by the solver's exit flag.
+        solved = shares(result.x) / room
+        if loss(solved) <= loss(best):
+            best = solved
+        marginals = -gradient(best) / room
+        converged = _optimal(marginals, best * room, np.zeros_like(room), room, near=0.005 / scale)
+        if converged:
+            break
+    return lo + best * room, converged
+
+
 def allocate(total: Decimal, channels: Sequence[ChannelBounds]) -> Allocation:
     """Maximise total expected conversions with budgets summing to ``total`` within each channel's bounds (SLSQP)."""
     _check_feasible(total, channels)
@@ -95,32 +156,14 @@ def allocate(total: Decimal, channels: Sequence[ChannelBounds]) -> Allocation:
     scale = float(total) or 1.0  # solve in shares of the total so cents and millions condition alike
     lo = np.array([float(v) / scale for v in lows])
     hi = np.array([float(v) / scale for v in highs])
-    curves = [c.curve for c in channels]
-
-    def loss(x: np.ndarray) -> float:
-        return -sum(curve.conversions(float(v) * scale) for curve, v in zip(curves, x, strict=True))
-
-    def gradient(x: np.ndarray) -> np.ndarray:
-        return -np.array([curve.marginal(float(v) * scale) * scale for curve, v in zip(curves, x, strict=True)])
-
-    # Start from the minimums plus the rest shared in proportion to headroom: a feasible point.
-    headroom = hi - lo
-    rest = 1.0 - lo.sum()
-    start = lo + (headroom / headroom.sum() * rest if headroom.sum() > 0 else 0.0)
-    result = minimize(
-        loss,
-        start,
-        jac=gradient,
-        method="SLSQP",
-        bounds=list(zip(lo, hi, strict=True)),
-        constraints=[{"type": "eq", "fun": lambda x: float(x.sum() - 1.0), "jac": lambda x: np.ones_like(x)}],
-        options={"ftol": 1e-12, "maxiter": 500},
-    )
-    # SLSQP often stops on a bound with "positive directional derivative" at the optimum: judge the point itself.
-    solved = np.clip(result.x, lo, hi)
-    best = solved if abs(solved.sum() - 1.0) < 1e-6 and loss(solved) <= loss(start) else start
-    converged = bool(result.success) or _optimal(gradient(best), best, lo, hi)
-    cents = _to_cents(best * scale, total, lows, highs)
+    shares = lo.copy()
+    moving = hi > lo  # channels pinned by equal bounds stay out of the solver (SLSQP stalls on them)
+    converged = True
+    if moving.any():
+        curves = [c.curve for c, free in zip(channels, moving, strict=True) if free]
+        above_minimums = 1.0 - float(lo.sum())
+        shares[moving], converged = _solve(curves, lo[moving], hi[moving], above_minimums, scale)
+    cents = _to_cents(shares * scale, total, lows, highs)
     budgets = {c.channel: amount for c, amount in zip(channels, cents, strict=True)}
     expected = sum(c.curve.conversions(float(budgets[c.channel])) for c in channels)
     return Allocation(budgets=budgets, expected_conversions=expected, solver="scipy SLSQP", converged=converged)
