@@ -74,8 +74,8 @@ def _to_cents(values: np.ndarray, total: Decimal, lows: list[Decimal], highs: li
 
 def _feasible(x: np.ndarray, lo: np.ndarray, hi: np.ndarray, target: float) -> np.ndarray:
     """``x`` clipped into its bounds with the shortfall or excess against ``target`` spread over each one's room."""
-    point = np.clip(x, lo, hi)
-    gap = target - point.sum()
+    point: np.ndarray = np.clip(x, lo, hi)
+    gap = target - float(point.sum())
     room = (hi - point) if gap > 0 else (point - lo)
     if room.sum() > 0:
         point = np.clip(point + gap * room / room.sum(), lo, hi)
@@ -119,7 +119,9 @@ def _solve(
         return -sum(curve.conversions(s) for curve, s in zip(curves, spend(y), strict=True))
 
     def gradient(y: np.ndarray) -> np.ndarray:
-        return -np.array([curve.marginal(s) for curve, s in zip(curves, spend(y), strict=True)]) * room * scale
+        marginals = np.array([curve.marginal(s) for curve, s in zip(curves, spend(y), strict=True)])
+        result: np.ndarray = -marginals * room * scale
+        return result
 
     def shares(y: np.ndarray) -> np.ndarray:
         return _feasible(room * y, np.zeros_like(room), room, target)

@@ -51,9 +51,9 @@ class ResponseCurve(Dto):
         k, h = self.shape, self.half
         if s == 0:
             return self.vmax / h if k == 1 else (math.inf if k < 1 else 0.0)
-        # Written with (s/h) to stay finite for large spends.
-        x = float((s / h) ** k)
-        return self.vmax * k * x / (s * (1.0 + x) ** 2)
+        # vmax·k·s^(k-1)/h^k / (1 + (s/h)^k)², written with s/h so tiny and huge spends neither underflow nor overflow.
+        ratio = s / h
+        return float(self.vmax * k * ratio ** (k - 1) / (h * (1.0 + ratio**k) ** 2))
 
 
 def curve_from_benchmark(
