@@ -133,6 +133,7 @@ def test_entitlements_narrow_the_mix_and_refuse_channels_outside_the_plan() -> N
         ({"channels": ("youtube",)}, "channels"),
         ({"channels": ("email",)}, "channels"),
         ({"currency": "XTS"}, "currency"),
+        ({"time_zone": "Mars/Olympus_Mons"}, "time_zone"),
         ({"budget": Decimal(100)}, "budget"),
         ({"budget": None, "target_value": None}, "budget"),
     ],

@@ -8,9 +8,10 @@ without a published benchmark (YouTube, influencers) cannot be forecast, so the 
 
 from datetime import date
 from decimal import ROUND_CEILING, Decimal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from promptsales.domain_core.campaigns.model.allocation import ChannelBounds, allocate, recommend_budget
-from promptsales.domain_core.campaigns.model.benchmarks import ChannelBenchmark, benchmark, has_benchmark, industry_key
+from promptsales.domain_core.campaigns.model.benchmarks import benchmark, has_benchmark, industry_key
 from promptsales.domain_core.campaigns.model.channels import ChannelSpec, channel_catalogue
 from promptsales.domain_core.campaigns.model.forecast import forecast
 from promptsales.domain_core.campaigns.model.fx import FxRate, usd_rate
@@ -25,7 +26,7 @@ from promptsales.domain_core.campaigns.model.plan import (
     Schedule,
     Targeting,
 )
-from promptsales.domain_core.campaigns.model.response_curves import ResponseCurve, curve_from_benchmark
+from promptsales.domain_core.campaigns.model.response_curves import curve_from_benchmark
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 MAX_FLIGHT_DAYS = 366
@@ -44,7 +45,13 @@ WHATSAPP_FIRST = frozenset(
 CONVERSION_METRICS = frozenset({"conversions", "leads"})
 
 
-def _validate_dates(goal: Goal, today: date) -> Schedule:
+def _validate_schedule(goal: Goal, today: date) -> Schedule:
+    try:
+        ZoneInfo(goal.time_zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValidationFailed(
+            f"Unknown time zone '{goal.time_zone}'.", field="time_zone", hint="Use an IANA name such as Europe/Madrid."
+        ) from None
     if goal.start_date < today:
         raise ValidationFailed(f"start_date {goal.start_date} is in the past (today is {today}).", field="start_date")
     if goal.end_date < goal.start_date:
@@ -63,7 +70,7 @@ def _requested(goal: Goal, allowed: frozenset[str] | None) -> list[ChannelSpec]:
     """The channels the goal names, each known, entitled and forecastable."""
     catalogue = channel_catalogue()
     specs = []
-    for name in goal.channels or ():
+    for name in dict.fromkeys(goal.channels or ()):
         spec = catalogue.get(name)
         if spec is None:
             raise ValidationFailed(
@@ -146,21 +153,49 @@ def _minimum(spec: ChannelSpec, days: int, fx: FxRate) -> Decimal:
 
 
 def _fit_to_budget(
-    specs: list[ChannelSpec], budget: Decimal, days: int, fx: FxRate, notes: list[str]
+    specs: list[ChannelSpec], budget: Decimal, minimums: dict[str, Decimal], currency: str, notes: list[str]
 ) -> list[ChannelSpec]:
     """Drop the lowest-priority channels whose minimums the budget cannot cover."""
     kept = list(specs)
-    while len(kept) > 1 and sum(_minimum(s, days, fx) for s in kept) > budget:
+    while len(kept) > 1 and sum(minimums[s.id] for s in kept) > budget:
         dropped = kept.pop()
         notes.append(f"{dropped.display_name} left out: the budget cannot also cover its minimum spend.")
-    least = _minimum(kept[0], days, fx)
-    if least > budget:
+    if minimums[kept[0].id] > budget:
         raise ValidationFailed(
-            f"The budget {budget} {fx.currency} is below {kept[0].display_name}'s minimum of {least} for {days} days.",
+            f"The budget {budget} {currency} is below {kept[0].display_name}'s minimum of {minimums[kept[0].id]} "
+            "for the flight.",
             field="budget",
             hint="Raise the budget or shorten the flight.",
         )
     return kept
+
+
+def _total_budget(goal: Goal, bounds: list[ChannelBounds], notes: list[str]) -> Decimal:
+    """The goal's budget, else the least that reaches its leads/conversions target."""
+    if goal.budget is not None:
+        return goal.budget
+    if goal.target_value is None or goal.target_metric not in CONVERSION_METRICS:
+        raise ValidationFailed("Give a budget, or a target in leads or conversions to recommend one.", field="budget")
+    total = recommend_budget(float(goal.target_value), bounds, ceiling=BUDGET_CEILING)
+    notes.append(f"Budget recommended: the least that reaches {goal.target_value} {goal.target_metric}.")
+    return total
+
+
+def _kpis(goal: Goal) -> tuple[Kpi, ...]:
+    kpis = [Kpi(metric=goal.target_metric, target=goal.target_value)] if goal.target_value is not None else []
+    if goal.max_cpa is not None:
+        cost_metric = "cpl" if "leads" in (goal.target_metric, goal.objective) else "cpa"
+        kpis.append(Kpi(metric=cost_metric, target=goal.max_cpa, comparator="at_most"))
+    return tuple(kpis)
+
+
+def _shortfall(goal: Goal, expected: float) -> list[str]:
+    if goal.target_value is None or goal.target_metric not in CONVERSION_METRICS or expected >= goal.target_value:
+        return []
+    return [
+        f"The forecast ({expected:,.0f} {goal.target_metric}) falls short of the target {goal.target_value}: "
+        "raise the budget or lengthen the flight."
+    ]
 
 
 def draft_plan(
@@ -171,13 +206,12 @@ def draft_plan(
     segment_id: str | None = None,
 ) -> PlanDraft:
     """A complete, forecast plan draft for ``goal``; ``allowed_channels`` are the plan's entitlements (None = all)."""
-    schedule = _validate_dates(goal, today)
+    schedule = _validate_schedule(goal, today)
     fx = usd_rate(goal.currency)
     days = schedule.days
     specs = _requested(goal, allowed_channels) if goal.channels else _proposed(goal, allowed_channels)
-    notes: list[str] = []
-    benches: dict[str, ChannelBenchmark] = {s.id: benchmark(s.id, goal.industry) for s in specs}
-    curves: dict[str, ResponseCurve] = {
+    benches = {s.id: benchmark(s.id, goal.industry) for s in specs}
+    curves = {
         s.id: curve_from_benchmark(
             benches[s.id],
             flight_days=days,
@@ -186,22 +220,13 @@ def draft_plan(
         )
         for s in specs
     }
+    minimums = {s.id: _minimum(s, days, fx) for s in specs}
 
-    recommended = goal.budget is None
-    if goal.budget is not None:
-        total = goal.budget
-    else:
-        if goal.target_value is None or goal.target_metric not in CONVERSION_METRICS:
-            raise ValidationFailed(
-                "Give a budget, or a target in leads or conversions to recommend one.",
-                field="budget",
-            )
-        bounds = [ChannelBounds(channel=s.id, curve=curves[s.id], min_budget=_minimum(s, days, fx)) for s in specs]
-        total = recommend_budget(float(goal.target_value), bounds, ceiling=BUDGET_CEILING)
-        notes.append(f"Budget recommended: the least that reaches {goal.target_value} {goal.target_metric}.")
-    specs = _fit_to_budget(specs, total, days, fx, notes)
-    bounds = [ChannelBounds(channel=s.id, curve=curves[s.id], min_budget=_minimum(s, days, fx)) for s in specs]
-    allocation = allocate(total, bounds)
+    notes: list[str] = []
+    bounds = [ChannelBounds(channel=s.id, curve=curves[s.id], min_budget=minimums[s.id]) for s in specs]
+    total = _total_budget(goal, bounds, notes)
+    specs = _fit_to_budget(specs, total, minimums, fx.currency, notes)
+    allocation = allocate(total, [b for b in bounds if b.channel in {s.id for s in specs}])
 
     plans = tuple(
         ChannelPlan(
@@ -209,47 +234,31 @@ def draft_plan(
             formats=s.formats,
             budget=allocation.budgets[s.id],
             daily_budget=first_day_budget(allocation.budgets[s.id], schedule),
-            min_budget=_minimum(s, days, fx),
+            min_budget=minimums[s.id],
             bidding=_bidding(goal, s),
             targeting=_targeting(goal, s, segment_id),
         )
         for s in specs
     )
     outlook = forecast(plans, benches, curves, fx=fx, audience_size=goal.audience_size)
-    kpis = [Kpi(metric=goal.target_metric, target=goal.target_value)] if goal.target_value is not None else []
-    if goal.max_cpa is not None:
-        cost_metric = "cpl" if goal.target_metric == "leads" or goal.objective == "leads" else "cpa"
-        kpis.append(Kpi(metric=cost_metric, target=goal.max_cpa, comparator="at_most"))
-    expected = outlook.total.conversions.expected
-    if (
-        goal.target_value is not None
-        and goal.target_metric in CONVERSION_METRICS
-        and expected < float(goal.target_value)
-    ):
-        notes.append(
-            f"The forecast ({expected:,.0f} {goal.target_metric}) falls short of the target {goal.target_value}: "
-            "raise the budget or lengthen the flight."
-        )
-    notes.extend(
-        [
-            f"Channels chosen for a '{goal.objective}' objective in '{industry_key(goal.industry)}' "
-            f"({', '.join(s.display_name for s in specs)}).",
-            f"Budget split by {allocation.solver} to maximise expected conversions "
-            f"({'converged' if allocation.converged else 'best feasible point kept'}), each channel at or above its "
-            "minimum daily spend times the days.",
-            f"Daily budgets follow '{schedule.pacing}' pacing from the first day; a day ends at midnight in "
-            f"{schedule.time_zone}.",
-            *outlook.assumptions,
-        ]
-    )
+    notes += _shortfall(goal, outlook.total.conversions.expected)
+    notes += [
+        f"Channels chosen for a '{goal.objective}' objective in '{industry_key(goal.industry)}' "
+        f"({', '.join(s.display_name for s in specs)}).",
+        f"Budget split by {allocation.solver} to maximise expected conversions "
+        f"({'optimal' if allocation.converged else 'best point found, optimality not confirmed'}), each channel at "
+        "or above its minimum daily spend times the days.",
+        f"Daily budgets follow '{schedule.pacing}' pacing from the first day; a day ends at midnight in "
+        f"{schedule.time_zone}.",
+        *outlook.assumptions,
+    ]
+    daily = sum((p.daily_budget or Decimal(0) for p in plans), Decimal(0))
     return PlanDraft(
         channels=plans,
-        budget=Budget(
-            total=total, daily=sum((p.daily_budget or Decimal(0) for p in plans), Decimal(0)), currency=fx.currency
-        ),
+        budget=Budget(total=total, daily=daily, currency=fx.currency),
         schedule=schedule,
-        kpis=tuple(kpis),
+        kpis=_kpis(goal),
         forecast=outlook,
-        recommended_budget=recommended,
+        recommended_budget=goal.budget is None,
         assumptions=tuple(notes),
     )
