@@ -46,6 +46,12 @@ def test_dayparting_leaves_non_delivery_days_empty_and_the_first_day_is_the_cap(
     plan = daily_budgets(Decimal("1000.00"), weekdays)
     assert all(amount == 0 for day, amount in plan if day.weekday() >= 5)
     assert first_day_budget(Decimal("1000.00"), weekdays) == max(amount for _, amount in plan)
+    from_saturday = Schedule(
+        start_date=date(2027, 3, 6),
+        end_date=date(2027, 3, 12),
+        dayparting=(Daypart(days=(0, 1, 2, 3, 4), start_hour=8, end_hour=20),),
+    )
+    assert first_day_budget(Decimal("50.00"), from_saturday) == Decimal("10.00")  # Monday's, not Saturday's 0
     saturday_only = schedule(2, dayparting=(Daypart(days=(5,), start_hour=0, end_hour=24),))
     with pytest.raises(ValidationFailed) as refused:
         daily_budgets(Decimal("10.00"), saturday_only)

@@ -61,7 +61,7 @@ def daily_budgets(total: Decimal, schedule: Schedule) -> list[tuple[date, Decima
 
 def first_day_budget(total: Decimal, schedule: Schedule) -> Decimal:
     """The budget of the first day that delivers (the highest day for every pacing, hence a safe daily cap)."""
-    return next(amount for _, amount in daily_budgets(total, schedule) if amount > 0 or total == 0)
+    return next(amount for day, amount in daily_budgets(total, schedule) if _delivers_on(schedule, day))
 
 
 def delivers_at(schedule: Schedule, local: datetime) -> bool:
