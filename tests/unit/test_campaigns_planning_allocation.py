@@ -122,7 +122,8 @@ def test_a_channel_with_a_higher_floor_keeps_it_even_when_weaker() -> None:
 def test_infeasible_bounds_are_refused_naming_the_budget() -> None:
     floor = ChannelBounds(channel="a", curve=ResponseCurve(vmax=10, half=100), min_budget=Decimal("600.00"))
     capped = ChannelBounds(channel="b", curve=ResponseCurve(vmax=10, half=100), max_budget=Decimal("100.00"))
-    for total, channels in ((Decimal("500.00"), [floor]), (Decimal("500.00"), [capped])):
+    sub_cent = (Decimal("500.005"), [ChannelBounds(channel="c", curve=ResponseCurve(vmax=10, half=100))])
+    for total, channels in ((Decimal("500.00"), [floor]), (Decimal("500.00"), [capped]), sub_cent):
         with pytest.raises(ValidationFailed) as refused:
             allocate(total, channels)
         assert refused.value.field == "budget"

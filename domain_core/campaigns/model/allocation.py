@@ -2,8 +2,10 @@
 
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
+from typing import Annotated
 
 import numpy as np
+from pydantic import Field
 from scipy.optimize import minimize  # type: ignore[import-untyped]  # no scipy-stubs in the dev deps
 
 from promptsales.domain_core.campaigns.model.response_curves import ResponseCurve
@@ -18,8 +20,8 @@ class ChannelBounds(Dto):
 
     channel: str
     curve: ResponseCurve
-    min_budget: Decimal = Decimal(0)
-    max_budget: Decimal | None = None
+    min_budget: Annotated[Decimal, Field(ge=0, decimal_places=2)] = Decimal(0)
+    max_budget: Annotated[Decimal, Field(ge=0, decimal_places=2)] | None = None
 
 
 class Allocation(Dto):
@@ -34,6 +36,8 @@ class Allocation(Dto):
 def _check_feasible(total: Decimal, channels: Sequence[ChannelBounds]) -> None:
     if not channels:
         raise ValidationFailed("At least one channel is needed to allocate a budget.", field="channels")
+    if total < 0 or total != total.quantize(CENT):
+        raise ValidationFailed(f"The budget {total} must be a non-negative amount in whole cents.", field="budget")
     floor = sum((c.min_budget for c in channels), Decimal(0))
     if floor > total:
         raise ValidationFailed(
