@@ -43,6 +43,10 @@ WHATSAPP_FIRST = frozenset(
     {"AR", "BR", "CL", "CO", "MX", "PE", "ES", "PT", "IT", "DE", "NL", "IN", "ZA", "NG", "ID", "MY", "SA", "AE", "TR"}
 )
 CONVERSION_METRICS = frozenset({"conversions", "leads"})
+# No channel takes more than this share of a mix of several: benchmark priors are wide, so the plan hedges across
+# channels instead of betting the budget on the one whose prior looks cheapest (a product choice, stated in the plan).
+MAX_SHARE = Decimal("0.6")
+RECOMMEND_ROUNDS = 6
 
 
 def _validate_schedule(goal: Goal, today: date) -> Schedule:
@@ -181,6 +185,13 @@ def _total_budget(goal: Goal, bounds: list[ChannelBounds], notes: list[str]) -> 
     return total
 
 
+def _capped(bounds: list[ChannelBounds], total: Decimal) -> list[ChannelBounds]:
+    """Bounds with the share cap (never below a channel's minimum); a single channel takes it all."""
+    if len(bounds) < 2:
+        return bounds
+    return [b.model_copy(update={"max_budget": max(b.min_budget, (total * MAX_SHARE).quantize(CENT))}) for b in bounds]
+
+
 def _kpis(goal: Goal) -> tuple[Kpi, ...]:
     kpis = [Kpi(metric=goal.target_metric, target=goal.target_value)] if goal.target_value is not None else []
     if goal.max_cpa is not None:
@@ -226,7 +237,15 @@ def draft_plan(
     bounds = [ChannelBounds(channel=s.id, curve=curves[s.id], min_budget=minimums[s.id]) for s in specs]
     total = _total_budget(goal, bounds, notes)
     specs = _fit_to_budget(specs, total, minimums, fx.currency, notes)
-    allocation = allocate(total, [b for b in bounds if b.channel in {s.id for s in specs}])
+    kept = [b for b in bounds if b.channel in {s.id for s in specs}]
+    allocation = allocate(total, _capped(kept, total))
+    for _ in range(RECOMMEND_ROUNDS if goal.budget is None and goal.target_value is not None else 0):
+        # The recommendation was worked out without the share cap: grow it until the capped mix reaches the target.
+        reached = allocation.expected_conversions
+        if reached <= 0 or reached >= float(goal.target_value or 0) * 0.999 or total >= BUDGET_CEILING:
+            break
+        total = min(BUDGET_CEILING, (total * Decimal(str(float(goal.target_value or 0) / reached))).quantize(CENT))
+        allocation = allocate(total, _capped(kept, total))
 
     plans = tuple(
         ChannelPlan(
@@ -247,7 +266,8 @@ def draft_plan(
         f"({', '.join(s.display_name for s in specs)}).",
         f"Budget split by {allocation.solver} to maximise expected conversions "
         f"({'optimal' if allocation.converged else 'best point found, optimality not confirmed'}), each channel at "
-        "or above its minimum daily spend times the days.",
+        f"or above its minimum daily spend times the days and, in a mix of several, at most {MAX_SHARE:.0%} of "
+        "the budget (a hedge against wide benchmark priors).",
         f"Daily budgets follow '{schedule.pacing}' pacing from the first day; a day ends at midnight in "
         f"{schedule.time_zone}.",
         *outlook.assumptions,
