@@ -125,7 +125,8 @@ async def claim_object(uow: UnitOfWork, record: PlatformObjectRecord) -> Platfor
             col(PlatformObjectRecord.local_key) == record.local_key,
         )
     )
-    return result.scalar_one()
+    stored: PlatformObjectRecord = result.scalar_one()
+    return stored
 
 
 async def object_by_id(uow: UnitOfWork, object_id: str) -> PlatformObjectRecord | None:
