@@ -299,6 +299,10 @@ class ArgumentFuzzer:
         for name, prop in schema.get("properties", {}).items():
             if name in required or self.rng.random() < optional_share:
                 value[name] = self.valid(prop, root, name, optional_share)
+        # A rule across two fields the schema cannot state: an hour range (a daypart) ends after it starts.
+        start, end = value.get("start_hour"), value.get("end_hour")
+        if isinstance(start, int) and isinstance(end, int) and end <= start:
+            value["end_hour"] = start + 1
         return value
 
     def _string(self, schema: Schema) -> str:
@@ -310,7 +314,12 @@ class ArgumentFuzzer:
                 if known and self.rng.random() < 0.75:
                     return self.rng.choice(known)
                 return made_up_id(self.rng, id_prefix.group(1))
-            return from_pattern(self.rng, pattern)
+            candidate = from_pattern(self.rng, pattern)
+            for _ in range(20):  # the pattern alone may allow fewer (or more) characters than minLength/maxLength
+                if string_ok(schema, candidate):
+                    break
+                candidate = from_pattern(self.rng, pattern)
+            return candidate
         if schema.get("format") == "date-time":
             if self.rng.random() < 0.6:
                 moment = datetime.now(UTC) - timedelta(minutes=self.rng.randint(0, 500_000))

@@ -464,8 +464,6 @@ def build_pools(ids: dict[str, list[str]], catalogue: Catalogue) -> Pools:
         "topics": pooled([["billing", "onboarding"]]),
         "attributes": pooled([{"plan": "pro"}, {"nested": {"deep": [1, 2]}}]),
         "cursor": lambda r: base64.urlsafe_b64encode(json.dumps({"k": random_word(r)}).encode()).decode(),
-        # A daypart's end hour comes after its start (a rule across the two fields the schema cannot state).
-        "dayparting": pooled([[{"days": [0, 1, 2, 3, 4], "start_hour": 8, "end_hour": 20}], []]),
     }
     return Pools(by_name=by_name, ids=ids, groups=formats)
 
