@@ -338,9 +338,7 @@ class GoogleAdsAdapter:
             f"WHERE user_list.id = {made.id}",
         )
         size = int(field(rows[0], "userList.sizeForSearch") or 0) if rows else 0
-        return AudienceRef(
-            id=made.id, name=name, size=size or None, status="ready" if size else "processing"
-        )
+        return AudienceRef(id=made.id, name=name, size=size or None, status="ready" if size else "processing")
 
     async def estimate_audience(self, account_id: str, spec: AdGroupSpec) -> AudienceEstimate:
         """The targeted customer lists' search sizes (Google has no reach estimate for search targeting)."""
@@ -359,8 +357,7 @@ class GoogleAdsAdapter:
             self._user_list(cid, audience_id)
         rows = await self._client.search_all(
             cid,
-            "SELECT user_list.id, user_list.size_for_search FROM user_list "
-            f"WHERE user_list.id IN ({', '.join(ids)})",
+            f"SELECT user_list.id, user_list.size_for_search FROM user_list WHERE user_list.id IN ({', '.join(ids)})",
         )
         sizes = {str(field(r, "userList.id")): int(field(r, "userList.sizeForSearch") or 0) for r in rows}
         missing = [i for i in ids if i not in sizes]

@@ -47,7 +47,6 @@ from promptsales.domain_core.integrations.ads import (
     every_day,
 )
 from promptsales.domain_core.integrations.meta_ads.client import MetaAdsClient, account_path
-from promptsales.domain_core.integrations.model.customer_lists import check_customer_list
 from promptsales.domain_core.integrations.model.ad_limits import (
     AdLimits,
     check_amount,
@@ -57,6 +56,7 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_status,
     to_minor_units,
 )
+from promptsales.domain_core.integrations.model.customer_lists import check_customer_list
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 NAME_MAX = 400  # Graph object names [~]

@@ -223,7 +223,9 @@ class MetaAdsClient:
             raise ValueError(f"schema must be one of {sorted(USER_SCHEMAS)}")
         if not 0 < len(digests) <= USERS_PER_REQUEST_MAX:
             raise ValueError(f"an upload takes 1-{USERS_PER_REQUEST_MAX} rows")
-        document = await self._post(f"/{object_id(audience_id)}/users", {"payload": {"schema": schema, "data": digests}})
+        document = await self._post(
+            f"/{object_id(audience_id)}/users", {"payload": {"schema": schema, "data": digests}}
+        )
         return UsersReceived.model_validate(document)
 
     async def reach_estimate(self, account_id: str, targeting: Mapping[str, Any]) -> ReachEstimate:

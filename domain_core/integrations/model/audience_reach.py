@@ -2,7 +2,7 @@
 
 * without customer lists: :func:`~.ad_performance.audience_size` — a fixed number of reachable people per targeted
   country (or a worldwide pool), times the targeted share of the 18-65+ age span, times the interest share;
-* with customer lists: the lists' matched people (each list's uploaded identifiers × its platform's match rate)
+* with customer lists: the lists' matched people (each list's uploaded identifiers times its platform's match rate)
   narrowed by the same age and interest shares, never more than the targeting reaches without them;
 * the platforms answer a range, not a number: the simulators give the size ±10 %, whole hundreds.
 """

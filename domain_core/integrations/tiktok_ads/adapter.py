@@ -263,9 +263,7 @@ class TikTokAdsAdapter:
         calculate_type, digests = ("EMAIL_SHA256", emails) if emails else ("PHONE_SHA256", phones)
         content = "".join(f"{d}\n" for d in digests).encode()
         path = await self._client.upload_audience_file(advertiser, content, calculate_type=calculate_type)
-        audience_id = await self._client.create_custom_audience(
-            advertiser, name, [path], calculate_type=calculate_type
-        )
+        audience_id = await self._client.create_custom_audience(advertiser, name, [path], calculate_type=calculate_type)
         details = await self._client.custom_audiences(advertiser, [audience_id])
         found = details[0] if details else {}
         size = found.get("cover_num")

@@ -421,7 +421,12 @@ class GoogleAdsSimulator:
                 return 200, self._mutate(customer, service, body)
             if parts[2] == "offlineUserDataJobs:create":
                 return 200, self._create_job(customer, body)
-        if len(parts) == 4 and parts[0] == "customers" and parts[2] == "offlineUserDataJobs" and request.method == "POST":
+        if (
+            len(parts) == 4
+            and parts[0] == "customers"
+            and parts[2] == "offlineUserDataJobs"
+            and request.method == "POST"
+        ):
             customer = self._reach(token, request, parts[1])
             body = await self._json(request)
             job_id, _, verb = parts[3].partition(":")
@@ -1292,7 +1297,7 @@ class GoogleAdsSimulator:
 
 def _two_significant(number: int) -> int:
     """``number`` rounded down to two significant digits, as Google reports list sizes [~]."""
-    step = 10 ** max(len(str(number)) - 2, 0)
+    step: int = 10 ** max(len(str(number)) - 2, 0)
     return number // step * step
 
 

@@ -642,7 +642,7 @@ class LinkedInAdsSimulator:
                 facets.setdefault(facet, []).extend(values)
         if not facets.get(LOCATIONS_FACET):
             raise _invalid("targetingCriteria", f"must include {LOCATIONS_FACET}.")
-        known = {
+        known: dict[str, Callable[[str], bool]] = {
             LOCATIONS_FACET: lambda v: _country_of(v) is not None,
             AGE_FACET: lambda v: v in AGE_RANGES,
             INTERESTS_FACET: lambda v: v in {interest_urn(n) for n in INTERESTS},
