@@ -263,8 +263,12 @@ class LinkedInAdsClient:
         for start in range(0, len(email_digests), SEGMENT_USERS_PER_BATCH):
             batch = email_digests[start : start + SEGMENT_USERS_PER_BATCH]
             elements = [{"action": "ADD", "userIds": [{"idType": "SHA256_EMAIL", "idValue": d}]} for d in batch]
-            await self._http.request(
-                "POST", path, json_body={"elements": elements}, headers=self._headers("BATCH_CREATE")
+            await self._http.request(  # adding members already there changes nothing: safe to retry
+                "POST",
+                path,
+                json_body={"elements": elements},
+                headers=self._headers("BATCH_CREATE"),
+                idempotent_write=True,
             )
 
     async def dmp_segment(self, segment_id: str) -> DmpSegment:
