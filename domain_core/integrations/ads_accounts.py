@@ -11,6 +11,7 @@ digests went up, never the digests. Reads (accounts, daily performance, audience
 """
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar, runtime_checkable
@@ -52,7 +53,13 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_status,
 )
 from promptsales.domain_core.integrations.model.connectors import Capability, catalogue, get_connector
-from promptsales.domain_core.integrations.model.customer_lists import check_customer_list
+from promptsales.domain_core.integrations.model.customer_lists import (
+    HASHES_PER_LIST_MAX,
+    PHONE_FORMS,
+    check_customer_list,
+    hash_email,
+    hash_phone,
+)
 from promptsales.domain_core.integrations.sessions import Link, Sessions
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.commands import Command
@@ -191,6 +198,24 @@ class PlatformAds:
         return await self._run(lambda ads: ads.estimate_audience(account, spec))
 
     # --- customer lists ------------------------------------------------------------------------------------------
+
+    def customer_list_spec(self, name: str, *, emails: Sequence[str], phones: Sequence[str]) -> CustomerListSpec:
+        """A customer list of raw emails and phones, normalised and hashed as this platform asks (identifiers that
+        do not normalise, and phones where the platform takes none, are left out; at most the per-list cap)."""
+        hashed_emails: list[str] = []
+        for email in emails:
+            with suppress(ValidationFailed):
+                hashed_emails.append(hash_email(email))
+        hashed_phones: list[str] = []
+        if self.platform in PHONE_FORMS:
+            for phone in phones:
+                with suppress(ValidationFailed):
+                    hashed_phones.append(hash_phone(phone, self.platform))
+        unique_emails = tuple(dict.fromkeys(hashed_emails))[:HASHES_PER_LIST_MAX]
+        room = HASHES_PER_LIST_MAX - len(unique_emails)
+        return CustomerListSpec(
+            name=name, hashed_emails=unique_emails, hashed_phones=tuple(dict.fromkeys(hashed_phones))[:room]
+        )
 
     async def create_customer_list(
         self, account_id: str, spec: CustomerListSpec, *, idempotency_key: str | None = None
