@@ -16,7 +16,8 @@ def register(server: FastMCP) -> None:
 
     @server.prompt(
         name="launch_campaign_for_goal",
-        description="Plan and prepare a campaign for a business goal: audience, entitlements, creatives, approval.",
+        description="Take a business goal to a live campaign: plan, approved creatives, compliance, approval, "
+        "activation.",
     )
     def launch_campaign_for_goal(
         goal: Annotated[
@@ -33,19 +34,26 @@ def register(server: FastMCP) -> None:
         checks = ", ".join(f"'channel:{c}'" for c in wanted)
         return (
             f"Goal: {goal}. Channels: {', '.join(wanted)}." + (f" Budget: {budget}." if budget else "") + "\n"
-            f"1. business_get_subscription, then business_check_entitlement for {checks} and 'content_generations'; "
-            "stop and explain the upgrade (business_start_checkout) if a channel is not included.\n"
-            "2. Define the audience: crm_preview_segment with a rule matching the goal (industry, region, stage, "
-            "score), adjust until the count is right, then crm_create_segment.\n"
-            "3. content_get_brand_kit to know voice, colours and required disclaimers.\n"
-            "4. For each channel: content_generate_copy (the channel's main format, 3 variants), "
-            "content_check_copy on each, content_rewrite_copy for any with errors.\n"
-            "5. content_generate_image for each visual placement (see content://content/channel-specs); "
-            "content_generate_video for video placements.\n"
-            "6. content_submit_asset for the chosen variants and creatives, and ask a person to review them "
-            "(content_approve_asset / content_reject_asset with a note).\n"
-            "7. Summarise: segment size, the approved assets per channel (ids), quota left (business_get_usage), and "
-            "what activation needs next."
+            f"1. business_check_entitlement for {checks}; stop and explain the upgrade (business_start_checkout) if a "
+            "channel is not included.\n"
+            "2. campaigns_plan_campaign from the goal: objective, product, markets (countries and languages), "
+            "dates, landing_url, the budget and currency, target_metric and target_value, these channels (and a "
+            "CRM segment_id if the goal names an audience). Show the person the budget split, forecast and "
+            "assumptions.\n"
+            "3. For each channel of the plan: content_generate_copy (its main format, 3 variants; "
+            "content_get_brand_kit for voice and disclaimers) and content_generate_image for visual placements; "
+            "content_submit_asset for the chosen ones and ask a person to approve them (content_approve_asset).\n"
+            "4. campaigns_update_campaign with channels=[{channel, creative_ids}] to attach the approved asset ids.\n"
+            "5. campaigns_check_compliance; fix every blocking finding with campaigns_update_campaign and check "
+            "again.\n"
+            "6. campaigns_submit_for_review. If it went to in_review, a person with the campaigns:approve scope "
+            "decides with campaigns_approve_campaign (never approve it yourself); on a rejection, apply the note and "
+            "repeat 5-6.\n"
+            "7. campaigns_preview_activation: show what will be created and the most it can spend per day and in "
+            "total, and wait for the person's go-ahead.\n"
+            "8. campaigns_activate_campaign with the preview's confirmation_token (a new preview if it expired).\n"
+            "9. campaigns_get_campaign: report each platform object's id, status and tracking URL, and the next "
+            "steps."
         )
 
     @server.prompt(name="write_ad_set", description="Write a channel-ready ad set: copy variants and creatives.")

@@ -1,4 +1,4 @@
-"""``promptsales demo``: seed a realistic demo tenant through the CRM facade, safely re-runnable.
+"""``promptsales demo``: seed a realistic demo tenant through the facades, safely re-runnable.
 
 Everything goes through :class:`CrmFacade` use cases, exactly as an agent's tool calls would, so the
 audit trail, outbox events and lead classification are the real ones. The data are the fixed tables of
@@ -41,6 +41,7 @@ from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.commands import Connect, StartSync
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import Conflict
+from promptsales.servers.demo_campaigns import seed_campaigns
 from promptsales.servers.demo_data import (
     FLOW_ID,
     FLOW_RUNS,
@@ -129,9 +130,10 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
             )
         report = await seed_with(runtime.crm, caller, today=today)
         integrations = await seed_integrations(runtime, caller)
+        campaigns = await seed_campaigns(runtime.campaigns, runtime.content, caller)
     finally:
         await runtime.stop()
-    return f"{report.summary()}; {integrations}"
+    return f"{report.summary()}; {integrations}; {campaigns}"
 
 
 async def seed_integrations(runtime: Runtime, caller: Caller) -> str:

@@ -304,3 +304,59 @@ SEGMENTS: tuple[DemoSegment, ...] = (
         MappingProxyType({"all": [{"field": "country", "op": "in", "value": ["ES", "MX", "CO"]}]}),
     ),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class DemoCampaign:
+    """A campaign planned from a goal on the Google Ads sandbox; ``live`` ones get approved copy and are activated.
+
+    The flight starts ``starts_in_days`` after the seeding day and lasts ``days`` (the planner refuses past dates).
+    """
+
+    key: str
+    name: str
+    objective: Literal["leads", "traffic"]
+    product: str
+    markets: tuple[tuple[str, str], ...]  # (country, language)
+    budget: int
+    currency: str
+    landing_url: str
+    brief: str
+    language: Literal["en", "es"]
+    starts_in_days: int
+    days: int
+    live: bool
+
+
+CAMPAIGNS: tuple[DemoCampaign, ...] = (
+    DemoCampaign(
+        "pymes-es-mx",
+        "Contabilidad pymes · ES + MX",
+        "leads",
+        "PromptSales CRM for small accounting firms",
+        (("ES", "es"), ("MX", "es")),
+        6000,
+        "EUR",
+        f"{SITE}/es/demo",
+        "CRM para despachos contables: clientes y facturas en un solo sitio, prueba gratis 30 días",
+        "es",
+        0,
+        30,
+        True,
+    ),
+    DemoCampaign(
+        "webinar-us",
+        "AI forecasting webinar · US",
+        "traffic",
+        "Webinar: forecasting pipeline with AI",
+        (("US", "en"),),
+        3000,
+        "USD",
+        f"{SITE}/webinars/ai-forecasting",
+        "Free webinar: forecast your pipeline with AI in 45 minutes, live Q&A with our RevOps team",
+        "en",
+        21,
+        14,
+        False,
+    ),
+)

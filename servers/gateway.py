@@ -5,6 +5,7 @@ from fastmcp.server.auth import AuthProvider
 
 from promptsales.prompts.workflows import register as register_workflows
 from promptsales.servers.business import build_business_server
+from promptsales.servers.campaigns import build_campaigns_server
 from promptsales.servers.content import build_content_server
 from promptsales.servers.crm import build_crm_server
 from promptsales.servers.integrations import build_integrations_server
@@ -12,9 +13,10 @@ from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
 
-WORKFLOW_CONTEXTS = {"crm", "business", "content"}
+WORKFLOW_CONTEXTS = {"crm", "campaigns", "business", "content"}
 CONTEXT_BUILDERS = {
     "crm": build_crm_server,
+    "campaigns": build_campaigns_server,
     "business": build_business_server,
     "content": build_content_server,
     "integrations": build_integrations_server,
@@ -28,7 +30,7 @@ def build_gateway(
     gateway = FastMCP(
         "promptsales",
         instructions="PromptSales: AI sales & marketing tools, namespaced by context "
-        "(crm_, business_, content_, integrations_).",
+        "(crm_, campaigns_, content_, business_, integrations_).",
         lifespan=runtime_lifespan(runtime),
         middleware=[call_middleware(runtime)],
         mask_error_details=True,
@@ -37,6 +39,6 @@ def build_gateway(
     mounted = contexts or runtime.settings.toolsets
     for name in mounted:
         gateway.mount(CONTEXT_BUILDERS[name](runtime, standalone=False), namespace=name)
-    if set(mounted) >= WORKFLOW_CONTEXTS:  # the playbooks name tools of all three
+    if set(mounted) >= WORKFLOW_CONTEXTS:  # the playbooks name tools of all of them
         register_workflows(gateway)
     return gateway

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from promptsales.domain_core.business.bootstrap import Business, build_business
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
+from promptsales.domain_core.campaigns.bootstrap import build_campaigns
+from promptsales.domain_core.campaigns.facade import CampaignsFacade
 from promptsales.domain_core.content.bootstrap import build_content
 from promptsales.domain_core.content.dto import ImportedDesign
 from promptsales.domain_core.content.facade import ContentFacade
@@ -63,6 +65,7 @@ class Runtime:
         self._business: Business | None = None
         self._content: ContentFacade | None = None
         self._integrations: IntegrationsFacade | None = None
+        self._campaigns: CampaignsFacade | None = None
         self._redis: Any = None
         self._consumers: list[Any] = []
         self._limiter: RateLimiter | None = None
@@ -99,6 +102,13 @@ class Runtime:
         if self._integrations is None:
             raise RuntimeError("runtime not started")
         return self._integrations
+
+    @property
+    def campaigns(self) -> CampaignsFacade:
+        """The campaigns facade (available once started)."""
+        if self._campaigns is None:
+            raise RuntimeError("runtime not started")
+        return self._campaigns
 
     @property
     def paypal_simulator(self) -> PayPalSimulator | None:
@@ -231,6 +241,14 @@ class Runtime:
                 integrations.CRM_PUSH_CONSUMER, set(integrations.CRM_PUSH_EVENTS), integrations.on_crm_event
             )
             self._crm.add_360_section("support_tickets", self._integrations.tickets_section)
+            # Campaigns plan with CRM segments and approved content, check plan entitlements and spend with
+            # business, and run on the platforms through integrations; leads captured through their tracking
+            # links come back as CRM events.
+            campaigns = build_campaigns(
+                self._uow, crm=self._crm, content=self._content, business=business, integrations=integrations
+            )
+            self._campaigns = campaigns
+            await self._subscribe(campaigns.TOUCH_CONSUMER, set(campaigns.TOUCH_EVENTS), campaigns.on_crm_event)
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
 
@@ -323,7 +341,7 @@ class Runtime:
             if self._engine is not None:
                 await self._engine.dispose()
             self._engine = self._uow = self._relay = self._crm = self._business = self._content = None
-            self._integrations = None
+            self._integrations = self._campaigns = None
 
     async def drain_events(self) -> int:
         """Publish every pending outbox event now and wait for its in-process consumers (tests, shutdown)."""

@@ -14,8 +14,9 @@ from promptsales.domain_core.infrastructure.rate_limit import KNOWN_CONTEXTS
 
 log = structlog.get_logger(__name__)
 
-# Scopes named outright by tools (``scope:<name>`` tags) beside the per-context read/write pairs.
-EXTRA_SCOPES = ("admin", "billing:manage", "content:generate")
+# Scopes named outright by tools (``scope:<name>`` tags) beside the per-context read/write pairs; campaigns:approve
+# is a person's (approving a campaign for spend), which agent tokens need not have.
+EXTRA_SCOPES = ("admin", "billing:manage", "campaigns:approve", "content:generate")
 
 
 def supported_scopes() -> list[str]:

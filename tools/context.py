@@ -8,6 +8,7 @@ from mcp.types import ToolAnnotations
 from pydantic import AfterValidator, Field
 
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
+from promptsales.domain_core.campaigns.facade import CampaignsFacade
 from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.integrations.facade import IntegrationsFacade
@@ -35,6 +36,11 @@ class ToolRuntime(Protocol):
     @property
     def integrations(self) -> IntegrationsFacade:
         """The integrations facade (connectors, connections, syncs)."""
+        ...
+
+    @property
+    def campaigns(self) -> CampaignsFacade:
+        """The campaigns facade (plans, review, activation, live changes, spend caps)."""
         ...
 
     def caller(self, ctx: Context) -> Caller:

@@ -8,7 +8,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from promptsales.domain_core.infrastructure.crypto import KeyRing
 
-CONTEXTS: tuple[str, ...] = ("crm", "business", "content", "integrations")
+CONTEXTS: tuple[str, ...] = ("crm", "campaigns", "content", "business", "integrations")
 
 
 def _default_data_dir() -> Path:

@@ -13,7 +13,7 @@ import string
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 Schema = dict[str, Any]
@@ -151,19 +151,19 @@ def _branch_accepts(schema: Schema, value: Any) -> bool:
     if kind == "number":
         return isinstance(value, int | float) and _in_range(schema, value)
     if kind == "array":
-        return isinstance(value, list) and len(value) <= schema.get("maxItems", len(value))
+        return isinstance(value, list) and schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value))
     if kind == "object":
         return isinstance(value, dict)
     return True
 
 
 def _in_range(schema: Schema, value: float) -> bool:
-    low, high = schema.get("minimum"), schema.get("maximum")
-    return (low is None or value >= low) and (high is None or value <= high)
+    low, high, above = schema.get("minimum"), schema.get("maximum"), schema.get("exclusiveMinimum")
+    return (low is None or value >= low) and (high is None or value <= high) and (above is None or value > above)
 
 
 def string_ok(schema: Schema, value: str) -> bool:
-    """Length, pattern, enum and date-time format, as pydantic checks them."""
+    """Length, pattern, enum and date-time / date format, as pydantic checks them."""
     if not schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value)):
         return False
     pattern = schema.get("pattern")
@@ -174,6 +174,11 @@ def string_ok(schema: Schema, value: str) -> bool:
     if schema.get("format") == "date-time":
         try:
             datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            return False
+    if schema.get("format") == "date":
+        try:
+            date.fromisoformat(value)
         except ValueError:
             return False
     return True
@@ -270,13 +275,16 @@ class ArgumentFuzzer:
             low, high = schema.get("minimum", -5), schema.get("maximum", 1_000)
             return self.rng.randint(int(low), int(min(high, low + 1_000)))
         if kind == "number":
-            low, high = schema.get("minimum", -5.0), schema.get("maximum", 1_000.0)
+            above = schema.get("exclusiveMinimum")
+            low = schema.get("minimum", -5.0 if above is None else above + 0.01)
+            high = schema.get("maximum", 1_000.0)
             return round(self.rng.uniform(low, min(high, low + 1_000)), 2)
         if kind == "boolean":
             return self.rng.random() < 0.5
         if kind == "array":
             items = schema.get("items", {})
-            count = self.rng.randint(0, min(schema.get("maxItems", 3), 3))
+            least = schema.get("minItems", 0)
+            count = self.rng.randint(least, max(least, min(schema.get("maxItems", 3), 3)))
             return [self.valid(items, root, name, optional_share) for _ in range(count)]
         if kind == "object" and "properties" in schema:
             return self._object(schema, root, optional_share)
@@ -308,6 +316,8 @@ class ArgumentFuzzer:
                 moment = datetime.now(UTC) - timedelta(minutes=self.rng.randint(0, 500_000))
                 return moment.isoformat().replace("+00:00", "Z")
             return self.rng.choice(DATE_TIMES)
+        if schema.get("format") == "date":  # a day in the coming year (campaign flights are in the future)
+            return (datetime.now(UTC).date() + timedelta(days=self.rng.randint(1, 365))).isoformat()
         low = schema.get("minLength", 0)
         high = schema.get("maxLength", 60)
         words = " ".join(self.rng.choice(WORDS) for _ in range(self.rng.randint(1, 6)))
@@ -357,12 +367,13 @@ class ArgumentFuzzer:
             empty: Any = [] if isinstance(next_step, int) else {}
             if isinstance(step, int):
                 while len(node) <= step:
-                    node.append(empty)
-                if not isinstance(node[step], type(empty)):
-                    node[step] = empty
-            elif not isinstance(node.get(step), type(empty)):
+                    node.append(type(empty)())
+                fresh = not isinstance(node[step], type(empty)) or node[step] == empty
+            else:
+                fresh = not isinstance(node.get(step), type(empty))
+            if fresh:
                 node[step] = empty
-                if isinstance(empty, dict):  # a new nested object needs its own required fields
+                if isinstance(empty, dict):  # a new nested object (an array item too) needs its required fields
                     for name in prop.get("required", []):
                         node[step][name] = self.valid(prop["properties"][name], schema, name)
             node, current = node[step], prop

@@ -60,7 +60,7 @@ HUGE_PER_TOOL = 3
 WORKERS = 4
 CALL_TIMEOUT_S = 30.0
 ACCEPT = "application/json, text/event-stream"
-ANY_ID = re.compile(r"\b(ct|ld|org|seg|run|as)_[0-9A-Z]{26}\b")
+ANY_ID = re.compile(r"\b(ct|ld|org|seg|run|as|cp)_[0-9A-Z]{26}\b")
 INTERNAL = re.compile(
     r"internal error|\breference [0-9a-f]{6,}|traceback|error calling tool|database could not complete|"
     r"sqlalchemy|psycopg",
@@ -273,7 +273,7 @@ def tiny_png() -> str:
 
 
 async def seed(client: RawClient) -> dict[str, list[str]]:
-    """Records the fuzz can aim at (contacts, leads, an organization, a segment, a flow run, assets)."""
+    """Records the fuzz can aim at (contacts, leads, an organization, a segment, a flow run, assets, a campaign)."""
     texts = []
     for n in range(3):
         texts.append(
@@ -310,6 +310,17 @@ async def seed(client: RawClient) -> dict[str, list[str]]:
     asset = re.search(r"\bas_[0-9A-Z]{26}\b", copy)
     assert asset is not None
     texts.append(await client.ok("content_submit_asset", {"asset_id": asset.group(0)}))  # reviews need one in review
+    goal = {
+        "name": "Fuzz campaign",
+        "objective": "leads",
+        "product": "CRM for small teams",
+        "markets": [{"country": "US", "languages": ["en"]}],
+        "start_date": "2030-03-01",
+        "end_date": "2030-03-31",
+        "landing_url": "https://fuzz.example/crm",
+        "budget": 5000,
+    }
+    texts.append(await client.ok("campaigns_plan_campaign", goal))  # campaign tools aim at a real campaign
     ids: dict[str, list[str]] = defaultdict(list)
     for text in texts:
         for match in ANY_ID.finditer(text):
@@ -453,6 +464,8 @@ def build_pools(ids: dict[str, list[str]], catalogue: Catalogue) -> Pools:
         "topics": pooled([["billing", "onboarding"]]),
         "attributes": pooled([{"plan": "pro"}, {"nested": {"deep": [1, 2]}}]),
         "cursor": lambda r: base64.urlsafe_b64encode(json.dumps({"k": random_word(r)}).encode()).decode(),
+        # A daypart's end hour comes after its start (a rule across the two fields the schema cannot state).
+        "dayparting": pooled([[{"days": [0, 1, 2, 3, 4], "start_hour": 8, "end_hour": 20}], []]),
     }
     return Pools(by_name=by_name, ids=ids, groups=formats)
 
@@ -617,8 +630,8 @@ async def test_every_string_parameter_is_bounded(fuzz_server: ServerProcess) -> 
         fuzzer = ArgumentFuzzer(random.Random(0))
         for path, prop, _ in fuzzer.slots(tool.input_schema):
             for branch in prop.get("anyOf", [prop]):
-                # A date-time is parsed, not stored as text; everything else needs a bound that fits its column.
-                bounded = {"maxLength", "enum", "const"} & set(branch) or branch.get("format") == "date-time"
+                # A date or date-time is parsed, not stored as text; everything else needs a bound that fits its column.
+                bounded = {"maxLength", "enum", "const"} & set(branch) or branch.get("format") in ("date-time", "date")
                 if branch.get("type") == "string" and not bounded:
                     unbounded.append(f"{tool.name}.{'.'.join(map(str, path))}")
     assert not unbounded, f"string parameters without maxLength: {unbounded}"

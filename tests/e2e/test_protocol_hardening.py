@@ -49,6 +49,9 @@ KNOWN_SCOPES = {
     "content:read",
     "content:write",
     "content:generate",
+    "campaigns:read",
+    "campaigns:write",
+    "campaigns:approve",
     "admin",
 }
 INVALID_REQUEST = -32600
@@ -178,6 +181,10 @@ async def test_a_token_granted_the_advertised_scopes_sees_a_tool_of_each_kind(bo
         "content_get_asset": {"content:read"},
         "content_submit_asset": {"content:write"},
         "content_generate_copy": {"content:generate"},
+        "campaigns_get_campaign": {"campaigns:read"},
+        "campaigns_plan_campaign": {"campaigns:write"},
+        "campaigns_approve_campaign": {"campaigns:approve"},
+        "campaigns_set_spend_caps": {"campaigns:write", "admin"},
     }
     assert {name: tools.get(name) for name in one_per_scope} == one_per_scope
 

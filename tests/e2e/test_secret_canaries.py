@@ -368,6 +368,49 @@ def test_cards_and_keys_in_tool_arguments_never_reach_the_logs(server: CanarySer
     assert_clean_log(server)
 
 
+def test_campaign_tokens_and_secrets_in_arguments_never_reach_an_error_or_the_logs(server: CanaryServer) -> None:
+    token = server.token(scope="campaigns:read campaigns:write campaigns:approve")
+    goal = {
+        "name": "Canary campaign",
+        "objective": "leads",
+        "product": f"Accounting software {CANARIES.api_key}",  # stored: the answer may give it back, logs may not
+        "markets": [{"country": "ES", "languages": ["es"]}],
+        "start_date": "2030-03-01",
+        "end_date": "2030-03-31",
+        "landing_url": "https://books.example/es",
+        "budget": 3000,
+        "currency": "EUR",
+    }
+    planned = result_of(server.call("campaigns_plan_campaign", goal, token))
+    assert planned.get("isError") is False, text_of(planned)
+    campaign_id = planned["structuredContent"]["id"]
+    refused: dict[str, tuple[str, dict[str, Any]]] = {
+        "a secret as the confirmation token": (
+            "campaigns_activate_campaign",
+            {"campaign_id": campaign_id, "confirmation_token": CANARIES.api_key},
+        ),
+        "a card as the budget confirmation": (
+            "campaigns_update_budget",
+            {"campaign_id": campaign_id, "daily_budget": 50, "reason": "r", "confirmation_token": CANARIES.card},
+        ),
+        "a secret as the campaign id": ("campaigns_get_campaign", {"campaign_id": CANARIES.api_key}),
+        "a card in a rejected approval": (
+            "campaigns_approve_campaign",
+            {"campaign_id": campaign_id, "decision": "maybe", "note": f"card {CANARIES.card_spaced}"},
+        ),
+        "a secret as a change id": (
+            "campaigns_rollback_change",
+            {"campaign_id": campaign_id, "change_id": f"chg_{CANARIES.api_key}", "reason": "undo"},
+        ),
+    }
+    for label, (tool, arguments) in refused.items():
+        response = server.call(tool, arguments, token)
+        result = result_of(response)
+        assert result.get("isError") is True, (label, text_of(result))
+        assert_clean_response(response)
+    assert_clean_log(server)
+
+
 def test_a_card_sent_as_a_phone_number_is_not_echoed_in_the_error(server: CanaryServer) -> None:
     response = server.call(
         "crm_capture_lead", {"source_channel": "web_form", "phone": CANARIES.card_spaced}, server.token()

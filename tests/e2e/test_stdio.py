@@ -88,7 +88,8 @@ async def test_claude_desktop_config_with_official_client(tmp_path: Path, stdio_
     assert negotiated == MODERN
     names = [tool.name for tool in tools.tools]
     assert len(names) >= 20, names
-    assert {name.split("_", 1)[0] for name in names} == {"crm", "business", "content", "integrations"}, names
+    contexts = {name.split("_", 1)[0] for name in names}
+    assert contexts == {"crm", "campaigns", "business", "content", "integrations"}, names
     assert {"crm_capture_lead", "crm_get_lead", "crm_import_leads"} <= set(names)
 
     assert captured.is_error is False, _text(captured)

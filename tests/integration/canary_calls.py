@@ -72,6 +72,9 @@ class Planted:
     hubspot_account: str = ""  # A's HubSpot sandbox portal id
     sync_run_id: str = ""  # A's first HubSpot sync run
     design_id: str = ""  # a design of A's Canva sandbox account (imported into A's library)
+    campaign_id: str = ""  # A's live campaign (on A's Google Ads sandbox account)
+    campaign_token: str = ""  # the confirmation token A's activation used
+    change_id: str = ""  # A's pause of that campaign
     assets: dict[str, str] = field(default_factory=dict)  # A's library asset ids, by role (state)
     files: dict[str, str] = field(default_factory=dict)  # sha256 of A's stored files (logo, image, video)
     keys: dict[str, str] = field(default_factory=dict)  # idempotency keys A used, by tool
@@ -326,6 +329,22 @@ def _b_own_portal(world: World, outcome: Outcome) -> None:
     assert isinstance(outcome.structured, dict)
     assert outcome.structured["status"] == "connected"
     assert outcome.structured["account_id"] != world.a.hubspot_account, "B was given A's HubSpot portal"
+
+
+def _a_campaign(world: World, **arguments: Any) -> dict[str, Any]:
+    return {"campaign_id": world.a.campaign_id, **arguments}
+
+
+def _no_caps(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    caps = outcome.structured
+    assert (caps["per_campaign"], caps["per_day"], caps["per_month"]) == (None, None, None), "B sees A's caps"
+    assert float(caps["committed_daily"]) == 0, "A's live campaigns count against B's caps"
+
+
+def _b_caps(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert float(outcome.structured["per_day"]) == 10, "B's key replayed A's caps"
 
 
 def tool(
@@ -886,5 +905,70 @@ CASES: list[Case] = [
         "ok",
         phase=2,
         check=_b_own_portal,
+    ),
+    # ------------------------------------------------------------ campaigns: A's campaign, changes and caps stay A's
+    tool("campaigns_list_campaigns", "plain", expect="ok", reveals=True, check=_no_items),
+    tool("campaigns_list_campaigns", "a-status", lambda w: {"status": "active"}, "ok", reveals=True, check=_no_items),
+    tool("campaigns_list_campaigns", "a-cursor", lambda w: {"cursor": w.a.cursors["campaigns"]}),
+    tool("campaigns_get_campaign", "a-campaign", lambda w: _a_campaign(w), "not_found", reveals=True),
+    tool("campaigns_check_compliance", "a-campaign", lambda w: _a_campaign(w), "not_found", reveals=True),
+    tool("campaigns_get_spend_caps", "plain", expect="ok", check=_no_caps),  # caps carry no marker to reveal
+    tool("campaigns_update_campaign", "a-campaign", lambda w: _a_campaign(w, name="B's name"), "not_found"),
+    tool("campaigns_submit_for_review", "a-campaign", lambda w: _a_campaign(w), "not_found"),
+    tool(
+        "campaigns_approve_campaign",
+        "a-campaign",
+        lambda w: _a_campaign(w, decision="reject", note="B says no"),
+        "not_found",
+    ),
+    tool("campaigns_preview_activation", "a-campaign", lambda w: _a_campaign(w), "not_found"),
+    tool(
+        "campaigns_activate_campaign",
+        "a-campaign-a-token",
+        lambda w: _a_campaign(w, confirmation_token=w.a.campaign_token),
+        "not_found",
+    ),
+    tool("campaigns_pause_campaign", "a-campaign", lambda w: _a_campaign(w, reason="B pauses"), "not_found"),
+    tool("campaigns_resume_campaign", "a-campaign", lambda w: _a_campaign(w, reason="B resumes"), "not_found"),
+    tool("campaigns_end_campaign", "a-campaign", lambda w: _a_campaign(w, reason="B ends", archive=True), "not_found"),
+    tool(
+        "campaigns_update_budget",
+        "a-campaign",
+        lambda w: _a_campaign(w, daily_budget=1, reason="B starves it"),
+        "not_found",
+    ),
+    tool(
+        "campaigns_rollback_change",
+        "a-campaign-a-change",
+        lambda w: _a_campaign(w, change_id=w.a.change_id, reason="B undoes it"),
+        "not_found",
+        xfail="rollback_change looks the change up before the campaign: another tenant's ids get 'is not a change "
+        "of campaign' instead of not found (no leak: made-up ids get the same answer)",
+    ),
+    # B plans and caps with A's keys: keys are per tenant, so B gets a campaign and caps of its own.
+    tool(
+        "campaigns_plan_campaign",
+        "a-key",
+        lambda w: {
+            "name": "B's plan",
+            "objective": "traffic",
+            "product": "B's product",
+            "markets": [{"country": "US"}],
+            "start_date": "2030-03-01",
+            "end_date": "2030-03-31",
+            "landing_url": "https://b-tenant.example/",
+            "budget": 1000,
+            "idempotency_key": w.a.keys["plan"],
+        },
+        "ok",
+        phase=2,
+    ),
+    tool(
+        "campaigns_set_spend_caps",
+        "a-key",
+        lambda w: {"currency": "EUR", "per_day": 10, "idempotency_key": w.a.keys["caps"]},
+        "ok",
+        phase=2,
+        check=_b_caps,
     ),
 ]

@@ -436,6 +436,224 @@ async def ai_provider_set_on_a_fresh_tenant(t: Tenant) -> None:
     assert t.scalar("SELECT count(*) FROM content_ai_settings WHERE tenant_id = %s") == 1
 
 
+# ------------------------------------------------------------------------------------------------ campaigns
+
+# Two ad channels whose sandbox platforms the scenarios connect; copy approved by the reviewer goes on each.
+CAMPAIGN_CHANNELS = {
+    "google_search": ("google_ads", "google_ads", "rsa"),
+    "meta_facebook": ("meta_ads", "meta", "feed"),
+}
+CAMPAIGN_ACTORS = ("writer", "reviewer")
+
+
+def _burst_with_key(tool: str, arguments: dict[str, Any], key: str) -> list[dict[str, Any]]:
+    return [{**arguments, "idempotency_key": key}] * CALLS
+
+
+async def planned_campaign(t: Tenant, *, creatives: bool = True) -> str:
+    """A campaign planned from a goal, with approved copy on each channel (platforms connected)."""
+    year = datetime.now(UTC).year + 1
+    planned = await t.ok(
+        "campaigns_plan_campaign",
+        name="Spring accounting",
+        objective="leads",
+        product="Accounting software for small businesses",
+        markets=[{"country": "ES", "languages": ["es"]}],
+        start_date=f"{year}-03-01",
+        end_date=f"{year}-03-31",
+        landing_url="https://books.example/es",
+        budget=6000,
+        currency="EUR",
+        channels=list(CAMPAIGN_CHANNELS),
+    )
+    if not creatives:
+        return str(planned["id"])
+    changes = []
+    for channel, (platform, content_channel, fmt) in CAMPAIGN_CHANNELS.items():
+        await t.ok("integrations_connect", platform=platform)
+        written = await t.ok(
+            "content_generate_copy", brief="Invoices in minutes, try it free", channel=content_channel, format=fmt
+        )
+        asset_id = written["variants"][0]["asset_id"]
+        await t.ok("content_submit_asset", asset_id=asset_id)
+        await t.ok("content_approve_asset", actor="reviewer", asset_id=asset_id, note="On brand.")
+        changes.append({"channel": channel, "creative_ids": [asset_id]})
+    await t.ok("campaigns_update_campaign", campaign_id=planned["id"], channels=changes)
+    return str(planned["id"])
+
+
+async def approved_campaign(t: Tenant) -> str:
+    campaign_id = await planned_campaign(t)
+    submitted = await t.ok("campaigns_submit_for_review", campaign_id=campaign_id)
+    if submitted["campaign"]["status"] == "in_review":
+        await t.ok(
+            "campaigns_approve_campaign", actor="reviewer", campaign_id=campaign_id, decision="approve", note="Ok"
+        )
+    return campaign_id
+
+
+async def live_campaign(t: Tenant) -> str:
+    campaign_id = await approved_campaign(t)
+    token = (await t.ok("campaigns_preview_activation", campaign_id=campaign_id))["confirmation_token"]
+    await t.ok("campaigns_activate_campaign", campaign_id=campaign_id, confirmation_token=token)
+    return campaign_id
+
+
+def audited(t: Tenant, action: str, target_id: str) -> int:
+    return int(
+        t.scalar(
+            "SELECT count(*) FROM audit_log WHERE tenant_id = %s AND action = %s AND target_id = %s", action, target_id
+        )
+    )
+
+
+def transitions(t: Tenant, campaign_id: str, event: str) -> int:
+    return int(
+        t.scalar(
+            "SELECT count(*) FROM campaigns_transitions WHERE tenant_id = %s AND campaign_id = %s AND event = %s",
+            campaign_id,
+            event,
+        )
+    )
+
+
+def campaign_changes(t: Tenant, campaign_id: str) -> int:
+    statement = "SELECT count(*) FROM campaigns_changes WHERE tenant_id = %s AND campaign_id = %s"
+    return int(t.scalar(statement, campaign_id))
+
+
+async def one_campaign_planned(t: Tenant) -> None:
+    year = datetime.now(UTC).year + 1
+    goal = {
+        "name": "One plan",
+        "objective": "leads",
+        "product": "Accounting software",
+        "markets": [{"country": "MX", "languages": ["es"]}],
+        "start_date": f"{year}-03-01",
+        "end_date": f"{year}-03-31",
+        "landing_url": "https://books.example/mx",
+        "budget": 3000,
+        "currency": "EUR",
+    }
+    outcome = Outcome(await t.burst("campaigns_plan_campaign", _burst_with_key("plan", goal, "plan-march")))
+    outcome.check(None)
+    assert len({s["id"] for s in outcome.successes}) == 1
+    assert t.scalar("SELECT count(*) FROM campaigns_campaigns WHERE tenant_id = %s") == 1
+
+
+async def one_campaign_updated(t: Tenant) -> None:
+    campaign_id = await planned_campaign(t, creatives=False)
+    edit = {"campaign_id": campaign_id, "name": "Renamed once", "reason": "Clearer name"}
+    outcome = Outcome(await t.burst("campaigns_update_campaign", _burst_with_key("update", edit, "rename-1")))
+    outcome.check(None)
+    assert len({s["version"] for s in outcome.successes}) == 1
+    assert audited(t, "campaigns.update_campaign", campaign_id) == 1
+
+
+async def one_campaign_submitted(t: Tenant) -> None:
+    campaign_id = await planned_campaign(t)
+    call = {"campaign_id": campaign_id}
+    outcome = Outcome(await t.burst("campaigns_submit_for_review", _burst_with_key("submit", call, "submit-1")))
+    outcome.check(None)
+    assert len({s["campaign"]["status"] for s in outcome.successes}) == 1
+    assert transitions(t, campaign_id, "submit") == 1
+
+
+async def one_campaign_approved(t: Tenant) -> None:
+    campaign_id = await planned_campaign(t)
+    # A crypto product on paid ads needs the platforms' certification, which a person confirms.
+    await t.ok("campaigns_update_campaign", campaign_id=campaign_id, product_category="crypto")
+    submitted = await t.ok("campaigns_submit_for_review", campaign_id=campaign_id)
+    assert submitted["campaign"]["status"] == "in_review", submitted["compliance"]
+    call = {"campaign_id": campaign_id, "decision": "approve", "note": "Budget checked."}
+    burst = _burst_with_key("approve", call, "approve-1")
+    outcome = Outcome(await t.burst("campaigns_approve_campaign", burst, actor="reviewer"))
+    outcome.check(None)
+    assert {s["status"] for s in outcome.successes} == {"approved"}
+    assert transitions(t, campaign_id, "approve") == 1
+
+
+async def previews_of_one_campaign(t: Tenant) -> None:
+    campaign_id = await approved_campaign(t)
+    outcome = Outcome(await t.burst("campaigns_preview_activation", [{"campaign_id": campaign_id}] * CALLS))
+    outcome.check(None)
+    # Each preview is a token of its own for the same plan; none creates anything on a platform.
+    assert len({s["confirmation_token"] for s in outcome.successes}) == CALLS
+    assert t.scalar("SELECT count(*) FROM campaigns_objects WHERE tenant_id = %s") == 0
+    assert (await t.ok("campaigns_get_campaign", campaign_id=campaign_id))["status"] == "approved"
+
+
+async def one_campaign_activated(t: Tenant) -> None:
+    campaign_id = await approved_campaign(t)
+    preview = await t.ok("campaigns_preview_activation", campaign_id=campaign_id)
+    call = {"campaign_id": campaign_id, "confirmation_token": preview["confirmation_token"]}
+    outcome = Outcome(await t.burst("campaigns_activate_campaign", _burst_with_key("activate", call, "go-live")))
+    outcome.check(None)
+    assert len({s["outcome"] for s in outcome.successes}) == 1
+    created = t.scalar("SELECT count(*) FROM campaigns_objects WHERE tenant_id = %s AND platform_id IS NOT NULL")
+    assert created == len([o for o in preview["objects"] if o["platform"]]), "each previewed object created once"
+    again = await t.ok("campaigns_activate_campaign", **call, idempotency_key="go-live")
+    assert again == outcome.successes[0], "a retry with the key replays the activation"
+    assert (
+        t.scalar("SELECT count(*) FROM campaigns_objects WHERE tenant_id = %s AND platform_id IS NOT NULL") == created
+    )
+
+
+async def status_changed_once(t: Tenant, tool: str, *, setup: tuple[str, ...] = ()) -> None:
+    campaign_id = await live_campaign(t)
+    for step in setup:
+        await t.ok(step, campaign_id=campaign_id, reason="Setting up")
+    before = campaign_changes(t, campaign_id)
+    call = {"campaign_id": campaign_id, "reason": "Once only"}
+    outcome = Outcome(await t.burst(tool, _burst_with_key(tool, call, f"{tool}-1")))
+    outcome.check(None)
+    assert len({s["change"]["id"] for s in outcome.successes}) == 1
+    assert campaign_changes(t, campaign_id) == before + 1
+
+
+async def one_campaign_paused(t: Tenant) -> None:
+    await status_changed_once(t, "campaigns_pause_campaign")
+
+
+async def one_campaign_resumed(t: Tenant) -> None:
+    await status_changed_once(t, "campaigns_resume_campaign", setup=("campaigns_pause_campaign",))
+
+
+async def one_campaign_ended(t: Tenant) -> None:
+    await status_changed_once(t, "campaigns_end_campaign")
+
+
+async def one_budget_change(t: Tenant) -> None:
+    campaign_id = await live_campaign(t)
+    shown = await t.ok("campaigns_get_campaign", campaign_id=campaign_id)
+    before = next(float(c["daily_budget"]) for c in shown["channels"] if c["channel"] == "google_search")
+    raised = round(before * 1.5, 2)  # within the step allowed without a confirmation (x2)
+    call = {"campaign_id": campaign_id, "channel": "google_search", "daily_budget": raised, "reason": "More leads"}
+    outcome = Outcome(await t.burst("campaigns_update_budget", _burst_with_key("budget", call, "budget-1")))
+    outcome.check(None)
+    assert len({s["change"]["id"] for s in outcome.successes}) == 1
+    assert campaign_changes(t, campaign_id) == 1
+
+
+async def one_rollback(t: Tenant) -> None:
+    campaign_id = await live_campaign(t)
+    paused = await t.ok("campaigns_pause_campaign", campaign_id=campaign_id, reason="Check")
+    call = {"campaign_id": campaign_id, "change_id": paused["change"]["id"], "reason": "Undo the pause"}
+    outcome = Outcome(await t.burst("campaigns_rollback_change", _burst_with_key("rollback", call, "undo-1")))
+    outcome.check(None)
+    assert len({s["change"]["id"] for s in outcome.successes}) == 1
+    assert campaign_changes(t, campaign_id) == 2  # the pause and its one rollback
+    assert (await t.ok("campaigns_get_campaign", campaign_id=campaign_id))["status"] == "active"
+
+
+async def one_set_of_caps(t: Tenant) -> None:
+    caps = {"currency": "EUR", "per_campaign": 20000, "per_day": 900}
+    outcome = Outcome(await t.burst("campaigns_set_spend_caps", _burst_with_key("caps", caps, "caps-1")))
+    outcome.check(None)
+    assert t.scalar("SELECT count(*) FROM campaigns_spend_caps WHERE tenant_id = %s") == 1
+    assert audited(t, "campaigns.set_spend_caps", t.tenant) == 1
+
+
 # ------------------------------------------------------------------------------------------------ the table
 
 
@@ -620,6 +838,18 @@ SCENARIOS = [
     Scenario("asset approved", "content_approve_asset", asset_approved, actors=("writer", "reviewer")),
     Scenario("asset rejected", "content_reject_asset", asset_rejected, actors=("writer", "reviewer")),
     Scenario("AI provider set on a fresh tenant", "content_set_ai_provider", ai_provider_set_on_a_fresh_tenant),
+    Scenario("one campaign planned", "campaigns_plan_campaign", one_campaign_planned),
+    Scenario("one campaign updated", "campaigns_update_campaign", one_campaign_updated),
+    Scenario("one campaign submitted", "campaigns_submit_for_review", one_campaign_submitted, actors=CAMPAIGN_ACTORS),
+    Scenario("one campaign approved", "campaigns_approve_campaign", one_campaign_approved, actors=CAMPAIGN_ACTORS),
+    Scenario("previews of one campaign", "campaigns_preview_activation", previews_of_one_campaign, CAMPAIGN_ACTORS),
+    Scenario("one campaign activated", "campaigns_activate_campaign", one_campaign_activated, CAMPAIGN_ACTORS),
+    Scenario("one campaign paused", "campaigns_pause_campaign", one_campaign_paused, CAMPAIGN_ACTORS),
+    Scenario("one campaign resumed", "campaigns_resume_campaign", one_campaign_resumed, CAMPAIGN_ACTORS),
+    Scenario("one campaign ended", "campaigns_end_campaign", one_campaign_ended, CAMPAIGN_ACTORS),
+    Scenario("one budget change", "campaigns_update_budget", one_budget_change, CAMPAIGN_ACTORS),
+    Scenario("one rollback", "campaigns_rollback_change", one_rollback, CAMPAIGN_ACTORS),
+    Scenario("one set of spend caps", "campaigns_set_spend_caps", one_set_of_caps),
 ]
 
 

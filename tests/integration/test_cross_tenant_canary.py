@@ -38,6 +38,7 @@ import re
 import secrets
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +78,7 @@ from tests.integration.conftest import APP_ROLE, owner_connect, pg_url
 pytestmark = pytest.mark.postgres
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
-CONTEXTS = ("crm", "business", "content", "integrations")
+CONTEXTS = ("crm", "campaigns", "content", "business", "integrations")
 
 
 def _params() -> Iterator[Any]:
@@ -340,6 +341,11 @@ def _planted(tenant: str) -> Planted:
                 "reject",
                 "ai",
                 "connect",
+                "plan",
+                "campaign_update",
+                "activate",
+                "budget",
+                "caps",
             )
         },
     )
@@ -666,6 +672,94 @@ async def _plant_integrations(client: Client[Any], a: Planted) -> None:
     a.cursors["sync_runs"] = page["next_cursor"]
 
 
+async def _plant_campaigns(client: Client[Any], runtime: Runtime, a: Planted) -> None:
+    """A's campaigns: one live on A's Google Ads sandbox (its objects, a confirmation token, a pause and a budget
+    change), one still planned (so the listing has a cursor), and A's spend caps."""
+    m, k = a.marker, a.keys
+    goal = {
+        "objective": "leads",
+        "markets": [{"country": "ES", "languages": ["es"]}],
+        "start_date": f"{datetime.now(UTC).year + 1}-03-01",
+        "end_date": f"{datetime.now(UTC).year + 1}-03-31",
+        "landing_url": f"https://{a.domain}/offer?ref={a.hex}",
+        "budget": 4000,
+        "currency": "EUR",
+        "channels": ["google_search"],
+    }
+    planned = await _ok(
+        client,
+        "campaigns_plan_campaign",
+        name=f"Campaign {m}",
+        product=f"Product {m}",
+        idempotency_key=k["plan"],
+        **goal,
+    )
+    second = await _ok(client, "campaigns_plan_campaign", name=f"Second {m}", product=f"Other {m}", **goal)
+    a.campaign_id = planned["id"]
+    # A's own model provider points nowhere: the campaign's copy is written locally, then A's provider is restored.
+    await _ok(client, "content_set_ai_provider", text_provider="local", allow_self_approval=True)
+    copy = await _ok(
+        client, "content_generate_copy", brief=f"Invoices in minutes with {m}", channel="google_ads", format="rsa"
+    )
+    asset_id = copy["variants"][0]["asset_id"]
+    await _ok(client, "content_submit_asset", asset_id=asset_id)
+    await _ok(client, "content_approve_asset", asset_id=asset_id, note=f"Fine for {m}")
+    await _ok(
+        client,
+        "content_set_ai_provider",
+        text_provider="openai_compatible",
+        text_model=f"model-{m}",
+        base_url="http://127.0.0.1:9/v1",
+        api_key=a.api_key,
+    )
+    await _ok(
+        client,
+        "campaigns_update_campaign",
+        campaign_id=a.campaign_id,
+        channels=[{"channel": "google_search", "creative_ids": [asset_id]}],
+        reason=f"Creatives of {m}",
+        idempotency_key=k["campaign_update"],
+    )
+    submitted = await _ok(client, "campaigns_submit_for_review", campaign_id=a.campaign_id, note=f"Please, {m}")
+    if submitted["campaign"]["status"] == "in_review":
+        author = runtime.settings
+        runtime.settings = author.model_copy(update={"actor": "approver-a"})  # approval is another person's
+        try:
+            await _ok(
+                client, "campaigns_approve_campaign", campaign_id=a.campaign_id, decision="approve", note=f"Ok {m}"
+            )
+        finally:
+            runtime.settings = author
+    preview = await _ok(client, "campaigns_preview_activation", campaign_id=a.campaign_id)
+    a.campaign_token = preview["confirmation_token"]
+    await _ok(
+        client,
+        "campaigns_activate_campaign",
+        campaign_id=a.campaign_id,
+        confirmation_token=a.campaign_token,
+        idempotency_key=k["activate"],
+    )
+    paused = await _ok(client, "campaigns_pause_campaign", campaign_id=a.campaign_id, reason=f"Check {m}")
+    a.change_id = paused["change"]["id"]
+    await _ok(client, "campaigns_resume_campaign", campaign_id=a.campaign_id, reason=f"Go {m}")
+    budget = await _ok(
+        client,
+        "campaigns_update_budget",
+        campaign_id=a.campaign_id,
+        daily_budget=70,
+        reason=f"More for {m}",
+        idempotency_key=k["budget"],
+    )
+    await _ok(client, "campaigns_set_spend_caps", currency="EUR", per_day=5000, idempotency_key=k["caps"])
+    shown = await _ok(client, "campaigns_get_campaign", campaign_id=a.campaign_id)
+    assert shown["objects"] and all(o["platform_id"] for o in shown["objects"]), shown["objects"]
+    a.ids |= {a.campaign_id, second["id"], a.change_id, budget["change"]["id"]}
+    a.secrets |= {a.campaign_token, *(o["platform_id"] for o in shown["objects"])}
+    page = await _ok(client, "campaigns_list_campaigns", limit=1)
+    assert page["next_cursor"], page
+    a.cursors["campaigns"] = page["next_cursor"]
+
+
 async def _baseline_b(client: Client[Any], runtime: Runtime, b: BOwn) -> None:
     org = await _ok(client, "crm_create_organization", name="B Org", domain="b-tenant.example")
     b.org_id = org["id"]
@@ -733,6 +827,9 @@ def _a_views(a: Planted) -> dict[str, tuple[str, dict[str, Any]]]:
         "connectors": ("integrations_list_connectors", {}),
         "sync_runs": ("integrations_list_sync_runs", {"limit": 100}),
         "sync_run": ("integrations_get_sync_run", {"run_id": a.sync_run_id}),
+        "campaigns": ("campaigns_list_campaigns", {"limit": 100}),
+        "campaign": ("campaigns_get_campaign", {"campaign_id": a.campaign_id}),
+        "spend_caps": ("campaigns_get_spend_caps", {}),
     }
 
 
@@ -802,6 +899,7 @@ async def world(
         await _plant(client_a, runtime_a, a)
         await _plant_content(client_a, a)
         await _plant_integrations(client_a, a)
+        await _plant_campaigns(client_a, runtime_a, a)
         await _baseline_b(client_b, runtime_b, b)
         await _settle(runtime_a, runtime_b)
         world.a_before = await _snapshot(client_a, a)

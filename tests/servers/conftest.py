@@ -115,7 +115,7 @@ def database_settings(data_dir: Path, template: Path, **overrides: Any) -> Setti
         "migration_database_url": None,
         "redis_url": None,
         "tenant": "acme",
-        "toolsets": ("crm", "business", "content", "integrations"),
+        "toolsets": ("crm", "campaigns", "content", "business", "integrations"),
         "auto_migrate": False,
         "default_plan": "enterprise",
         "entitlement_cache_seconds": 0,

@@ -28,6 +28,7 @@ class Snapshot:
     organization_ids: set[str]
     interactions: int
     segment_members: dict[str, int]
+    campaigns: dict[str, tuple[str, list[tuple[str | None, str]]]]  # name -> status, (platform id, tracking URL)
 
     def fingerprint(self) -> tuple[object, ...]:
         """What must not change when the seeder runs again."""
@@ -38,6 +39,7 @@ class Snapshot:
             self.organization_ids,
             self.interactions,
             self.segment_members,
+            self.campaigns,
         )
 
 
@@ -79,7 +81,12 @@ async def snapshot(data_dir: Path) -> Snapshot:
             page = await crm.list_segment_members(caller, segment_id=segment.id, cursor=None, limit=100)
             assert page.next_cursor is None
             members[segment.name] = len(page.items)
-        return Snapshot(contacts, leads, views, sql.items, organization_ids, interactions, members)
+        campaigns: dict[str, tuple[str, list[tuple[str | None, str]]]] = {}
+        for summary in (await runtime.campaigns.list_campaigns(caller, limit=100)).items:
+            view = await runtime.campaigns.get_campaign(caller, campaign_id=summary.id)
+            objects = [(o.platform_id, o.tracking_url or "") for o in view.objects]
+            campaigns[view.name] = (view.status, objects)
+        return Snapshot(contacts, leads, views, sql.items, organization_ids, interactions, members, campaigns)
     finally:
         await runtime.stop()
 
@@ -91,7 +98,9 @@ async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_p
     second = await snapshot(tmp_path)
 
     people = len({touch.person for touch in TOUCHES})
-    crm_part, integrations_part = first_summary.split("; ")
+    crm_part, integrations_part, campaigns_part = first_summary.split("; ")
+    assert campaigns_part == "campaigns: Contabilidad pymes · ES + MX active, AI forecasting webinar · US planned"
+    assert second_summary.endswith(f"; {campaigns_part} (nothing added)")
     google_id = re.search(r"test customer (\d{3}-\d{3}-\d{4})", integrations_part)
     assert google_id is not None, integrations_part
     google_id = google_id.group(1)
@@ -101,7 +110,7 @@ async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_p
     )
     assert integrations_part.startswith("HubSpot sandbox connected, sync succeeded (10 records created")
     assert integrations_part.endswith("unchanged), Google Ads sandbox test customer " + google_id + " connected")
-    assert second_summary.endswith(integrations_part[integrations_part.index("), Google") :])
+    assert integrations_part[integrations_part.index("), Google") :] in second_summary
     assert second_summary.startswith(f"{crm_part} (already seeded; nothing added); HubSpot sandbox connected")
     assert "0 records created" in second_summary
     assert second.fingerprint() == first.fingerprint()
@@ -142,6 +151,12 @@ async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_p
     # Both segments exist, each with members.
     assert set(second.segment_members) == {segment.name for segment in SEGMENTS}
     assert all(count >= 1 for count in second.segment_members.values())
+
+    # One campaign live on the Google Ads sandbox (approved copy, submitted, approved), one planned; once each.
+    assert second.campaigns == first.campaigns
+    assert sorted(status for status, _ in second.campaigns.values()) == ["active", "planned"]
+    live = next(objects for status, objects in second.campaigns.values() if status == "active")
+    assert live and all(platform_id and "utm_campaign=cp_" in url for platform_id, url in live)
 
 
 async def test_a_rerun_on_another_day_adds_nothing(tmp_path: Path) -> None:

@@ -192,7 +192,21 @@ class Target:
         run = await self.client.call_tool(
             "crm_start_flow", {"flow_id": "bant-qualification", "contact_id": contact_id, "channel": "chat"}
         )
+        campaign = await self.client.call_tool(
+            "campaigns_plan_campaign",
+            {
+                "name": "seed",
+                "objective": "traffic",
+                "product": "Seed product",
+                "markets": [{"country": "US"}],
+                "start_date": "2030-03-01",
+                "end_date": "2030-03-31",
+                "landing_url": "https://seed.example/",
+                "budget": 2000,
+            },
+        )
         self.ids = {
+            "cp": [campaign.structured_content["id"]],
             "ct": [contact_id],
             "ld": [lead.structured_content["lead"]["id"]],
             "org": [lead.structured_content["contact"]["organization_id"]],
@@ -244,7 +258,8 @@ async def target(tmp_path_factory: pytest.TempPathFactory, migrated_template: Pa
 
 async def test_every_tool_is_fuzzed(target) -> None:
     assert len(target.schemas) >= 30  # taken from tools/list, so a new tool is fuzzed without edits here
-    assert {name.split("_", 1)[0] for name in target.schemas} == {"crm", "business", "content", "integrations"}
+    contexts = {name.split("_", 1)[0] for name in target.schemas}
+    assert contexts == {"crm", "campaigns", "business", "content", "integrations"}
 
 
 @FUZZ

@@ -24,8 +24,8 @@ from promptsales.servers.gateway import build_gateway
 from promptsales.servers.runtime import Runtime
 from tests.e2e.fuzz_arguments import ArgumentFuzzer, Pools
 
-CONTEXTS = ("crm", "business", "content", "integrations")
-PREFIXED = re.compile(r"\b(?:crm|business|content)_[a-z0-9]+(?:_[a-z0-9]+)+\b")
+CONTEXTS = ("crm", "campaigns", "content", "business", "integrations")
+PREFIXED = re.compile(r"\b(?:crm|campaigns|business|content|integrations)_[a-z0-9]+(?:_[a-z0-9]+)+\b")
 URI = re.compile(r"\b(?:crm|business|content)://[^\s'\"`<>()\[\],;]+")
 PROMPT_SAMPLES: dict[str, list[str]] = {
     "goal": ["40 demo requests from EU fintech in Q1"],
@@ -193,7 +193,7 @@ async def seeded(client: Client[Any]) -> tuple[dict[str, list[str]], str, str]:
     async def ok(tool: str, **arguments: Any) -> dict[str, Any]:
         result = await client.call_tool_mcp(tool, arguments)
         assert not result.is_error, f"{tool}: {text_of(result)}"
-        for match in re.finditer(r"\b(ct|ld|org|seg|run|as)_[0-9A-Z]{26}\b", json.dumps(result.structured_content)):
+        for match in re.finditer(r"\b(ct|ld|org|seg|run|as|cp)_[0-9A-Z]{26}\b", json.dumps(result.structured_content)):
             ids[match.group(1)].append(match.group(0))
         return result.structured_content or {}
 
@@ -204,6 +204,17 @@ async def seeded(client: Client[Any]) -> tuple[dict[str, list[str]], str, str]:
     await ok("crm_create_segment", name="Hot", rule={"all": [{"field": "score", "op": "gte", "value": 10}]})
     await ok("crm_start_flow", flow_id="bant-qualification", contact_id=contact_id, channel="chat")
     copy = await ok("content_generate_copy", brief="Spring launch of our CRM", channel="meta", format="feed")
+    await ok(
+        "campaigns_plan_campaign",
+        name="Spring launch",
+        objective="traffic",
+        product="Our CRM for small teams",
+        markets=[{"country": "US"}],
+        start_date="2030-03-01",
+        end_date="2030-03-31",
+        landing_url="https://crm.example/spring",
+        budget=2000,
+    )
     return dict(ids), contact_id, copy["variants"][0]["asset_id"]
 
 

@@ -7,7 +7,7 @@ from fastmcp import Client
 
 from promptsales.domain_core.business.model.plans import QUOTA_NAMES
 
-TOOL_NAME = re.compile(r"\b(?:crm|business|content)_[a-z0-9_]+\b")
+TOOL_NAME = re.compile(r"\b(?:crm|campaigns|business|content|integrations)_[a-z0-9_]+\b")
 ARGUMENTS = {
     "crm_qualify_lead": {"email": "ann@example.com"},
     "launch_campaign_for_goal": {"goal": "40 demo requests from EU fintech", "channels": "google_ads, linkedin"},

@@ -35,7 +35,16 @@ PLATFORM_TOOLS = {
     "content_import_design",
     "content_push_brand_kit",
 }
-OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS
+# Campaign tools that create, enable, pause or re-budget objects on the ad and email platforms.
+CAMPAIGN_PLATFORM_TOOLS = {
+    "campaigns_activate_campaign",
+    "campaigns_pause_campaign",
+    "campaigns_resume_campaign",
+    "campaigns_end_campaign",
+    "campaigns_update_budget",
+    "campaigns_rollback_change",
+}
+OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS | CAMPAIGN_PLATFORM_TOOLS
 
 
 def describe(tool: Any) -> dict[str, Any]:
@@ -79,7 +88,7 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
     assert tools
     for tool in tools:
         wire = describe(tool)
-        assert wire["name"].startswith(("crm_", "business_", "content_", "integrations_"))
+        assert wire["name"].startswith(("crm_", "campaigns_", "business_", "content_", "integrations_"))
         assert wire["description"] and len(wire["description"]) > 20, wire["name"]
         assert wire["outputSchema"] and wire["outputSchema"]["type"] == "object", wire["name"]
         schema = wire["inputSchema"]
@@ -134,6 +143,10 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "integrations_list_sync_runs",
         "integrations_list_ad_accounts",
         "integrations_list_designs",
+        "campaigns_get_campaign",
+        "campaigns_list_campaigns",
+        "campaigns_check_compliance",
+        "campaigns_get_spend_caps",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False
@@ -147,6 +160,14 @@ async def test_hints_match_what_the_tools_do(client) -> None:
     # Without an idempotency_key a repeat sends another message; a message is not taken back.
     assert hints["integrations_send_message"].idempotent_hint is False
     assert hints["integrations_send_message"].destructive_hint is False
+    # The preview writes a one-use confirmation token; activation starts delivery; pausing, ending and budget moves
+    # stop or replace what delivers.
+    assert hints["campaigns_preview_activation"].read_only_hint is False
+    assert hints["campaigns_preview_activation"].destructive_hint is False
+    assert hints["campaigns_activate_campaign"].destructive_hint is False
+    stopping = {"campaigns_pause_campaign", "campaigns_end_campaign", "campaigns_update_budget"}
+    assert all(hints[name].destructive_hint for name in stopping | {"campaigns_rollback_change"})
+    assert hints["campaigns_plan_campaign"].open_world_hint is False
 
 
 async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:

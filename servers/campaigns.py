@@ -1,0 +1,31 @@
+"""The campaigns MCP server: plan campaigns from goals, review them, activate them on platforms and steer them."""
+
+from fastmcp import FastMCP
+
+from promptsales.servers.lifecycle import runtime_lifespan
+from promptsales.servers.middleware import call_middleware
+from promptsales.servers.runtime import Runtime
+from promptsales.tools.campaigns import activation, caps, changes, planning, review
+
+INSTRUCTIONS = (
+    "PromptSales campaigns: plan a campaign from a goal, attach approved creatives, check compliance, submit it "
+    "for a person's approval, preview then activate it on ad and email platforms (sandbox by default), and pause, "
+    "resume, end or re-budget it within the tenant's spend caps. get_campaign shows what runs and the leads it brought."
+)
+
+
+def build_campaigns_server(runtime: Runtime, *, standalone: bool = True) -> FastMCP:
+    """The campaigns server; standalone servers own the runtime lifespan and the call middleware."""
+    server = FastMCP(
+        "promptsales-campaigns",
+        instructions=INSTRUCTIONS,
+        lifespan=runtime_lifespan(runtime) if standalone else None,
+        middleware=[call_middleware(runtime)] if standalone else [],
+        mask_error_details=True,
+    )
+    planning.register(server, runtime)
+    review.register(server, runtime)
+    activation.register(server, runtime)
+    changes.register(server, runtime)
+    caps.register(server, runtime)
+    return server

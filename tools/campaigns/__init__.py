@@ -1,0 +1,1 @@
+"""MCP tools of the campaigns context (thin functions over the campaigns facade)."""

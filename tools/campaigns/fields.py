@@ -1,0 +1,75 @@
+"""Parameter types shared by the campaigns tools: the command's own field types, described once for the model."""
+
+from decimal import Decimal
+from typing import Annotated, Any
+
+from pydantic import Field, WithJsonSchema
+
+from promptsales.domain_core.campaigns.commands import CampaignId as CampaignIdValue
+from promptsales.domain_core.campaigns.commands import ChannelId as ChannelIdValue
+from promptsales.domain_core.campaigns.commands import Reason as ReasonText
+from promptsales.domain_core.campaigns.model.plan import Money
+
+# A decimal as clients may send it: a number, or its text (pydantic's own schema leaves the text unbounded, and every
+# string a tool takes has a length that fits the transport's body limit).
+DECIMAL_TEXT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+
+
+def decimal_schema(
+    *, minimum: float, maximum: float, exclusive_minimum: bool = False, description: str | None = None
+) -> WithJsonSchema:
+    """The input schema of a bounded decimal: a number in range, or its text of at most 15 characters (a required
+    parameter's description goes here: pydantic drops a field description beside a replaced schema)."""
+    number: dict[str, Any] = {"type": "number", "maximum": maximum}
+    number["exclusiveMinimum" if exclusive_minimum else "minimum"] = minimum
+    schema: dict[str, Any] = {"anyOf": [number, {"type": "string", "maxLength": 15, "pattern": DECIMAL_TEXT}]}
+    if description:
+        schema["description"] = description
+    return WithJsonSchema(schema)
+
+
+MoneyValue = Annotated[Money, decimal_schema(minimum=0, maximum=100_000_000)]
+
+CampaignId = Annotated[
+    CampaignIdValue, Field(description="The campaign (cp_…), as campaigns_plan_campaign returned it.")
+]
+ChannelId = Annotated[ChannelIdValue, Field(description="A channel of the campaign's plan, e.g. google_search.")]
+Reason = Annotated[ReasonText, Field(description="Why, in a sentence; kept with the change and the audit entry.")]
+OptionalReason = Annotated[ReasonText | None, Field(default=None, description="Why, in a sentence.")]
+ConfirmationToken = Annotated[
+    str, Field(min_length=8, max_length=100, description="The confirmation_token the preview returned.")
+]
+Amount = Annotated[MoneyValue | None, Field(default=None, description="Money in the campaign's currency, e.g. 15000.")]
+Cap = Annotated[
+    MoneyValue | None, Field(default=None, description="The most that may be committed; omit to lift the cap.")
+]
+Currency = Annotated[
+    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR.")
+]
+DailyBudget = Annotated[
+    Decimal,
+    Field(gt=0, le=Decimal("10000000"), max_digits=12, decimal_places=2),
+    decimal_schema(
+        minimum=0,
+        maximum=10_000_000,
+        exclusive_minimum=True,
+        description="The new daily budget in the campaign's currency, e.g. 250.",
+    ),
+]
+TargetNumber = Annotated[
+    Decimal,
+    Field(gt=0, le=Decimal("1000000000")),
+    decimal_schema(minimum=0, maximum=1_000_000_000, exclusive_minimum=True),
+]
+TargetValue = Annotated[
+    TargetNumber | None, Field(default=None, description="How much of the target metric, e.g. 300 (leads).")
+]
+ChangeFactor = Annotated[
+    Decimal,
+    Field(ge=Decimal("1.1"), le=Decimal("100")),
+    decimal_schema(
+        minimum=1.1,
+        maximum=100,
+        description="The largest budget step (new / old) allowed without a confirmation.",
+    ),
+]
