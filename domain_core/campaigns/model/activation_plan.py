@@ -41,6 +41,12 @@ class PlannedItem(Dto):
     handle: str | None = None
 
 
+def _unique(name: str, channel: str, campaign_id: str) -> str:
+    """A platform-side name unique in the ad account (Google Ads refuses a second campaign of the same name), ending
+    with the campaign's id so people can find it back."""
+    return f"{name[: 200 - len(channel) - len(campaign_id) - 6]} · {channel} [{campaign_id}]"
+
+
 def bid_of(bidding: Bidding) -> Decimal | None:
     """The per-result amount an ad group carries, or None where the strategy is the platform's automatic bidding."""
     return bidding.amount if bidding.strategy in _BID_STRATEGIES else None
@@ -61,7 +67,7 @@ def _ads(
             channel=plan.channel,
             platform=spec.platform,
             kind="campaign",
-            name=f"{name} · {spec.display_name}"[:200],
+            name=_unique(name, spec.display_name, campaign_id),
             daily_budget=plan.daily_budget,
             utm=_utm(campaign_id, spec, None),
         )

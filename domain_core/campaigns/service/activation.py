@@ -261,7 +261,7 @@ class Activation:
             audience = begun.rows[item.audience_key] if item.audience_key else None
             try:
                 placed = await self._placement.create(
-                    caller, begun.record, item, parent, audience, key=f"{act}:{item.local_key}"
+                    caller, begun.record, item, parent, audience, key=f"{act}:{item.local_key}", attempt=act[-6:]
                 )
             except DomainError as error:
                 message = error.public_message()[:500]

@@ -123,8 +123,11 @@ class Placement:
         audience: PlatformObjectRecord | None,
         *,
         key: str,
+        attempt: str,
     ) -> Placed:
-        """Create one ad item, paused, under its parent's platform id (an ad group targets its customer list)."""
+        """Create one ad item, paused, under its parent's platform id (an ad group targets its customer list).
+        ``attempt`` ends the campaign's and list's platform names: names are unique in an ad account, and a campaign
+        removed by a failed activation keeps its name."""
         assert item.platform is not None
         ads = self._integrations.ads(caller, item.platform)
         account = await self.account(caller, item.platform)
@@ -132,7 +135,7 @@ class Placement:
         if item.kind == "audience":
             assert record.segment_id is not None
             emails, phones = await self._list_members(caller, record.segment_id)
-            spec = ads.customer_list_spec(item.name, emails=emails, phones=phones)
+            spec = ads.customer_list_spec(f"{item.name[:110]} {attempt}", emails=emails, phones=phones)
             if not spec.hashed_emails and not spec.hashed_phones:
                 raise ValidationFailed(
                     "The campaign's segment has no member who granted email consent to build a customer list from.",
@@ -145,7 +148,7 @@ class Placement:
             made = await ads.create_campaign(
                 account.id,
                 CampaignSpec(
-                    name=item.name,
+                    name=f"{item.name[:190]} {attempt}",
                     objective=cast(Any, _AD_OBJECTIVES[cast(Objective, record.objective)]),
                     daily_budget=self.in_account(item.daily_budget or Decimal(0), record, account),
                     start_date=schedule["start_date"],
