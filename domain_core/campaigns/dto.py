@@ -211,6 +211,7 @@ class ChangeResult(Dto):
     objects: list[ObjectView] = Field(default_factory=list)
     needs_confirmation: BudgetPreview | None = None
     problems: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="How a whole-campaign budget was split, per channel.")
 
 
 class SpendCapsView(Dto):

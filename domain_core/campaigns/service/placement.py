@@ -11,7 +11,7 @@ an influencer's brief is logged as an outbound email interaction on their CRM co
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -226,6 +226,18 @@ class Placement:
         except DomainError as error:
             return f"no estimate: {error.message}"
         return f"{found.lower:,}-{found.upper:,} people ({found.basis})"
+
+    async def history(
+        self, caller: Caller, record: CampaignRecord, row: PlatformObjectRecord, *, since: date, until: date
+    ) -> list[tuple[float, float]]:
+        """An ad campaign's (spend, conversions) per day as its platform reports them, spend in the campaign's
+        currency."""
+        assert row.platform is not None and row.platform_id is not None and row.account_id is not None
+        account = await self.account(caller, row.platform)
+        days = await self._integrations.ads(caller, row.platform).daily_performance(
+            row.account_id, "campaign", [row.platform_id], since, until
+        )
+        return [(float(convert(d.spend, account.currency, record.currency)), float(d.conversions)) for d in days]
 
     async def set_status(self, caller: Caller, row: PlatformObjectRecord, status: str, *, key: str) -> None:
         """Pause, enable or remove an ad object on its platform."""
