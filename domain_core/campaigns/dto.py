@@ -22,7 +22,7 @@ from promptsales.domain_core.campaigns.model.plan import (
 )
 from promptsales.domain_core.shared.dto import Dto
 
-ObjectKind = Literal["campaign", "ad_group", "ad", "email_campaign", "message_batch", "influencer_brief"]
+ObjectKind = Literal["campaign", "audience", "ad_group", "ad", "email_campaign", "message_batch", "influencer_brief"]
 ObjectStatus = Literal["planned", "paused", "active", "removed", "sent", "failed"]
 
 
@@ -167,6 +167,7 @@ class PlannedObject(Dto):
     creative_id: str | None = None
     tracking_url: str | None = None
     recipients: int | None = None
+    reach: str | None = Field(default=None, description="The platform's audience estimate for an ad group.")
 
 
 class ActivationPreview(Dto):
@@ -210,6 +211,7 @@ class ChangeResult(Dto):
     objects: list[ObjectView] = Field(default_factory=list)
     needs_confirmation: BudgetPreview | None = None
     problems: list[str] = Field(default_factory=list)
+    notes: list[str] = Field(default_factory=list, description="How a whole-campaign budget was split, per channel.")
 
 
 class SpendCapsView(Dto):

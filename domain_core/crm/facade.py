@@ -49,7 +49,7 @@ from promptsales.domain_core.crm.dto import (
     SyncedContact,
     SyncedOrganization,
 )
-from promptsales.domain_core.crm.model.vocabulary import FlowChannel
+from promptsales.domain_core.crm.model.vocabulary import ConsentChannel, FlowChannel
 from promptsales.domain_core.crm.service import (
     capture,
     classification,
@@ -316,13 +316,19 @@ class CrmFacade:
         )
 
     async def list_segment_members(
-        self, caller: Caller, *, segment_id: str, cursor: str | None, limit: int | None
+        self,
+        caller: Caller,
+        *,
+        segment_id: str,
+        cursor: str | None,
+        limit: int | None,
+        consented: ConsentChannel | None = None,
     ) -> ContactPage:
-        """Current members of a saved segment."""
+        """Current members of a saved segment (only those who granted ``consented``, when given)."""
         size = clamp_page_size(limit)
 
         async def work(uow: UnitOfWork) -> ContactPage:
-            page = await segments.members(uow, segment_id=segment_id, cursor=cursor, limit=size)
+            page = await segments.members(uow, segment_id=segment_id, cursor=cursor, limit=size, consented=consented)
             return ContactPage(items=page.items, next_cursor=page.next_cursor)
 
         return await self._uow.read(caller, work)

@@ -2,6 +2,8 @@
 
 Money is in the account's currency as Decimal (clients convert: Google micros, Meta minor units, TikTok decimals).
 Everything is created PAUSED; status, budget and bid changes are checked (sign, upper bound) before any request.
+Customer lists carry only SHA-256 hex digests of normalised identifiers (:mod:`.model.customer_lists` makes them);
+an ad group may target such lists (``audience_ids``), and a targeting can be sized before anything is created.
 """
 
 from collections.abc import Mapping, Sequence
@@ -14,6 +16,7 @@ from promptsales.domain_core.integrations.views import FrozenView
 
 ObjectKind = Literal["campaign", "ad_group", "ad"]
 DeliveryStatus = Literal["paused", "active", "removed"]
+AudienceStatus = Literal["processing", "ready", "failed"]
 
 
 class AdAccount(FrozenView):
@@ -44,6 +47,33 @@ class AdGroupSpec(FrozenView):
     age_min: int | None = None
     age_max: int | None = None
     interests: tuple[str, ...] = ()
+    audience_ids: tuple[str, ...] = ()  # customer lists (AudienceRef.id) the ad group is shown to
+
+
+class CustomerListSpec(FrozenView):
+    """A customer-match audience to create from identifiers already normalised and SHA-256 hashed (64 hex
+    characters each; :func:`~.model.customer_lists.hash_email` / ``hash_phone`` make them for the platform)."""
+
+    name: str
+    hashed_emails: tuple[str, ...] = ()
+    hashed_phones: tuple[str, ...] = ()
+
+
+class AudienceRef(FrozenView):
+    """A customer list as the platform holds it; ``size`` is the matched (or uploaded) count when it says."""
+
+    id: str
+    name: str
+    size: int | None = None
+    status: AudienceStatus
+
+
+class AudienceEstimate(FrozenView):
+    """How many people a targeting may reach (``lower``-``upper``) and what the figure rests on."""
+
+    lower: int
+    upper: int
+    basis: str
 
 
 class CreativeSpec(FrozenView):
@@ -121,3 +151,7 @@ class AdsPlatform(Protocol):
     async def daily_performance(
         self, account_id: str, kind: ObjectKind, object_ids: Sequence[str], since: date, until: date
     ) -> Sequence[DailyPerformance]: ...
+
+    async def create_customer_list(self, account_id: str, spec: CustomerListSpec) -> AudienceRef: ...
+
+    async def estimate_audience(self, account_id: str, spec: AdGroupSpec) -> AudienceEstimate: ...

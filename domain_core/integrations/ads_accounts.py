@@ -6,13 +6,17 @@ checked here first — kind, status, sign and ceiling of every amount (:class:`A
 session and sends nothing; the adapter checks again with the account's currency. Each write then runs as paid work
 under the caller's idempotency key (``mutate_paid``): a retried activation with the same key gets the stored object
 back instead of creating a second one (the platforms take no idempotency key of their own), and the write is audited
-with the platform object's id. Reads (accounts, daily performance) are not recorded.
+with the platform object's id. A customer list is paid work the same way; its audit names the list and how many
+digests went up, never the digests. Reads (accounts, daily performance, audience estimates) are not recorded.
 """
 
 from collections.abc import Awaitable, Callable, Sequence
+from contextlib import suppress
 from datetime import date
 from decimal import Decimal
 from typing import Any, Protocol, TypeVar, runtime_checkable
+
+from pydantic import BaseModel
 
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations.ads import (
@@ -20,8 +24,11 @@ from promptsales.domain_core.integrations.ads import (
     AdGroupSpec,
     AdObject,
     AdsPlatform,
+    AudienceEstimate,
+    AudienceRef,
     CampaignSpec,
     CreativeSpec,
+    CustomerListSpec,
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
@@ -30,6 +37,7 @@ from promptsales.domain_core.integrations.commands import (
     CreateAd,
     CreateAdCampaign,
     CreateAdGroup,
+    CreateCustomerList,
     SetAdBid,
     SetAdBudget,
     SetAdStatus,
@@ -45,12 +53,20 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_status,
 )
 from promptsales.domain_core.integrations.model.connectors import Capability, catalogue, get_connector
+from promptsales.domain_core.integrations.model.customer_lists import (
+    HASHES_PER_LIST_MAX,
+    PHONE_FORMS,
+    check_customer_list,
+    hash_email,
+    hash_phone,
+)
 from promptsales.domain_core.integrations.sessions import Link, Sessions
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.commands import Command
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 
 @runtime_checkable
@@ -118,17 +134,34 @@ class PlatformAds:
         call: Callable[[AdsPlatform], Awaitable[AdObject]],
         changes: dict[str, Any],
     ) -> AdObject:
+        def target(made: AdObject) -> tuple[str, str, str]:
+            return f"{self.platform}.{made.kind}", made.id, made.status
+
+        return await self._paid(operation, command, idempotency_key, call, changes, AdObject, target)
+
+    async def _paid(
+        self,
+        operation: str,
+        command: Command,
+        idempotency_key: str | None,
+        call: Callable[[AdsPlatform], Awaitable[M]],
+        changes: dict[str, Any],
+        result_type: type[M],
+        target: Callable[[M], tuple[str, str, str]],
+    ) -> M:
+        """One write as paid work under the idempotency key, audited with (target type, id, status) of the result."""
         action = f"integrations.ads.{operation}"
 
-        async def prepare() -> AdObject:
+        async def prepare() -> M:
             return await self._run(call)
 
-        async def record(uow: UnitOfWork, made: AdObject) -> AdObject:
+        async def record(uow: UnitOfWork, made: M) -> M:
+            target_type, target_id, status = target(made)
             uow.audit(
                 action,
-                target_type=f"{self.platform}.{made.kind}",
-                target_id=made.id[:64],
-                changes={"platform": self.platform, **changes, "status": made.status},
+                target_type=target_type,
+                target_id=target_id[:64],
+                changes={"platform": self.platform, **changes, "status": status},
             )
             return made
 
@@ -139,7 +172,7 @@ class PlatformAds:
             idempotency_key=idempotency_key,
             prepare=prepare,
             work=record,
-            result_type=AdObject,
+            result_type=result_type,
         )
 
     # --- reads ---------------------------------------------------------------------------------------------------
@@ -156,6 +189,56 @@ class PlatformAds:
         check_kind(kind)
         ids = check_report(object_ids, since, until)
         return list(await self._run(lambda ads: ads.daily_performance(account, kind, ids, since, until)))
+
+    async def estimate_audience(self, account_id: str, spec: AdGroupSpec) -> AudienceEstimate:
+        """How many people ``spec``'s targeting (countries, ages, interests, customer lists) may reach."""
+        account = _account(account_id)
+        for audience_id in spec.audience_ids:
+            check_object_id(audience_id, field="audience_ids")
+        return await self._run(lambda ads: ads.estimate_audience(account, spec))
+
+    # --- customer lists ------------------------------------------------------------------------------------------
+
+    def customer_list_spec(self, name: str, *, emails: Sequence[str], phones: Sequence[str]) -> CustomerListSpec:
+        """A customer list of raw emails and phones, normalised and hashed as this platform asks (identifiers that
+        do not normalise, and phones where the platform takes none, are left out; at most the per-list cap)."""
+        hashed_emails: list[str] = []
+        for email in emails:
+            with suppress(ValidationFailed):
+                hashed_emails.append(hash_email(email))
+        hashed_phones: list[str] = []
+        if self.platform in PHONE_FORMS:
+            for phone in phones:
+                with suppress(ValidationFailed):
+                    hashed_phones.append(hash_phone(phone, self.platform))
+        unique_emails = tuple(dict.fromkeys(hashed_emails))[:HASHES_PER_LIST_MAX]
+        room = HASHES_PER_LIST_MAX - len(unique_emails)
+        return CustomerListSpec(
+            name=name, hashed_emails=unique_emails, hashed_phones=tuple(dict.fromkeys(hashed_phones))[:room]
+        )
+
+    async def create_customer_list(
+        self, account_id: str, spec: CustomerListSpec, *, idempotency_key: str | None = None
+    ) -> AudienceRef:
+        """A customer-match audience from hashed emails / phones (1-10,000 SHA-256 hex digests)."""
+        account = _account(account_id)
+        emails, phones = check_customer_list(spec.name, spec.hashed_emails, spec.hashed_phones)
+        checked = spec.model_copy(update={"hashed_emails": emails, "hashed_phones": phones})
+        command = CreateCustomerList(platform=self.platform, account_id=account, spec=checked)
+        changes = {"account_id": account, "name": spec.name, "emails": len(emails), "phones": len(phones)}
+
+        def target(made: AudienceRef) -> tuple[str, str, str]:
+            return f"{self.platform}.customer_list", made.id, made.status
+
+        return await self._paid(
+            "create_customer_list",
+            command,
+            idempotency_key,
+            lambda ads: ads.create_customer_list(account, checked),
+            changes,
+            AudienceRef,
+            target,
+        )
 
     # --- creates (paused) ----------------------------------------------------------------------------------------
 
@@ -179,8 +262,16 @@ class PlatformAds:
         check_object_id(campaign_id, field="campaign_id")
         if spec.bid is not None:
             check_amount(spec.bid, field="bid", maximum=self.limits.max_bid)
+        for audience_id in spec.audience_ids:
+            check_object_id(audience_id, field="audience_ids")
         command = CreateAdGroup(platform=self.platform, account_id=account, campaign_id=campaign_id, spec=spec)
-        changes = {"account_id": account, "campaign_id": campaign_id, "name": spec.name, "bid": _text(spec.bid)}
+        changes = {
+            "account_id": account,
+            "campaign_id": campaign_id,
+            "name": spec.name,
+            "bid": _text(spec.bid),
+            "audience_ids": list(spec.audience_ids),
+        }
         return await self._write(
             "create_ad_group",
             command,

@@ -11,6 +11,7 @@ from promptsales.domain_core.integrations.ads import (
     AdGroupSpec,
     CampaignSpec,
     CreativeSpec,
+    CustomerListSpec,
     DeliveryStatus,
     ObjectKind,
 )
@@ -158,6 +159,14 @@ class CreateAd(Command):
         image = self.creative.image_png
         source["creative"]["image_sha256"] = hashlib.sha256(image).hexdigest() if image is not None else None
         return source
+
+
+class CreateCustomerList(Command):
+    """Create a customer-match audience from hashed identifiers (the digests count in the idempotency hash)."""
+
+    platform: PlatformId
+    account_id: AccountId
+    spec: CustomerListSpec
 
 
 class SetAdStatus(Command):

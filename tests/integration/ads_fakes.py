@@ -2,7 +2,8 @@
 
 from decimal import Decimal
 
-from promptsales.domain_core.integrations.ads import AdGroupSpec, AdsPlatform, CampaignSpec
+from promptsales.domain_core.integrations.ads import AdGroupSpec, AdsPlatform, CampaignSpec, CustomerListSpec
+from promptsales.domain_core.integrations.model.customer_lists import hash_email
 from tests.integration.connector_fakes import T0
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -10,6 +11,15 @@ DAY0 = T0.date()
 GROUP = AdGroupSpec(
     name="Runners", bid=Decimal("1.50"), countries=("US", "ca"), age_min=25, age_max=44, interests=("running",)
 )
+
+CUSTOMERS = CustomerListSpec(
+    name="Loyal customers", hashed_emails=tuple(hash_email(f"customer{i}@shop.example") for i in range(1_000))
+)
+
+
+def listed(audience_id: str) -> AdGroupSpec:
+    """The tests' targeting narrowed to one customer list."""
+    return GROUP.model_copy(update={"name": "Loyal runners", "audience_ids": (audience_id,)})
 
 
 def campaign_spec(daily_budget: str = "25.00") -> CampaignSpec:

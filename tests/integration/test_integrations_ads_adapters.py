@@ -17,6 +17,7 @@ from promptsales.domain_core.integrations.ads import (
     AdsPlatform,
     CampaignSpec,
     CreativeSpec,
+    CustomerListSpec,
     DailyPerformance,
 )
 from promptsales.domain_core.integrations.google_ads.adapter import GoogleAdsAdapter
@@ -30,6 +31,7 @@ from promptsales.domain_core.integrations.meta_ads.adapter import MetaAdsAdapter
 from promptsales.domain_core.integrations.meta_ads.client import MetaAdsClient
 from promptsales.domain_core.integrations.meta_ads.simulator import MetaAdsSimulator
 from promptsales.domain_core.integrations.model.connectors import get_connector
+from promptsales.domain_core.integrations.model.customer_lists import hash_email
 from promptsales.domain_core.integrations.tiktok_ads.adapter import TikTokAdsAdapter
 from promptsales.domain_core.integrations.tiktok_ads.client import TikTokAdsClient
 from promptsales.domain_core.integrations.tiktok_ads.simulator import TikTokAdsSimulator
@@ -189,3 +191,46 @@ async def test_the_same_campaign_runs_the_same_way_on_every_platform(
     time_.elapsed += 86_400
     later = list(await ads.daily_performance(account, "campaign", [campaign.id], *window))
     assert _total(later) == spent  # nothing more after the pause
+
+
+CUSTOMERS = CustomerListSpec(
+    name="Repeat buyers", hashed_emails=tuple(hash_email(f"buyer{i}@example.com") for i in range(2_000))
+)
+
+
+async def test_a_customer_list_is_created_sized_targeted_and_narrows_the_estimate(
+    time_and_platform: tuple[FakeTime, Platform],
+) -> None:
+    _, platform = time_and_platform
+    ads, account = platform.adapter, platform.account
+    audience = await ads.create_customer_list(account, CUSTOMERS)
+    assert audience.name == "Repeat buyers" and audience.status in ("processing", "ready")
+    assert audience.size is None or 0 < audience.size <= 2_000
+
+    broad = AdGroupSpec(name="Broad", countries=("US",), audience_ids=(audience.id,))
+    narrow = broad.model_copy(update={"age_min": 25, "age_max": 34, "interests": ("running",)})
+    wide = await ads.estimate_audience(account, broad)
+    small = await ads.estimate_audience(account, narrow)
+    assert 0 < wide.lower <= wide.upper and wide.basis
+    if wide.basis.startswith("google_user_list_sizes"):
+        # Google has no reach estimate for search targeting: the lists' own sizes, whatever the ages and interests.
+        assert small == wide and wide.upper == audience.size
+    else:
+        assert small.upper < wide.upper  # ages and interests narrow the listed people too
+
+    campaign = await ads.create_campaign(
+        account, CampaignSpec(name="Win back", objective="traffic", daily_budget=Decimal("60.00"))
+    )
+    group = await ads.create_ad_group(account, campaign.id, narrow)
+    assert (group.status, group.parent_id) == ("paused", campaign.id)
+
+    before = platform.request_count()
+    for bad in (
+        CustomerListSpec(name="Raw", hashed_emails=("buyer@example.com",)),
+        CustomerListSpec(name="Empty"),
+        CustomerListSpec(name="Too many", hashed_emails=tuple(f"{i:064x}" for i in range(10_001))),
+    ):
+        with pytest.raises(ValidationFailed) as refused:
+            await ads.create_customer_list(account, bad)
+        assert refused.value.field == "hashed_emails"
+    assert platform.request_count() == before

@@ -24,8 +24,8 @@ from promptsales.domain_core.integrations.model.errors import (
     PlatformValidationError,
     RateLimited,
 )
-from promptsales.domain_core.shared.errors import ValidationFailed
-from tests.integration.ads_fakes import DAY0, GROUP, PNG, activate, build_chain, campaign_spec
+from promptsales.domain_core.shared.errors import NotFound, ValidationFailed
+from tests.integration.ads_fakes import CUSTOMERS, DAY0, GROUP, PNG, activate, build_chain, campaign_spec, listed
 from tests.integration.connector_fakes import FakeTime
 
 TOKEN = "ya29.a0-test-access-token-0001"
@@ -312,3 +312,35 @@ async def test_the_client_speaks_googles_wire(sim: GoogleAdsSimulator, time_: Fa
         await google.search_all(ACCOUNT, "SELECT campaign.id, segments.date, metrics.clicks FROM campaign")
     assert caught.value.platform_field == "query"
     assert to_micros(Decimal("1.5")) == "1500000" and from_micros("2250000") == Decimal("2.25")
+
+
+async def test_customer_match_fills_a_user_list_through_an_offline_job_and_sizes_it(
+    sim: GoogleAdsSimulator, time_: FakeTime
+) -> None:
+    ads = adapter(sim, time_)
+    phones = tuple(f"{i:064x}" for i in range(1, 1_001))
+    audience = await ads.create_customer_list(ACCOUNT, CUSTOMERS.model_copy(update={"hashed_phones": phones}))
+    assert (audience.size, audience.status) == (1_200, "ready")  # 2,000 identifiers matched, two significant digits
+    [user_list] = sim.entities(ACCOUNT, "user_list")
+    assert user_list["crm_based_user_list"] == {"upload_key_type": "CONTACT_INFO", "data_source_type": "FIRST_PARTY"}
+    [job] = sim.entities(ACCOUNT, "offline_user_data_job")
+    assert (job["type"], job["status"]) == ("CUSTOMER_MATCH_USER_LIST", "SUCCESS")
+    assert [p.rsplit(":", 1)[-1] for _, p, *_ in sim.requests if "offlineUserDataJobs" in p] == [
+        "create",
+        "addOperations",
+        "run",
+    ]
+
+    campaign = await ads.create_campaign(ACCOUNT, CAMPAIGN)
+    group = await ads.create_ad_group(ACCOUNT, campaign.id, listed(audience.id))
+    lists = [c for c in sim.entities(ACCOUNT, "ad_group_criterion") if "user_list" in c]
+    assert [c["user_list"]["user_list"] for c in lists] == [f"customers/{ACCOUNT}/userLists/{audience.id}"]
+    assert lists[0]["ad_group"].endswith(f"/adGroups/{group.id}")
+
+    estimate = await ads.estimate_audience(ACCOUNT, listed(audience.id))
+    assert (estimate.lower, estimate.upper) == (1_200, 1_200) and "no reach estimate" in estimate.basis
+    with pytest.raises(ValidationFailed) as refused:
+        await ads.estimate_audience(ACCOUNT, GROUP)  # no lists: Google has nothing to size search targeting by
+    assert refused.value.field == "audience_ids"
+    with pytest.raises(NotFound):
+        await ads.estimate_audience(ACCOUNT, listed("999999"))

@@ -27,7 +27,7 @@ from promptsales.domain_core.integrations.model.errors import (
     RateLimited,
 )
 from promptsales.domain_core.shared.errors import ValidationFailed
-from tests.integration.ads_fakes import DAY0, GROUP, activate, build_chain, campaign_spec
+from tests.integration.ads_fakes import CUSTOMERS, DAY0, GROUP, activate, build_chain, campaign_spec, listed
 from tests.integration.connector_fakes import FakeTime
 
 TOKEN = "li-AQX-0123456789abcdef0001"
@@ -354,3 +354,35 @@ async def test_a_scheduled_campaign_delivers_only_inside_its_run_schedule(
     time_.elapsed += 6 * 86_400
     report = await ads.daily_performance(ACCOUNT, "campaign", [chain[0]], DAY0, DAY0 + timedelta(days=5))
     assert [p.spend > 0 for p in report] == [False, False, True, True, False, False]
+
+
+async def test_a_dmp_segment_becomes_an_ad_segment_that_campaigns_target_and_counts_size(
+    sim: LinkedInAdsSimulator, time_: FakeTime
+) -> None:
+    recorder = Recorder(sim)
+    ads = adapter(sim, time_, transport=recorder)
+    audience = await ads.create_customer_list(ACCOUNT, CUSTOMERS)
+    assert (audience.size, audience.status) == (550, "ready")  # matchedMemberCount; ready from 300 members
+    [upload] = [q for q, _ in recorder.sent if q.url.path.endswith("/users")]
+    assert upload.headers["x-restli-method"] == "BATCH_CREATE"
+    first = json.loads(upload.content)["elements"][0]
+    assert first == {"action": "ADD", "userIds": [{"idType": "SHA256_EMAIL", "idValue": CUSTOMERS.hashed_emails[0]}]}
+
+    campaign = await ads.create_campaign(ACCOUNT, CAMPAIGN)
+    await ads.create_ad_group(ACCOUNT, campaign.id, listed(audience.id))
+    [stored] = sim.objects(ACCOUNT, "adCampaigns")
+    facets = {f: v for c in stored["targetingCriteria"]["include"]["and"] for f, v in c["or"].items()}
+    assert facets["urn:li:adTargetingFacet:audienceMatchingSegments"] == [f"urn:li:adSegment:{audience.id}"]
+
+    broad = await ads.estimate_audience(ACCOUNT, GROUP)
+    narrow = await ads.estimate_audience(ACCOUNT, listed(audience.id))
+    assert narrow.basis == "linkedin_audience_counts"
+    assert 0 < narrow.lower < narrow.upper < broad.lower  # active members, then all members
+
+    before = len(recorder.sent)
+    with pytest.raises(ValidationFailed) as refused:
+        await ads.create_customer_list(ACCOUNT, CUSTOMERS.model_copy(update={"hashed_phones": (f"{1:064x}",)}))
+    assert refused.value.field == "hashed_phones" and len(recorder.sent) == before
+    other = await adapter(sim, time_, token=OTHER_TOKEN).create_customer_list(OTHER_ACCOUNT, CUSTOMERS)
+    with pytest.raises(PlatformValidationError, match="ad segment"):
+        await ads.estimate_audience(ACCOUNT, listed(other.id))

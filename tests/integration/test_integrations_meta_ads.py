@@ -25,7 +25,7 @@ from promptsales.domain_core.integrations.model.errors import (
     RateLimited,
 )
 from promptsales.domain_core.shared.errors import ValidationFailed
-from tests.integration.ads_fakes import DAY0, GROUP, PNG, activate, build_chain, campaign_spec
+from tests.integration.ads_fakes import CUSTOMERS, DAY0, GROUP, PNG, activate, build_chain, campaign_spec, listed
 from tests.integration.connector_fakes import FakeTime
 
 TOKEN = "EAAGm0PX4ZCpsBAtesttoken0001"
@@ -288,3 +288,34 @@ async def test_the_wire_is_graphs(sim: MetaAdsSimulator, time_: FakeTime) -> Non
         ).headers["x-business-use-case-usage"]
     )
     assert usage[ACCOUNT.removeprefix("act_")][0]["type"] == "ads_management"
+
+
+async def test_a_custom_audience_is_uploaded_by_schema_targeted_and_sized(
+    sim: MetaAdsSimulator, time_: FakeTime
+) -> None:
+    ads = adapter(sim, time_)
+    phones = tuple(f"{i:064x}" for i in range(1, 201))
+    audience = await ads.create_customer_list(ACCOUNT, CUSTOMERS.model_copy(update={"hashed_phones": phones}))
+    assert (audience.size, audience.status) == (1_200, "processing")  # what Meta received, matched later
+    [stored] = sim.objects(ACCOUNT, "customaudiences")
+    assert (stored["subtype"], stored["customer_file_source"]) == ("CUSTOM", "USER_PROVIDED_ONLY")
+    assert len(stored["_users"]) == 1_200
+    uploads = [path for method, path in sim.requests if path.endswith("/users")]
+    assert len(uploads) == 2  # EMAIL_SHA256, then PHONE_SHA256
+
+    campaign = await ads.create_campaign(ACCOUNT, CAMPAIGN)
+    await ads.create_ad_group(ACCOUNT, campaign.id, listed(audience.id))
+    [adset] = sim.objects(ACCOUNT, "adsets")
+    assert adset["targeting"]["custom_audiences"] == [{"id": audience.id}]
+
+    broad = await ads.estimate_audience(ACCOUNT, GROUP)
+    narrow = await ads.estimate_audience(ACCOUNT, listed(audience.id))
+    assert broad.basis == narrow.basis == "meta_reachestimate"
+    assert 0 <= narrow.lower < narrow.upper < broad.lower  # the listed people within ages and interests
+
+    other = await adapter(sim, time_, token=OTHER_TOKEN).create_customer_list(OTHER_ACCOUNT, CUSTOMERS)
+    with pytest.raises(PlatformValidationError, match="Custom audience"):
+        await ads.estimate_audience(ACCOUNT, listed(other.id))
+    with pytest.raises(ValidationFailed) as refused:
+        await ads.create_ad_group(ACCOUNT, campaign.id, listed("not-digits"))
+    assert refused.value.field == "audience_ids"

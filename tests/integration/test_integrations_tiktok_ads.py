@@ -29,7 +29,7 @@ from promptsales.domain_core.integrations.tiktok_ads.client import TikTokAdsClie
 from promptsales.domain_core.integrations.tiktok_ads.simulator import TikTokAdsSimulator
 from promptsales.domain_core.integrations.tiktok_ads.simulator.app import interest_id, location_id
 from promptsales.domain_core.shared.errors import ValidationFailed
-from tests.integration.ads_fakes import DAY0, GROUP, PNG, activate, build_chain, campaign_spec
+from tests.integration.ads_fakes import CUSTOMERS, DAY0, GROUP, PNG, activate, build_chain, campaign_spec, listed
 from tests.integration.connector_fakes import FakeTime
 
 TOKEN = "tt-act-0123456789abcdef0001"
@@ -345,3 +345,33 @@ async def test_single_images_are_refused_on_tiktok_only_placements(sim: TikTokAd
     with pytest.raises(PlatformValidationError) as caught:
         await ads.create_ad(ACCOUNT, group_id, CREATIVE)
     assert "not supported on the TikTok placement" in (caught.value.detail or "")
+
+
+async def test_a_customer_file_audience_is_uploaded_targeted_and_sized(
+    sim: TikTokAdsSimulator, time_: FakeTime
+) -> None:
+    recorder = Recorder(sim)
+    ads = adapter(sim, time_, transport=recorder)
+    audience = await ads.create_customer_list(ACCOUNT, CUSTOMERS)
+    assert (audience.size, audience.status) == (500, "ready")  # cover_num as TikTok reads it back
+    upload = next(r for r in recorder.sent if r.url.path.endswith("/dmp/custom_audience/file/upload/"))
+    assert b'name="calculate_type"\r\n\r\nEMAIL_SHA256' in upload.content
+    assert CUSTOMERS.hashed_emails[0].encode() in upload.content
+
+    campaign = await ads.create_campaign(ACCOUNT, CAMPAIGN)
+    group = await ads.create_ad_group(ACCOUNT, campaign.id, listed(audience.id))
+    [stored] = [g for g in sim.objects(ACCOUNT, "adgroup") if g["adgroup_id"] == group.id]
+    assert stored["audience_ids"] == [audience.id]
+
+    broad = await ads.estimate_audience(ACCOUNT, GROUP)
+    narrow = await ads.estimate_audience(ACCOUNT, listed(audience.id))
+    assert narrow.basis == "tiktok_audience_size_estimate"
+    assert 0 <= narrow.lower < narrow.upper < broad.lower  # the listed people within ages and interests
+
+    before = len(recorder.sent)
+    mixed = CUSTOMERS.model_copy(update={"hashed_phones": (f"{1:064x}",)})
+    with pytest.raises(ValidationFailed) as refused:
+        await ads.create_customer_list(ACCOUNT, mixed)
+    assert refused.value.field == "hashed_phones" and len(recorder.sent) == before
+    with pytest.raises(PlatformValidationError, match="audience_ids"):
+        await ads.estimate_audience(ACCOUNT, listed("1700000000000000001"))

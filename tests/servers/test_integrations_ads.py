@@ -10,7 +10,8 @@ import pytest
 from sqlmodel import select
 
 from promptsales.domain_core.infrastructure.tables import AuditEntryRecord
-from promptsales.domain_core.integrations.dto import AdGroupSpec, CampaignSpec, CreativeSpec
+from promptsales.domain_core.integrations.dto import AdGroupSpec, CampaignSpec, CreativeSpec, CustomerListSpec
+from promptsales.domain_core.integrations.model.customer_lists import hash_email
 from promptsales.domain_core.integrations.model.errors import AuthExpired
 from promptsales.domain_core.shared.errors import Conflict, ValidationFailed
 from promptsales.servers.runtime import Runtime
@@ -175,3 +176,49 @@ async def test_a_refused_access_token_is_refreshed_once_and_the_call_goes_throug
     assert after["access_token"] != before["access_token"]
     listing = await tools.ok("list_connectors")
     assert next(i for i in listing["items"] if i["platform"] == platform)["connection"]["status"] == "connected"
+
+
+@pytest.mark.parametrize("platform", PLATFORMS)
+async def test_a_customer_list_is_paid_work_audited_without_its_digests_and_sizes_a_targeting(
+    crm: Crm, runtime: Runtime, platform: str
+) -> None:
+    connection = await integrations(crm).ok("connect", platform=platform)
+    account_id = connection["account_id"]
+    ads = runtime.integrations.ads(runtime.caller(None), platform)
+    digests = tuple(hash_email(f"client{i}@books.example") for i in range(1_500))
+    spec = CustomerListSpec(name="Clients 2025", hashed_emails=digests)
+
+    made = await ads.create_customer_list(account_id, spec, idempotency_key="act-9:list")
+    assert await ads.create_customer_list(account_id, spec, idempotency_key="act-9:list") == made  # replayed
+    assert made.name == "Clients 2025" and (made.size is None or 0 < made.size <= 1_500)
+
+    targeting = AdGroupSpec(name="Clients", countries=("ES",), age_min=25, age_max=54, audience_ids=(made.id,))
+    estimate = await ads.estimate_audience(account_id, targeting)
+    assert 0 < estimate.lower <= estimate.upper and estimate.basis
+    campaign = await ads.create_campaign(account_id, CAMPAIGN)
+    group = await ads.create_ad_group(account_id, campaign.id, targeting, idempotency_key="act-9:group")
+    assert group.parent_id == campaign.id
+
+    async def audited(uow: Any) -> list[Any]:
+        rows = await uow.session.exec(
+            select(AuditEntryRecord).where(AuditEntryRecord.action == "integrations.ads.create_customer_list")
+        )
+        return list(rows.all())
+
+    [entry] = await runtime.uow.read(runtime.caller(None), audited)
+    assert (entry.target_type, entry.target_id) == (f"{platform}.customer_list", made.id)
+    assert entry.changes["emails"] == 1_500 and entry.changes["phones"] == 0
+    assert digests[0] not in str(entry.changes)
+
+    before = requests_seen(runtime, platform)
+    for bad, field in (
+        (spec.model_copy(update={"hashed_emails": ("client0@books.example",)}), "hashed_emails"),
+        (spec.model_copy(update={"name": ""}), "name"),
+    ):
+        with pytest.raises(ValidationFailed) as caught:
+            await ads.create_customer_list(account_id, bad)
+        assert caught.value.field == field
+    with pytest.raises(ValidationFailed) as caught:
+        await ads.estimate_audience(account_id, targeting.model_copy(update={"audience_ids": ("a/b",)}))
+    assert caught.value.field == "audience_ids"
+    assert requests_seen(runtime, platform) == before

@@ -158,3 +158,17 @@ async def test_create_segment_rejects_bad_arguments_naming_the_field(crm) -> Non
             ({"name": "x", "rule": US_RULE, "description": "d" * 1001}, "description"),
         ],
     )
+
+
+async def test_members_who_granted_a_channel_are_listed_apart_for_the_campaigns_context(crm, runtime) -> None:
+    opted_in = await crm.lead("in@example.com", country="US", consent={"email": {"granted": True}})
+    await crm.lead("out@example.com", country="US", consent={"email": {"granted": False}})
+    await crm.lead("never@example.com", country="US")
+    segment = await crm.ok("create_segment", name="US", rule=US_RULE)
+    caller = runtime.caller(None)
+    every = await runtime.crm.list_segment_members(caller, segment_id=segment["id"], cursor=None, limit=10)
+    granted = await runtime.crm.list_segment_members(
+        caller, segment_id=segment["id"], cursor=None, limit=10, consented="email"
+    )
+    assert len(every.items) == 3
+    assert [m.id for m in granted.items] == [opted_in["contact"]["id"]]

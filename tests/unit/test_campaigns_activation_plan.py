@@ -121,3 +121,21 @@ def test_one_channel_budget_must_name_an_ads_channel_of_the_campaign() -> None:
     with pytest.raises(ValidationFailed) as refused:
         scaled([plan("google_search", "10")], "tiktok", Decimal(30))
     assert refused.value.field == "channel"
+
+
+def test_a_segment_becomes_a_customer_list_the_ad_group_targets_where_the_channel_takes_lists() -> None:
+    listed = plan("meta_facebook", "50").model_copy(
+        update={"targeting": Targeting(countries=("ES",), customer_list_segment_id="seg_1")}
+    )
+    items = activation_plan.items(
+        campaign_id=CAMPAIGN,
+        name="Spring",
+        channels=[listed],
+        catalogue=channel_catalogue(),
+        recipients={},
+        influencers=[],
+        list_members=420,
+    )
+    assert [i.kind for i in items] == ["campaign", "audience", "ad_group", "ad"]
+    audience, group = items[1], items[2]
+    assert audience.recipients == 420 and group.audience_key == audience.local_key == "meta_facebook/audience"

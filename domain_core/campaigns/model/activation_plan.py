@@ -1,6 +1,7 @@
 """What activating a campaign creates, item by item, derived from its plan alone (pure; the preview shows it).
 
-Ads channels get a campaign (daily budget), an ad group (targeting, bid) and one ad per approved creative; email a
+Ads channels get a campaign (daily budget), a customer list built from the CRM segment where the channel takes one,
+an ad group (targeting, the list, bid) and one ad per approved creative; email a
 campaign to the consenting audience; SMS and WhatsApp a batch to the consenting members; influencers a brief each.
 Every item has a stable ``local_key`` (a retried activation finds what an earlier try made) and the UTM parameters
 its links carry (``utm_content`` names the ad, email, batch or influencer).
@@ -16,7 +17,7 @@ from promptsales.domain_core.campaigns.model.plan import Bidding, ChannelPlan, S
 from promptsales.domain_core.campaigns.model.tracking import parameters
 from promptsales.domain_core.shared.dto import Dto
 
-ItemKind = Literal["campaign", "ad_group", "ad", "email_campaign", "message_batch", "influencer_brief"]
+ItemKind = Literal["campaign", "audience", "ad_group", "ad", "email_campaign", "message_batch", "influencer_brief"]
 # Bids the ad platforms take as "what a result may cost"; target ROAS and lowest cost leave bidding to the platform.
 _BID_STRATEGIES = frozenset({"cost_cap", "target_cpa", "manual_cpc"})
 
@@ -30,6 +31,7 @@ class PlannedItem(Dto):
     kind: ItemKind
     name: str
     parent_key: str | None = None
+    audience_key: str | None = None  # the customer list an ad group targets
     daily_budget: Decimal | None = None
     bid: Decimal | None = None
     targeting: Targeting | None = None
@@ -37,6 +39,12 @@ class PlannedItem(Dto):
     utm: dict[str, str]
     recipients: int | None = None
     handle: str | None = None
+
+
+def _unique(name: str, channel: str, campaign_id: str) -> str:
+    """A platform-side name unique in the ad account (Google Ads refuses a second campaign of the same name), ending
+    with the campaign's id so people can find it back."""
+    return f"{name[: 200 - len(channel) - len(campaign_id) - 6]} · {channel} [{campaign_id}]"
 
 
 def bid_of(bidding: Bidding) -> Decimal | None:
@@ -48,7 +56,9 @@ def _utm(campaign_id: str, spec: ChannelSpec, content: str | None) -> dict[str, 
     return parameters(campaign_id=campaign_id, source=spec.utm_source, medium=spec.utm_medium, content=content)
 
 
-def _ads(campaign_id: str, name: str, plan: ChannelPlan, spec: ChannelSpec) -> list[PlannedItem]:
+def _ads(
+    campaign_id: str, name: str, plan: ChannelPlan, spec: ChannelSpec, list_members: int | None
+) -> list[PlannedItem]:
     root = f"{plan.channel}/campaign"
     group = f"{plan.channel}/ad_group"
     items = [
@@ -57,10 +67,26 @@ def _ads(campaign_id: str, name: str, plan: ChannelPlan, spec: ChannelSpec) -> l
             channel=plan.channel,
             platform=spec.platform,
             kind="campaign",
-            name=f"{name} · {spec.display_name}"[:200],
+            name=_unique(name, spec.display_name, campaign_id),
             daily_budget=plan.daily_budget,
             utm=_utm(campaign_id, spec, None),
-        ),
+        )
+    ]
+    audience = None
+    if plan.targeting.customer_list_segment_id and spec.customer_lists:
+        audience = f"{plan.channel}/audience"
+        items.append(
+            PlannedItem(
+                local_key=audience,
+                channel=plan.channel,
+                platform=spec.platform,
+                kind="audience",
+                name=f"{name} · {spec.display_name} · CRM list"[:200],
+                utm=_utm(campaign_id, spec, None),
+                recipients=list_members,
+            )
+        )
+    items.append(
         PlannedItem(
             local_key=group,
             channel=plan.channel,
@@ -68,11 +94,12 @@ def _ads(campaign_id: str, name: str, plan: ChannelPlan, spec: ChannelSpec) -> l
             kind="ad_group",
             name=f"{name} · {spec.display_name} · audience"[:200],
             parent_key=root,
+            audience_key=audience,
             bid=bid_of(plan.bidding),
             targeting=plan.targeting,
             utm=_utm(campaign_id, spec, None),
-        ),
-    ]
+        )
+    )
     items += [
         PlannedItem(
             local_key=f"{plan.channel}/ad/{creative}",
@@ -114,14 +141,15 @@ def items(
     catalogue: Mapping[str, ChannelSpec],
     recipients: Mapping[str, int],
     influencers: Sequence[tuple[str, str | None]],
+    list_members: int | None = None,
 ) -> list[PlannedItem]:
     """Every object activation creates, parents before children. ``recipients``: consenting audience members per
-    owned channel; ``influencers``: (handle, promo code)."""
+    owned channel; ``list_members``: segment members a customer list would hold; ``influencers``: (handle, code)."""
     planned: list[PlannedItem] = []
     for plan in channels:
         spec = catalogue[plan.channel]
         if spec.kind == "ads":
-            planned += _ads(campaign_id, name, plan, spec)
+            planned += _ads(campaign_id, name, plan, spec, list_members)
         elif spec.kind in ("email", "message"):
             planned += _owned(campaign_id, name, plan, spec, recipients.get(plan.channel, 0))
     influencer = catalogue.get("influencer")

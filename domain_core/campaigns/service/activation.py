@@ -46,7 +46,7 @@ log = structlog.get_logger(__name__)
 
 ACTION = "campaigns.activate_campaign"
 TOKEN_SECONDS = int(confirmations.CONFIRMATION_TTL.total_seconds())
-AD_KINDS = ("campaign", "ad_group", "ad")
+AD_KINDS = ("campaign", "audience", "ad_group", "ad")
 SEND_HOUR = time(9, 0)  # scheduled emails go out at 09:00 of the start date in the campaign's time zone
 
 
@@ -68,7 +68,7 @@ def _document(record: CampaignRecord, items: Sequence[PlannedItem]) -> dict[str,
     return {"campaign_id": record.id, "version": record.version, "items": [i.model_dump(mode="json") for i in items]}
 
 
-def _planned_object(item: PlannedItem, landing_url: str, record: CampaignRecord) -> PlannedObject:
+def _planned_object(item: PlannedItem, record: CampaignRecord, reach: str | None) -> PlannedObject:
     targeting = item.targeting.model_dump(mode="json", exclude_defaults=True) if item.targeting else {}
     if item.kind == "email_campaign":
         targeting = {"segment_id": record.segment_id, "reply_to": reply_to(record)}
@@ -84,8 +84,9 @@ def _planned_object(item: PlannedItem, landing_url: str, record: CampaignRecord)
         bid=item.bid,
         targeting=targeting,
         creative_id=item.creative_id,
-        tracking_url=tracked_url(landing_url, item.utm),
+        tracking_url=tracked_url(record.landing_url, item.utm),
         recipients=item.recipients,
+        reach=reach,
     )
 
 
@@ -135,6 +136,7 @@ class Activation:
             catalogue=channel_catalogue(),
             recipients=evaluated.recipients,
             influencers=[(i.handle, i.promo_code) for i in views.influencers_of(record)],
+            list_members=evaluated.list_members,
         )
 
     async def _evaluated(self, caller: Caller, campaign_id: str) -> Evaluated:
@@ -151,6 +153,11 @@ class Activation:
         evaluated = await self._evaluated(caller, campaign_id)
         current = await self._uow.read(caller, lambda uow: load(uow, campaign_id))
         notes = await self._placement.currency_notes(caller, current, views.channels_of(current))
+        reach = {
+            item.local_key: await self._placement.estimate(caller, item)
+            for item in self._items(current, evaluated)
+            if item.kind == "ad_group"
+        }
 
         async def work(uow: UnitOfWork) -> ActivationPreview:
             record = await load(uow, campaign_id)
@@ -172,7 +179,7 @@ class Activation:
                 )
             return ActivationPreview(
                 campaign_id=record.id,
-                objects=[_planned_object(i, record.landing_url, record) for i in items],
+                objects=[_planned_object(i, record, reach.get(i.local_key)) for i in items],
                 max_daily_spend=sum((p.daily_budget or Decimal(0) for p in plans), start=Decimal(0)),
                 max_total_spend=activation_plan.max_spend(plans, schedule, total=record.budget_total, fees=fees),
                 currency=record.currency,
@@ -251,8 +258,11 @@ class Activation:
             if item.kind not in AD_KINDS or row.platform_id is not None:
                 continue
             parent = begun.rows[item.parent_key] if item.parent_key else None
+            audience = begun.rows[item.audience_key] if item.audience_key else None
             try:
-                placed = await self._placement.create(caller, begun.record, item, parent, key=f"{act}:{item.local_key}")
+                placed = await self._placement.create(
+                    caller, begun.record, item, parent, audience, key=f"{act}:{item.local_key}", attempt=act[-6:]
+                )
             except DomainError as error:
                 message = error.public_message()[:500]
                 begun.rows[item.local_key] = await self._update_row(caller, row, status="failed", error=message)
@@ -266,7 +276,7 @@ class Activation:
         """Enable every ad object (children first, so nothing half-configured delivers)."""
         for item in reversed(begun.items):
             row = begun.rows[item.local_key]
-            if item.kind not in AD_KINDS or row.status == "active":
+            if item.kind not in AD_KINDS or item.kind == "audience" or row.status == "active":
                 continue
             try:
                 await self._placement.set_status(caller, row, "active", key=f"{act}:{item.local_key}:enable")
@@ -283,6 +293,8 @@ class Activation:
             row = begun.rows[item.local_key]
             if item.kind not in AD_KINDS or row.platform_id is None:
                 continue
+            if item.kind == "audience":
+                continue  # a customer list spends nothing; a new activation makes its own
             if item.kind != "campaign":
                 begun.rows[item.local_key] = await self._update_row(caller, row, status="removed")
                 continue

@@ -4,12 +4,15 @@ Every change is recorded with the values it replaced (``campaigns_changes``), so
 them. Budgets are committed first, under the tenant's caps lock (concurrent raises queue and can never pass a cap
 together), then set on the platforms; a platform that refuses puts the committed values back and nothing is left
 half-changed. A budget step larger than the tenant's ``max_change_factor`` (either way) needs a confirmation token
-from a first call; a budget below a channel's minimum is refused rather than silently starving delivery.
+from a first call; a budget below a channel's minimum is refused rather than silently starving delivery. A budget
+for the whole campaign is split across its ad channels by response curves fitted to each channel's own last four
+weeks (benchmark curves where a channel has too little history).
 """
 
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, cast
 
@@ -21,6 +24,7 @@ from promptsales.domain_core.campaigns.model.channels import channel_catalogue
 from promptsales.domain_core.campaigns.model.currency import convert
 from promptsales.domain_core.campaigns.model.lifecycle import Event, Status
 from promptsales.domain_core.campaigns.model.plan import ChannelPlan
+from promptsales.domain_core.campaigns.model.rebalance import rebalance
 from promptsales.domain_core.campaigns.service import caps, views
 from promptsales.domain_core.campaigns.service.campaigns import load, move
 from promptsales.domain_core.campaigns.service.placement import Placement
@@ -28,10 +32,12 @@ from promptsales.domain_core.campaigns.tables import CampaignRecord, ChangeRecor
 from promptsales.domain_core.infrastructure import confirmations
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import DomainError, UpstreamError, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 
 CENT = Decimal("0.01")
+HISTORY_DAYS = 28  # the days a live campaign's own curve is fitted to
 BUDGET_ACTION = "campaigns.update_budget"
 # What each status action asks of the platforms' ad campaigns.
 _PLATFORM_STATUS = {"pause": "paused", "resume": "active", "end": "paused"}
@@ -215,13 +221,46 @@ class Changes:
         )
         if stored is not None:
             return stored
-        plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, command, None))
+        split, notes = await self._split(caller, command)
+        plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, command, split))
         if plan.preview is not None:
-            return ChangeResult(campaign=views.summary(plan.record), needs_confirmation=plan.preview)
-        return await self._apply_budget(caller, command, plan, idempotency_key, reason=command.reason)
+            return ChangeResult(campaign=views.summary(plan.record), needs_confirmation=plan.preview, notes=notes)
+        return await self._apply_budget(caller, command, plan, idempotency_key, reason=command.reason, notes=notes)
+
+    async def _split(self, caller: Caller, command: UpdateBudget) -> tuple[dict[str, Decimal] | None, list[str]]:
+        """A whole-campaign daily budget is split across its ad channels by response curves: fitted to each
+        channel's own last weeks where they allow it, else the benchmark's (None: one channel was named)."""
+        if command.channel is not None:
+            return None, []
+        record = await self._uow.read(caller, lambda uow: load(uow, command.campaign_id))
+        rows = _live_campaign_rows(await self._uow.read(caller, lambda uow: repo.objects(uow, record.id)))
+        if len(rows) < 2:
+            return None, []
+        until = utc_now().date() - timedelta(days=1)
+        since = max(views.schedule_of(record).start_date, until - timedelta(days=HISTORY_DAYS - 1))
+        history: dict[str, list[tuple[float, float]]] = {}
+        for row in rows:
+            try:
+                history[row.channel] = (
+                    await self._placement.history(caller, record, row, since=since, until=until)
+                    if since <= until
+                    else []
+                )
+            except DomainError:
+                history[row.channel] = []  # no history read: that channel plans from its benchmark
+        catalogue = channel_catalogue()
+        minimums = {c: convert(catalogue[c].min_daily_budget, "USD", record.currency) for c in history}
+        split = rebalance(command.daily_budget, history, minimums, industry=record.industry, currency=record.currency)
+        notes = [f"{channel}: {basis}." for channel, basis in sorted(split.basis.items())]
+        return split.budgets, notes
 
     async def _commit_budget(
-        self, uow: UnitOfWork, command: UpdateBudget, restore: dict[str, Decimal] | None
+        self,
+        uow: UnitOfWork,
+        command: UpdateBudget,
+        split: dict[str, Decimal] | None,
+        *,
+        restore: dict[str, Decimal] | None = None,
     ) -> _BudgetPlan:
         record = await load(uow, command.campaign_id, for_update=True)
         if record.status not in lifecycle.LIVE:
@@ -231,7 +270,7 @@ class Changes:
                 hint="Change a planned campaign's budgets with campaigns_update_campaign.",
             )
         plans = views.channels_of(record)
-        new = restore if restore is not None else scaled(plans, command.channel, command.daily_budget)
+        new = restore or split or scaled(plans, command.channel, command.daily_budget)
         self._check_minimums(record, new)
         before = {p.channel: str(p.daily_budget) for p in plans if p.channel in new}
         caps_row = await caps.lock(uow, record.currency)
@@ -299,6 +338,7 @@ class Changes:
         *,
         reason: str,
         rolled_back: str | None = None,
+        notes: list[str] | None = None,
     ) -> ChangeResult:
         after = {k: Decimal(v) for k, v in plan.after.items()}
         key = idempotency_key or uuid.uuid4().hex
@@ -349,6 +389,7 @@ class Changes:
                 campaign=views.summary(record),
                 change=views.change_view(change),
                 objects=[views.object_view(r) for r in await repo.objects(uow, record.id)],
+                notes=notes or [],
             )
 
         return await self._uow.mutate(
@@ -404,7 +445,7 @@ class Changes:
             channel=original.channel,
             reason=f"rollback of {original.id}: {command.reason}"[:500],
         )
-        plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, budget, restore))
+        plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, budget, None, restore=restore))
         return await self._apply_budget(
             caller, budget, plan, idempotency_key, reason=budget.reason, rolled_back=original.id
         )

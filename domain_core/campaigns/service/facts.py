@@ -48,6 +48,7 @@ class Evaluated:
     status: Status
     version: int
     recipients: Mapping[str, int]  # consenting audience members per owned channel id
+    list_members: int | None  # segment members a customer list holds (email consent granted)
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,5 +188,9 @@ class FactsReader:
             if (consent := catalogue[plan.channel].consent_channel) and audience and consent in audience.consent
         }
         return Evaluated(
-            report=evaluate(facts), status=cast(Status, record.status), version=record.version, recipients=recipients
+            report=evaluate(facts),
+            status=cast(Status, record.status),
+            version=record.version,
+            recipients=recipients,
+            list_members=audience.consent["email"].granted if audience and "email" in audience.consent else None,
         )

@@ -11,9 +11,9 @@ an influencer's brief is logged as an outbound email interaction on their CRM co
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 import structlog
@@ -48,6 +48,7 @@ _AD_OBJECTIVES: dict[Objective, str] = {
 _HEADLINES = ("headlines", "short_headlines", "headline", "long_headline", "long_headlines", "display_name")
 _DESCRIPTIONS = ("descriptions", "description", "primary_text", "intro_text", "ad_text", "body", "text")
 MAX_BATCH = 1000  # members one activation messages; larger audiences belong on the email channel
+LIST_MAX = 10_000  # identifiers one customer list upload takes (the ads port's cap)
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 
@@ -119,19 +120,35 @@ class Placement:
         record: CampaignRecord,
         item: PlannedItem,
         parent: PlatformObjectRecord | None,
+        audience: PlatformObjectRecord | None,
         *,
         key: str,
+        attempt: str,
     ) -> Placed:
-        """Create one ad item, paused, under its parent's platform id."""
+        """Create one ad item, paused, under its parent's platform id (an ad group targets its customer list).
+        ``attempt`` ends the campaign's and list's platform names: names are unique in an ad account, and a campaign
+        removed by a failed activation keeps its name."""
         assert item.platform is not None
         ads = self._integrations.ads(caller, item.platform)
         account = await self.account(caller, item.platform)
         schedule = record.schedule
+        if item.kind == "audience":
+            assert record.segment_id is not None
+            emails, phones = await self._list_members(caller, record.segment_id)
+            spec = ads.customer_list_spec(f"{item.name[:110]} {attempt}", emails=emails, phones=phones)
+            if not spec.hashed_emails and not spec.hashed_phones:
+                raise ValidationFailed(
+                    "The campaign's segment has no member who granted email consent to build a customer list from.",
+                    field="channels",
+                    hint="Remove customer_list_segment_id from the channel's targeting, or grow the segment.",
+                )
+            listed = await ads.create_customer_list(account.id, spec, idempotency_key=key)
+            return Placed(platform_id=listed.id, account_id=account.id, detail={"size": listed.size})
         if item.kind == "campaign":
             made = await ads.create_campaign(
                 account.id,
                 CampaignSpec(
-                    name=item.name,
+                    name=f"{item.name[:190]} {attempt}",
                     objective=cast(Any, _AD_OBJECTIVES[cast(Objective, record.objective)]),
                     daily_budget=self.in_account(item.daily_budget or Decimal(0), record, account),
                     start_date=schedule["start_date"],
@@ -152,6 +169,7 @@ class Placement:
                     age_min=targeting.age_min,
                     age_max=targeting.age_max,
                     interests=targeting.interests,
+                    audience_ids=(audience.platform_id,) if audience and audience.platform_id else (),
                 ),
                 idempotency_key=key,
             )
@@ -171,6 +189,55 @@ class Placement:
                 idempotency_key=key,
             )
         return Placed(platform_id=made.id, account_id=account.id, detail={"landing_url": record.landing_url})
+
+    async def _list_members(self, caller: Caller, segment_id: str) -> tuple[list[str], list[str]]:
+        """Emails and phones of the segment's members who granted email consent (the list's legal basis)."""
+        emails: list[str] = []
+        phones: list[str] = []
+        cursor: str | None = None
+        while len(emails) + len(phones) < LIST_MAX:
+            page = await self._crm.list_segment_members(
+                caller, segment_id=segment_id, cursor=cursor, limit=100, consented="email"
+            )
+            emails += [m.email for m in page.items if m.email]
+            phones += [m.phone for m in page.items if m.phone]
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        return emails, phones
+
+    async def estimate(self, caller: Caller, item: PlannedItem) -> str | None:
+        """The platform's audience estimate for an ad group's targeting, in words (None where it gives none)."""
+        if item.platform is None or item.targeting is None:
+            return None
+        targeting = item.targeting
+        try:
+            account = await self.account(caller, item.platform)
+            found = await self._integrations.ads(caller, item.platform).estimate_audience(
+                account.id,
+                AdGroupSpec(
+                    name=item.name,
+                    countries=targeting.countries,
+                    age_min=targeting.age_min,
+                    age_max=targeting.age_max,
+                    interests=targeting.interests,
+                ),
+            )
+        except DomainError as error:
+            return f"no estimate: {error.message}"
+        return f"{found.lower:,}-{found.upper:,} people ({found.basis})"
+
+    async def history(
+        self, caller: Caller, record: CampaignRecord, row: PlatformObjectRecord, *, since: date, until: date
+    ) -> list[tuple[float, float]]:
+        """An ad campaign's (spend, conversions) per day as its platform reports them, spend in the campaign's
+        currency."""
+        assert row.platform is not None and row.platform_id is not None and row.account_id is not None
+        account = await self.account(caller, row.platform)
+        days = await self._integrations.ads(caller, row.platform).daily_performance(
+            row.account_id, "campaign", [row.platform_id], since, until
+        )
+        return [(float(convert(d.spend, account.currency, record.currency)), float(d.conversions)) for d in days]
 
     async def set_status(self, caller: Caller, row: PlatformObjectRecord, status: str, *, key: str) -> None:
         """Pause, enable or remove an ad object on its platform."""
@@ -213,11 +280,13 @@ class Placement:
         assert item.creative_id is not None and record.segment_id is not None
         copy = await self._content.approved_copy(caller, item.creative_id)
         text = "\n".join(_texts(dict(copy.fields), ("header", "text", "body", "footer")))
-        channel = "sms" if item.channel == "sms" else "whatsapp"
+        channel: Literal["sms", "whatsapp"] = "sms" if item.channel == "sms" else "whatsapp"
         sent, skipped, cursor = 0, 0, None
         reasons: dict[str, int] = {}
         while sent + skipped < MAX_BATCH:
-            page = await self._crm.list_segment_members(caller, segment_id=record.segment_id, cursor=cursor, limit=100)
+            page = await self._crm.list_segment_members(
+                caller, segment_id=record.segment_id, cursor=cursor, limit=100, consented=channel
+            )
             for member in page.items:
                 if not member.phone:
                     skipped += 1
@@ -226,7 +295,7 @@ class Placement:
                 try:
                     await self._integrations.send_message(
                         caller,
-                        SendMessage(channel=cast(Any, channel), contact_id=member.id, text=text[:1600]),
+                        SendMessage(channel=channel, contact_id=member.id, text=text[:1600]),
                         idempotency_key=f"{key}:{member.id}",
                     )
                     sent += 1

@@ -3,7 +3,13 @@
 from promptsales.domain_core.crm import repository as repo
 from promptsales.domain_core.crm.commands import CreateSegment
 from promptsales.domain_core.crm.dto import ContactSummary, SegmentPreview, SegmentView
-from promptsales.domain_core.crm.model.segments import SegmentGroup, describe_rule, parse_segment_rule
+from promptsales.domain_core.crm.model.segments import (
+    SegmentCondition,
+    SegmentGroup,
+    describe_rule,
+    parse_segment_rule,
+)
+from promptsales.domain_core.crm.model.vocabulary import ConsentChannel
 from promptsales.domain_core.crm.service import views
 from promptsales.domain_core.crm.tables import SegmentRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
@@ -82,16 +88,20 @@ async def preview_rule_or_segment(
     return await preview(uow, rule=parsed)
 
 
-async def members(uow: UnitOfWork, *, segment_id: str, cursor: str | None, limit: int) -> Page[ContactSummary]:
-    """A page of a segment's current members in id order."""
+async def members(
+    uow: UnitOfWork, *, segment_id: str, cursor: str | None, limit: int, consented: ConsentChannel | None = None
+) -> Page[ContactSummary]:
+    """A page of a segment's current members in id order (only those who granted ``consented``, when given)."""
     rule = await load_rule(uow, segment_id)
-    position = decode_cursor(cursor, "segment_members", {"segment_id": segment_id})
+    if consented is not None:
+        granted = SegmentCondition.model_validate({"field": f"consent.{consented}", "op": "eq", "value": "granted"})
+        rule = SegmentGroup(mode="all", children=(rule, granted))
+    scope: dict[str, str] = {"segment_id": segment_id}
+    if consented is not None:
+        scope["consented"] = consented
+    position = decode_cursor(cursor, "segment_members", scope)
     rows = await repo.segments.members(uow, rule, after_id=str(position[0]) if position else None, limit=limit + 1)
-    next_cursor = (
-        encode_cursor("segment_members", {"segment_id": segment_id}, [rows[limit - 1].id])
-        if len(rows) > limit
-        else None
-    )
+    next_cursor = encode_cursor("segment_members", scope, [rows[limit - 1].id]) if len(rows) > limit else None
     return Page(items=[views.contact_summary(r) for r in rows[:limit]], next_cursor=next_cursor)
 
 

@@ -14,6 +14,15 @@ Mapping (shared/reference/platform_apis.md §2; ``[~]`` = inferred):
 * an ad is a responsive search ad, created PAUSED; an image is uploaded as an image asset (``assets``,
   ``imageAsset.data`` base64 [~]) and linked to the ad group as ``AD_IMAGE`` [~]. Google keeps no name on
   responsive search ads, so the name given comes back from the create and later reads show the first headline;
+* a customer list is Customer Match: a CRM-based user list (``CONTACT_INFO``, first party, 540-day membership
+  [~ the longest Google allows]) filled by an offline user data job (create, add the ``hashedEmail`` /
+  ``hashedPhoneNumber`` identifiers, run), then read back: its size is ``size_for_search`` once Google reports
+  one (matching takes hours, so a new list is ``processing`` with no size). Phones must be hashed from the E.164
+  text with its ``+`` (:func:`..model.customer_lists.hash_phone` with ``google_ads``). An ad group targets a list
+  with a ``userList`` ad group criterion;
+* audience estimate: Google Ads has no reach estimate for search targeting (ReachPlanService forecasts YouTube /
+  video reach plans, KeywordPlan forecasts clicks), so the estimate is the targeted lists' ``size_for_search`` sum
+  only, its basis saying so; without lists there is nothing to estimate from and the call is refused;
 * ids: campaign and ad group ids are Google's; an ad's id is ``{adGroupId}~{adId}``, the ad group ad's key;
 * no idempotency key exists (§2): a create is sent once (ConnectorHttp refuses to retry an unkeyed POST, since a
   timed-out create may have been applied). When a create fails with no usable answer (5xx, timeout) the adapter
@@ -34,8 +43,11 @@ from promptsales.domain_core.integrations.ads import (
     AdAccount,
     AdGroupSpec,
     AdObject,
+    AudienceEstimate,
+    AudienceRef,
     CampaignSpec,
     CreativeSpec,
+    CustomerListSpec,
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
@@ -57,6 +69,7 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_report,
     check_status,
 )
+from promptsales.domain_core.integrations.model.customer_lists import check_customer_list
 from promptsales.domain_core.integrations.model.errors import PlatformDown, PlatformValidationError
 from promptsales.domain_core.shared.errors import NotFound, ValidationFailed
 
@@ -87,6 +100,11 @@ KINDS: dict[str, tuple[str, str, str, str]] = {
     "ad_group": ("adGroups", "ad_group", "adGroup", "ad_group.id"),
     "ad": ("adGroupAds", "ad_group_ad", "adGroupAd", "ad_group_ad.ad.id"),
 }
+MEMBERSHIP_DAYS = 540  # Customer Match membership life span; 540 is Google's maximum [~]
+LISTS_ONLY_BASIS = (
+    "google_user_list_sizes: the targeted customer lists' search sizes only (Google Ads offers no reach estimate "
+    "for search targeting, so countries, ages and interests are not applied)"
+)
 METRICS = (
     "segments.date, metrics.impressions, metrics.clicks, metrics.cost_micros, metrics.conversions, "
     "metrics.conversions_value"
@@ -237,6 +255,7 @@ class GoogleAdsAdapter:
         countries = self._countries(spec.countries)
         excluded = self._excluded_ages(spec.age_min, spec.age_max)
         interests = self._interests(spec.interests)
+        lists = [self._user_list(cid, a) for a in dict.fromkeys(spec.audience_ids)]
         campaign = f"customers/{cid}/campaigns/{campaign_id}"
         body: dict[str, Any] = {"name": name, "campaign": campaign, "status": "PAUSED", "type": "SEARCH_STANDARD"}
         if bid is not None:
@@ -248,7 +267,7 @@ class GoogleAdsAdapter:
         )
         group = await self._create(cid, "adGroups", body, lookup, "adGroup")
         try:
-            await self._target(cid, campaign_id, campaign, group.resource_name, countries, excluded, interests)
+            await self._target(cid, campaign_id, campaign, group.resource_name, countries, excluded, interests, lists)
         except PlatformValidationError:
             await self._remove_quietly(cid, "adGroups", group.resource_name)
             raise
@@ -263,6 +282,7 @@ class GoogleAdsAdapter:
         countries: Sequence[str],
         excluded: Sequence[str],
         interests: Sequence[str],
+        lists: Sequence[str] = (),
     ) -> None:
         if countries:
             have = await self._client.search_all(
@@ -282,8 +302,69 @@ class GoogleAdsAdapter:
             {"create": {"adGroup": group, "status": "ENABLED", "keyword": {"text": text, "matchType": "BROAD"}}}
             for text in interests
         ]
+        criteria += [{"create": {"adGroup": group, "status": "ENABLED", "userList": {"userList": u}}} for u in lists]
         if criteria:
             await self._client.mutate(cid, "adGroupCriteria", criteria, content="RESOURCE_NAME_ONLY")
+
+    @staticmethod
+    def _user_list(cid: str, audience_id: str) -> str:
+        _check_id("campaign", audience_id, field_name="audience_ids")  # a user list id is digits like a campaign's
+        return f"customers/{cid}/userLists/{audience_id}"
+
+    async def create_customer_list(self, account_id: str, spec: CustomerListSpec) -> AudienceRef:
+        """A Customer Match user list, filled by an offline user data job, read back for its size."""
+        cid = _account(account_id)
+        emails, phones = check_customer_list(spec.name, spec.hashed_emails, spec.hashed_phones)
+        name = _name(spec.name)
+        body = {
+            "name": name,
+            "description": "Customer list uploaded by PromptSales",
+            "membershipStatus": "OPEN",
+            "membershipLifeSpan": str(MEMBERSHIP_DAYS),
+            "crmBasedUserList": {"uploadKeyType": "CONTACT_INFO", "dataSourceType": "FIRST_PARTY"},
+        }
+        lookup = (
+            "SELECT user_list.resource_name, user_list.id, user_list.name FROM user_list "
+            f"WHERE user_list.name = {gaql_string(name)}"
+        )
+        made = await self._create(cid, "userLists", body, lookup, "userList")
+        job = await self._client.create_customer_match_job(cid, made.resource_name)
+        identifiers = [{"hashedEmail": e} for e in emails] + [{"hashedPhoneNumber": p} for p in phones]
+        await self._client.add_job_identifiers(job, identifiers)
+        await self._client.run_job(job)
+        rows = await self._client.search_all(
+            cid,
+            "SELECT user_list.id, user_list.name, user_list.size_for_search FROM user_list "
+            f"WHERE user_list.id = {made.id}",
+        )
+        size = int(field(rows[0], "userList.sizeForSearch") or 0) if rows else 0
+        return AudienceRef(id=made.id, name=name, size=size or None, status="ready" if size else "processing")
+
+    async def estimate_audience(self, account_id: str, spec: AdGroupSpec) -> AudienceEstimate:
+        """The targeted customer lists' search sizes (Google has no reach estimate for search targeting)."""
+        cid = _account(account_id)
+        self._countries(spec.countries)
+        self._excluded_ages(spec.age_min, spec.age_max)
+        self._interests(spec.interests)
+        ids = list(dict.fromkeys(spec.audience_ids))
+        if not ids:
+            raise ValidationFailed(
+                "Google Ads gives no audience size for search targeting by countries, ages and interests.",
+                field="audience_ids",
+                hint="Give customer lists (audience_ids) to size them; otherwise plan from Keyword Planner volumes.",
+            )
+        for audience_id in ids:
+            self._user_list(cid, audience_id)
+        rows = await self._client.search_all(
+            cid,
+            f"SELECT user_list.id, user_list.size_for_search FROM user_list WHERE user_list.id IN ({', '.join(ids)})",
+        )
+        sizes = {str(field(r, "userList.id")): int(field(r, "userList.sizeForSearch") or 0) for r in rows}
+        missing = [i for i in ids if i not in sizes]
+        if missing:
+            raise NotFound("Google Ads customer list", missing[0], field="audience_ids")
+        total = sum(sizes.values())
+        return AudienceEstimate(lower=total, upper=total, basis=LISTS_ONLY_BASIS)
 
     @staticmethod
     def _countries(codes: Sequence[str]) -> list[str]:

@@ -17,6 +17,16 @@ Wire shapes: shared/reference/platform_apis.md §2 (Google Ads API, v26):
   Google takes no idempotency key (§2 "Idempotency": none), so ConnectorHttp sends a mutate ONCE: a timed-out or
   5xx'd create may have been applied, and sending it again could create a second campaign. Callers recover by
   looking the object up by its unique name instead (the adapter does);
+* Customer Match (googleads/google-ads-python protos: UserListService, OfflineUserDataJobService; developers.google.com
+  …/remarketing/audience-segments/customer-match/get-started): a CRM-based user list is made through
+  ``userLists:mutate`` (``crmBasedUserList{uploadKeyType: CONTACT_INFO, dataSourceType: FIRST_PARTY}``,
+  ``membershipLifeSpan``); members go through an offline user data job: ``POST /customers/{cid}/
+  offlineUserDataJobs:create`` ``{job: {type: CUSTOMER_MATCH_USER_LIST, customerMatchUserListMetadata: {userList,
+  consent?}}}`` → ``{resourceName}``, ``POST /{job}:addOperations`` ``{operations: [{create: {userIdentifiers:
+  [{hashedEmail} | {hashedPhoneNumber}]}}], enablePartialFailure}`` (≤100,000 identifiers a request [~]), then
+  ``POST /{job}:run`` → a long-running operation ``{name}``. Google matches in the background (hours [~]); the
+  list's ``size_for_search`` / ``size_for_display`` read back by GAQL. The job calls are sent once: a job is
+  single-use, so a lost answer is not repeated;
 * money is in micros of the account currency: 1 unit = 1,000,000 micros (§2 "Budget create": amountMicros);
 * errors: the Google RPC envelope with a GoogleAdsFailure (§2 "Errors"), read by ConnectorHttp/ErrorBody, which
   names the failing field from ``location.fieldPathElements``.
@@ -42,8 +52,10 @@ MUTATE_SERVICES = frozenset(
         "adGroupCriteria",
         "assets",
         "adGroupAssets",
+        "userLists",
     }
 )
+_JOB = re.compile(r"customers/\d{10}/offlineUserDataJobs/\d{1,19}")
 OPERATIONS_PER_MUTATE_MAX = 10_000  # §2 quotas: mutate requests take at most 10,000 operations [~]
 _CUSTOMER_ID = re.compile(r"\d{10}")
 
@@ -229,3 +241,42 @@ class GoogleAdsClient:
             resource = next((v for k, v in result.items() if k != "resourceName" and isinstance(v, dict)), None)
             found.append(MutateResult(resource_name=result["resourceName"], resource=resource))
         return found
+
+    # --- Customer Match: offline user data jobs ------------------------------------------------------------------
+
+    async def _job_call(self, path: str, body: Mapping[str, Any]) -> dict[str, Any]:
+        response = await self._http.request("POST", path, json_body=dict(body), headers=self._headers())
+        document = response.json()
+        if not isinstance(document, dict):
+            raise ValueError("Google Ads answered an offline user data job call with something other than an object")
+        return document
+
+    async def create_customer_match_job(self, customer: str, user_list: str) -> str:
+        """A CUSTOMER_MATCH_USER_LIST job for the user list ``customers/…/userLists/…``; the job's resource name."""
+        document = await self._job_call(
+            f"/customers/{customer_id(customer)}/offlineUserDataJobs:create",
+            {"job": {"type": "CUSTOMER_MATCH_USER_LIST", "customerMatchUserListMetadata": {"userList": user_list}}},
+        )
+        name = document.get("resourceName")
+        if not isinstance(name, str) or not _JOB.fullmatch(name):
+            raise ValueError("Google Ads answered a job create without a job resource name")
+        return name
+
+    async def add_job_identifiers(self, job: str, identifiers: Sequence[Mapping[str, str]]) -> None:
+        """Add one member per identifier (``{hashedEmail}`` or ``{hashedPhoneNumber}``) to the job."""
+        if not _JOB.fullmatch(job):
+            raise ValueError("not an offline user data job resource name")
+        if not 0 < len(identifiers) <= OPERATIONS_PER_MUTATE_MAX:
+            raise ValueError(f"a job takes 1-{OPERATIONS_PER_MUTATE_MAX} identifiers a request here")
+        operations = [{"create": {"userIdentifiers": [dict(i)]}} for i in identifiers]
+        await self._job_call(f"/{job}:addOperations", {"operations": operations})  # all or nothing
+
+    async def run_job(self, job: str) -> str:
+        """Start the job; the long-running operation's name."""
+        if not _JOB.fullmatch(job):
+            raise ValueError("not an offline user data job resource name")
+        document = await self._job_call(f"/{job}:run", {})
+        name = document.get("name")
+        if not isinstance(name, str) or not name:
+            raise ValueError("Google Ads answered a job run without an operation name")
+        return name

@@ -19,6 +19,13 @@ Mapping (shared/reference/platform_apis.md §5; ``[~]`` = inferred or secondary)
   inline sponsored content through ``creatives?action=createInline`` with the post's author organisation, which
   the port does not carry [~ not verified]. ``image_png`` is not uploaded: LinkedIn takes an article's thumbnail
   from the landing page [~];
+* a customer list is a DMP segment (``type: USER``, private, delivered to LinkedIn) with the email digests added as
+  ``SHA256_EMAIL`` user ids, then read back: its id in the port is the **ad segment** LinkedIn made for it (the id
+  campaigns target, ``urn:li:adSegment:<id>`` in the ``audienceMatchingSegments`` facet), its size
+  ``matchedMemberCount`` when LinkedIn says. LinkedIn's user segments take no phone ids, so phone digests are
+  refused before any request;
+* an audience estimate is ``audienceCounts?q=targetingCriteriaV2`` for the campaign's targeting: ``lower`` the
+  active members, ``upper`` the total (basis ``linkedin_audience_counts``);
 * status, budget and bid changes are partial updates (``$set``) of absolute values — retried on 429/5xx — and the
   object is read back; removal archives (ARCHIVED: LinkedIn deletes only DRAFT objects [~]);
 * analytics pivot on CAMPAIGN_GROUP / CAMPAIGN / CREATIVE, daily, one call per report (no pagination); days
@@ -38,8 +45,12 @@ from promptsales.domain_core.integrations.ads import (
     AdAccount,
     AdGroupSpec,
     AdObject,
+    AudienceEstimate,
+    AudienceRef,
+    AudienceStatus,
     CampaignSpec,
     CreativeSpec,
+    CustomerListSpec,
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
@@ -61,6 +72,7 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_status,
     minor_unit,
 )
+from promptsales.domain_core.integrations.model.customer_lists import check_customer_list
 from promptsales.domain_core.integrations.model.errors import ConnectorError
 from promptsales.domain_core.shared.clock import utc_now
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -71,6 +83,9 @@ INTEREST_MAX = 100  # interests per campaign [~]
 LOCATIONS_FACET = "urn:li:adTargetingFacet:locations"
 AGE_FACET = "urn:li:adTargetingFacet:ageRanges"
 INTERESTS_FACET = "urn:li:adTargetingFacet:interests"
+SEGMENTS_FACET = "urn:li:adTargetingFacet:audienceMatchingSegments"
+AD_SEGMENT = "urn:li:adSegment:"
+SEGMENT_STATUSES: dict[str, AudienceStatus] = {"READY": "ready", "FAILED": "failed", "EXPIRED": "failed"}
 AGE_RANGES: tuple[tuple[int, int], ...] = ((18, 24), (25, 34), (35, 54), (55, 2147483647))  # LinkedIn's buckets [~]
 OBJECTIVES = {
     "awareness": "BRAND_AWARENESS",
@@ -209,20 +224,10 @@ class LinkedInAdsAdapter:
         _id(campaign_id, "campaign_id")
         name = _name(spec.name)
         bid = check_amount(spec.bid, field="bid", maximum=self._limits.max_bid) if spec.bid is not None else None
-        countries = list(dict.fromkeys(c.strip().upper() for c in spec.countries if c.strip()))
-        if not countries:
-            raise ValidationFailed("LinkedIn needs at least one country to target.", field="countries")
-        ages = self._age_ranges(spec.age_min, spec.age_max)
-        wanted = list(dict.fromkeys(i.strip() for i in spec.interests if i.strip()))
-        if len(wanted) > INTEREST_MAX:
-            raise ValidationFailed(f"at most {INTEREST_MAX} interests.", field="interests")
+        checked = self._checked_targeting(spec)
         group = await self._row(account, "campaign", campaign_id, "campaign_id")
         awareness = group.get("objectiveType") == "BRAND_AWARENESS"
-        facets: list[dict[str, Any]] = [{"or": {LOCATIONS_FACET: await self._locations(countries)}}]
-        if ages:
-            facets.append({"or": {AGE_FACET: ages}})
-        if wanted:
-            facets.append({"or": {INTERESTS_FACET: await self._interests(wanted)}})
+        facets = await self._facets(*checked)
         body: dict[str, Any] = {
             "account": urn("account", account),
             "campaignGroup": urn("adCampaignGroups", campaign_id),
@@ -241,6 +246,64 @@ class LinkedInAdsAdapter:
             body["unitCost"] = await self._money(account, bid, "bid")
         created = await self._client.create_entity(account, "adCampaigns", body)
         return AdObject(kind="ad_group", id=created, name=name, status="paused", parent_id=campaign_id)
+
+    def _checked_targeting(self, spec: AdGroupSpec) -> tuple[list[str], list[str], list[str], list[str]]:
+        """``spec``'s countries, age range URNs, interests and ad segment ids, checked before any request."""
+        countries = list(dict.fromkeys(c.strip().upper() for c in spec.countries if c.strip()))
+        if not countries:
+            raise ValidationFailed("LinkedIn needs at least one country to target.", field="countries")
+        ages = self._age_ranges(spec.age_min, spec.age_max)
+        wanted = list(dict.fromkeys(i.strip() for i in spec.interests if i.strip()))
+        if len(wanted) > INTEREST_MAX:
+            raise ValidationFailed(f"at most {INTEREST_MAX} interests.", field="interests")
+        segments = [_id(a, "audience_ids") for a in dict.fromkeys(spec.audience_ids)]
+        return countries, ages, wanted, segments
+
+    async def _facets(
+        self, countries: Sequence[str], ages: Sequence[str], wanted: Sequence[str], segments: Sequence[str]
+    ) -> list[dict[str, Any]]:
+        """``targetingCriteria.include.and``: one OR-facet each for locations, ages, interests and ad segments."""
+        facets: list[dict[str, Any]] = [{"or": {LOCATIONS_FACET: await self._locations(countries)}}]
+        if ages:
+            facets.append({"or": {AGE_FACET: list(ages)}})
+        if wanted:
+            facets.append({"or": {INTERESTS_FACET: await self._interests(wanted)}})
+        if segments:
+            facets.append({"or": {SEGMENTS_FACET: [AD_SEGMENT + s for s in segments]}})
+        return facets
+
+    async def create_customer_list(self, account_id: str, spec: CustomerListSpec) -> AudienceRef:
+        """A DMP segment of hashed emails; the ad segment campaigns target, with LinkedIn's matched count."""
+        account = _account(account_id)
+        emails, phones = check_customer_list(spec.name, spec.hashed_emails, spec.hashed_phones)
+        if phones:
+            raise ValidationFailed(
+                "LinkedIn matched audiences take no phone numbers: give hashed emails only.", field="hashed_phones"
+            )
+        name = _name(spec.name)
+        segment_id = await self._client.create_dmp_segment(account, name)
+        await self._client.add_segment_users(segment_id, emails)
+        segment = await self._client.dmp_segment(segment_id)
+        ad_segment = segment.ad_segment
+        if ad_segment is None or not ad_segment.removeprefix(AD_SEGMENT).isdigit():
+            raise ConnectorError(
+                platform=self.platform,
+                summary=f"LinkedIn made DMP segment {segment_id} but no ad segment for it yet",
+                hint="LinkedIn builds the ad segment in the background: look the list up again shortly.",
+            )
+        return AudienceRef(
+            id=ad_segment.removeprefix(AD_SEGMENT),
+            name=name,
+            size=segment.matched_member_count,
+            status=SEGMENT_STATUSES.get(str(segment.status), "processing"),
+        )
+
+    async def estimate_audience(self, account_id: str, spec: AdGroupSpec) -> AudienceEstimate:
+        """LinkedIn's audience counts for the campaign's targeting: active members to all members."""
+        _account(account_id)
+        facets = await self._facets(*self._checked_targeting(spec))
+        active, total = await self._client.audience_count({"include": {"and": facets}})
+        return AudienceEstimate(lower=active, upper=total, basis="linkedin_audience_counts")
 
     @staticmethod
     def _age_ranges(age_min: int | None, age_max: int | None) -> list[str]:

@@ -16,6 +16,16 @@ Wire shapes: shared/reference/platform_apis.md §5 (``[~]`` = secondary material
 * accounts: ``GET adAccountUsers?q=authenticatedUser`` (§5) and ``GET adAccounts/{id}`` (name, currency) [~];
 * analytics: ``GET adAnalytics?q=analytics&pivot=…&timeGranularity=DAILY&dateRange=(start:(…),end:(…))&
   <facet>=List(<urns>)&fields=…`` → ``{elements:[…]}``, no pagination, days without activity left out (§5);
+* matched audiences (learn.microsoft.com/linkedin/marketing/matched-audiences; request shapes as
+  segmentio/action-destinations' linkedin-audiences destination sends them): ``POST dmpSegments`` ``{name,
+  sourcePlatform, account: urn:li:sponsoredAccount:…, accessPolicy: PRIVATE, type: USER, destinations:
+  [{destination: LINKEDIN}]}`` → ``x-restli-id``; ``POST dmpSegments/{id}/users`` with ``X-RestLi-Method:
+  BATCH_CREATE`` and ``{elements: [{action: ADD, userIds: [{idType: SHA256_EMAIL, idValue}]}]}``; ``GET
+  dmpSegments/{id}`` → ``{status, matchedMemberCount?, destinations: [{destination, destinationSegmentId:
+  urn:li:adSegment:…}]}`` [~ read fields]. The ad segment URN is what campaigns target, in the
+  ``urn:li:adTargetingFacet:audienceMatchingSegments`` facet [~ facet name from LinkedIn's targeting facets list];
+* audience counts: ``GET audienceCounts?q=targetingCriteriaV2&targetingCriteria=<Rest.li record>`` →
+  ``{elements: [{active, total}]}`` [~ LinkedIn's audience counts API; ``active`` = members active lately];
 * targeting lookups: ``GET adTargetingEntities?q=typeahead&facet=<facet urn>&query=<text>`` → ``{elements:[{urn,
   name}]}`` [~ not in the reference: LinkedIn's targeting guide].
 
@@ -28,6 +38,7 @@ from typing import Any, Literal, Self
 from urllib.parse import quote
 
 import httpx
+from pydantic import Field
 
 from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.connectors import get_connector
@@ -35,6 +46,8 @@ from promptsales.domain_core.integrations.views import FrozenView
 
 LINKEDIN_VERSION = "202611"  # the monthly API version every request names (§5: required, no default)
 RESTLI_PROTOCOL_VERSION = "2.0.0"
+SOURCE_PLATFORM = "LIST_UPLOAD"  # a DMP segment's sourcePlatform for lists uploaded by the advertiser [~]
+SEGMENT_USERS_PER_BATCH = 5_000  # users per BATCH_CREATE [~ LinkedIn's batch limit]
 Entity = Literal["adCampaignGroups", "adCampaigns", "creatives"]
 Pivot = Literal["CAMPAIGN_GROUP", "CAMPAIGN", "CREATIVE"]
 URN_PREFIX: Mapping[str, str] = {
@@ -78,6 +91,34 @@ def restli_date(day: date) -> str:
 def restli_list(values: Sequence[str]) -> str:
     """A Rest.li list of URNs, each percent-encoded: ``List(urn%3Ali%3A…,…)``."""
     return "List(" + ",".join(quote(v, safe="") for v in values) + ")"
+
+
+def restli_value(value: Any) -> str:
+    """Any JSON-like value in Rest.li 2.0 query syntax: records ``(k:v,…)``, ``List(…)``, leaves percent-encoded."""
+    if isinstance(value, Mapping):
+        return "(" + ",".join(f"{quote(str(k), safe='')}:{restli_value(v)}" for k, v in value.items()) + ")"
+    if isinstance(value, list | tuple):
+        return "List(" + ",".join(restli_value(v) for v in value) + ")"
+    return quote(str(value), safe="")
+
+
+class DmpSegment(FrozenView):
+    """A DMP segment as ``dmpSegments/{id}`` returns it; ``ad_segment`` is the URN campaigns target."""
+
+    id: int | str | None = None
+    name: str | None = None
+    status: str | None = None
+    matched_member_count: int | None = Field(default=None, alias="matchedMemberCount")
+    destinations: tuple[dict[str, Any], ...] = ()
+
+    @property
+    def ad_segment(self) -> str | None:
+        """The LinkedIn destination's ``urn:li:adSegment:…`` once LinkedIn made it."""
+        for destination in self.destinations:
+            value = destination.get("destinationSegmentId")
+            if destination.get("destination") == "LINKEDIN" and isinstance(value, str) and value:
+                return value
+        return None
 
 
 class AccountInfo(FrozenView):
@@ -201,6 +242,50 @@ class LinkedInAdsClient:
     async def update_entity(self, account_id: str, entity: Entity, object_id: str, changes: Mapping[str, Any]) -> None:
         """Partially update one campaign group, campaign or creative."""
         await self.partial_update(self._entity_path(account_id, entity, object_id), changes)
+
+    # --- matched audiences and counts ------------------------------------------------------------------------------
+
+    async def create_dmp_segment(self, account_id: str, name: str) -> str:
+        """A private USER segment for list uploads, delivered to LinkedIn (sent once); its id."""
+        body = {
+            "name": name,
+            "sourcePlatform": SOURCE_PLATFORM,
+            "account": urn("account", account_id),
+            "accessPolicy": "PRIVATE",
+            "type": "USER",
+            "destinations": [{"destination": "LINKEDIN"}],
+        }
+        return digits(await self.create("/dmpSegments", body), "DMP segment id")
+
+    async def add_segment_users(self, segment_id: str, email_digests: Sequence[str]) -> None:
+        """Add members by SHA-256 email digests, in batches of :data:`SEGMENT_USERS_PER_BATCH`."""
+        path = f"/dmpSegments/{digits(segment_id, 'DMP segment id')}/users"
+        for start in range(0, len(email_digests), SEGMENT_USERS_PER_BATCH):
+            batch = email_digests[start : start + SEGMENT_USERS_PER_BATCH]
+            elements = [{"action": "ADD", "userIds": [{"idType": "SHA256_EMAIL", "idValue": d}]} for d in batch]
+            await self._http.request(  # adding members already there changes nothing: safe to retry
+                "POST",
+                path,
+                json_body={"elements": elements},
+                headers=self._headers("BATCH_CREATE"),
+                idempotent_write=True,
+            )
+
+    async def dmp_segment(self, segment_id: str) -> DmpSegment:
+        """One DMP segment: its status, matched members and ad segment."""
+        return DmpSegment.model_validate(await self.get(f"/dmpSegments/{digits(segment_id, 'DMP segment id')}"))
+
+    async def audience_count(self, targeting: Mapping[str, Any]) -> tuple[int, int]:
+        """``(active, total)`` members a ``targetingCriteria`` reaches."""
+        document = await self.get(
+            "/audienceCounts", f"q=targetingCriteriaV2&targetingCriteria={restli_value(targeting)}"
+        )
+        elements = document.get("elements")
+        first = elements[0] if isinstance(elements, list) and elements and isinstance(elements[0], dict) else {}
+        active, total = first.get("active"), first.get("total")
+        if not isinstance(active, int) or not isinstance(total, int):
+            raise ValueError("LinkedIn answered audience counts without active and total")
+        return active, total
 
     # --- analytics -----------------------------------------------------------------------------------------------
 

@@ -13,6 +13,11 @@ Mapping (shared/reference/platform_apis.md §3; ``[~]`` = inferred):
 * an ad is an image upload (``adimages``, bytes) when given, a link creative (``object_story_spec.link_data``:
   first headline as ``name``, first description as ``message``, second as ``description``) on a page the account
   may promote (``pages`` given to the adapter, else the account's first promote page [~]), and the ad, PAUSED;
+* a customer list is a custom audience (``subtype=CUSTOM``, ``customer_file_source=USER_PROVIDED_ONLY``) with the
+  email digests uploaded as ``EMAIL_SHA256`` and the phone digests as ``PHONE_SHA256``; its size is what Meta
+  received less what it found invalid (Meta matches asynchronously: the list is ``processing``); an ad set targets
+  lists as ``targeting.custom_audiences``;
+* an audience estimate is ``/reachestimate`` for the ad set's targeting (basis ``meta_reachestimate``);
 * status, budget and bid changes POST to the object's id, then read it back; removal is ``status=DELETED`` [~];
 * money: amounts are checked (sign, ceiling) before any request; the account's currency (read once) then decides
   the minor units (cents; whole units for zero-decimal currencies) and refuses finer amounts;
@@ -31,8 +36,11 @@ from promptsales.domain_core.integrations.ads import (
     AdAccount,
     AdGroupSpec,
     AdObject,
+    AudienceEstimate,
+    AudienceRef,
     CampaignSpec,
     CreativeSpec,
+    CustomerListSpec,
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
@@ -48,6 +56,7 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_status,
     to_minor_units,
 )
+from promptsales.domain_core.integrations.model.customer_lists import check_customer_list
 from promptsales.domain_core.shared.errors import ValidationFailed
 
 NAME_MAX = 400  # Graph object names [~]
@@ -187,26 +196,8 @@ class MetaAdsAdapter:
         _graph_id(campaign_id, "campaign_id")
         name = _name(spec.name)
         bid = check_amount(spec.bid, field="bid", maximum=self._limits.max_bid) if spec.bid is not None else None
-        countries = self._countries(spec.countries)
-        age_min = 18 if spec.age_min is None else spec.age_min
-        age_max = 65 if spec.age_max is None else spec.age_max
-        if not 13 <= age_min <= 65:
-            raise ValidationFailed("age_min must be 13-65 on Meta.", field="age_min")
-        if not age_min <= age_max <= 65:
-            raise ValidationFailed("age_max must be from age_min to 65 on Meta (65 means 65+).", field="age_max")
-        wanted = list(dict.fromkeys(i.strip() for i in spec.interests if i.strip()))
-        if len(wanted) > INTEREST_MAX:
-            raise ValidationFailed(f"at most {INTEREST_MAX} interests.", field="interests")
-        interests: list[dict[str, Any]] = []
-        for text in wanted:
-            found = await self._client.search_interest(text)
-            if found is None:
-                raise ValidationFailed(f"Meta knows no targeting interest like '{text}'.", field="interests")
-            interests.append(found)
+        targeting = await self._targeting(spec)
         campaign = await self._client.get(campaign_id, ["id", "objective"])
-        targeting: dict[str, Any] = {"geo_locations": {"countries": countries}, "age_min": age_min, "age_max": age_max}
-        if interests:
-            targeting["interests"] = interests
         fields: dict[str, Any] = {
             "name": name,
             "campaign_id": campaign_id,
@@ -220,6 +211,32 @@ class MetaAdsAdapter:
             fields["bid_amount"] = await self._minor(account, bid, "bid")
         created = await self._client.create(account, "adsets", fields)
         return AdObject(kind="ad_group", id=created, name=name, status="paused", parent_id=campaign_id)
+
+    async def _targeting(self, spec: AdGroupSpec) -> dict[str, Any]:
+        """The ad set targeting for ``spec``: countries, ages, interests looked up by name, custom audiences."""
+        countries = self._countries(spec.countries)
+        age_min = 18 if spec.age_min is None else spec.age_min
+        age_max = 65 if spec.age_max is None else spec.age_max
+        if not 13 <= age_min <= 65:
+            raise ValidationFailed("age_min must be 13-65 on Meta.", field="age_min")
+        if not age_min <= age_max <= 65:
+            raise ValidationFailed("age_max must be from age_min to 65 on Meta (65 means 65+).", field="age_max")
+        wanted = list(dict.fromkeys(i.strip() for i in spec.interests if i.strip()))
+        if len(wanted) > INTEREST_MAX:
+            raise ValidationFailed(f"at most {INTEREST_MAX} interests.", field="interests")
+        audiences = [_graph_id(a, "audience_ids") for a in dict.fromkeys(spec.audience_ids)]
+        interests: list[dict[str, Any]] = []
+        for text in wanted:
+            found = await self._client.search_interest(text)
+            if found is None:
+                raise ValidationFailed(f"Meta knows no targeting interest like '{text}'.", field="interests")
+            interests.append(found)
+        targeting: dict[str, Any] = {"geo_locations": {"countries": countries}, "age_min": age_min, "age_max": age_max}
+        if interests:
+            targeting["interests"] = interests
+        if audiences:
+            targeting["custom_audiences"] = [{"id": a} for a in audiences]
+        return targeting
 
     @staticmethod
     def _countries(codes: Sequence[str]) -> list[str]:
@@ -271,6 +288,36 @@ class MetaAdsAdapter:
             {"name": name, "adset_id": ad_group_id, "creative": {"creative_id": creative_id}, "status": "PAUSED"},
         )
         return AdObject(kind="ad", id=created, name=name, status="paused", parent_id=ad_group_id)
+
+    async def create_customer_list(self, account_id: str, spec: CustomerListSpec) -> AudienceRef:
+        """A custom audience from the hashed emails and phones (Meta matches them in the background)."""
+        account = _account(account_id)
+        emails, phones = check_customer_list(spec.name, spec.hashed_emails, spec.hashed_phones)
+        name = _name(spec.name)
+        audience_id = await self._client.create(
+            account,
+            "customaudiences",
+            {
+                "name": name,
+                "subtype": "CUSTOM",
+                "description": "Customer list uploaded by PromptSales",
+                "customer_file_source": "USER_PROVIDED_ONLY",
+            },
+        )
+        received = 0
+        for schema, digests in (("EMAIL_SHA256", emails), ("PHONE_SHA256", phones)):
+            if digests:
+                answer = await self._client.add_users(audience_id, schema, digests)
+                received += max(answer.num_received - answer.num_invalid_entries, 0)
+        return AudienceRef(id=audience_id, name=name, size=received, status="processing")
+
+    async def estimate_audience(self, account_id: str, spec: AdGroupSpec) -> AudienceEstimate:
+        """Meta's reach estimate for the ad set's targeting."""
+        account = _account(account_id)
+        estimate = await self._client.reach_estimate(account, await self._targeting(spec))
+        return AudienceEstimate(
+            lower=estimate.users_lower_bound, upper=estimate.users_upper_bound, basis="meta_reachestimate"
+        )
 
     # --- changes -------------------------------------------------------------------------------------------------
 

@@ -18,6 +18,13 @@ Wire shapes: shared/reference/platform_apis.md §3 (Graph v25.0):
 * Meta takes no idempotency key (§3 "Idempotency": none), so creates and updates are sent once (ConnectorHttp);
   reads are GETs and are retried, waiting what ``X-Business-Use-Case-Usage`` says (``estimated_time_to_regain_
   access``, minutes) on throttling codes 17/613 (§3 "Rate limits");
+* customer lists (developers.facebook.com/docs/marketing-api/audiences/guides/custom-audiences): ``POST
+  /act_{id}/customaudiences`` ``name, subtype=CUSTOM, customer_file_source=USER_PROVIDED_ONLY`` → ``{id}``, then
+  ``POST /{audience_id}/users`` with ``payload={"schema": "EMAIL_SHA256" | "PHONE_SHA256", "data": [digest, …]}``
+  (≤10,000 rows a request) → ``{audience_id, session_id, num_received, num_invalid_entries}`` [~ single-key data
+  as a flat list]; an ad set targets them as ``targeting.custom_audiences: [{id}]``;
+* reach: ``GET /act_{id}/reachestimate?targeting_spec={…}`` → ``{data: {users_lower_bound, users_upper_bound,
+  estimate_ready}}`` [~ field names as the Marketing API reference lists them; not re-read at the source];
 * errors ``{error:{message, type, code, error_subcode, error_user_msg, error_data?, fbtrace_id}}`` (§3 "Errors")
   and code 190 (revoked token) are read by ConnectorHttp/ErrorBody like every platform's.
 """
@@ -33,7 +40,9 @@ from promptsales.domain_core.integrations.http import ConnectorHttp
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.views import FrozenView
 
-CREATE_EDGES = frozenset({"campaigns", "adsets", "adimages", "adcreatives", "ads"})
+CREATE_EDGES = frozenset({"campaigns", "adsets", "adimages", "adcreatives", "ads", "customaudiences"})
+USER_SCHEMAS = frozenset({"EMAIL_SHA256", "PHONE_SHA256"})
+USERS_PER_REQUEST_MAX = 10_000
 PAGE_LIMIT_MAX = 500  # Graph pages are capped [~]; the client asks for at most this many rows per page
 LEVELS = frozenset({"campaign", "adset", "ad"})
 _ACCOUNT = re.compile(r"(?:act_)?(\d{1,20})")
@@ -73,6 +82,23 @@ class MetaAdAccount(FrozenView):
     currency: str | None = None
     timezone_name: str | None = None
     account_status: int | None = None
+
+
+class UsersReceived(FrozenView):
+    """What Meta says about one upload of hashed users to a custom audience."""
+
+    audience_id: str | None = None
+    session_id: str | int | None = None
+    num_received: int = 0
+    num_invalid_entries: int = 0
+
+
+class ReachEstimate(FrozenView):
+    """Meta's audience size range for a targeting spec."""
+
+    users_lower_bound: int
+    users_upper_bound: int
+    estimate_ready: bool = True
 
 
 class InsightsPage(FrozenView):
@@ -190,6 +216,30 @@ class MetaAdsClient:
         if not isinstance(image_hash, str) or not image_hash:
             raise ValueError("Graph answered an image upload without a hash")
         return image_hash
+
+    async def add_users(self, audience_id: str, schema: str, digests: Sequence[str]) -> UsersReceived:
+        """Upload SHA-256 digests of one kind (``EMAIL_SHA256`` / ``PHONE_SHA256``) to a custom audience (sent once)."""
+        if schema not in USER_SCHEMAS:
+            raise ValueError(f"schema must be one of {sorted(USER_SCHEMAS)}")
+        if not 0 < len(digests) <= USERS_PER_REQUEST_MAX:
+            raise ValueError(f"an upload takes 1-{USERS_PER_REQUEST_MAX} rows")
+        document = await self._post(
+            f"/{object_id(audience_id)}/users", {"payload": {"schema": schema, "data": digests}}
+        )
+        return UsersReceived.model_validate(document)
+
+    async def reach_estimate(self, account_id: str, targeting: Mapping[str, Any]) -> ReachEstimate:
+        """The number of people ``targeting`` may reach (a range)."""
+        document = await self._get(
+            f"/{account_path(account_id)}/reachestimate",
+            {"targeting_spec": json.dumps(targeting, separators=(",", ":"))},
+        )
+        data = document.get("data")
+        if isinstance(data, list):  # some API versions wrap the estimate in a one-element list [~]
+            data = data[0] if data else None
+        if not isinstance(data, dict):
+            raise ValueError("Graph answered a reach estimate without data")
+        return ReachEstimate.model_validate(data)
 
     async def update(self, graph_id: str, fields: Mapping[str, Any]) -> None:
         """Change fields of a campaign, ad set or ad by POSTing to its id (sent once)."""

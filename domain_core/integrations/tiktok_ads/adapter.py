@@ -15,6 +15,12 @@ Mapping (shared/reference/platform_apis.md §4; ``[~]`` = inferred or secondary)
 * an ad is one SINGLE_IMAGE creative: the image uploaded first (TikTok in-feed ads need a video or an image; this
   adapter takes an image, so ``image_png`` is required), ``ad_text`` = the first description (≤100 characters),
   ``display_name`` = the first headline (≤40) [~], call to action LEARN_MORE to ``final_url``; created DISABLE;
+* a customer list is a customer-file audience: the digests uploaded as one file (``EMAIL_SHA256`` or
+  ``PHONE_SHA256``: a TikTok audience takes one calculate_type, so a list mixing emails and phones is refused
+  before any request), the audience created from it, then read back for ``cover_num`` (its size). Ad groups
+  target lists as ``audience_ids``;
+* an audience estimate is ``ad/audience_size/estimate/`` for the ad group's targeting (basis
+  ``tiktok_audience_size_estimate``);
 * status, budget and bid changes POST absolute values (idempotent, retried on 40100/5xx) and read the object back;
   removal is ``operation_status=DELETE`` (a soft delete; TikTok keeps the id for reports);
 * reports are read in windows of ≤30 days (TikTok's limit per call [~]); days TikTok has no row for come back as
@@ -27,14 +33,17 @@ Mapping (shared/reference/platform_apis.md §4; ``[~]`` = inferred or secondary)
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
 from promptsales.domain_core.integrations.ads import (
     AdAccount,
     AdGroupSpec,
     AdObject,
+    AudienceEstimate,
+    AudienceRef,
     CampaignSpec,
     CreativeSpec,
+    CustomerListSpec,
     DailyPerformance,
     DeliveryStatus,
     ObjectKind,
@@ -48,6 +57,7 @@ from promptsales.domain_core.integrations.model.ad_limits import (
     check_report,
     check_status,
 )
+from promptsales.domain_core.integrations.model.customer_lists import check_customer_list
 from promptsales.domain_core.integrations.tiktok_ads.client import REPORT_DAYS_MAX, Level, TikTokAdsClient
 from promptsales.domain_core.shared.errors import ValidationFailed
 
@@ -70,6 +80,13 @@ PARENT_FIELD: dict[str, str | None] = {"campaign": None, "ad_group": "campaign_i
 TO_TIKTOK = {"active": "ENABLE", "paused": "DISABLE", "removed": "DELETE"}
 OBJECT_KINDS: dict[str, ObjectKind] = {"campaign": "campaign", "ad_group": "ad_group", "ad": "ad"}
 METRICS = ("spend", "impressions", "clicks", "conversion", "total_complete_payment_rate")
+
+
+class _Targeting(NamedTuple):
+    countries: list[str]
+    age_groups: list[str]
+    interests: list[str]
+    audience_ids: list[str]
 
 
 def _account(account_id: str) -> str:
@@ -185,17 +202,9 @@ class TikTokAdsAdapter:
         _id(campaign_id, "campaign_id")
         name = _name(spec.name)
         bid = check_amount(spec.bid, field="bid", maximum=self._limits.max_bid) if spec.bid is not None else None
-        countries = list(dict.fromkeys(c.strip().upper() for c in spec.countries if c.strip()))
-        if not countries:
-            raise ValidationFailed("TikTok needs at least one country to target.", field="countries")
-        ages = self._age_groups(spec.age_min, spec.age_max)
-        wanted = list(dict.fromkeys(i.strip() for i in spec.interests if i.strip()))
-        if len(wanted) > INTEREST_MAX:
-            raise ValidationFailed(f"at most {INTEREST_MAX} interests.", field="interests")
+        checked = self._checked_targeting(spec)
         [campaign] = await self._rows(advertiser, "campaign", [campaign_id], "campaign_id")
         objective = str(campaign.get("objective_type") or "TRAFFIC")
-        locations = await self._locations(advertiser, objective, countries)
-        interests = await self._interests(advertiser, wanted) if wanted else []
         goal, billing = GOALS.get(objective, ("CLICK", "CPC"))
         body: dict[str, Any] = {
             "advertiser_id": advertiser,
@@ -203,7 +212,7 @@ class TikTokAdsAdapter:
             "adgroup_name": name,
             "promotion_type": "WEBSITE",
             "placement_type": "PLACEMENT_TYPE_AUTOMATIC",
-            "location_ids": locations,
+            **await self._targeting(advertiser, objective, checked),
             "gender": "GENDER_UNLIMITED",
             "schedule_type": "SCHEDULE_FROM_NOW",
             "optimization_goal": goal,
@@ -211,14 +220,73 @@ class TikTokAdsAdapter:
             "bid_type": "BID_TYPE_NO_BID" if bid is None else "BID_TYPE_CUSTOM",
             "operation_status": "DISABLE",
         }
-        if ages:
-            body["age_groups"] = ages
-        if interests:
-            body["interest_category_ids"] = interests
         if bid is not None:
             body["bid_price"] = await self._amount(advertiser, bid, "bid")
         created = await self._client.create_adgroup(body)
         return AdObject(kind="ad_group", id=created, name=name, status="paused", parent_id=campaign_id)
+
+    def _checked_targeting(self, spec: AdGroupSpec) -> _Targeting:
+        """``spec``'s targeting checked before any request: countries, age groups, interests, audience ids."""
+        countries = list(dict.fromkeys(c.strip().upper() for c in spec.countries if c.strip()))
+        if not countries:
+            raise ValidationFailed("TikTok needs at least one country to target.", field="countries")
+        ages = self._age_groups(spec.age_min, spec.age_max)
+        wanted = list(dict.fromkeys(i.strip() for i in spec.interests if i.strip()))
+        if len(wanted) > INTEREST_MAX:
+            raise ValidationFailed(f"at most {INTEREST_MAX} interests.", field="interests")
+        audiences = [_id(a, "audience_ids") for a in dict.fromkeys(spec.audience_ids)]
+        return _Targeting(countries, ages, wanted, audiences)
+
+    async def _targeting(self, advertiser: str, objective: str, checked: _Targeting) -> dict[str, Any]:
+        """The ad group's targeting fields: location ids, age groups, interest category ids, audience ids."""
+        countries, ages, wanted, audiences = checked
+        targeting: dict[str, Any] = {"location_ids": await self._locations(advertiser, objective, countries)}
+        if ages:
+            targeting["age_groups"] = ages
+        if wanted:
+            targeting["interest_category_ids"] = await self._interests(advertiser, wanted)
+        if audiences:
+            targeting["audience_ids"] = audiences
+        return targeting
+
+    async def create_customer_list(self, account_id: str, spec: CustomerListSpec) -> AudienceRef:
+        """A customer-file audience from one kind of digest (emails or phones), read back for its size."""
+        advertiser = _account(account_id)
+        emails, phones = check_customer_list(spec.name, spec.hashed_emails, spec.hashed_phones)
+        if emails and phones:
+            raise ValidationFailed(
+                "a TikTok audience takes one identifier type: give emails or phones, not both.",
+                field="hashed_phones",
+                hint="Create a second list for the phone numbers.",
+            )
+        name = _name(spec.name)
+        calculate_type, digests = ("EMAIL_SHA256", emails) if emails else ("PHONE_SHA256", phones)
+        content = "".join(f"{d}\n" for d in digests).encode()
+        path = await self._client.upload_audience_file(advertiser, content, calculate_type=calculate_type)
+        audience_id = await self._client.create_custom_audience(advertiser, name, [path], calculate_type=calculate_type)
+        details = await self._client.custom_audiences(advertiser, [audience_id])
+        found = details[0] if details else {}
+        size = found.get("cover_num")
+        return AudienceRef(
+            id=audience_id,
+            name=name,
+            size=size if isinstance(size, int) and size >= 0 else None,
+            status="ready" if found.get("is_valid") else "processing",
+        )
+
+    async def estimate_audience(self, account_id: str, spec: AdGroupSpec) -> AudienceEstimate:
+        """TikTok's audience size estimate for the ad group's targeting (a traffic ad group's goal)."""
+        advertiser = _account(account_id)
+        checked = self._checked_targeting(spec)
+        body = {
+            "advertiser_id": advertiser,
+            "objective_type": "TRAFFIC",
+            "placement_type": "PLACEMENT_TYPE_AUTOMATIC",
+            "optimization_goal": "CLICK",
+            **await self._targeting(advertiser, "TRAFFIC", checked),
+        }
+        lower, upper = await self._client.audience_size(body)
+        return AudienceEstimate(lower=lower, upper=upper, basis="tiktok_audience_size_estimate")
 
     @staticmethod
     def _age_groups(age_min: int | None, age_max: int | None) -> list[str]:

@@ -21,6 +21,14 @@ Wire shapes: shared/reference/platform_apis.md §4 (``[~]`` = secondary material
   idempotency key, §4);
 * reads: ``{campaign|adgroup|ad}/get/`` with ``filtering``; ``advertiser/info/`` (name, currency, time zone);
   ``tool/region/`` (location ids) and ``tool/interest_category/`` (interest ids) [~];
+* customer files (tiktok/tiktok-business-api-sdk python_sdk/docs/AudienceApi.md, CustomAudienceCreateBody.md):
+  ``dmp/custom_audience/file/upload/`` multipart ``advertiser_id, calculate_type, file_signature`` (MD5 hex) and
+  ``file`` (one digest a line [~]) → ``data.file_path``; ``dmp/custom_audience/create/`` ``{advertiser_id,
+  custom_audience_name ≤128, calculate_type, file_paths}`` → ``data.custom_audience_id`` (every file must share the
+  audience's calculate_type: CustomAudienceUpdateBody.md); ``dmp/custom_audience/get/?custom_audience_ids=[…]`` →
+  ``data.list[{audience_details: {audience_id, name, cover_num, is_valid}}]`` [~ field set];
+* estimate: ``ad/audience_size/estimate/`` (POST, the ad group's targeting fields; an allow-listed tool [~]) →
+  ``data.user_count{lower_end, upper_end}`` (typings generated from TikTok's spec); a read, so retried;
 * report: ``report/integrated/get/`` ``report_type=BASIC``, ``data_level=AUCTION_CAMPAIGN|ADGROUP|AD``,
   ``dimensions=[<level>_id, "stat_time_day"]``, metrics, ``start_date``/``end_date`` (at most 30 days a call [~]),
   ``filtering=[{field_name, filter_type: "IN", filter_value: "<JSON list>"}]`` (≤100 ids, §4), ``page``/``page_size``
@@ -211,6 +219,55 @@ class TikTokAdsClient:
         if isinstance(value, bool) or not isinstance(value, str | int) or not str(value):
             raise ValueError(f"TikTok answered without {key}")
         return str(value)
+
+    # --- customer files and estimates ------------------------------------------------------------------------------
+
+    async def upload_audience_file(self, advertiser_id: str, content: bytes, *, calculate_type: str) -> str:
+        """Upload one customer file (a digest a line) for a custom audience; its ``file_path``."""
+        response = await self._http.request(
+            "POST",
+            "/dmp/custom_audience/file/upload/",
+            form={
+                "advertiser_id": digits(advertiser_id, "advertiser id"),
+                "calculate_type": calculate_type,
+                "file_signature": hashlib.md5(content, usedforsecurity=False).hexdigest(),
+            },
+            files={"file": ("customers.txt", content, "text/plain")},
+        )
+        return self._id(self._data(response.json()), "file_path")
+
+    async def create_custom_audience(
+        self, advertiser_id: str, name: str, file_paths: Sequence[str], *, calculate_type: str
+    ) -> str:
+        """A customer-file audience from uploaded files (sent once); its id."""
+        body = {
+            "advertiser_id": digits(advertiser_id, "advertiser id"),
+            "custom_audience_name": name,
+            "calculate_type": calculate_type,
+            "file_paths": list(file_paths),
+        }
+        return self._id(await self.post("/dmp/custom_audience/create/", body), "custom_audience_id")
+
+    async def custom_audiences(self, advertiser_id: str, audience_ids: Sequence[str]) -> list[dict[str, Any]]:
+        """The ``audience_details`` of the given custom audiences."""
+        data = await self.get(
+            "/dmp/custom_audience/get/",
+            {"advertiser_id": digits(advertiser_id, "advertiser id"), "custom_audience_ids": list(audience_ids)},
+        )
+        rows = data.get("list")
+        found = [r.get("audience_details") for r in rows if isinstance(r, dict)] if isinstance(rows, list) else []
+        return [d for d in found if isinstance(d, dict)]
+
+    async def audience_size(self, body: Mapping[str, Any]) -> tuple[int, int]:
+        """TikTok's ``(lower_end, upper_end)`` estimate for an ad group's targeting (a read: retried)."""
+        data = await self.post("/ad/audience_size/estimate/", body, idempotent=True)
+        count = data.get("user_count")
+        if not isinstance(count, dict):
+            raise ValueError("TikTok answered an audience estimate without user_count")
+        lower, upper = count.get("lower_end"), count.get("upper_end")
+        if not isinstance(lower, int) or not isinstance(upper, int):
+            raise ValueError("TikTok answered an audience estimate without its bounds")
+        return lower, upper
 
     # --- changes -------------------------------------------------------------------------------------------------
 

@@ -24,7 +24,16 @@ Shapes follow shared/reference/platform_apis.md §2:
 * performance: ``metrics.*`` with ``segments.date`` come from :mod:`..model.ad_performance` for the time each
   ad, its ad group and its campaign were ENABLED (status changes are stamped with the simulator's clock); rows
   with no impressions are left out, as Google leaves out zero rows when segmenting by date [~]. The campaign's
-  current budget is used for every day (budget history is not kept).
+  current budget is used for every day (budget history is not kept);
+* Customer Match: ``userLists:mutate`` creates CRM-based lists (``crm_based_user_list.upload_key_type``
+  CONTACT_INFO, a unique name); ``offlineUserDataJobs:create`` (type CUSTOMER_MATCH_USER_LIST, the list in
+  ``customer_match_user_list_metadata``) → ``{resourceName}``; ``{job}:addOperations`` takes ``create.
+  user_identifiers`` of ``hashed_email`` / ``hashed_phone_number`` (SHA-256 hex; anything else is
+  ``offlineUserDataJobError`` INVALID_SHA256_FORMAT [~ enum]) while the job is PENDING; ``{job}:run`` → ``{name:
+  customers/{cid}/operations/{id}}``. The simulator runs a job at once (live: hours [~]): the list then matches
+  ``MATCH_RATE`` of its distinct identifiers [~ modelling] and reports ``size_for_search`` / ``size_for_display``
+  rounded to two significant digits [~]. Ad groups target lists with ``user_list`` criteria, and delivery narrows
+  to them through :mod:`..model.audience_reach`.
 """
 
 import base64
@@ -33,6 +42,7 @@ import copy
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -56,14 +66,15 @@ from promptsales.domain_core.integrations.model.ad_performance import (
     DayResult,
     ServingAd,
     StatusTimeline,
-    audience_size,
     campaign_day,
     serving_fraction,
 )
+from promptsales.domain_core.integrations.model.audience_reach import matched, targeted_reach
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
 
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 API_PREFIX = urlsplit(get_connector("google_ads").sandbox_base_url).path  # "/v26"
 FAILURE_TYPE = "type.googleapis.com/google.ads.googleads.v26.errors.GoogleAdsFailure"
 MICROS = Decimal(1_000_000)
@@ -89,7 +100,10 @@ SERVICES: Mapping[str, tuple[str, str]] = {
     "adGroupCriteria": ("ad_group_criterion", "adGroupCriterion"),
     "assets": ("asset", "asset"),
     "adGroupAssets": ("ad_group_asset", "adGroupAsset"),
+    "userLists": ("user_list", "userList"),
 }
+MATCH_RATE = 0.6  # share of a Customer Match list's identifiers Google matches [~ modelling]
+IDENTIFIER_FIELDS = ("hashed_email", "hashed_phone_number")
 UPDATABLE: Mapping[str, frozenset[str]] = {
     "campaign_budget": frozenset({"amount_micros", "name"}),
     "campaign": frozenset({"status", "name", "end_date"}),
@@ -110,6 +124,7 @@ PARENTS: Mapping[str, tuple[str, ...]] = {
     "ad_group_criterion": ("ad_group", "campaign"),
     "asset": (),
     "ad_group_asset": ("ad_group", "asset", "campaign"),
+    "user_list": (),
 }
 
 
@@ -404,6 +419,24 @@ class GoogleAdsSimulator:
             service, _, verb = parts[2].partition(":")
             if verb == "mutate" and service in SERVICES:
                 return 200, self._mutate(customer, service, body)
+            if parts[2] == "offlineUserDataJobs:create":
+                return 200, self._create_job(customer, body)
+        if (
+            len(parts) == 4
+            and parts[0] == "customers"
+            and parts[2] == "offlineUserDataJobs"
+            and request.method == "POST"
+        ):
+            customer = self._reach(token, request, parts[1])
+            body = await self._json(request)
+            job_id, _, verb = parts[3].partition(":")
+            job = customer.table("offline_user_data_job").get(f"customers/{customer.id}/offlineUserDataJobs/{job_id}")
+            if job is None:
+                raise _invalid([_ads_error("mutateError", "RESOURCE_NOT_FOUND", "The job was not found.", [])])
+            if verb == "addOperations":
+                return 200, self._add_job_operations(job, body)
+            if verb == "run":
+                return 200, self._run_job(customer, job)
         raise _ApiError(404, "NOT_FOUND", f"Method not found: {request.method} {request.url.path}")
 
     @staticmethod
@@ -675,6 +708,7 @@ class GoogleAdsSimulator:
                     countries.append(country.alpha_2)
         excluded: set[str] = set()
         keywords: list[str] = []
+        lists: list[int] = []
         for criterion in customer.table("ad_group_criterion").values():
             if criterion["ad_group"] != group["resource_name"]:
                 continue
@@ -682,10 +716,114 @@ class GoogleAdsSimulator:
                 excluded.add(criterion["age_range"].get("type", ""))
             if "keyword" in criterion and not criterion.get("negative"):
                 keywords.append(criterion["keyword"].get("text", ""))
+            if "user_list" in criterion and not criterion.get("negative"):
+                lists.append(int(customer.table("user_list")[criterion["user_list"]["user_list"]]["size_for_search"]))
         kept = [span for name, span in AGE_RANGES.items() if name not in excluded]
         if not kept:
             return 0
-        return audience_size(countries, min(s[0] for s in kept), max(s[1] for s in kept), keywords)
+        return targeted_reach(countries, min(s[0] for s in kept), max(s[1] for s in kept), keywords, lists)
+
+    # --- Customer Match ------------------------------------------------------------------------------------------
+
+    def _create_job(self, customer: _Customer, body: Mapping[str, Any]) -> dict[str, Any]:
+        job = _snake_keys(body.get("job"))
+        if not isinstance(job, dict) or job.get("type") != "CUSTOMER_MATCH_USER_LIST":
+            raise _invalid(
+                [_ads_error("fieldError", "REQUIRED", "job.type must be CUSTOMER_MATCH_USER_LIST.", [("job", None)])]
+            )
+        metadata = job.get("customer_match_user_list_metadata")
+        user_list = metadata.get("user_list") if isinstance(metadata, dict) else None
+        if customer.table("user_list").get(str(user_list)) is None:
+            raise _invalid(
+                [
+                    _ads_error(
+                        "offlineUserDataJobError",
+                        "INVALID_USER_LIST_ID",
+                        "The user list was not found.",
+                        [("job", None), ("customer_match_user_list_metadata", None), ("user_list", None)],
+                    )
+                ]
+            )
+        job_id = self._new_id(customer)
+        name = f"customers/{customer.id}/offlineUserDataJobs/{job_id}"
+        customer.table("offline_user_data_job")[name] = {
+            "resource_name": name,
+            "id": job_id,
+            "type": "CUSTOMER_MATCH_USER_LIST",
+            "status": "PENDING",
+            "customer_match_user_list_metadata": {"user_list": user_list},
+            "_identifiers": set(),
+        }
+        return {"resourceName": name}
+
+    @staticmethod
+    def _add_job_operations(job: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+        if job["status"] != "PENDING":
+            raise _invalid(
+                [_ads_error("offlineUserDataJobError", "INVALID_JOB_STATUS", "The job has already run.", [])]
+            )
+        operations = _snake_keys(body.get("operations"))
+        if not isinstance(operations, list) or not operations:
+            raise _invalid([_ads_error("mutateError", "OPERATION_REQUIRED", "No operations.", [("operations", None)])])
+        found: set[str] = set()
+        for index, operation in enumerate(operations):
+            create = operation.get("create") if isinstance(operation, dict) else None
+            identifiers = create.get("user_identifiers") if isinstance(create, dict) else None
+            if not isinstance(identifiers, list) or not identifiers:
+                raise _invalid(
+                    [_ads_error("fieldError", "REQUIRED", "user_identifiers is required.", [("operations", index)])]
+                )
+            for identifier in identifiers:
+                kinds = [k for k in IDENTIFIER_FIELDS if isinstance(identifier, dict) and k in identifier]
+                value = str(identifier[kinds[0]]) if kinds else ""
+                if len(kinds) != 1 or not _DIGEST.fullmatch(value):
+                    raise _invalid(
+                        [
+                            _ads_error(
+                                "offlineUserDataJobError",
+                                "INVALID_SHA256_FORMAT",
+                                "Identifiers are hashed_email or hashed_phone_number as SHA-256 hex.",
+                                [("operations", index), ("create", None), ("user_identifiers", None)],
+                            )
+                        ]
+                    )
+                found.add(f"{kinds[0]}:{value}")
+        job["_identifiers"] |= found
+        return {}
+
+    def _run_job(self, customer: _Customer, job: dict[str, Any]) -> dict[str, Any]:
+        if job["status"] != "PENDING":
+            raise _invalid(
+                [_ads_error("offlineUserDataJobError", "INVALID_JOB_STATUS", "The job has already run.", [])]
+            )
+        user_list = customer.table("user_list")[job["customer_match_user_list_metadata"]["user_list"]]
+        user_list["_members"] |= job["_identifiers"]
+        size = _two_significant(matched(len(user_list["_members"]), MATCH_RATE))
+        user_list.update(size_for_search=size, size_for_display=size)
+        job["status"] = "SUCCESS"
+        return {"name": f"customers/{customer.id}/operations/{job['id']}"}
+
+    def _create_user_list(self, customer: _Customer, entity: dict[str, Any], at: list[tuple[str, int | None]]) -> str:
+        self._unique_name(customer, "user_list", entity, at, ("userListError", "NAME_ALREADY_USED"))
+        crm = entity.get("crm_based_user_list")
+        if not isinstance(crm, dict) or crm.get("upload_key_type") != "CONTACT_INFO":
+            raise _OperationError(
+                _ads_error(
+                    "userListError",
+                    "INVALID_UPLOAD_KEY_TYPE",
+                    "This sandbox serves CRM-based lists with upload_key_type CONTACT_INFO.",
+                    [*at, ("crm_based_user_list", None)],
+                )
+            )
+        entity.update(
+            id=self._new_id(customer),
+            type="CRM_BASED",
+            membership_status=entity.get("membership_status", "OPEN"),
+            size_for_search=0,
+            size_for_display=0,
+            _members=set(),
+        )
+        return f"customers/{customer.id}/userLists/{entity['id']}"
 
     # --- mutate --------------------------------------------------------------------------------------------------
 
@@ -1058,6 +1196,16 @@ class GoogleAdsSimulator:
                     )
                 )
             entity["keyword"].setdefault("match_type", "BROAD")
+        elif isinstance(entity.get("user_list"), dict):
+            if customer.table("user_list").get(str(entity["user_list"].get("user_list", ""))) is None:
+                raise _OperationError(
+                    _ads_error(
+                        "criterionError",
+                        "INVALID_USER_LIST_ID",
+                        "The user list was not found in this customer.",
+                        [*at, ("user_list", None), ("user_list", None)],
+                    )
+                )
         elif isinstance(entity.get("age_range"), dict):
             if entity["age_range"].get("type") not in AGE_RANGES:
                 raise _OperationError(
@@ -1070,7 +1218,12 @@ class GoogleAdsSimulator:
                 )
         else:
             raise _OperationError(
-                _ads_error("criterionError", "CRITERION_TYPE_NOT_SUPPORTED", "Only keyword and age_range criteria.", at)
+                _ads_error(
+                    "criterionError",
+                    "CRITERION_TYPE_NOT_SUPPORTED",
+                    "Only keyword, age_range and user_list criteria.",
+                    at,
+                )
             )
         entity["criterion_id"] = self._new_id(customer)
         return f"customers/{customer.id}/adGroupCriteria/{group['id']}~{entity['criterion_id']}"
@@ -1140,6 +1293,12 @@ class GoogleAdsSimulator:
             probe = {"name": value, "campaign": stored.get("campaign")}
             self._unique_name(customer, resource, probe, at[:-1], ("mutateError", "DUPLICATE_NAME"), scope=scope)
         return value
+
+
+def _two_significant(number: int) -> int:
+    """``number`` rounded down to two significant digits, as Google reports list sizes [~]."""
+    step: int = 10 ** max(len(str(number)) - 2, 0)
+    return number // step * step
 
 
 class _OperationError(Exception):

@@ -31,7 +31,19 @@ Shapes follow shared/reference/platform_apis.md §5 (``[~]`` = secondary materia
   Rest.li ``dateRange`` record and a ``List(…)`` of URNs; no pagination; days without impressions are left out
   (§5). Delivery comes from :mod:`..model.ad_performance` (LinkedIn sponsored content benchmarks) for the time the
   creative, its campaign and its group were ACTIVE (changes stamped with the simulator's clock) inside the group's
-  ``runSchedule``, under the current budget. Days are UTC [~].
+  ``runSchedule``, under the current budget. Days are UTC [~];
+* matched audiences: ``POST dmpSegments`` (``name, sourcePlatform, account, accessPolicy, type: USER,
+  destinations: [{destination: LINKEDIN}]``) → 201 with ``x-restli-id``; ``POST dmpSegments/{id}/users`` with
+  ``X-RestLi-Method: BATCH_CREATE`` and ``{elements: [{action: ADD|REMOVE, userIds: [{idType: SHA256_EMAIL,
+  idValue}]}]}`` → ``{elements: [{status: 201}…]}`` (other id types, or values that are no SHA-256 hex digest,
+  answer 400); ``GET dmpSegments/{id}`` → ``{id, name, account, type, status, matchedMemberCount, destinations:
+  [{destination: LINKEDIN, status, destinationSegmentId: urn:li:adSegment:…}]}``. A segment matches ``MATCH_RATE``
+  of its members' digests [~ modelling] and is READY once it holds ``READY_MIN_MEMBERS`` matched members (LinkedIn
+  needs 300 to serve [~]), BUILDING before. Campaigns target ad segments in the
+  ``urn:li:adTargetingFacet:audienceMatchingSegments`` facet (this account's only);
+* ``GET audienceCounts?q=targetingCriteriaV2&targetingCriteria=<Rest.li record>`` → ``{elements: [{active,
+  total}]}``: ``total`` from :mod:`..model.audience_reach`, ``active`` 60 % of it [~ modelling]; delivery uses the
+  same reach.
 """
 
 import hashlib
@@ -43,7 +55,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import pycountry
 from starlette.applications import Starlette
@@ -59,10 +71,10 @@ from promptsales.domain_core.integrations.model.ad_performance import (
     DayResult,
     ServingAd,
     StatusTimeline,
-    audience_size,
     campaign_day,
     serving_fraction,
 )
+from promptsales.domain_core.integrations.model.audience_reach import matched, targeted_reach
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
@@ -71,6 +83,13 @@ API_PREFIX = urlsplit(get_connector("linkedin_ads").sandbox_base_url).path  # "/
 LOCATIONS_FACET = "urn:li:adTargetingFacet:locations"
 AGE_FACET = "urn:li:adTargetingFacet:ageRanges"
 INTERESTS_FACET = "urn:li:adTargetingFacet:interests"
+SEGMENTS_FACET = "urn:li:adTargetingFacet:audienceMatchingSegments"
+AD_SEGMENT = "urn:li:adSegment:"
+MATCH_RATE = 0.55  # share of uploaded email digests a segment matches to members [~ modelling]
+ACTIVE_SHARE = 0.6  # members active lately among those a targeting reaches [~ modelling]
+READY_MIN_MEMBERS = 300  # matched members a segment needs before it serves [~ LinkedIn help]
+SEGMENT_USERS_PER_BATCH = 5_000
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 SETTABLE_STATUSES = ("ACTIVE", "PAUSED", "DRAFT", "ARCHIVED")  # what a partial update may set [~]
 OBJECTIVES = ("BRAND_AWARENESS", "WEBSITE_VISIT", "ENGAGEMENT", "VIDEO_VIEW", "LEAD_GENERATION", "WEBSITE_CONVERSION")
 CAMPAIGN_TYPES = ("SPONSORED_UPDATES", "TEXT_AD", "SPONSORED_INMAILS", "DYNAMIC")
@@ -170,6 +189,50 @@ class _Account:
         default_factory=lambda: {"adCampaignGroups": {}, "adCampaigns": {}, "creatives": {}}
     )
     timelines: dict[tuple[str, str], StatusTimeline] = field(default_factory=dict)
+    segments: dict[str, dict[str, Any]] = field(default_factory=dict)  # DMP segment id → segment (with "_users")
+    ad_segments: dict[str, str] = field(default_factory=dict)  # ad segment id → DMP segment id
+
+    def matched_members(self, ad_segment: str) -> int:
+        """The members an ad segment's DMP segment matched."""
+        return int(self.segments[self.ad_segments[ad_segment]]["matchedMemberCount"])
+
+
+def parse_restli(text: str) -> Any:
+    """A Rest.li 2.0 query value (records, ``List(…)``, percent-encoded leaves) as dicts, lists and strings."""
+    value, end = _restli_at(text, 0)
+    if end != len(text):
+        raise ValueError(f"unexpected text at {end}")
+    return value
+
+
+def _restli_at(text: str, at: int) -> tuple[Any, int]:
+    if text.startswith("List(", at):
+        items: list[Any] = []
+        at += 5
+        while text[at : at + 1] != ")":
+            item, at = _restli_at(text, at)
+            items.append(item)
+            if text[at : at + 1] == ",":
+                at += 1
+        return items, at + 1
+    if text[at : at + 1] == "(":
+        record: dict[str, Any] = {}
+        at += 1
+        while text[at : at + 1] != ")":
+            colon = text.index(":", at)
+            key = unquote(text[at:colon])
+            record[key], at = _restli_at(text, colon + 1)
+            if text[at : at + 1] == ",":
+                at += 1
+            elif text[at : at + 1] != ")":
+                raise ValueError(f"expected , or ) at {at}")
+        return record, at + 1
+    end = at
+    while end < len(text) and text[end] not in ",()":
+        end += 1
+    if end == at:
+        raise ValueError(f"empty value at {at}")
+    return unquote(text[at:end]), end
 
 
 @dataclass
@@ -333,11 +396,24 @@ class LinkedInAdsSimulator:
                 return self._json(self._typeahead(params.get("facet", ""), params.get("query", "")))
             if rest == "adAnalytics" and params.get("q") == "analytics":
                 return self._json(self._analytics(token, params))
+            if rest == "audienceCounts" and params.get("q") == "targetingCriteriaV2":
+                return self._json(self._audience_counts(token, request.url.query))
+            if len(parts) == 2 and parts[0] == "dmpSegments":
+                _, segment = self._segment(token, parts[1])
+                return self._json(self._segment_view(segment))
             if len(parts) == 2 and parts[0] == "adAccounts":
                 return self._json(self._account_view(self._account(token, parts[1])))
             if len(parts) == 4 and parts[0] == "adAccounts" and parts[2] in URN_PREFIX:
                 account = self._account(token, parts[1])
                 return self._json(self._view(self._owned(account, parts[2], parts[3], parts[2])))
+        elif rest == "dmpSegments" and method in ("", "CREATE"):
+            created = self._create_segment(token, await self._body(request))
+            return Response(status_code=201, headers={"x-restli-id": created, "x-linkedin-id": created})
+        elif len(parts) == 3 and parts[0] == "dmpSegments" and parts[2] == "users":
+            if method != "BATCH_CREATE":
+                raise _ApiError(400, "INVALID_VALUE", "dmpSegments/{id}/users takes X-RestLi-Method: BATCH_CREATE.")
+            _, segment = self._segment(token, parts[1])
+            return self._json(self._add_users(segment, await self._body(request)))
         elif len(parts) in (3, 4) and parts[0] == "adAccounts" and parts[2] in URN_PREFIX:
             account = self._account(token, parts[1])
             body = await self._body(request)
@@ -547,11 +623,11 @@ class LinkedInAdsSimulator:
             campaign["dailyBudget"] = self._money(
                 account, body["dailyBudget"], "dailyBudget", minimum=self._budget_min(account)
             )
-        campaign["targetingCriteria"] = self._targeting(body.get("targetingCriteria"))
+        campaign["targetingCriteria"] = self._targeting(account, body.get("targetingCriteria"))
         return campaign
 
     @staticmethod
-    def _targeting(value: Any) -> dict[str, Any]:
+    def _targeting(account: _Account, value: Any) -> dict[str, Any]:
         clauses = value.get("include", {}).get("and") if isinstance(value, dict) else None
         if not isinstance(clauses, list) or not clauses:
             raise _invalid("targetingCriteria", "is {include: {and: [{or: {<facet urn>: [<urns>]}}]}}.")
@@ -566,10 +642,11 @@ class LinkedInAdsSimulator:
                 facets.setdefault(facet, []).extend(values)
         if not facets.get(LOCATIONS_FACET):
             raise _invalid("targetingCriteria", f"must include {LOCATIONS_FACET}.")
-        known = {
+        known: dict[str, Callable[[str], bool]] = {
             LOCATIONS_FACET: lambda v: _country_of(v) is not None,
             AGE_FACET: lambda v: v in AGE_RANGES,
             INTERESTS_FACET: lambda v: v in {interest_urn(n) for n in INTERESTS},
+            SEGMENTS_FACET: lambda v: v.startswith(AD_SEGMENT) and v.removeprefix(AD_SEGMENT) in account.ad_segments,
         }
         for facet, values in facets.items():
             check = known.get(facet)
@@ -578,6 +655,109 @@ class LinkedInAdsSimulator:
             if not all(check(v) for v in values):
                 raise _invalid("targetingCriteria", f"{facet} holds an unknown URN.")
         return {"include": {"and": [{"or": {facet: values}} for facet, values in facets.items()]}}
+
+    @staticmethod
+    def _reach(account: _Account, targeting: Mapping[str, Any]) -> int:
+        """The members a campaign's targeting reaches, ad segments included (the shared audience model)."""
+        facets = {f: v for c in targeting["include"]["and"] for f, v in c["or"].items()}
+        countries = [c for c in (_country_of(v) for v in facets.get(LOCATIONS_FACET, [])) if c]
+        spans = [AGE_RANGES[a] for a in facets.get(AGE_FACET, [])] or [(18, 65)]
+        interests = [n for n in INTERESTS if interest_urn(n) in facets.get(INTERESTS_FACET, [])]
+        lists = [account.matched_members(v.removeprefix(AD_SEGMENT)) for v in facets.get(SEGMENTS_FACET, [])]
+        return targeted_reach(countries, min(s[0] for s in spans), max(s[1] for s in spans), interests, lists)
+
+    # --- matched audiences ---------------------------------------------------------------------------------------
+
+    def _create_segment(self, token: _Token, body: Mapping[str, Any]) -> str:
+        account_id = id_of(body.get("account"), "account")
+        if account_id is None or not str(body.get("account", "")).startswith(URN_PREFIX["account"]):
+            raise _invalid("account", "is urn:li:sponsoredAccount:<id>.")
+        account = self._account(token, account_id)
+        name = self._text(body, "name", limit=100)
+        self._text(body, "sourcePlatform", limit=64)
+        self._enum(body, "accessPolicy", ("PRIVATE", "PUBLIC"))
+        if self._enum(body, "type", ("USER", "COMPANY")) != "USER":
+            raise _invalid("type", "this sandbox serves USER segments.")
+        destinations = body.get("destinations")
+        if not isinstance(destinations, list) or {"destination": "LINKEDIN"} not in destinations:
+            raise _invalid("destinations", "must include {destination: LINKEDIN}.")
+        self._next_id += 1
+        segment_id, ad_segment = f"8{self._next_id:08d}", f"7{self._next_id:08d}"
+        account.segments[segment_id] = {
+            "id": int(segment_id),
+            "name": name,
+            "account": URN_PREFIX["account"] + account.id,
+            "type": "USER",
+            "status": "BUILDING",
+            "matchedMemberCount": 0,
+            "destinations": [
+                {"destination": "LINKEDIN", "status": "BUILDING", "destinationSegmentId": AD_SEGMENT + ad_segment}
+            ],
+            "_users": set(),
+        }
+        account.ad_segments[ad_segment] = segment_id
+        return segment_id
+
+    def _segment(self, token: _Token, segment_id: str) -> tuple[_Account, dict[str, Any]]:
+        for account_id in token.accounts:
+            account = self._accounts[account_id]
+            if segment_id in account.segments:
+                return account, account.segments[segment_id]
+        raise _ApiError(404, "NOT_FOUND", f"DMP segment {segment_id[:20]} does not exist.")
+
+    @staticmethod
+    def _segment_view(segment: Mapping[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in segment.items() if not k.startswith("_")}
+
+    @staticmethod
+    def _add_users(segment: dict[str, Any], body: Mapping[str, Any]) -> dict[str, Any]:
+        elements = body.get("elements")
+        if not isinstance(elements, list) or not 0 < len(elements) <= SEGMENT_USERS_PER_BATCH:
+            raise _invalid("elements", f"holds 1-{SEGMENT_USERS_PER_BATCH} users.")
+        for element in elements:
+            ids = element.get("userIds") if isinstance(element, dict) else None
+            if element.get("action") not in ("ADD", "REMOVE") or not isinstance(ids, list) or not ids:
+                raise _invalid("elements", "each is {action: ADD|REMOVE, userIds: [{idType, idValue}]}.")
+            for user in ids:
+                if not isinstance(user, dict) or user.get("idType") != "SHA256_EMAIL":
+                    raise _invalid("userIds", "this sandbox takes idType SHA256_EMAIL.")
+                if not _DIGEST.fullmatch(str(user.get("idValue", ""))):
+                    raise _invalid("idValue", "is a SHA-256 hex digest of the normalised email.")
+        for element in elements:
+            digests = {str(u["idValue"]) for u in element["userIds"]}
+            if element["action"] == "ADD":
+                segment["_users"] |= digests
+            else:
+                segment["_users"] -= digests
+        members = matched(len(segment["_users"]), MATCH_RATE)
+        status = "READY" if members >= READY_MIN_MEMBERS else "BUILDING"
+        segment.update(matchedMemberCount=members, status=status)
+        segment["destinations"][0]["status"] = status
+        return {"elements": [{"status": 201} for _ in elements]}
+
+    def _audience_counts(self, token: _Token, raw_query: str) -> dict[str, Any]:
+        # Read from the raw query: decoding first would merge the URNs' colons into the Rest.li syntax.
+        raw = next((p.partition("=")[2] for p in raw_query.split("&") if p.startswith("targetingCriteria=")), "")
+        if not raw:
+            raise _missing("targetingCriteria")
+        try:
+            criteria = parse_restli(raw)
+        except (ValueError, IndexError):
+            raise _invalid("targetingCriteria", "is a Rest.li record (include:(and:List((or:(…)))))") from None
+        accounts = [self._accounts[a] for a in token.accounts]
+        segments = [
+            v
+            for clause in (criteria.get("include", {}).get("and", []) if isinstance(criteria, dict) else [])
+            if isinstance(clause, dict)
+            for v in clause.get("or", {}).get(SEGMENTS_FACET, [])
+        ]
+        owner = next(
+            (a for a in accounts if all(str(v).removeprefix(AD_SEGMENT) in a.ad_segments for v in segments)), None
+        )
+        if owner is None:
+            raise _invalid("targetingCriteria", f"{SEGMENTS_FACET} names an ad segment this member cannot use.")
+        total = self._reach(owner, self._targeting(owner, criteria))
+        return {"elements": [{"active": int(total * ACTIVE_SHARE), "total": total}]}
 
     def _create_creative(self, account: _Account, body: Mapping[str, Any]) -> dict[str, Any]:
         campaign = self._parent(account, body, "campaign", "adCampaigns")
@@ -794,11 +974,7 @@ class LinkedInAdsSimulator:
     ) -> list[ServingAd]:
         serving: list[ServingAd] = []
         for campaign in campaigns:
-            facets = {f: v for c in campaign["targetingCriteria"]["include"]["and"] for f, v in c["or"].items()}
-            countries = [c for c in (_country_of(v) for v in facets.get(LOCATIONS_FACET, [])) if c]
-            spans = [AGE_RANGES[a] for a in facets.get(AGE_FACET, [])] or [(18, 65)]
-            interests = [n for n in INTERESTS if interest_urn(n) in facets.get(INTERESTS_FACET, [])]
-            audience = audience_size(countries, min(s[0] for s in spans), max(s[1] for s in spans), interests)
+            audience = LinkedInAdsSimulator._reach(account, campaign["targetingCriteria"])
             bid = Decimal(campaign["unitCost"]["amount"]) if "unitCost" in campaign else None
             campaign_urn = URN_PREFIX["adCampaigns"] + campaign["id"]
             for creative in [c for c in creatives if c["campaign"] == campaign_urn]:

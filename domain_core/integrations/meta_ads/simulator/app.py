@@ -26,7 +26,16 @@ Shapes follow shared/reference/platform_apis.md §3:
   "Insights" example); conversions are ``actions`` / ``action_values`` of type
   ``offsite_conversion.fb_pixel_lead`` (``…_purchase`` for sales campaigns) [~]; days without delivery have no
   row [~]. Delivery is the shared model for the time each ad, its ad set and its campaign were ACTIVE (status
-  changes stamped with the simulator's clock), under the campaign's current budget.
+  changes stamped with the simulator's clock), under the campaign's current budget;
+* custom audiences: ``POST /act_{id}/customaudiences`` (``name``, ``subtype=CUSTOM``, ``customer_file_source``
+  required [~]) and ``POST /{audience_id}/users`` with ``payload={schema, data}`` (``EMAIL_SHA256`` /
+  ``PHONE_SHA256``, ≤10,000 rows; rows that are no SHA-256 hex digest count as invalid) → ``{audience_id,
+  session_id, num_received, num_invalid_entries, invalid_entry_samples}``. A list matches ``MATCH_RATE`` of its
+  distinct digests [~ modelling]; ``approximate_count_lower_bound`` / ``…_upper_bound`` read back the matched
+  range. Ad sets may target them (``targeting.custom_audiences: [{id}]``, this account's only);
+* ``GET /act_{id}/reachestimate?targeting_spec=…`` → ``{data: {users_lower_bound, users_upper_bound,
+  estimate_ready: true}}`` from :mod:`..model.audience_reach` (countries, ages, interests, lists); delivery uses
+  the same reach.
 """
 
 import base64
@@ -34,6 +43,7 @@ import binascii
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -53,10 +63,10 @@ from promptsales.domain_core.integrations.model.ad_performance import (
     DayResult,
     ServingAd,
     StatusTimeline,
-    audience_size,
     campaign_day,
     serving_fraction,
 )
+from promptsales.domain_core.integrations.model.audience_reach import matched, reach_range, targeted_reach
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
@@ -78,6 +88,10 @@ SETTABLE_STATUSES = ("ACTIVE", "PAUSED", "DELETED", "ARCHIVED")
 MIN_DAILY_BUDGET_UNITS = 1  # one unit of the account currency [~]
 LEAD_ACTION = "offsite_conversion.fb_pixel_lead"
 PURCHASE_ACTION = "offsite_conversion.fb_pixel_purchase"
+MATCH_RATE = 0.6  # share of uploaded digests a custom audience matches [~ modelling]
+USER_SCHEMAS = ("EMAIL_SHA256", "PHONE_SHA256")
+USERS_PER_REQUEST_MAX = 10_000
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 METRIC_FIELDS = frozenset({"impressions", "clicks", "spend", "actions", "action_values", "ctr", "cpc", "cpm", "reach"})
 
 
@@ -374,10 +388,16 @@ class MetaAdsSimulator:
                 return 200, self._create(account, parts[1], params)
             if len(parts) == 2 and method == "POST" and parts[1] == "adimages":
                 return 200, self._image(account, params)
+            if len(parts) == 2 and method == "POST" and parts[1] == "customaudiences":
+                return 200, self._create(account, parts[1], params)
+            if len(parts) == 2 and method == "GET" and parts[1] == "reachestimate":
+                return 200, self._reach_estimate(account, params)
             if len(parts) == 2 and method == "GET" and parts[1] == "insights":
                 return 200, self._insights(account, params, rest)
             if len(parts) == 2 and method == "GET" and parts[1] == "promote_pages":
                 return 200, {"data": [{"id": account.page_id, "name": f"{account.name} page"}]}
+        elif len(parts) == 2 and parts[1] == "users" and method == "POST":
+            return 200, self._add_users(account, account.objects[parts[0]], params)
         elif len(parts) == 1:
             stored = account.objects[parts[0]]
             if method == "POST":
@@ -520,6 +540,7 @@ class MetaAdsSimulator:
             if strategy in CAPPED and bid is None:
                 raise _invalid("bid_amount", "bid_amount is required with a capped bid strategy.")
             targeting = self._targeting(params)
+            self._custom_audiences(account, targeting)
             entity.update(
                 campaign_id=campaign["id"],
                 billing_event=params["billing_event"],
@@ -530,6 +551,24 @@ class MetaAdsSimulator:
             )
             if bid is not None:
                 entity["bid_amount"] = bid
+        elif edge == "customaudiences":
+            if params.get("subtype") != "CUSTOM":
+                raise _invalid("subtype", "Only subtype=CUSTOM (customer file) audiences are served here.")
+            if params.get("customer_file_source") not in (
+                "USER_PROVIDED_ONLY",
+                "PARTNER_PROVIDED_ONLY",
+                "BOTH_USER_AND_PARTNER_PROVIDED",
+            ):
+                raise _invalid("customer_file_source", "customer_file_source is required for customer file audiences.")
+            entity.update(
+                subtype="CUSTOM",
+                description=params.get("description", ""),
+                customer_file_source=params["customer_file_source"],
+                operation_status={"code": 200, "description": "Normal"},
+                approximate_count_lower_bound=-1,
+                approximate_count_upper_bound=-1,
+                _users=set(),
+            )
         elif edge == "adcreatives":
             spec = self._json(params, "object_story_spec", dict)
             if spec is None:
@@ -572,10 +611,10 @@ class MetaAdsSimulator:
             raise _invalid(field_name, f"{field_name} does not name a {kind[:-1]} of this ad account.")
         return stored
 
-    def _targeting(self, params: Mapping[str, str]) -> dict[str, Any]:
-        targeting = self._json(params, "targeting", dict)
+    def _targeting(self, params: Mapping[str, str], name: str = "targeting") -> dict[str, Any]:
+        targeting = self._json(params, name, dict)
         if targeting is None:
-            raise _invalid("targeting", "targeting is required.")
+            raise _invalid(name, f"{name} is required.")
         geo = targeting.get("geo_locations")
         countries = geo.get("countries") if isinstance(geo, dict) else None
         if not isinstance(countries, list) or not countries:
@@ -589,6 +628,61 @@ class MetaAdsSimulator:
         ):
             raise _invalid("targeting", "interests are [{id, name}] from the targeting search.")
         return dict(targeting)
+
+    def _custom_audiences(self, account: _Account, targeting: Mapping[str, Any]) -> list[dict[str, Any]]:
+        """The account's custom audiences ``targeting`` names (``custom_audiences: [{id}]``)."""
+        chosen = targeting.get("custom_audiences", [])
+        if not isinstance(chosen, list) or not all(isinstance(c, dict) for c in chosen):
+            raise _invalid("targeting", "custom_audiences are [{id}].")
+        found: list[dict[str, Any]] = []
+        for entry in chosen:
+            stored = account.objects.get(str(entry.get("id", "")))
+            if stored is None or stored["_type"] != "customaudiences":
+                raise _invalid(
+                    "targeting", f"Custom audience {entry.get('id')} does not exist or this ad account cannot use it."
+                )
+            found.append(stored)
+        return found
+
+    def _reach(self, account: _Account, targeting: Mapping[str, Any]) -> int:
+        """The people a targeting reaches, customer lists included (the shared audience model)."""
+        lists = [matched(len(a["_users"]), MATCH_RATE) for a in self._custom_audiences(account, targeting)]
+        return targeted_reach(
+            targeting["geo_locations"]["countries"],
+            targeting.get("age_min"),
+            targeting.get("age_max"),
+            [str(i.get("name", i["id"])) for i in targeting.get("interests", [])],
+            lists,
+        )
+
+    def _reach_estimate(self, account: _Account, params: Mapping[str, str]) -> dict[str, Any]:
+        targeting = self._targeting(params, "targeting_spec")
+        lower, upper = reach_range(self._reach(account, targeting))
+        return {"data": {"users_lower_bound": lower, "users_upper_bound": upper, "estimate_ready": True}}
+
+    def _add_users(self, account: _Account, audience: dict[str, Any], params: Mapping[str, str]) -> dict[str, Any]:
+        if audience["_type"] != "customaudiences":
+            raise _GraphError(400, 100, "(#100) Unsupported post request.")
+        payload = self._json(params, "payload", dict)
+        if payload is None:
+            raise _invalid("payload", "payload is required.")
+        schema, data = payload.get("schema"), payload.get("data")
+        if schema not in USER_SCHEMAS:
+            raise _invalid("payload", f"schema must be one of {', '.join(USER_SCHEMAS)} here.")
+        if not isinstance(data, list) or not 0 < len(data) <= USERS_PER_REQUEST_MAX:
+            raise _invalid("payload", f"data must hold 1-{USERS_PER_REQUEST_MAX} rows.")
+        valid = [d for d in data if isinstance(d, str) and _DIGEST.fullmatch(d)]
+        audience["_users"].update(valid)
+        lower, upper = reach_range(matched(len(audience["_users"]), MATCH_RATE))
+        audience.update(approximate_count_lower_bound=lower, approximate_count_upper_bound=upper)
+        session = self._new_id()
+        return {
+            "audience_id": audience["id"],
+            "session_id": session,
+            "num_received": len(data),
+            "num_invalid_entries": len(data) - len(valid),
+            "invalid_entry_samples": {},
+        }
 
     def _image(self, account: _Account, params: Mapping[str, str]) -> dict[str, Any]:
         try:
@@ -730,12 +824,7 @@ class MetaAdsSimulator:
             for ad in [o for o in objects.values() if o["_type"] == "ads" and o["campaign_id"] == campaign["id"]]:
                 adset = objects[ad["adset_id"]]
                 targeting = adset["targeting"]
-                audience = audience_size(
-                    targeting["geo_locations"]["countries"],
-                    targeting.get("age_min"),
-                    targeting.get("age_max"),
-                    [str(i.get("name", i["id"])) for i in targeting.get("interests", [])],
-                )
+                audience = self._reach(account, targeting)
                 spec = objects[ad["creative"]["id"]]["object_story_spec"]
                 link = spec.get("link_data", {})
                 creative = CreativeSignal.of(

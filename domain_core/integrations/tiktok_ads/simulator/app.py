@@ -23,12 +23,24 @@ Shapes follow shared/reference/platform_apis.md §4 (``[~]`` = secondary materia
   stat_time_day], metrics as strings, at most 30 days a call [~] and 100 filtered ids (§4). Delivery comes from
   :mod:`..model.ad_performance` (TikTok in-feed benchmarks) for the time each ad, its ad group and its campaign
   were ENABLE (status changes stamped with the simulator's clock), under the current budget; days without
-  impressions have no row [~].
+  impressions have no row [~];
+* customer files (business-api.tiktok.com docs via tiktok/tiktok-business-api-sdk AudienceApi): ``POST
+  dmp/custom_audience/file/upload/`` (multipart ``advertiser_id, calculate_type, file_signature`` = MD5 of
+  ``file``; one SHA-256 hex digest a line [~]) → ``{file_path}``; ``POST dmp/custom_audience/create/``
+  ``{advertiser_id, custom_audience_name ≤128, calculate_type, file_paths}`` (every file of the audience's own
+  calculate_type, as the SDK's CustomAudienceUpdateBody says) → ``{custom_audience_id}``; ``GET
+  dmp/custom_audience/get/?custom_audience_ids=[…]`` → ``{list: [{audience_details: {audience_id, name,
+  cover_num, is_valid, calculate_type}}]}`` [~ field set]. A file audience covers ``MATCH_RATE`` of its distinct
+  digests [~ modelling]. Ad groups take ``audience_ids`` of this advertiser's audiences;
+* ``POST ad/audience_size/estimate/`` with an ad group's targeting → ``{user_count: {lower_end, upper_end},
+  user_count_stage}`` (response fields as the SDK-derived typings show; the request fields are the ad group's
+  [~]), sized by :mod:`..model.audience_reach`; delivery uses the same reach.
 """
 
 import hashlib
 import json
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -51,10 +63,10 @@ from promptsales.domain_core.integrations.model.ad_performance import (
     DayResult,
     ServingAd,
     StatusTimeline,
-    audience_size,
     campaign_day,
     serving_fraction,
 )
+from promptsales.domain_core.integrations.model.audience_reach import matched, reach_range, targeted_reach
 from promptsales.domain_core.integrations.model.connectors import get_connector
 from promptsales.domain_core.integrations.simulator_kit import Faults
 from promptsales.domain_core.shared.clock import utc_now
@@ -84,6 +96,9 @@ AGE_GROUPS: Mapping[str, tuple[int, int]] = {
     "AGE_45_54": (45, 54),
     "AGE_55_100": (55, 65),  # the delivery model's top age is 65 (it stands for 65+)
 }
+MATCH_RATE = 0.5  # share of a customer file's digests an audience covers [~ modelling]
+CALCULATE_TYPES = ("EMAIL_SHA256", "PHONE_SHA256")
+_DIGEST = re.compile(r"[0-9a-f]{64}")
 CALLS_TO_ACTION = ("LEARN_MORE", "SHOP_NOW", "SIGN_UP", "CONTACT_US", "DOWNLOAD_NOW", "BOOK_NOW")
 OPERATION_STATUSES = ("ENABLE", "DISABLE", "DELETE")
 # Where TikTok ads do not serve [~]; the region lookup leaves them out.
@@ -166,6 +181,8 @@ class _Advertiser:
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)  # id → object (with "_level")
     images: dict[str, dict[str, Any]] = field(default_factory=dict)  # image id → image
     timelines: dict[str, StatusTimeline] = field(default_factory=dict)
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)  # file_path → {calculate_type, digests}
+    audiences: dict[str, dict[str, Any]] = field(default_factory=dict)  # audience id → audience
     next_id: int = 0
 
     def new_id(self) -> str:
@@ -336,8 +353,12 @@ class TikTokAdsSimulator:
                 return self._list(advertiser, rest.split("/")[0], params)
             if rest == "report/integrated/get":
                 return self._report(advertiser, params)
+            if rest == "dmp/custom_audience/get":
+                return self._audiences(advertiser, params)
         elif rest == "file/image/ad/upload":
             return await self._upload(request, token)
+        elif rest == "dmp/custom_audience/file/upload":
+            return await self._upload_file(request, token)
         else:
             body = await self._json(request)
             advertiser = self._advertiser(token, body.get("advertiser_id"))
@@ -347,6 +368,10 @@ class TikTokAdsSimulator:
                 return {"adgroup_id": self._create_adgroup(advertiser, body)}
             if rest == "ad/create":
                 return {"ad_ids": self._create_ads(advertiser, body)}
+            if rest == "dmp/custom_audience/create":
+                return {"custom_audience_id": self._create_audience(advertiser, body)}
+            if rest == "ad/audience_size/estimate":
+                return self._estimate(advertiser, body)
             if rest in ("campaign/status/update", "adgroup/status/update", "ad/status/update"):
                 return self._set_status(advertiser, rest.split("/")[0], body)
             if rest == "campaign/update":
@@ -513,21 +538,7 @@ class TikTokAdsSimulator:
             if not isinstance(placements, list) or not placements or not set(placements) <= set(PLACEMENTS):
                 raise _invalid("placements", f"give one or more of {', '.join(PLACEMENTS)}.")
             entity["placements"] = placements
-        locations = body.get("location_ids")
-        if not isinstance(locations, list) or not locations:
-            raise _missing("location_ids")
-        if not all(_country_of(str(v)) for v in locations):
-            raise _invalid("location_ids", "contains an unknown location id.")
-        entity["location_ids"] = [str(v) for v in locations]
-        ages = body.get("age_groups", [])
-        if not isinstance(ages, list) or not set(ages) <= set(AGE_GROUPS):
-            raise _invalid("age_groups", f"values are {', '.join(AGE_GROUPS)}.")
-        entity["age_groups"] = ages
-        interests = body.get("interest_category_ids", [])
-        known = {interest_id(n): n for n in INTEREST_CATEGORIES}
-        if not isinstance(interests, list) or not all(str(i) in known for i in interests):
-            raise _invalid("interest_category_ids", "contains an unknown interest category.")
-        entity["interest_category_ids"] = [str(i) for i in interests]
+        entity.update(self._targeting(advertiser, body))
         if entity["bid_type"] == "BID_TYPE_CUSTOM":
             if body.get("bid_price") is None:
                 raise _missing("bid_price")
@@ -544,6 +555,99 @@ class TikTokAdsSimulator:
                 self._money(advertiser, body["budget"], "budget", minimum=self._budget_min(advertiser) * 2 / 5)
             )
         return self._store(advertiser, "adgroup", entity)
+
+    @staticmethod
+    def _targeting(advertiser: _Advertiser, body: Mapping[str, Any]) -> dict[str, Any]:
+        """An ad group's (or an estimate's) checked targeting: locations, age groups, interests, audiences."""
+        locations = body.get("location_ids")
+        if not isinstance(locations, list) or not locations:
+            raise _missing("location_ids")
+        if not all(_country_of(str(v)) for v in locations):
+            raise _invalid("location_ids", "contains an unknown location id.")
+        ages = body.get("age_groups", [])
+        if not isinstance(ages, list) or not set(ages) <= set(AGE_GROUPS):
+            raise _invalid("age_groups", f"values are {', '.join(AGE_GROUPS)}.")
+        interests = body.get("interest_category_ids", [])
+        known = {interest_id(n): n for n in INTEREST_CATEGORIES}
+        if not isinstance(interests, list) or not all(str(i) in known for i in interests):
+            raise _invalid("interest_category_ids", "contains an unknown interest category.")
+        audiences = body.get("audience_ids", [])
+        if not isinstance(audiences, list) or not all(str(a) in advertiser.audiences for a in audiences):
+            raise _invalid("audience_ids", "contains an audience this advertiser does not have.")
+        return {
+            "location_ids": [str(v) for v in locations],
+            "age_groups": ages,
+            "interest_category_ids": [str(i) for i in interests],
+            "audience_ids": [str(a) for a in audiences],
+        }
+
+    @staticmethod
+    def _reach(advertiser: _Advertiser, targeting: Mapping[str, Any]) -> int:
+        """The people a targeting reaches, customer files included (the shared audience model)."""
+        countries = [c for c in (_country_of(v) for v in targeting["location_ids"]) if c]
+        spans = [AGE_GROUPS[a] for a in targeting["age_groups"]] or [(18, 65)]
+        interests = [n for n in INTEREST_CATEGORIES if interest_id(n) in targeting["interest_category_ids"]]
+        lists = [advertiser.audiences[a]["cover_num"] for a in targeting.get("audience_ids", [])]
+        return targeted_reach(countries, min(s[0] for s in spans), max(s[1] for s in spans), interests, lists)
+
+    def _estimate(self, advertiser: _Advertiser, body: Mapping[str, Any]) -> dict[str, Any]:
+        self._enum(body, "objective_type", OBJECTIVES)
+        lower, upper = reach_range(self._reach(advertiser, self._targeting(advertiser, body)))
+        return {"user_count": {"lower_end": lower, "upper_end": upper}, "user_count_stage": 2}
+
+    async def _upload_file(self, request: Request, token: _Token) -> dict[str, Any]:
+        async with request.form() as form:
+            advertiser = self._advertiser(token, form.get("advertiser_id"))
+            calculate_type = str(form.get("calculate_type") or "")
+            upload = form.get("file")
+            if not isinstance(upload, UploadFile):
+                raise _missing("file")
+            raw = await upload.read()
+            signature = str(form.get("file_signature") or "")
+        if calculate_type not in CALCULATE_TYPES:
+            raise _invalid("calculate_type", f"this sandbox takes {', '.join(CALCULATE_TYPES)}.")
+        if signature != hashlib.md5(raw, usedforsecurity=False).hexdigest():
+            raise _invalid("file_signature", "does not match the MD5 of file.")
+        lines = [line.strip() for line in raw.decode("utf-8", "replace").splitlines() if line.strip()]
+        digests = {line for line in lines if _DIGEST.fullmatch(line)}
+        if not digests:
+            raise _invalid("file", f"holds no {calculate_type} values (one SHA-256 hex digest a line).")
+        file_path = f"dmp/{advertiser.id}/{signature}.txt"
+        advertiser.files[file_path] = {"calculate_type": calculate_type, "digests": digests}
+        return {"file_path": file_path}
+
+    def _create_audience(self, advertiser: _Advertiser, body: Mapping[str, Any]) -> str:
+        name = self._text(body, "custom_audience_name", limit=128)
+        calculate_type = self._enum(body, "calculate_type", CALCULATE_TYPES)
+        paths = body.get("file_paths")
+        if not isinstance(paths, list) or not paths:
+            raise _missing("file_paths")
+        files = [advertiser.files.get(str(p)) for p in paths]
+        if any(f is None for f in files):
+            raise _invalid("file_paths", "Upload the file first (dmp/custom_audience/file/upload/).")
+        if any(f["calculate_type"] != calculate_type for f in files if f is not None):
+            raise _invalid("calculate_type", "every file must use the audience's calculate_type.")
+        digests: set[str] = set().union(*(f["digests"] for f in files if f is not None))
+        audience_id = advertiser.new_id()
+        advertiser.audiences[audience_id] = {
+            "audience_id": audience_id,
+            "name": name,
+            "calculate_type": calculate_type,
+            "audience_type": "Customer File",
+            "cover_num": matched(len(digests), MATCH_RATE),
+            "is_valid": True,
+            "is_expiring": False,
+        }
+        return audience_id
+
+    def _audiences(self, advertiser: _Advertiser, params: Mapping[str, Any]) -> dict[str, Any]:
+        wanted = params.get("custom_audience_ids")
+        if not isinstance(wanted, list) or not wanted:
+            raise _missing("custom_audience_ids")
+        unknown = [a for a in wanted if str(a) not in advertiser.audiences]
+        if unknown:
+            raise _invalid("custom_audience_ids", f"audience {unknown[0]} does not exist.")
+        return {"list": [{"audience_details": dict(advertiser.audiences[str(a)])} for a in wanted]}
 
     def _create_ads(self, advertiser: _Advertiser, body: Mapping[str, Any]) -> list[str]:
         adgroup = self._owned(advertiser, body.get("adgroup_id"), "adgroup", "adgroup_id")
@@ -798,10 +902,7 @@ class TikTokAdsSimulator:
     ) -> list[ServingAd]:
         serving: list[ServingAd] = []
         for group in groups:
-            countries = [c for c in (_country_of(v) for v in group["location_ids"]) if c]
-            spans = [AGE_GROUPS[a] for a in group["age_groups"]] or [(18, 65)]
-            interests = [n for n in INTEREST_CATEGORIES if interest_id(n) in group["interest_category_ids"]]
-            audience = audience_size(countries, min(s[0] for s in spans), max(s[1] for s in spans), interests)
+            audience = TikTokAdsSimulator._reach(advertiser, group)
             bid = Decimal(group["bid_price"]) if group.get("bid_price") else None
             for ad in [a for a in ads if a["adgroup_id"] == group["adgroup_id"]]:
                 timelines = [
