@@ -56,7 +56,7 @@ class TransitionView(Dto):
 
 
 class ChangeView(Dto):
-    """A change to a live campaign and the values it replaced (rollback_change restores them)."""
+    """A change to a live campaign and the values it replaced (campaigns_rollback_change restores them)."""
 
     id: str
     kind: Literal["status", "budget"]
@@ -171,7 +171,7 @@ class PlannedObject(Dto):
 
 
 class ActivationPreview(Dto):
-    """Exactly what activate_campaign will create, the most it can spend, and the token that confirms it."""
+    """Exactly what campaigns_activate_campaign will create, the most it can spend, and the token that confirms it."""
 
     campaign_id: str
     objects: list[PlannedObject]

@@ -56,28 +56,33 @@ def _valid(uow: UnitOfWork, token: str, action: str, target_id: str, preview: di
     )
 
 
-async def check(uow: UnitOfWork, token: str, *, action: str, target_id: str, preview: dict[str, Any]) -> None:
-    """Raise unless ``token`` would be accepted now (before doing irreversible work outside the database)."""
+async def check(
+    uow: UnitOfWork, token: str, *, action: str, target_id: str, preview: dict[str, Any], renew: str | None = None
+) -> None:
+    """Raise unless ``token`` would be accepted now (before doing irreversible work outside the database);
+    ``renew`` says how to get a new token where it is not by calling again without one."""
     found = await uow.session.execute(
         select(col(ConfirmationRecord.token_hash)).where(*_valid(uow, token, action, target_id, preview))
     )
     if found.first() is None:
-        raise _invalid()
+        raise _invalid(renew)
 
 
-async def consume(uow: UnitOfWork, token: str, *, action: str, target_id: str, preview: dict[str, Any]) -> None:
+async def consume(
+    uow: UnitOfWork, token: str, *, action: str, target_id: str, preview: dict[str, Any], renew: str | None = None
+) -> None:
     """Spend ``token`` in this transaction, or raise naming ``confirmation_token`` (unknown, used, expired, stale)."""
     result = await uow.session.execute(
         update(ConfirmationRecord).where(*_valid(uow, token, action, target_id, preview)).values(used_at=uow.now)
     )
     if int(getattr(result, "rowcount", 0) or 0) != 1:
-        raise _invalid()
+        raise _invalid(renew)
 
 
-def _invalid() -> ValidationFailed:
+def _invalid(renew: str | None) -> ValidationFailed:
     return ValidationFailed(
         "confirmation_token is not valid for this action: it is unknown, already used, expired "
         f"(tokens last {int(CONFIRMATION_TTL.total_seconds() // 60)} minutes), or what it previewed has changed.",
         field="confirmation_token",
-        hint="Call again without confirmation_token to get a fresh preview and token.",
+        hint=renew or "Call again without confirmation_token to get a fresh preview and token.",
     )

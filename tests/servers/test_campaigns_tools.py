@@ -217,7 +217,7 @@ async def test_a_campaign_that_needs_a_person_is_approved_only_with_the_campaign
     submitted = await campaigns.ok("submit_for_review", campaign_id=campaign_id)
     assert (submitted["campaign"]["status"], submitted["compliance"]["needs_approval"]) == ("in_review", True)
     in_review = await campaigns.error("preview_activation", campaign_id=campaign_id)
-    assert "A in_review campaign cannot activate" in in_review  # not approved yet
+    assert "The campaign is in review, so it cannot activate" in in_review  # not approved yet
 
     own = await campaigns.error("approve_campaign", campaign_id=campaign_id, decision="approve", note="Self-approval")
     assert "cannot also approve" in own
@@ -238,7 +238,9 @@ async def test_activation_needs_an_approved_campaign_and_its_own_token(
     campaigns = tools(client, "campaigns_")
     campaign_id = (await ready_for_review(client, runtime))["id"]
     unapproved = await campaigns.error("preview_activation", campaign_id=campaign_id)
-    assert "A planned campaign cannot activate" in unapproved and "campaigns_submit_for_review" in unapproved
+    assert (
+        "The campaign is planned, so it cannot activate" in unapproved and "campaigns_submit_for_review" in unapproved
+    )
 
     submitted = await campaigns.ok("submit_for_review", campaign_id=campaign_id)
     if submitted["campaign"]["status"] == "in_review":

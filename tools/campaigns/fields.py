@@ -1,32 +1,15 @@
 """Parameter types shared by the campaigns tools: the command's own field types, described once for the model."""
 
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated
 
-from pydantic import Field, WithJsonSchema
+from pydantic import Field
 
 from promptsales.domain_core.campaigns.commands import CampaignId as CampaignIdValue
 from promptsales.domain_core.campaigns.commands import ChannelId as ChannelIdValue
 from promptsales.domain_core.campaigns.commands import Reason as ReasonText
 from promptsales.domain_core.campaigns.model.plan import Money
-
-# A decimal as clients may send it: a number, or its text (pydantic's own schema leaves the text unbounded, and every
-# string a tool takes has a length that fits the transport's body limit).
-DECIMAL_TEXT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
-
-
-def decimal_schema(
-    *, minimum: float, maximum: float, exclusive_minimum: bool = False, description: str | None = None
-) -> WithJsonSchema:
-    """The input schema of a bounded decimal: a number in range, or its text of at most 15 characters (a required
-    parameter's description goes here: pydantic drops a field description beside a replaced schema)."""
-    number: dict[str, Any] = {"type": "number", "maximum": maximum}
-    number["exclusiveMinimum" if exclusive_minimum else "minimum"] = minimum
-    schema: dict[str, Any] = {"anyOf": [number, {"type": "string", "maxLength": 15, "pattern": DECIMAL_TEXT}]}
-    if description:
-        schema["description"] = description
-    return WithJsonSchema(schema)
-
+from promptsales.domain_core.shared.decimals import decimal_schema
 
 MoneyValue = Annotated[Money, decimal_schema(minimum=0, maximum=100_000_000)]
 

@@ -71,7 +71,7 @@ def next_status(status: Status, event: Event) -> Status:
     if target is None:
         ways = ", ".join(sorted({_TOOLS[e] for e in allowed_events(status)})) or "nothing: it is final"
         raise ValidationFailed(
-            f"A {status} campaign cannot {event}.",
+            f"The campaign is {status.replace('_', ' ')}, so it cannot {event}.",
             field="campaign_id",
             hint=f"From {status} you can use: {ways}.",
         )

@@ -10,6 +10,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from promptsales.domain_core.shared.decimals import decimal_schema
 from promptsales.domain_core.shared.dto import Dto
 
 Objective = Literal["awareness", "traffic", "leads", "sales", "app_installs", "retention"]
@@ -22,16 +23,24 @@ SpecialAdCategory = Literal["none", "housing", "employment", "credit", "social_i
 ProductCategory = Literal["general", "alcohol", "gambling", "tobacco", "pharma", "crypto", "dating", "weight_loss"]
 Gender = Literal["female", "male"]
 
-CountryCode = Annotated[str, Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. ES.")]
-LanguageCode = Annotated[str, Field(pattern=r"^[a-z]{2}$", description="ISO 639-1, e.g. es.")]
-Money = Annotated[Decimal, Field(ge=0, le=Decimal("100000000"), max_digits=14, decimal_places=2)]
+CountryCode = Annotated[
+    str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. ES.")
+]
+LanguageCode = Annotated[
+    str, Field(min_length=2, max_length=2, pattern=r"^[a-z]{2}$", description="ISO 639-1, e.g. es.")
+]
+Money = Annotated[
+    Decimal,
+    Field(ge=0, le=Decimal("100000000"), max_digits=14, decimal_places=2),
+    decimal_schema(minimum=0, maximum=100_000_000),
+]
 
 
 class Kpi(Dto):
     """A target the campaign is judged by, e.g. leads at_least 300, or cpa at_most 40."""
 
     metric: KpiMetric
-    target: Annotated[Decimal, Field(ge=0, le=Decimal("1000000000"))]
+    target: Annotated[Decimal, Field(ge=0, le=Decimal("1000000000")), decimal_schema(minimum=0, maximum=1_000_000_000)]
     comparator: Literal["at_least", "at_most"] = "at_least"
 
 
@@ -89,7 +98,14 @@ class Bidding(Dto):
     """How a channel bids: ``amount`` is the cap/target CPA or manual CPC in money, or the ROAS ratio (e.g. 4.0)."""
 
     strategy: BiddingStrategy
-    amount: Annotated[Decimal, Field(gt=0, le=Decimal("100000"))] | None = None
+    amount: (
+        Annotated[
+            Decimal,
+            Field(gt=0, le=Decimal("100000")),
+            decimal_schema(minimum=0, maximum=100_000, exclusive_minimum=True),
+        ]
+        | None
+    ) = None
 
 
 class Targeting(Dto):

@@ -45,6 +45,7 @@ from promptsales.domain_core.shared.ids import new_id
 log = structlog.get_logger(__name__)
 
 ACTION = "campaigns.activate_campaign"
+RENEW = "Run campaigns_preview_activation again for a fresh token (it shows what the plan is now)."
 TOKEN_SECONDS = int(confirmations.CONFIRMATION_TTL.total_seconds())
 AD_KINDS = ("campaign", "audience", "ad_group", "ad")
 SEND_HOUR = time(9, 0)  # scheduled emails go out at 09:00 of the start date in the campaign's time zone
@@ -234,7 +235,9 @@ class Activation:
         lifecycle.next_status(cast(lifecycle.Status, record.status), "activate")
         items = self._items(record, evaluated)
         document = _document(record, items)
-        await confirmations.check(uow, command.confirmation_token, action=ACTION, target_id=record.id, preview=document)
+        await confirmations.check(
+            uow, command.confirmation_token, action=ACTION, target_id=record.id, preview=document, renew=RENEW
+        )
         await caps.check_commitment(uow, record, daily=record.budget_daily or Decimal(0), total=record.budget_total)
         rows = {item.local_key: await repo.claim_object(uow, _row(uow, record, item, act)) for item in items}
         return _Begun(record=record, items=items, document=document, rows=rows)
@@ -359,7 +362,7 @@ class Activation:
         async def work(uow: UnitOfWork) -> ActivationResult:
             record = await load(uow, command.campaign_id, for_update=True)
             await confirmations.consume(
-                uow, command.confirmation_token, action=ACTION, target_id=record.id, preview=begun.document
+                uow, command.confirmation_token, action=ACTION, target_id=record.id, preview=begun.document, renew=RENEW
             )
             outcome = "failed"
             if live:

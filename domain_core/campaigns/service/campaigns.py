@@ -183,8 +183,8 @@ def next_steps(status: Status) -> list[str]:
     return {
         "draft": ["campaigns_update_campaign"],
         "planned": [
-            "Attach approved creatives per channel with campaigns_update_campaign (content_generate_copy, then "
-            "content_decide_asset).",
+            "Attach approved creatives per channel with campaigns_update_campaign (content_generate_copy, "
+            "content_submit_asset, then a reviewer's content_approve_asset).",
             "campaigns_check_compliance, then campaigns_submit_for_review.",
         ],
         "in_review": ["A person with the campaigns:approve scope calls campaigns_approve_campaign."],
@@ -216,7 +216,7 @@ async def update(uow: UnitOfWork, command: UpdateCampaign, checked: CheckedUpdat
         raise Conflict("The campaign changed while the edit was checked.", field="campaign_id", hint="Send it again.")
     if record.status not in lifecycle.EDITABLE:
         raise ValidationFailed(
-            f"A {record.status} campaign cannot be edited: its objects are on the platforms.",
+            f"The campaign is {record.status}, so it cannot be edited: its objects are on the platforms.",
             field="campaign_id",
             hint="Use campaigns_update_budget, campaigns_pause_campaign or campaigns_end_campaign.",
         )

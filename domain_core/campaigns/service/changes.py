@@ -33,7 +33,7 @@ from promptsales.domain_core.infrastructure import confirmations
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.clock import utc_now
-from promptsales.domain_core.shared.errors import DomainError, UpstreamError, ValidationFailed
+from promptsales.domain_core.shared.errors import DomainError, NotFound, UpstreamError, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 
 CENT = Decimal("0.01")
@@ -51,6 +51,15 @@ class _BudgetPlan:
     rows: list[PlatformObjectRecord]
     change_id: str | None  # None: a confirmation is needed first (see preview)
     preview: BudgetPreview | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Pushed:
+    """Budgets committed and set on the platforms (or a confirmation still needed), ready to be recorded."""
+
+    plan: _BudgetPlan
+    done: list[PlatformObjectRecord]
+    notes: list[str]
 
 
 def _live_campaign_rows(
@@ -215,17 +224,25 @@ class Changes:
     async def update_budget(
         self, caller: Caller, command: UpdateBudget, *, idempotency_key: str | None
     ) -> ChangeResult:
-        """Commit the new daily budget within the caps, then set it on the platforms (undone if they refuse)."""
-        stored = await self._uow.replay(
-            caller, action=BUDGET_ACTION, arguments=command, idempotency_key=idempotency_key, result_type=ChangeResult
+        """Commit the new daily budget within the caps, then set it on the platforms (undone if they refuse). The
+        key is claimed before anything happens: a concurrent call with it waits and gets the same answer."""
+
+        async def prepare() -> _Pushed:
+            split, notes = await self._split(caller, command)
+            plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, command, split))
+            if plan.preview is not None:
+                return _Pushed(plan=plan, done=[], notes=notes)
+            return await self._push(caller, plan, idempotency_key, notes)
+
+        return await self._uow.mutate_paid(
+            caller,
+            action=BUDGET_ACTION,
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=prepare,
+            work=lambda uow, pushed: self._record(uow, command.campaign_id, pushed, reason=command.reason),
+            result_type=ChangeResult,
         )
-        if stored is not None:
-            return stored
-        split, notes = await self._split(caller, command)
-        plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, command, split))
-        if plan.preview is not None:
-            return ChangeResult(campaign=views.summary(plan.record), needs_confirmation=plan.preview, notes=notes)
-        return await self._apply_budget(caller, command, plan, idempotency_key, reason=command.reason, notes=notes)
 
     async def _split(self, caller: Caller, command: UpdateBudget) -> tuple[dict[str, Decimal] | None, list[str]]:
         """A whole-campaign daily budget is split across its ad channels by response curves: fitted to each
@@ -265,7 +282,7 @@ class Changes:
         record = await load(uow, command.campaign_id, for_update=True)
         if record.status not in lifecycle.LIVE:
             raise ValidationFailed(
-                f"A {record.status} campaign has no live budget to change.",
+                f"The campaign is {record.status}: it has no live budget to change.",
                 field="campaign_id",
                 hint="Change a planned campaign's budgets with campaigns_update_campaign.",
             )
@@ -329,17 +346,8 @@ class Changes:
                     hint="Pause the campaign instead (campaigns_pause_campaign), or give it at least the minimum.",
                 )
 
-    async def _apply_budget(
-        self,
-        caller: Caller,
-        command: UpdateBudget,
-        plan: _BudgetPlan,
-        idempotency_key: str | None,
-        *,
-        reason: str,
-        rolled_back: str | None = None,
-        notes: list[str] | None = None,
-    ) -> ChangeResult:
+    async def _push(self, caller: Caller, plan: _BudgetPlan, idempotency_key: str | None, notes: list[str]) -> _Pushed:
+        """Set the committed budgets on the platforms; if any refuses, put everything back and raise."""
         after = {k: Decimal(v) for k, v in plan.after.items()}
         key = idempotency_key or uuid.uuid4().hex
         done, problems = await self._platform_calls(
@@ -364,41 +372,40 @@ class Changes:
                 field="daily_budget",
                 hint="Nothing was changed; retry later with the same idempotency_key.",
             )
+        return _Pushed(plan=plan, done=done, notes=notes)
 
-        async def work(uow: UnitOfWork) -> ChangeResult:
-            record = await load(uow, command.campaign_id)
-            for row in done:
-                found = await repo.object_by_id(uow, row.id)
-                if found is not None:
-                    found.daily_budget, found.updated_at = after[row.channel], uow.now
-                    await repo.save(uow, found)
-            change = await repo.change(uow, cast(str, plan.change_id), for_update=True)
-            assert change is not None
-            if rolled_back is not None:
-                original = await repo.change(uow, rolled_back, for_update=True)
-                if original is not None:
-                    original.state, original.rolled_back_by = "rolled_back", change.id
-                    await repo.save(uow, original)
-            uow.audit(
-                BUDGET_ACTION,
-                target_type="campaign",
-                target_id=record.id,
-                changes={"before": plan.before, "after": plan.after, "reason": reason, "change_id": change.id},
-            )
-            return ChangeResult(
-                campaign=views.summary(record),
-                change=views.change_view(change),
-                objects=[views.object_view(r) for r in await repo.objects(uow, record.id)],
-                notes=notes or [],
-            )
-
-        return await self._uow.mutate(
-            caller,
-            action=BUDGET_ACTION,
-            arguments=command,
-            idempotency_key=idempotency_key,
-            work=work,
-            result_type=ChangeResult,
+    async def _record(
+        self, uow: UnitOfWork, campaign_id: str, pushed: _Pushed, *, reason: str, rolled_back: str | None = None
+    ) -> ChangeResult:
+        """The change as applied (or the confirmation it needs), in the transaction that stores the answer."""
+        plan = pushed.plan
+        record = await load(uow, campaign_id)
+        if plan.preview is not None:
+            return ChangeResult(campaign=views.summary(record), needs_confirmation=plan.preview, notes=pushed.notes)
+        after = {k: Decimal(v) for k, v in plan.after.items()}
+        for row in pushed.done:
+            found = await repo.object_by_id(uow, row.id)
+            if found is not None:
+                found.daily_budget, found.updated_at = after[row.channel], uow.now
+                await repo.save(uow, found)
+        change = await repo.change(uow, cast(str, plan.change_id), for_update=True)
+        assert change is not None
+        if rolled_back is not None:
+            original = await repo.change(uow, rolled_back, for_update=True)
+            if original is not None:
+                original.state, original.rolled_back_by = "rolled_back", change.id
+                await repo.save(uow, original)
+        uow.audit(
+            BUDGET_ACTION,
+            target_type="campaign",
+            target_id=record.id,
+            changes={"before": plan.before, "after": plan.after, "reason": reason, "change_id": change.id},
+        )
+        return ChangeResult(
+            campaign=views.summary(record),
+            change=views.change_view(change),
+            objects=[views.object_view(r) for r in await repo.objects(uow, record.id)],
+            notes=pushed.notes,
         )
 
     async def _uncommit(self, uow: UnitOfWork, plan: _BudgetPlan) -> None:
@@ -445,9 +452,21 @@ class Changes:
             channel=original.channel,
             reason=f"rollback of {original.id}: {command.reason}"[:500],
         )
-        plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, budget, None, restore=restore))
-        return await self._apply_budget(
-            caller, budget, plan, idempotency_key, reason=budget.reason, rolled_back=original.id
+
+        async def prepare() -> _Pushed:
+            plan = await self._uow.write(caller, lambda uow: self._commit_budget(uow, budget, None, restore=restore))
+            return await self._push(caller, plan, idempotency_key, [])
+
+        return await self._uow.mutate_paid(
+            caller,
+            action="campaigns.rollback_change",
+            arguments=command,
+            idempotency_key=idempotency_key,
+            prepare=prepare,
+            work=lambda uow, pushed: self._record(
+                uow, command.campaign_id, pushed, reason=budget.reason, rolled_back=original.id
+            ),
+            result_type=ChangeResult,
         )
 
     async def _mark_rolled_back(self, uow: UnitOfWork, change_id: str, by: Any) -> None:
@@ -458,7 +477,9 @@ class Changes:
 
     async def _rollbackable(self, uow: UnitOfWork, command: RollbackChange) -> ChangeRecord:
         change = await repo.change(uow, command.change_id)
-        if change is None or change.campaign_id != command.campaign_id:
+        if change is None:
+            raise NotFound("Change", command.change_id, field="change_id", lookup="campaigns_get_campaign")
+        if change.campaign_id != command.campaign_id:
             raise ValidationFailed(
                 f"Change '{command.change_id}' is not a change of campaign {command.campaign_id}.",
                 field="change_id",
