@@ -120,9 +120,11 @@ class CampaignsFacade:
             result_type=CampaignView,
         )
 
-    async def preview_activation(self, caller: Caller, *, campaign_id: str) -> ActivationPreview:
-        """What activation would create and spend, with a confirmation token bound to it."""
-        return await self._activation.preview(caller, campaign_id)
+    async def preview_activation(
+        self, caller: Caller, *, campaign_id: str, idempotency_key: str | None = None
+    ) -> ActivationPreview:
+        """What activation would create and spend, with a confirmation token bound to it (one per key)."""
+        return await self._activation.preview(caller, campaign_id, idempotency_key=idempotency_key)
 
     async def activate(
         self, caller: Caller, command: ActivateCampaign, *, idempotency_key: str | None = None

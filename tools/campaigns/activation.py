@@ -18,10 +18,14 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     """Add the activation tools to ``mcp``."""
 
     @mcp.tool(annotations=PREVIEW, tags={"campaigns", "write"})
-    async def preview_activation(ctx: Context, campaign_id: CampaignId) -> ActivationPreview:
+    async def preview_activation(
+        ctx: Context, campaign_id: CampaignId, idempotency_key: IdempotencyKey = None
+    ) -> ActivationPreview:
         """What campaigns_activate_campaign would create on each platform for an approved campaign, the most it
         can spend per day and in total, warnings, and the confirmation_token (15 minutes, one use) for exactly this."""
-        return await runtime.campaigns.preview_activation(runtime.caller(ctx), campaign_id=campaign_id)
+        return await runtime.campaigns.preview_activation(
+            runtime.caller(ctx), campaign_id=campaign_id, idempotency_key=idempotency_key
+        )
 
     @mcp.tool(annotations=ACTIVATE, tags={"campaigns", "write"})
     async def activate_campaign(

@@ -149,7 +149,7 @@ class Activation:
 
     # ------------------------------------------------------------------------------------------------ preview
 
-    async def preview(self, caller: Caller, campaign_id: str) -> ActivationPreview:
+    async def preview(self, caller: Caller, campaign_id: str, *, idempotency_key: str | None) -> ActivationPreview:
         """Everything activation would create and spend, and a token bound to exactly that."""
         evaluated = await self._evaluated(caller, campaign_id)
         current = await self._uow.read(caller, lambda uow: load(uow, campaign_id))
@@ -194,7 +194,7 @@ class Activation:
             caller,
             action="campaigns.preview_activation",
             arguments=PreviewActivation(campaign_id=campaign_id),
-            idempotency_key=None,
+            idempotency_key=idempotency_key,
             work=work,
             result_type=ActivationPreview,
         )
