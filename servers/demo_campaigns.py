@@ -102,7 +102,7 @@ async def _go_live(
         view = await campaigns.get_campaign(caller, campaign_id=campaign_id)
     if view.status == "in_review":
         decision = DecideCampaign(campaign_id=campaign_id, decision="approve", note="Budget and copy checked.")
-        view = await campaigns.decide(reviewer, decision, idempotency_key=_key(demo, "approve"))
+        await campaigns.decide(reviewer, decision, idempotency_key=_key(demo, "approve"))
     preview = await campaigns.preview_activation(caller, campaign_id=campaign_id)
     go = ActivateCampaign(campaign_id=campaign_id, confirmation_token=preview.confirmation_token)
     await campaigns.activate(caller, go, idempotency_key=_key(demo, "activate"))

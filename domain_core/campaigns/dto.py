@@ -153,6 +153,14 @@ class SubmitResult(Dto):
     compliance: ComplianceReport
 
 
+class DecisionResult(Dto):
+    """A person's decision on a campaign in review, and where the campaign stands after it."""
+
+    campaign: CampaignSummary
+    decision: TransitionView
+    approved_by: str | None
+
+
 class PlannedObject(Dto):
     """One object activation will create."""
 

@@ -18,6 +18,7 @@ from promptsales.domain_core.campaigns.dto import (
     CampaignView,
     ChangeResult,
     ComplianceView,
+    DecisionResult,
     SpendCapsView,
     SubmitResult,
 )
@@ -109,7 +110,7 @@ class CampaignsFacade:
 
     async def decide(
         self, caller: Caller, command: DecideCampaign, *, idempotency_key: str | None = None
-    ) -> CampaignView:
+    ) -> DecisionResult:
         """A person approves or rejects a campaign in review (not the one who submitted it)."""
         return await self._uow.mutate(
             caller,
@@ -117,7 +118,7 @@ class CampaignsFacade:
             arguments=command,
             idempotency_key=idempotency_key,
             work=lambda uow: review.decide(uow, command),
-            result_type=CampaignView,
+            result_type=DecisionResult,
         )
 
     async def preview_activation(

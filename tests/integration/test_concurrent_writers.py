@@ -569,7 +569,7 @@ async def one_campaign_approved(t: Tenant) -> None:
     burst = _burst_with_key("approve", call, "approve-1")
     outcome = Outcome(await t.burst("campaigns_approve_campaign", burst, actor="reviewer"))
     outcome.check(None)
-    assert {s["status"] for s in outcome.successes} == {"approved"}
+    assert {s["campaign"]["status"] for s in outcome.successes} == {"approved"}
     assert transitions(t, campaign_id, "approve") == 1
 
 

@@ -228,8 +228,10 @@ async def test_a_campaign_that_needs_a_person_is_approved_only_with_the_campaign
         )
     assert "insufficient_scope" in refused and "campaigns:approve" in refused
     approved = await approve(gateway, campaign_id)
-    assert (approved["status"], approved["approved_by"]) == ("approved", "marta@books.example")
-    assert approved["history"][0]["actor_id"] == "marta@books.example"
+    assert (approved["campaign"]["status"], approved["approved_by"]) == ("approved", "marta@books.example")
+    assert approved["decision"]["actor_id"] == "marta@books.example" and approved["decision"]["event"] == "approve"
+    shown = await campaigns.ok("get_campaign", campaign_id=campaign_id)
+    assert shown["history"][0]["actor_id"] == "marta@books.example"
 
 
 async def test_activation_needs_an_approved_campaign_and_its_own_token(

@@ -6,7 +6,7 @@ from fastmcp import Context, FastMCP
 from pydantic import Field
 
 from promptsales.domain_core.campaigns.commands import DecideCampaign, SubmitCampaign
-from promptsales.domain_core.campaigns.dto import CampaignView, ComplianceView, SubmitResult
+from promptsales.domain_core.campaigns.dto import ComplianceView, DecisionResult, SubmitResult
 from promptsales.tools.campaigns.fields import CampaignId, OptionalReason, Reason
 from promptsales.tools.context import CREATE, READ, IdempotencyKey, ToolRuntime
 
@@ -36,7 +36,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         decision: Annotated[Literal["approve", "reject"], Field(description="approve, or reject back to planned.")],
         note: Reason,
         idempotency_key: IdempotencyKey = None,
-    ) -> CampaignView:
+    ) -> DecisionResult:
         """A person's decision on a campaign in review (needs the campaigns:approve scope; not whoever submitted it).
         Approved campaigns can be activated; rejected ones go back to planned with the note."""
         command = DecideCampaign(campaign_id=campaign_id, decision=decision, note=note)

@@ -2,10 +2,10 @@
 
 from promptsales.domain_core.campaigns import repository as repo
 from promptsales.domain_core.campaigns.commands import DecideCampaign, SubmitCampaign
-from promptsales.domain_core.campaigns.dto import CampaignView, SubmitResult
+from promptsales.domain_core.campaigns.dto import DecisionResult, SubmitResult
 from promptsales.domain_core.campaigns.model.compliance import ComplianceReport
 from promptsales.domain_core.campaigns.service import views
-from promptsales.domain_core.campaigns.service.campaigns import load, move, view_of
+from promptsales.domain_core.campaigns.service.campaigns import load, move
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import ComplianceBlocked, Conflict, NotEntitled
 
@@ -40,7 +40,7 @@ async def submit(uow: UnitOfWork, command: SubmitCampaign, report: ComplianceRep
     return SubmitResult(campaign=views.summary(record), compliance=report)
 
 
-async def decide(uow: UnitOfWork, command: DecideCampaign) -> CampaignView:
+async def decide(uow: UnitOfWork, command: DecideCampaign) -> DecisionResult:
     """A person's approval or rejection of a campaign in review; whoever submitted it cannot approve it."""
     record = await load(uow, command.campaign_id, for_update=True)
     if command.decision == "approve" and record.submitted_by == uow.caller.actor_id:
@@ -53,4 +53,7 @@ async def decide(uow: UnitOfWork, command: DecideCampaign) -> CampaignView:
     if command.decision == "approve":
         record.approved_by = uow.caller.actor_id
     await repo.save(uow, record)
-    return await view_of(uow, record)
+    latest = (await repo.transitions(uow, record.id, limit=1))[0]
+    return DecisionResult(
+        campaign=views.summary(record), decision=views.transition_view(latest), approved_by=record.approved_by
+    )
