@@ -36,7 +36,7 @@ from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.bootstrap import build_integrations
 from promptsales.domain_core.integrations.dto import EmailCopy
 from promptsales.domain_core.integrations.facade import IntegrationsFacade
-from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.caller import ActorKind, Caller
 from promptsales.domain_core.shared.errors import NotEntitled
 from promptsales.servers.metrics import ToolMetrics
 from promptsales.servers.request_ids import current_request_id
@@ -153,7 +153,10 @@ class Runtime:
                 f"The access token has no usable '{actor_claim}' claim, so the acting agent is unknown.",
                 hint=f"Issue tokens with the '{actor_claim}' claim (PROMPTSALES_AUTH_ACTOR_CLAIM names it).",
             )
-        return Caller(tenant_id=tenant, actor_id=actor, actor_kind="agent", source="mcp", request_id=request_id)
+        # Audit entries and campaign approvals say whether a person or an agent acted; identity providers say so
+        # in a claim (a token without it acts as an agent).
+        kind: ActorKind = "human" if token.claims.get(self.settings.auth_actor_kind_claim) == "human" else "agent"
+        return Caller(tenant_id=tenant, actor_id=actor, actor_kind=kind, source="mcp", request_id=request_id)
 
     async def start(self) -> None:
         """Open pools and start background work (first user only)."""

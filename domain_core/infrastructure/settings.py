@@ -56,6 +56,11 @@ class Settings(BaseSettings):
     auth_jwks_url: str | None = Field(default=None, description="JWKS URL; default: from OIDC discovery.")
     auth_tenant_claim: str = Field(default="tenant", min_length=1, description="Claim holding the tenant id.")
     auth_actor_claim: str = Field(default="sub", min_length=1, description="Claim naming the actor.")
+    auth_actor_kind_claim: str = Field(
+        default="actor_kind",
+        min_length=1,
+        description="Claim saying whether a person ('human') or an agent acts; absent or other values: agent.",
+    )
     plans_file: Path | None = Field(
         default=None, description="JSON file overriding the shipped plans catalogue (merged by plan id)."
     )

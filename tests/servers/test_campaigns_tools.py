@@ -45,13 +45,13 @@ def acting_as(runtime: Runtime, actor: str) -> Iterator[None]:
 
 
 @asynccontextmanager
-async def bearer(gateway: FastMCP, *, subject: str, scopes: list[str]) -> AsyncIterator[Client]:
+async def bearer(gateway: FastMCP, *, subject: str, scopes: list[str], kind: str = "agent") -> AsyncIterator[Client]:
     """A client whose calls carry a verified token of tenant acme with ``scopes``, as HTTP auth would set it."""
     token = AccessToken(
         token=f"test-{subject}",
         client_id=subject,
         scopes=scopes,
-        claims={"tenant": "acme", "sub": subject},
+        claims={"tenant": "acme", "sub": subject, "actor_kind": kind},
     )
     reset = auth_context_var.set(AuthenticatedUser(token))
     try:
@@ -113,7 +113,7 @@ async def ready_for_review(client: Client, runtime: Runtime) -> dict[str, Any]:
 
 async def approve(gateway: FastMCP, campaign_id: str) -> dict[str, Any]:
     """A person holding campaigns:approve approves the campaign."""
-    async with bearer(gateway, subject="marta@books.example", scopes=["campaigns:approve"]) as human:
+    async with bearer(gateway, subject="marta@books.example", scopes=["campaigns:approve"], kind="human") as human:
         return await tools(human, "campaigns_").ok(
             "approve_campaign", campaign_id=campaign_id, decision="approve", note="Budget and copy checked."
         )
@@ -230,6 +230,7 @@ async def test_a_campaign_that_needs_a_person_is_approved_only_with_the_campaign
     approved = await approve(gateway, campaign_id)
     assert (approved["campaign"]["status"], approved["approved_by"]) == ("approved", "marta@books.example")
     assert approved["decision"]["actor_id"] == "marta@books.example" and approved["decision"]["event"] == "approve"
+    assert approved["decision"]["actor_kind"] == "human"  # the token's actor_kind claim says a person decided
     shown = await campaigns.ok("get_campaign", campaign_id=campaign_id)
     assert shown["history"][0]["actor_id"] == "marta@books.example"
 
