@@ -1,5 +1,7 @@
 """The campaigns facade: the only surface tools and other contexts use. It opens units of work and stays thin."""
 
+from dataclasses import replace
+
 from promptsales.domain_core.campaigns.commands import (
     ActivateCampaign,
     ChangeStatus,
@@ -23,7 +25,7 @@ from promptsales.domain_core.campaigns.dto import (
     SubmitResult,
 )
 from promptsales.domain_core.campaigns.model.lifecycle import Status
-from promptsales.domain_core.campaigns.service import campaigns, caps, review, touches
+from promptsales.domain_core.campaigns.service import calendar, campaigns, caps, review, touches
 from promptsales.domain_core.campaigns.service.activation import Activation
 from promptsales.domain_core.campaigns.service.changes import Changes
 from promptsales.domain_core.campaigns.service.facts import FactsReader
@@ -50,6 +52,13 @@ class CampaignsFacade:
         self._activation = activation
         self._changes = changes
 
+    async def _catch_up(self, caller: Caller) -> None:
+        """Let the calendar move the tenant's live campaigns that are due (started or ended) before acting on them."""
+        pending = await self._uow.read(caller, calendar.due)
+        if pending:
+            system = replace(caller, actor_id=calendar.ACTOR, actor_kind="system", source="system")
+            await self._uow.write(system, lambda uow: calendar.apply(uow, pending))
+
     async def plan_campaign(
         self, caller: Caller, command: PlanCampaign, *, idempotency_key: str | None = None
     ) -> CampaignView:
@@ -66,12 +75,14 @@ class CampaignsFacade:
 
     async def get_campaign(self, caller: Caller, *, campaign_id: str) -> CampaignView:
         """One campaign with its objects, history, changes and results."""
+        await self._catch_up(caller)
         return await self._uow.read(caller, lambda uow: campaigns.view(uow, campaign_id))
 
     async def list_campaigns(
         self, caller: Caller, *, status: Status | None = None, cursor: str | None = None, limit: int | None = None
     ) -> CampaignPage:
         """Campaigns newest first, optionally in one status."""
+        await self._catch_up(caller)
         size = clamp_page_size(limit)
         return await self._uow.read(caller, lambda uow: campaigns.page(uow, status=status, cursor=cursor, limit=size))
 
@@ -137,12 +148,14 @@ class CampaignsFacade:
         self, caller: Caller, command: ChangeStatus, *, idempotency_key: str | None = None
     ) -> ChangeResult:
         """Pause, resume or end a campaign on every platform it runs on."""
+        await self._catch_up(caller)
         return await self._changes.change_status(caller, command, idempotency_key=idempotency_key)
 
     async def update_budget(
         self, caller: Caller, command: UpdateBudget, *, idempotency_key: str | None = None
     ) -> ChangeResult:
         """Move a live campaign's daily budget within the caps (a large step needs a confirmation)."""
+        await self._catch_up(caller)
         return await self._changes.update_budget(caller, command, idempotency_key=idempotency_key)
 
     async def rollback_change(
@@ -153,6 +166,7 @@ class CampaignsFacade:
 
     async def get_spend_caps(self, caller: Caller) -> SpendCapsView:
         """The tenant's caps and what live campaigns commit against them."""
+        await self._catch_up(caller)
         return await self._uow.read(caller, caps.view)
 
     async def set_spend_caps(

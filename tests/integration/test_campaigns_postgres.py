@@ -179,3 +179,29 @@ async def test_a_platform_failing_half_way_leaves_nothing_delivering(pg_database
         )
         assert done["outcome"] in ("active", "scheduled") and not done["problems"], done["problems"]
         assert {o["channel"] for o in done["objects"] if o["status"] == "active"} == {"google_search", "meta_facebook"}
+
+
+async def test_the_calendar_starts_and_completes_flights_in_their_time_zone(pg_database: str, tmp_path: Path) -> None:
+    async with served(pg_database, tmp_path) as (client, runtime, tenant):
+        campaigns = tools(client, "campaigns_")
+        scheduled = await activated(client, runtime)
+        assert scheduled["status"] == "scheduled"  # the goal's flight is next March
+
+        def move_flight(start_days: int, end_days: int) -> None:
+            with owner_connect(pg_database) as connection:
+                connection.execute(
+                    "UPDATE campaigns_campaigns SET schedule = jsonb_set(jsonb_set(schedule, '{start_date}', "
+                    "to_jsonb((current_date + %s)::text)), '{end_date}', to_jsonb((current_date + %s)::text)) "
+                    "WHERE tenant_id = %s AND id = %s",
+                    (start_days, end_days, tenant, scheduled["id"]),
+                )
+
+        move_flight(-1, 20)  # the first day has come
+        started = await campaigns.ok("get_campaign", campaign_id=scheduled["id"])
+        assert started["status"] == "active"
+        assert (started["history"][0]["event"], started["history"][0]["actor_kind"]) == ("start", "system")
+        move_flight(-30, -2)  # the last day has passed
+        listed = await campaigns.ok("list_campaigns", status="completed")
+        assert [c["id"] for c in listed["items"]] == [scheduled["id"]]
+        caps = await campaigns.ok("get_spend_caps")
+        assert float(caps["committed_daily"]) == 0  # a completed campaign commits nothing

@@ -93,3 +93,14 @@ def test_the_template_shows_placeholders() -> None:
     assert template("https://acme.com/a") == (
         "https://acme.com/a?utm_source={source}&utm_medium={medium}&utm_campaign={campaign_id}&utm_content={ad}"
     )
+
+
+def test_the_calendar_starts_a_flight_on_its_first_day_and_completes_it_after_its_last() -> None:
+    from datetime import date
+
+    start, end = date(2027, 3, 1), date(2027, 3, 31)
+    assert lifecycle.calendar_event("scheduled", start=start, end=end, today=date(2027, 2, 28)) is None
+    assert lifecycle.calendar_event("scheduled", start=start, end=end, today=start) == "start"
+    assert lifecycle.calendar_event("active", start=start, end=end, today=end) is None
+    assert lifecycle.calendar_event("paused", start=start, end=end, today=date(2027, 4, 1)) == "end"
+    assert lifecycle.calendar_event("approved", start=start, end=end, today=date(2027, 4, 1)) is None

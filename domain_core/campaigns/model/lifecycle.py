@@ -5,6 +5,7 @@ draft → planned → in_review → approved → scheduled/active ⇄ paused →
 campaign sends it back to planned, so what runs is always what was approved.
 """
 
+from datetime import date
 from typing import Literal, get_args
 
 from promptsales.domain_core.shared.errors import ValidationFailed
@@ -85,3 +86,9 @@ def due_event(status: Status, *, started: bool, ended: bool) -> Event | None:
     if status == "scheduled" and started:
         return "start"
     return None
+
+
+def calendar_event(status: Status, *, start: date, end: date, today: date) -> Event | None:
+    """What the calendar does to a campaign on ``today`` (its own time zone's date): start a scheduled flight on its
+    first day, complete a live one after its last."""
+    return due_event(status, started=today >= start, ended=today > end)
