@@ -145,3 +145,30 @@ def test_recommend_budget_says_how_far_an_unreachable_target_gets() -> None:
         recommend_budget(150.0, channels, ceiling=Decimal("10000000"))
     assert refused.value.field == "target_value"
     assert "about 100" in refused.value.message
+
+
+def test_a_minimum_that_nearly_exhausts_the_budget_leaves_the_rest_to_the_best_channel() -> None:
+    # Found by CI: SLSQP alone stalled with the few cents above c1's minimum spread evenly over c0 and c2.
+    strong = ChannelBounds(channel="c0", curve=ResponseCurve(vmax=2235, half=102))
+    pinned = ChannelBounds(channel="c1", curve=ResponseCurve(vmax=10, half=100), min_budget=Decimal("1997.67"))
+    weak = ChannelBounds(channel="c2", curve=ResponseCurve(vmax=10, half=100))
+    result = allocate(Decimal("2003.39"), [strong, pinned, weak])
+    assert result.budgets == {"c0": Decimal("5.72"), "c1": Decimal("1997.67"), "c2": Decimal("0.00")}
+    assert result.converged
+
+
+@pytest.mark.parametrize(
+    "curve",
+    [
+        ResponseCurve(kind="log", vmax=50, half=800),
+        ResponseCurve(vmax=80, half=3_000),
+        ResponseCurve(vmax=80, half=3_000, shape=0.7),
+        ResponseCurve(vmax=300, half=5_000, shape=2.2),
+    ],
+)
+def test_spend_at_marginal_inverts_the_falling_slope(curve: ResponseCurve) -> None:
+    for spend in (10.0, 1_000.0, 20_000.0):
+        if curve.shape > 1 and spend < curve.half:
+            continue  # an S-curve's slope still rises there: the inverse answers on the falling side only
+        assert curve.spend_at_marginal(curve.marginal(spend)) == pytest.approx(spend, rel=1e-6)
+    assert curve.spend_at_marginal(curve.marginal(0.0) * 2 + 1) == 0.0 or curve.shape < 1

@@ -1,12 +1,13 @@
 """Splitting a budget across channels to maximise expected conversions, and finding the budget a target needs."""
 
+import math
 from collections.abc import Sequence
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Annotated
 
 import numpy as np
 from pydantic import Field
-from scipy.optimize import minimize  # type: ignore[import-untyped]  # no scipy-stubs in the dev deps
+from scipy.optimize import brentq, minimize  # type: ignore[import-untyped]  # no scipy-stubs in the dev deps
 
 from promptsales.domain_core.campaigns.model.response_curves import ResponseCurve
 from promptsales.domain_core.shared.dto import Dto
@@ -105,6 +106,32 @@ def _optimal(
     )
 
 
+def _water_level(
+    curves: list[ResponseCurve], lo: np.ndarray, hi: np.ndarray, target: float, scale: float
+) -> np.ndarray:
+    """Room filled when every channel spends until its marginal falls to one shared level (the dual of the problem).
+
+    Exact for concave curves and a sound start for S-curves; the level is found by scipy brentq on
+    its logarithm, since the spend it buys falls steadily as the level rises.
+    """
+
+    def filled(log_level: float) -> np.ndarray:
+        level = math.exp(log_level)
+        wanted = np.array([curve.spend_at_marginal(level) / scale for curve in curves])
+        return np.clip(wanted, lo, hi) - lo
+
+    def excess(log_level: float) -> float:
+        return float(filled(log_level).sum()) - target
+
+    cheap, dear = -700.0, 700.0  # levels of e^∓700: every channel at its top, every channel at its floor
+    low_gap, high_gap = excess(cheap), excess(dear)
+    if low_gap <= 0 or high_gap >= 0:  # a bound is already the answer (or the curves are degenerate)
+        level = cheap if abs(low_gap) <= abs(high_gap) else dear
+    else:
+        level = brentq(excess, cheap, dear, xtol=1e-12)
+    return _feasible(filled(level), np.zeros_like(lo), hi - lo, target)
+
+
 def _solve(
     curves: list[ResponseCurve], lo: np.ndarray, hi: np.ndarray, target: float, scale: float
 ) -> tuple[np.ndarray, bool]:
@@ -112,7 +139,8 @@ def _solve(
     they are optimal.
 
     SLSQP works on each channel's fill level y in [0, 1] of its room above the minimum, so a channel allowed a few
-    cents and one allowed millions are equally well conditioned.
+    cents and one allowed millions are equally well conditioned. It starts from the shared-marginal point and, if
+    that is not confirmed optimal, from every channel equally full; the best point wins.
     """
     room = hi - lo
 
@@ -127,15 +155,16 @@ def _solve(
         result: np.ndarray = -marginals * room * scale
         return result
 
-    def shares(y: np.ndarray) -> np.ndarray:
-        return _feasible(room * y, np.zeros_like(room), room, target)
+    def optimal(y: np.ndarray) -> bool:
+        marginals = -gradient(y) / room
+        return _optimal(marginals, y * room, np.zeros_like(room), room, near=0.005 / scale)
 
-    best = np.full_like(room, target / float(room.sum()))  # every channel equally full: a feasible start
-    converged = False
-    for _ in range(2):  # a warm restart from SLSQP's own point usually clears a premature line-search stop
+    starts = [_water_level(curves, lo, hi, target, scale) / room, np.full_like(room, target / float(room.sum()))]
+    best = starts[0]
+    for start in starts:
         result = minimize(
             loss,
-            best,
+            start,
             jac=gradient,
             method="SLSQP",
             bounds=[(0.0, 1.0)] * len(room),
@@ -144,14 +173,12 @@ def _solve(
         )
         # SLSQP may stop next to the optimum slightly off the sum: put its point back on the feasible set and
         # judge the point itself by the optimality conditions, not by the solver's exit flag.
-        solved = shares(result.x) / room
-        if loss(solved) <= loss(best):
-            best = solved
-        marginals = -gradient(best) / room
-        converged = _optimal(marginals, best * room, np.zeros_like(room), room, near=0.005 / scale)
-        if converged:
-            break
-    return lo + best * room, converged
+        for candidate in (start, _feasible(room * result.x, np.zeros_like(room), room, target) / room):
+            if loss(candidate) < loss(best):
+                best = candidate
+        if optimal(best):
+            return lo + best * room, True
+    return lo + best * room, False
 
 
 def allocate(total: Decimal, channels: Sequence[ChannelBounds]) -> Allocation:

@@ -55,6 +55,30 @@ class ResponseCurve(Dto):
         ratio = s / h
         return float(self.vmax * k * ratio ** (k - 1) / (h * (1.0 + ratio**k) ** 2))
 
+    def spend_at_marginal(self, level: float) -> float:
+        """The spend past which an extra unit buys fewer than ``level`` conversions (0 when even the best unit does).
+
+        Closed forms for log and k = 1; otherwise bisection on the falling side of the slope (an S-curve's slope
+        rises to a peak first, and spending short of the peak is never worth it).
+        """
+        v, h, k = self.vmax, self.half, self.shape
+        if level <= 0:
+            return math.inf
+        if self.kind == "log":
+            return max(0.0, v / level - h)
+        if k == 1:
+            return max(0.0, math.sqrt(v * h / level) - h)
+        low = h * ((k - 1) / (k + 1)) ** (1 / k) if k > 1 else 0.0  # where the slope peaks
+        if k > 1 and self.marginal(low) <= level:
+            return 0.0
+        high = max(h, low) * 2
+        while self.marginal(high) > level and high < 1e18:
+            high *= 2
+        for _ in range(100):
+            middle = (low + high) / 2
+            low, high = (middle, high) if self.marginal(middle) > level else (low, middle)
+        return high
+
 
 def curve_from_benchmark(
     bench: ChannelBenchmark, *, flight_days: int, audience_cap: float | None, currency_rate: float
