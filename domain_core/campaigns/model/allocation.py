@@ -118,7 +118,8 @@ def _water_level(
     def filled(log_level: float) -> np.ndarray:
         level = math.exp(log_level)
         wanted = np.array([curve.spend_at_marginal(level) / scale for curve in curves])
-        return np.clip(wanted, lo, hi) - lo
+        room: np.ndarray = np.clip(wanted, lo, hi) - lo
+        return room
 
     def excess(log_level: float) -> float:
         return float(filled(log_level).sum()) - target
