@@ -1,0 +1,1 @@
+"""Analytics: performance insights across channels, multi-touch attribution and A/B experiments."""

@@ -1,0 +1,1 @@
+"""Pure analytics models: attribution, experiment statistics, insight arithmetic and charts."""
