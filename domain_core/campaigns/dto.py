@@ -232,3 +232,28 @@ class SpendCapsView(Dto):
     max_change_factor: Decimal
     committed_daily: Decimal
     committed_month: Decimal
+
+
+class TrackedObject(Dto):
+    """An object a campaign runs on a platform, as analytics joins results on it."""
+
+    channel: str
+    platform: str | None
+    kind: ObjectKind
+    name: str
+    account_id: str | None
+    platform_id: str
+    status: ObjectStatus
+    ad_ref: str | None = Field(default=None, description="The utm_content its links carry.")
+
+
+class CampaignTracking(Dto):
+    """What analytics needs of a campaign: the plan it is measured against and the objects it runs."""
+
+    summary: CampaignSummary
+    time_zone: str
+    countries: list[str]
+    budget_daily: Decimal | None
+    kpis: list[Kpi]
+    forecast: Forecast | None
+    objects: list[TrackedObject]

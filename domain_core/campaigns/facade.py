@@ -17,6 +17,7 @@ from promptsales.domain_core.campaigns.dto import (
     ActivationPreview,
     ActivationResult,
     CampaignPage,
+    CampaignTracking,
     CampaignView,
     ChangeResult,
     ComplianceView,
@@ -25,7 +26,8 @@ from promptsales.domain_core.campaigns.dto import (
     SubmitResult,
 )
 from promptsales.domain_core.campaigns.model.lifecycle import Status
-from promptsales.domain_core.campaigns.service import calendar, campaigns, caps, review, touches
+from promptsales.domain_core.campaigns.model.tracking import TrackingRef, read_back
+from promptsales.domain_core.campaigns.service import calendar, campaigns, caps, review, touches, tracking
 from promptsales.domain_core.campaigns.service.activation import Activation
 from promptsales.domain_core.campaigns.service.changes import Changes
 from promptsales.domain_core.campaigns.service.facts import FactsReader
@@ -181,6 +183,21 @@ class CampaignsFacade:
             work=lambda uow: caps.set_caps(uow, command),
             result_type=SpendCapsView,
         )
+
+    async def tracking(self, caller: Caller, *, campaign_ids: list[str] | None = None) -> list[CampaignTracking]:
+        """Campaigns that ran or will (newest first, at most 200): their plan and the platform objects they run."""
+        await self._catch_up(caller)
+        return await self._uow.read(caller, lambda uow: tracking.measured(uow, campaign_ids))
+
+    @staticmethod
+    def tracking_ref(utm: dict[str, str]) -> TrackingRef | None:
+        """The campaign, source, medium and ad a capture's UTM parameters name, if they name a campaign."""
+        return read_back(utm)
+
+    @staticmethod
+    def channel_of(source: str | None, medium: str | None) -> str | None:
+        """The campaign channel a link's utm_source / utm_medium stand for."""
+        return touches.channel_of(source, medium)
 
     async def on_crm_event(self, uow: UnitOfWork, event: DomainEvent) -> None:
         """A lead captured through a campaign's tracking link is counted for that campaign."""

@@ -61,6 +61,19 @@ async def live_campaigns(uow: UnitOfWork, *, excluding: str | None = None) -> li
     return list((await uow.session.execute(query)).scalars())
 
 
+async def campaigns_in_status(
+    uow: UnitOfWork, statuses: Sequence[str], *, ids: Sequence[str] | None = None, limit: int = 200
+) -> list[CampaignRecord]:
+    """The tenant's campaigns in ``statuses`` (optionally only ``ids``), newest first."""
+    query = select(CampaignRecord).where(
+        col(CampaignRecord.tenant_id) == uow.tenant_id, col(CampaignRecord.status).in_(tuple(statuses))
+    )
+    if ids is not None:
+        query = query.where(col(CampaignRecord.id).in_(tuple(ids)))
+    result = await uow.session.execute(query.order_by(col(CampaignRecord.id).desc()).limit(limit))
+    return list(result.scalars())
+
+
 # ---------------------------------------------------------------------------------------------- history
 
 

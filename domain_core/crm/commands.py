@@ -4,6 +4,7 @@ Length limits are the storage columns' (``tables.py``), so anything a command ac
 """
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from pydantic import Field
@@ -109,12 +110,14 @@ class CaptureLead(Command):
 
 
 class UpdateLead(Command):
-    """Assign an owner ('' unassigns) or set a manual stage."""
+    """Assign an owner ('' unassigns) or set a manual stage; a won deal (customer) may carry its value."""
 
     lead_id: RecordId
     owner: Owner | None = None
     stage: Literal["opportunity", "customer"] | None = None
     clear_manual_stage: bool = False
+    deal_value: Annotated[Decimal, Field(ge=0, le=Decimal("999999999999.99"), decimal_places=2)] | None = None
+    deal_currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")] | None = None
 
 
 class ClassifyLead(Command):

@@ -15,6 +15,7 @@ TABLE_MODULES = (
     "promptsales.domain_core.content.tables",
     "promptsales.domain_core.integrations.tables",
     "promptsales.domain_core.campaigns.tables",
+    "promptsales.domain_core.analytics.tables",
 )
 
 

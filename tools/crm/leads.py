@@ -1,6 +1,7 @@
 """CRM tools for leads, classification and interactions."""
 
 from datetime import datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from fastmcp import Context, FastMCP
@@ -27,6 +28,7 @@ from promptsales.domain_core.crm.model.vocabulary import (
     LifecycleStage,
     SourceChannel,
 )
+from promptsales.domain_core.shared.decimals import decimal_schema
 from promptsales.tools.context import (
     CREATE,
     READ,
@@ -173,10 +175,26 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             Field(default=None, description="Set by a person when a deal opens or is won; kept until cleared."),
         ] = None,
         clear_manual_stage: Annotated[bool, Field(description="Return to the computed stage.")] = False,
+        deal_value: Annotated[
+            Annotated[Decimal, Field(ge=0, decimal_places=2), decimal_schema(minimum=0, maximum=999_999_999_999)]
+            | None,
+            Field(description="A won deal's value (with stage customer)."),
+        ] = None,
+        deal_currency: Annotated[
+            str | None, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, with deal_value.")
+        ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> LeadView:
-        """Assign a lead's owner or set a manual stage (opportunity, customer)."""
-        command = UpdateLead(lead_id=lead_id, owner=owner, stage=stage, clear_manual_stage=clear_manual_stage)
+        """Assign a lead's owner or set a manual stage (opportunity, customer); a won deal may carry its value,
+        which analytics counts as revenue."""
+        command = UpdateLead(
+            lead_id=lead_id,
+            owner=owner,
+            stage=stage,
+            clear_manual_stage=clear_manual_stage,
+            deal_value=deal_value,
+            deal_currency=deal_currency,
+        )
         return await runtime.crm.update_lead(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=UPSERT, tags={"crm", "write"})

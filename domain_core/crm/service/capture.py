@@ -223,6 +223,9 @@ async def capture_lead(uow: UnitOfWork, command: CaptureLead) -> CaptureResult:
         "source_channel": command.source_channel,
         "campaign_ref": command.campaign_ref,
         "utm": utm,
+        "landing_page": command.landing_page,
+        "referrer": command.referrer,
+        "country": contact.country,
         "stage": lead.stage,
         "score": lead.score,
     }

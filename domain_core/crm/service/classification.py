@@ -137,5 +137,5 @@ async def classify_lead(uow: UnitOfWork, command: ClassifyLead) -> Classificatio
     after = {"stage": view.stage, "score": view.score, "purchase_potential": view.purchase_potential}
     if before != after:
         uow.audit("crm.classify_lead", target_type="lead", target_id=lead.id, before=before, after=after)
-        uow.emit("crm.lead_classified", {"lead_id": lead.id, **after})
+        uow.emit("crm.lead_classified", {"lead_id": lead.id, "contact_id": lead.contact_id, **after})
     return view

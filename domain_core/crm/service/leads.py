@@ -56,6 +56,7 @@ async def list_leads(
 
 async def update_lead(uow: UnitOfWork, command: UpdateLead) -> LeadView:
     """Assign an owner, or set a stage by hand (opportunity/customer stay until cleared)."""
+    won = _won_deal(command)
     # Only the lead is locked (its contact is read), so this cannot deadlock with a capture's contact -> lead.
     lead = await load_lead(uow, command.lead_id, for_update=True)
     before = {"owner": lead.owner, "stage": lead.stage, "manual_stage": lead.manual_stage}
@@ -76,7 +77,21 @@ async def update_lead(uow: UnitOfWork, command: UpdateLead) -> LeadView:
         await reclassify(uow, lead, await contacts.load_contact(uow, lead.contact_id, field="lead_id"))
     lead.updated_at = uow.now
     await repo.leads.save(uow, lead)
-    after = {"owner": lead.owner, "stage": lead.stage, "manual_stage": lead.manual_stage}
+    after = {"owner": lead.owner, "stage": lead.stage, "manual_stage": lead.manual_stage, **won}
     uow.audit("crm.update_lead", target_type="lead", target_id=lead.id, before=before, after=after)
-    uow.emit("crm.lead_updated", {"lead_id": lead.id, **after})
+    uow.emit("crm.lead_updated", {"lead_id": lead.id, "contact_id": lead.contact_id, **after})
     return views.lead_view(lead)
+
+
+def _won_deal(command: UpdateLead) -> dict[str, str]:
+    """The won deal's value for the event analytics reads (revenue), checked to go with stage 'customer'."""
+    if command.deal_value is None and command.deal_currency is None:
+        return {}
+    if command.stage != "customer":
+        raise ValidationFailed(
+            "deal_value is the value of a won deal.", field="deal_value", hint="Send it with stage 'customer'."
+        )
+    if command.deal_value is None or command.deal_currency is None:
+        missing = "deal_currency" if command.deal_currency is None else "deal_value"
+        raise ValidationFailed(f"{missing} is needed with the other (e.g. 1200.00 EUR).", field=missing)
+    return {"deal_value": str(command.deal_value), "deal_currency": command.deal_currency}

@@ -1,0 +1,1 @@
+"""Analytics use cases: ingesting performance and journeys, insights, attribution and experiments."""
