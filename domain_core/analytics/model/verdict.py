@@ -75,7 +75,7 @@ def decide(
         return Verdict(
             action="ship",
             reason=f"Ship: the variant beats control on the primary metric, {_lift_words(primary_lift, primary)}, "
-            f"below alpha {primary.alpha:g}, and no guardrail is harmed.",
+            f"significant at alpha {primary.alpha:g}, and no guardrail is harmed.",
             days_left=0,
         )
     if direction == "worse":
@@ -102,7 +102,7 @@ def decide(
     )
     return Verdict(
         action="keep_running",
-        reason=f"Keep running: nothing is significant yet ({_lift_words(primary_lift, primary)}); "
+        reason=f"Keep running: nothing is significant yet, {_lift_words(primary_lift, primary)}; "
         f"{have_per_arm} of {needed_per_arm} units per arm are in, {missing} more needed, {pace}.",
         days_left=days,
     )
