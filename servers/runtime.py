@@ -1,6 +1,7 @@
 """The process runtime: engine, unit of work, outbox relay and facades, started once per process."""
 
 import asyncio
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -11,6 +12,8 @@ from prometheus_client import CollectorRegistry
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from promptsales.domain_core.analytics.bootstrap import build_analytics
+from promptsales.domain_core.analytics.facade import AnalyticsFacade
 from promptsales.domain_core.business.bootstrap import Business, build_business
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
@@ -66,6 +69,7 @@ class Runtime:
         self._content: ContentFacade | None = None
         self._integrations: IntegrationsFacade | None = None
         self._campaigns: CampaignsFacade | None = None
+        self._analytics: AnalyticsFacade | None = None
         self._redis: Any = None
         self._consumers: list[Any] = []
         self._limiter: RateLimiter | None = None
@@ -109,6 +113,13 @@ class Runtime:
         if self._campaigns is None:
             raise RuntimeError("runtime not started")
         return self._campaigns
+
+    @property
+    def analytics(self) -> AnalyticsFacade:
+        """The analytics facade (available once started)."""
+        if self._analytics is None:
+            raise RuntimeError("runtime not started")
+        return self._analytics
 
     @property
     def paypal_simulator(self) -> PayPalSimulator | None:
@@ -252,6 +263,17 @@ class Runtime:
             )
             self._campaigns = campaigns
             await self._subscribe(campaigns.TOUCH_CONSUMER, set(campaigns.TOUCH_EVENTS), campaigns.on_crm_event)
+            # Analytics joins the platforms' results (through integrations) with CRM journeys and outcomes (outbox
+            # events as they happen), measured against the campaigns' plans; the plan says which models it gets.
+            analytics = build_analytics(
+                self._uow,
+                campaigns=campaigns,
+                integrations=integrations,
+                business=business,
+                fresh_for=timedelta(minutes=settings.analytics_refresh_minutes),
+            )
+            self._analytics = analytics
+            await self._subscribe(analytics.JOURNEY_CONSUMER, set(analytics.JOURNEY_EVENTS), analytics.on_crm_event)
             await self._relay.start()
             log.info("runtime_started", database=self._engine.dialect.name, redis=bool(settings.redis_url))
 
@@ -344,7 +366,7 @@ class Runtime:
             if self._engine is not None:
                 await self._engine.dispose()
             self._engine = self._uow = self._relay = self._crm = self._business = self._content = None
-            self._integrations = self._campaigns = None
+            self._integrations = self._campaigns = self._analytics = None
 
     async def drain_events(self) -> int:
         """Publish every pending outbox event now and wait for its in-process consumers (tests, shutdown)."""

@@ -116,6 +116,9 @@ class Settings(BaseSettings):
         default=CONTEXTS, description="Contexts mounted by the gateway."
     )
     outbox_poll_seconds: float = Field(default=1.0, gt=0)
+    analytics_refresh_minutes: float = Field(
+        default=60.0, ge=0, le=1440, description="Insights pull a campaign's platform results first when older."
+    )
     auto_migrate: bool | None = Field(
         default=None, description="Upgrade the schema on start; default: only for SQLite."
     )

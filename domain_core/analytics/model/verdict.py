@@ -38,7 +38,7 @@ def _direction(result: SequentialResult, lift: LiftTest, higher_is_better: bool)
 
 def decide(
     *,
-    srm: SrmCheck,
+    srm: SrmCheck | None,
     primary: SequentialResult,
     primary_lift: LiftTest,
     guardrails: Sequence[tuple[str, SequentialResult, LiftTest, bool]],
@@ -56,7 +56,7 @@ def decide(
         raise ValidationFailed("needed_per_arm must not be negative.", field="needed_per_arm")
     if have_per_arm < 0:
         raise ValidationFailed("have_per_arm must not be negative.", field="have_per_arm")
-    if srm.mismatch:
+    if srm is not None and srm.mismatch:
         return Verdict(
             action="stop",
             reason=f"Stop: the traffic split is broken, so no verdict on the metrics. {srm.explanation} "

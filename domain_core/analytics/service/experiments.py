@@ -308,6 +308,12 @@ async def results(uow: UnitOfWork, experiment_id: str) -> ExperimentResults:
     )
 
 
+def _smallest_arm_per_day(experiment: ExperimentView) -> float:
+    """The daily units of the smallest arm (the design's figure is every arm's traffic together)."""
+    weights = [variant.weight for variant in experiment.variants]
+    return experiment.design.units_per_day * min(weights) / sum(weights)
+
+
 def _verdict(
     experiment: ExperimentView,
     srm: SrmCheck | None,
@@ -338,7 +344,7 @@ def _verdict(
                     guardrails=held,
                     needed_per_arm=design.needed_per_arm,
                     have_per_arm=min(arm.units for arm in readout.arms),
-                    units_per_day=design.units_per_day,
+                    units_per_day=_smallest_arm_per_day(experiment),
                 ),
             )
         )

@@ -25,7 +25,13 @@ ANOMALY_HISTORY_DAYS = 14  # the trailing window each day is judged against
 # The breakdown's column in the performance facts and in the touchpoints (weeks are days bucketed afterwards).
 COLUMNS = {"channel": "channel", "campaign": "campaign_id", "ad": "ad_ref", "country": "country", "day": "day"}
 # KPI names of campaign plans that are counts rather than derived metrics, and the Totals field each reads.
-KPI_TOTALS = {"impressions": "impressions", "reach": "reach", "clicks": "clicks", "leads": "leads", "revenue": "revenue"}
+KPI_TOTALS = {
+    "impressions": "impressions",
+    "reach": "reach",
+    "clicks": "clicks",
+    "leads": "leads",
+    "revenue": "revenue",
+}
 HIGHER_IS_BETTER_KPIS = frozenset({"impressions", "reach", "clicks", "leads", "conversions", "revenue", "ctr", "roas"})
 
 
@@ -75,7 +81,7 @@ def _merge(*parts: dict[tuple[str, ...], Totals]) -> dict[tuple[str, ...], Total
     return merged
 
 
-async def _cut(
+async def cut(
     uow: UnitOfWork, columns: Sequence[str], since: date, until: date, ids: list[str] | None
 ) -> dict[tuple[str, ...], Totals]:
     """Platform and CRM figures summed per ``columns`` over the window."""
@@ -201,7 +207,7 @@ def _check(tracking: CampaignTracking, totals: Totals, today: date) -> CampaignC
 async def _anomalies(uow: UnitOfWork, query: InsightsQuery, ids: list[str] | None) -> list[Anomaly]:
     """Days far outside their channel's recent range, for spend, clicks and leads (newest first, at most 10)."""
     history = query.since - timedelta(days=ANOMALY_HISTORY_DAYS)
-    daily = await _cut(uow, ["channel", "day"], history, query.until, ids)
+    daily = await cut(uow, ["channel", "day"], history, query.until, ids)
     series: dict[tuple[str, str], dict[date, float]] = defaultdict(dict)
     for (channel, day), totals in daily.items():
         when = date.fromisoformat(day[:10])
@@ -235,20 +241,20 @@ async def insights(
     validate_window(query.since, query.until)
     currency = _currency(trackings)
     ids = [t.summary.id for t in trackings] if query.campaign_ids is not None else None
-    current_total = _sum((await _cut(uow, [], query.since, query.until, ids)).values())
+    current_total = _sum((await cut(uow, [], query.since, query.until, ids)).values())
     before = previous_period(query.since, query.until)
-    previous_total = _sum((await _cut(uow, [], *before, ids)).values()) if query.compare_previous else None
+    previous_total = _sum((await cut(uow, [], *before, ids)).values()) if query.compare_previous else None
     rows: list[BreakdownRow] = []
     cursor = None
     if query.breakdown != "none":
         column = COLUMNS["day" if query.breakdown == "week" else query.breakdown]
-        current = await _cut(uow, [column], query.since, query.until, ids)
-        previous = await _cut(uow, [column], *before, ids) if query.compare_previous else {}
+        current = await cut(uow, [column], query.since, query.until, ids)
+        previous = await cut(uow, [column], *before, ids) if query.compare_previous else {}
         rows, cursor = _rows(query, current, previous, _labels(trackings, query.breakdown))
     checks = []
     if trackings:
         first = min(t.summary.start_date for t in trackings)
-        flight = await _cut(uow, ["campaign_id"], first, today, [t.summary.id for t in trackings])
+        flight = await cut(uow, ["campaign_id"], first, today, [t.summary.id for t in trackings])
         checks = [_check(t, flight.get((t.summary.id,), Totals()), today) for t in trackings]
     states = await repo.pull_state(uow, [t.summary.id for t in trackings])
     freshness = [
