@@ -10,6 +10,14 @@ https://www.ibm.com/docs/en/cognos-analytics/11.1.0?topic=terms-modified-z-score
 0, e.g. a capped budget spent to the cent every day) gives no scale to judge by, so those days are skipped: a step
 away from a flat line is a change of plan, which pacing and period comparison report better.
 
+A day must also differ from the median by at least ``min_change`` (25 % by default) of the median: on a very
+steady history (spend held by a daily cap) a few percent already scores high, yet is not worth anyone's attention.
+
+Small windows make the score heavy-tailed (MAD from 14 points is a noisy scale): on Gaussian noise with a 30 %
+coefficient of variation the defaults flag about 2 % of days, window=28 about 0.7 %, threshold=5 about 0.4 %; at a
+6 % coefficient none (min_change). A 3x spike is caught > 99 % of the time with the defaults, 90 % with threshold=5
+(measured over 300 simulated 90-day series each).
+
 The series should have one point per day (fill days without delivery with 0 for counts and spend, leave rate days
 out or NaN): the window counts observations, and NaN values are ignored in history and never flagged.
 """
@@ -60,7 +68,7 @@ def _explain(metric: str, label: str, day: date, value: float, median: float, lo
         return format_value(metric, v)
 
     subject = f"{display_name(metric)} on {label} on {day_label(day)} ({fmt(value)})"
-    spread = f"{fmt(low)}–{fmt(high)} over the previous {n} days"
+    spread = f"{fmt(low)}\u2013{fmt(high)} over the previous {n} days"
     if value > high:
         return f"{subject} was far above its recent range ({spread})."
     if value < low:
@@ -78,9 +86,12 @@ def find_anomalies(
     window: int = 14,
     min_history: int = 7,
     threshold: float = 3.5,
+    min_change: float = 0.25,
 ) -> list[Anomaly]:
-    """Days whose modified z-score against the trailing ``window`` days exceeds ``threshold``, oldest first."""
+    """Days scoring above ``threshold`` against the trailing ``window`` days and moving ``min_change``, oldest first."""
     _validate(window, min_history, threshold)
+    if not (math.isfinite(min_change) and min_change >= 0):
+        raise ValidationFailed("min_change must be a number >= 0 (0.25 = 25 % of the median).", field="min_change")
     points = sorted(series, key=lambda point: point[0])
     if len(points) <= min_history:
         return []
@@ -108,7 +119,9 @@ def find_anomalies(
     low = np.nanmin(hist, axis=1)
     high = np.nanmax(hist, axis=1)
     found: list[Anomaly] = []
-    for k in np.flatnonzero(np.abs(np.nan_to_num(score)) > threshold):
+    # A median of 0 has no relative scale: any move away from it counts as big enough.
+    big_enough = np.abs(diff) >= min_change * np.abs(median)
+    for k in np.flatnonzero((np.abs(np.nan_to_num(score)) > threshold) & big_enough):
         i = int(rows[k])
         value, med, lo, hi = float(current[k]), float(median[k]), float(low[k]), float(high[k])
         found.append(

@@ -26,6 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ft2font import FT2Font
 from matplotlib.ticker import FuncFormatter
+from matplotlib.typing import RcKeyType
 
 from promptsales.domain_core.analytics.model.metrics import display_name, format_value
 
@@ -37,7 +38,7 @@ EMPTY_TEXT = "No data for this period"
 FONT = "DejaVu Sans"  # bundled with matplotlib, so every host renders the same glyphs
 _SIZE_INCHES = (8.0, 4.5)
 _DPI = 100
-_STYLE = {
+_STYLE: dict[RcKeyType, object] = {
     "font.family": "sans-serif",
     "font.sans-serif": [FONT],
     "font.size": 9.0,
@@ -48,8 +49,8 @@ _STYLE = {
     "svg.hashsalt": "promptsales",
 }
 # tab20's strong colours first, then its light ones: 12 lines stay distinct without repeating the cycle.
-_TAB20 = matplotlib.colormaps["tab20"].colors
-COLOURS = [_TAB20[i] for i in range(0, 20, 2)] + [_TAB20[i] for i in range(1, 20, 2)]
+_TAB20 = matplotlib.colormaps["tab20"]
+COLOURS = [_TAB20(i) for i in (*range(0, 20, 2), *range(1, 20, 2))]
 # Bidi overrides/isolates can reorder a whole label (filename spoofing); other format characters such as ZWJ stay.
 _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 _RENDER_LOCK = threading.Lock()
@@ -129,13 +130,14 @@ def trend_chart(series: Mapping[str, Sequence[tuple[date, float]]], *, title: st
         axes = figure.add_subplot()
         for index, (label, points) in enumerate(shown):
             ordered = sorted(points, key=lambda point: point[0])
-            x = mdates.date2num(np.array([day for day, _ in ordered], dtype="datetime64[D]"))
+            days = np.array([day for day, _ in ordered], dtype="datetime64[D]")
+            x = mdates.date2num(days)  # type: ignore[no-untyped-call]  # matplotlib.dates ships no annotations
             y = [_finite(float(value)) for _, value in ordered]
             marker = "o" if len(ordered) <= 31 else None
             axes.plot(x, y, color=COLOURS[index], marker=marker, markersize=3, linewidth=1.5, label=clean_label(label))
-        locator = mdates.AutoDateLocator()
+        locator = mdates.AutoDateLocator()  # type: ignore[no-untyped-call]
         axes.xaxis.set_major_locator(locator)
-        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+        axes.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))  # type: ignore[no-untyped-call]
         _value_axis(axes, metric, "y")
         axes.set_ylabel(display_name(metric))
         axes.set_title(heading)

@@ -118,7 +118,9 @@ def pace(
         )
     day_number = (today - flight_start).days + 1
     flight_days = (flight_end - flight_start).days + 1
-    prefix = f"Day {day_number} of {flight_days}: {_money(spent_to_date)} spent against {_money(expected)} expected by now"
+    prefix = (
+        f"Day {day_number} of {flight_days}: {_money(spent_to_date)} spent against {_money(expected)} expected by now"
+    )
     status: PacingStatus
     if ratio is None:
         # Nothing planned yet (a plan that starts later in the flight): any spend at all is ahead of plan.
@@ -145,10 +147,14 @@ def against_target(metric: str, actual: float | None, target: float | None, high
     name = display_name(metric)
     if actual is None or target is None:
         if actual is None:
-            explanation = f"{name} has no value for this period (nothing to divide by yet), so the target is not judged."
+            explanation = (
+                f"{name} has no value for this period (nothing to divide by yet), so the target is not judged."
+            )
         else:
             explanation = f"{name} is {format_value(metric, actual)}; no target is set."
-        return TargetCheck(metric=metric, actual=actual, target=target, met=None, gap_relative=None, explanation=explanation)
+        return TargetCheck(
+            metric=metric, actual=actual, target=target, met=None, gap_relative=None, explanation=explanation
+        )
     met = actual >= target if higher_is_better else actual <= target
     gap = None if target == 0 else round((actual - target) / abs(target), 4)
     better = (actual > target) == higher_is_better
