@@ -55,6 +55,7 @@ class Anomaly(Dto):
 
 
 def _validate(window: int, min_history: int, threshold: float) -> None:
+    """Reject window, history and threshold settings that cannot give a meaningful score."""
     if window < 3:
         raise ValidationFailed("window must be at least 3 days.", field="window")
     if not 3 <= min_history <= window:
@@ -64,7 +65,10 @@ def _validate(window: int, min_history: int, threshold: float) -> None:
 
 
 def _explain(metric: str, label: str, day: date, value: float, median: float, low: float, high: float, n: int) -> str:
+    """The anomaly in one sentence, with the value, the day and the range it broke from."""
+
     def fmt(v: float) -> str:
+        """A value of this metric written for people."""
         return format_value(metric, v)
 
     subject = f"{display_name(metric)} on {label} on {day_label(day)} ({fmt(value)})"

@@ -58,6 +58,7 @@ _RENDER_LOCK = threading.Lock()
 
 @lru_cache(maxsize=1)
 def _glyphs() -> frozenset[int]:
+    """The code points the bundled font can draw."""
     path = font_manager.findfont(font_manager.FontProperties(family=FONT), fallback_to_default=False)
     return frozenset(FT2Font(path).get_charmap())
 
@@ -85,15 +86,18 @@ def clean_label(text: str, limit: int = LABEL_CHARS) -> str:
 
 
 def _finite(value: float) -> float:
+    """The value, or NaN when it is infinite (matplotlib cannot scale an axis to infinity)."""
     return value if math.isfinite(value) else math.nan
 
 
 def _capped_title(title: str, shown: int, total: int) -> str:
+    """The cleaned title, noting when only the first items are shown."""
     base = clean_label(title, TITLE_CHARS)
     return base if shown == total else f"{base} (first {shown} of {total} shown)"
 
 
 def _render(draw: Callable[[Figure], None]) -> bytes:
+    """Build a figure with ``draw`` under the lock and pinned style, and return it as PNG bytes."""
     with _RENDER_LOCK, matplotlib.rc_context(_STYLE):
         figure = Figure(figsize=_SIZE_INCHES, dpi=_DPI, layout="constrained")
         FigureCanvasAgg(figure)
@@ -104,6 +108,7 @@ def _render(draw: Callable[[Figure], None]) -> bytes:
 
 
 def _empty(figure: Figure, title: str) -> None:
+    """Draw the no-data message in place of a plot."""
     axes = figure.add_subplot()
     axes.set_axis_off()
     axes.set_title(title)
@@ -111,6 +116,7 @@ def _empty(figure: Figure, title: str) -> None:
 
 
 def _value_axis(axes: Axes, metric: str, which: str) -> None:
+    """Format the value axis in the metric's units, with a light grid behind the data."""
     axis = axes.yaxis if which == "y" else axes.xaxis
     axis.set_major_formatter(FuncFormatter(lambda v, _pos: format_value(metric, v)))
     axes.grid(axis=which, color="0.9")  # type: ignore[arg-type]
@@ -124,6 +130,7 @@ def trend_chart(series: Mapping[str, Sequence[tuple[date, float]]], *, title: st
     heading = _capped_title(title, len(shown), len(items))
 
     def draw(figure: Figure) -> None:
+        """Plot each series as a line on a date axis."""
         if not shown:
             _empty(figure, heading)
             return
@@ -152,6 +159,7 @@ def comparison_chart(values: Sequence[tuple[str, float]], *, title: str, metric:
     heading = _capped_title(title, len(shown), len(values))
 
     def draw(figure: Figure) -> None:
+        """Plot one annotated bar per label."""
         if not shown:
             _empty(figure, heading)
             return
@@ -172,6 +180,7 @@ def comparison_chart(values: Sequence[tuple[str, float]], *, title: str, metric:
 
 
 def _count(value: float) -> str:
+    """A stage count: whole numbers without decimals, others with 2."""
     return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.2f}"
 
 
@@ -181,6 +190,7 @@ def funnel_chart(stages: Sequence[tuple[str, float]], *, title: str) -> bytes:
     heading = _capped_title(title, len(shown), len(stages))
 
     def draw(figure: Figure) -> None:
+        """Plot centred stage bars with counts and step conversions."""
         widths = [max(0.0, v) if math.isfinite(v) else 0.0 for v in (float(value) for _, value in shown)]
         if not shown or max(widths) == 0:
             _empty(figure, heading)

@@ -18,6 +18,7 @@ Direction = Literal["higher_is_better", "lower_is_better"]
 
 
 def _cents(value: Decimal) -> Decimal:
+    """The amount rounded half-up to cents."""
     # Platforms report micros and sub-cent sums; totals are kept in cents so adding them never drifts.
     return value.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -84,6 +85,7 @@ _ACRONYMS = frozenset({"ctr", "cpc", "cpm", "cpl", "cpa", "roas"})
 
 
 def _ratio(numerator: Decimal | int | float, denominator: Decimal | int | float, places: int) -> float | None:
+    """numerator / denominator rounded half-up to ``places``; None when the denominator is 0."""
     if denominator == 0:
         return None
     exact = Decimal(str(numerator)) / Decimal(str(denominator))

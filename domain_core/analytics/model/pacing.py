@@ -43,14 +43,17 @@ class TargetCheck(Dto):
 
 
 def _money(value: Decimal) -> str:
+    """An amount with thousands separators and 2 decimals."""
     return f"{value:,.2f}"
 
 
 def _percent(ratio: float) -> str:
+    """A ratio as a whole percentage."""
     return f"{ratio * 100:.0f}%"
 
 
 def _validate(planned_total: Decimal, flight_start: date, flight_end: date, spent_to_date: Decimal) -> None:
+    """Reject a backwards flight or negative money."""
     if flight_end < flight_start:
         raise ValidationFailed(
             f"flight_end ({flight_end.isoformat()}) is before flight_start ({flight_start.isoformat()}).",
@@ -69,6 +72,7 @@ def _expected(
     planned_daily: Sequence[tuple[date, Decimal]] | None,
     through: date,
 ) -> Decimal:
+    """What the plan expected to be spent through ``through`` (cents)."""
     if planned_daily is not None:
         if any(amount < 0 for _, amount in planned_daily):
             raise ValidationFailed("planned_daily amounts cannot be negative.", field="planned_daily")
