@@ -5,12 +5,15 @@ from fastmcp import FastMCP
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
+from promptsales.tools.analytics import attribution, experiments, insights
 from promptsales.tools.campaigns import activation, caps, changes, planning, review
 
 INSTRUCTIONS = (
     "PromptSales campaigns: plan a campaign from a goal, attach approved creatives, check compliance, submit it "
     "for a person's approval, preview then activate it on ad and email platforms (sandbox by default), and pause, "
-    "resume, end or re-budget it within the tenant's spend caps. get_campaign shows what runs and the leads it brought."
+    "resume, end or re-budget it within the tenant's spend caps. get_campaign shows what runs and the leads it brought "
+    "and get_insights reads performance with the CRM's outcomes (and charts), get_attribution credits conversions to "
+    "channels under several models, and experiments test variants with statistics safe to check daily."
 )
 
 
@@ -28,4 +31,8 @@ def build_campaigns_server(runtime: Runtime, *, standalone: bool = True) -> Fast
     activation.register(server, runtime)
     changes.register(server, runtime)
     caps.register(server, runtime)
+    # Analytics is its own context in the domain core; its tools serve the same people, so they live here.
+    insights.register(server, runtime)
+    attribution.register(server, runtime)
+    experiments.register(server, runtime)
     return server

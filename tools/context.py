@@ -7,6 +7,7 @@ from fastmcp import Context
 from mcp.types import ToolAnnotations
 from pydantic import AfterValidator, Field
 
+from promptsales.domain_core.analytics.facade import AnalyticsFacade
 from promptsales.domain_core.business.facade import BusinessFacade, ToolInfo
 from promptsales.domain_core.campaigns.facade import CampaignsFacade
 from promptsales.domain_core.content.facade import ContentFacade
@@ -41,6 +42,11 @@ class ToolRuntime(Protocol):
     @property
     def campaigns(self) -> CampaignsFacade:
         """The campaigns facade (plans, review, activation, live changes, spend caps)."""
+        ...
+
+    @property
+    def analytics(self) -> AnalyticsFacade:
+        """The analytics facade (insights, attribution, experiments)."""
         ...
 
     def caller(self, ctx: Context) -> Caller:

@@ -5,7 +5,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, case, func, select, update
+from sqlalchemy import ColumnElement, and_, case, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import col
 
@@ -57,14 +57,14 @@ async def reach_stage(uow: UnitOfWork, record: ConversionRecord) -> None:
 
 async def journey_touches(
     uow: UnitOfWork, contact_ids: Sequence[str], *, since: datetime, until: datetime
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """(contact, channel, campaign, time) of the contacts' steps in the window, oldest first per contact."""
     query = (
         select(
-            TouchpointRecord.contact_id,
-            TouchpointRecord.channel,
-            TouchpointRecord.campaign_id,
-            TouchpointRecord.occurred_at,
+            col(TouchpointRecord.contact_id),
+            col(TouchpointRecord.channel),
+            col(TouchpointRecord.campaign_id),
+            col(TouchpointRecord.occurred_at),
         )
         .where(
             col(TouchpointRecord.tenant_id) == uow.tenant_id,
@@ -74,14 +74,14 @@ async def journey_touches(
         )
         .order_by(col(TouchpointRecord.contact_id), col(TouchpointRecord.occurred_at), col(TouchpointRecord.id))
     )
-    return list((await uow.session.execute(query)).all())
+    return [tuple(row) for row in (await uow.session.execute(query)).all()]
 
 
 async def journey_contacts(uow: UnitOfWork, *, since: datetime, until: datetime, limit: int) -> list[str]:
     """Contacts with a step in the window (at most ``limit``, most recent first)."""
-    latest = func.max(TouchpointRecord.occurred_at)
+    latest = func.max(col(TouchpointRecord.occurred_at))
     query = (
-        select(TouchpointRecord.contact_id)
+        select(col(TouchpointRecord.contact_id))
         .where(
             col(TouchpointRecord.tenant_id) == uow.tenant_id,
             col(TouchpointRecord.occurred_at) >= since,
@@ -94,13 +94,13 @@ async def journey_contacts(uow: UnitOfWork, *, since: datetime, until: datetime,
     return [str(row[0]) for row in (await uow.session.execute(query)).all()]
 
 
-async def first_conversions(uow: UnitOfWork, stage: str, *, since: datetime, until: datetime) -> list[Row[Any]]:
+async def first_conversions(uow: UnitOfWork, stage: str, *, since: datetime, until: datetime) -> list[tuple[Any, ...]]:
     """(contact, time, value) of each contact's first conversion at ``stage`` in the window."""
     query = (
         select(
-            ConversionRecord.contact_id,
-            func.min(ConversionRecord.occurred_at),
-            func.sum(ConversionRecord.value),
+            col(ConversionRecord.contact_id),
+            func.min(col(ConversionRecord.occurred_at)),
+            func.sum(col(ConversionRecord.value)),
         )
         .where(
             col(ConversionRecord.tenant_id) == uow.tenant_id,
@@ -110,7 +110,7 @@ async def first_conversions(uow: UnitOfWork, stage: str, *, since: datetime, unt
         )
         .group_by(col(ConversionRecord.contact_id))
     )
-    return list((await uow.session.execute(query)).all())
+    return [tuple(row) for row in (await uow.session.execute(query)).all()]
 
 
 # ---------------------------------------------------------------------------------------------- performance
@@ -141,40 +141,40 @@ def _performance_scope(uow: UnitOfWork, since: date, until: date, campaign_ids: 
 
 async def performance_by(
     uow: UnitOfWork, keys: Sequence[str], *, since: date, until: date, campaign_ids: Sequence[str] | None
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """Platform figures summed per ``keys`` (columns of the performance table) over the window."""
     groups = [getattr(PerformanceRecord, key) for key in keys]
     query = (
         select(
             *groups,
-            func.sum(PerformanceRecord.impressions),
-            func.sum(PerformanceRecord.reach),
-            func.count(PerformanceRecord.reach),
+            func.sum(col(PerformanceRecord.impressions)),
+            func.sum(col(PerformanceRecord.reach)),
+            func.count(col(PerformanceRecord.reach)),
             func.count(),
-            func.sum(PerformanceRecord.clicks),
-            func.sum(PerformanceRecord.spend),
-            func.sum(PerformanceRecord.conversions),
-            func.sum(PerformanceRecord.conversion_value),
+            func.sum(col(PerformanceRecord.clicks)),
+            func.sum(col(PerformanceRecord.spend)),
+            func.sum(col(PerformanceRecord.conversions)),
+            func.sum(col(PerformanceRecord.conversion_value)),
         )
         .where(_performance_scope(uow, since, until, campaign_ids))
         .group_by(*groups)
     )
-    return list((await uow.session.execute(query)).all())
+    return [tuple(row) for row in (await uow.session.execute(query)).all()]
 
 
 async def lead_outcomes_by(
     uow: UnitOfWork, keys: Sequence[str], *, since: datetime, until: datetime, campaign_ids: Sequence[str] | None
-) -> list[Row[Any]]:
+) -> list[tuple[Any, ...]]:
     """Per ``keys`` (touchpoint columns, or ``day`` of capture): leads captured through campaign links in the
     window, how many of them reached mql or beyond, became customers, and the revenue they brought."""
     first = (
         select(
-            TouchpointRecord.lead_id,
-            TouchpointRecord.campaign_id,
-            TouchpointRecord.channel,
-            TouchpointRecord.ad_ref,
-            TouchpointRecord.country,
-            func.min(TouchpointRecord.occurred_at).label("captured_at"),
+            col(TouchpointRecord.lead_id),
+            col(TouchpointRecord.campaign_id),
+            col(TouchpointRecord.channel),
+            col(TouchpointRecord.ad_ref),
+            col(TouchpointRecord.country),
+            func.min(col(TouchpointRecord.occurred_at)).label("captured_at"),
         )
         .where(
             col(TouchpointRecord.tenant_id) == uow.tenant_id,
@@ -209,13 +209,13 @@ async def lead_outcomes_by(
         .outerjoin(won, won.c.lead_id == captured.c.lead_id)
         .group_by(*groups)
     )
-    return list((await uow.session.execute(query)).all())
+    return [tuple(row) for row in (await uow.session.execute(query)).all()]
 
 
 def _reached(uow: UnitOfWork, stages: Sequence[str], *, with_value: bool = False) -> Any:
-    columns: list[Any] = [ConversionRecord.lead_id]
+    columns: list[Any] = [col(ConversionRecord.lead_id)]
     if with_value:
-        columns.append(func.sum(ConversionRecord.value).label("value"))
+        columns.append(func.sum(col(ConversionRecord.value)).label("value"))
     return (
         select(*columns)
         .where(col(ConversionRecord.tenant_id) == uow.tenant_id, col(ConversionRecord.stage).in_(tuple(stages)))
@@ -269,7 +269,7 @@ async def assign(uow: UnitOfWork, record: AssignmentRecord) -> str:
     """Keep a unit's first assignment and return the variant it holds (a concurrent first exposure agrees)."""
     await uow.session.execute(insert_ignore(uow.session, AssignmentRecord).values(**record.model_dump()))
     found = await uow.session.execute(
-        select(AssignmentRecord.variant).where(
+        select(col(AssignmentRecord.variant)).where(
             col(AssignmentRecord.tenant_id) == uow.tenant_id,
             col(AssignmentRecord.experiment_id) == record.experiment_id,
             col(AssignmentRecord.unit_id) == record.unit_id,
@@ -281,22 +281,22 @@ async def assign(uow: UnitOfWork, record: AssignmentRecord) -> str:
 async def units_per_variant(uow: UnitOfWork, experiment_id: str) -> dict[str, int]:
     """How many units each variant was shown to."""
     result = await uow.session.execute(
-        select(AssignmentRecord.variant, func.count())
+        select(col(AssignmentRecord.variant), func.count())
         .where(col(AssignmentRecord.tenant_id) == uow.tenant_id, col(AssignmentRecord.experiment_id) == experiment_id)
         .group_by(col(AssignmentRecord.variant))
     )
     return {str(variant): int(count) for variant, count in result.all()}
 
 
-async def unit_outcomes(uow: UnitOfWork, experiment_id: str, stage: str) -> list[Row[Any]]:
+async def unit_outcomes(uow: UnitOfWork, experiment_id: str, stage: str) -> list[tuple[Any, ...]]:
     """Per variant: units that reached ``stage`` after their assignment, and the sum and sum of squares of the value
     won per unit (units without a won deal count as 0)."""
     per_unit = (
         select(
-            AssignmentRecord.variant.label("variant"),  # type: ignore[attr-defined]
-            AssignmentRecord.unit_id.label("unit_id"),  # type: ignore[attr-defined]
-            func.count(ConversionRecord.id).label("reached"),
-            func.coalesce(func.sum(ConversionRecord.value), 0).label("value"),
+            col(AssignmentRecord.variant).label("variant"),
+            col(AssignmentRecord.unit_id).label("unit_id"),
+            func.count(col(ConversionRecord.id)).label("reached"),
+            func.coalesce(func.sum(col(ConversionRecord.value)), 0).label("value"),
         )
         .select_from(AssignmentRecord)
         .outerjoin(
@@ -319,7 +319,7 @@ async def unit_outcomes(uow: UnitOfWork, experiment_id: str, stage: str) -> list
         func.sum(per_unit.c.value),
         func.sum(per_unit.c.value * per_unit.c.value),
     ).group_by(per_unit.c.variant)
-    return list((await uow.session.execute(query)).all())
+    return [tuple(row) for row in (await uow.session.execute(query)).all()]
 
 
 async def ad_figures(
@@ -328,12 +328,12 @@ async def ad_figures(
     """Per platform ad since a day: impressions, clicks, platform conversions, and CRM leads its links brought."""
     totals = await uow.session.execute(
         select(
-            PerformanceRecord.object_id,
-            func.sum(PerformanceRecord.impressions),
-            func.sum(PerformanceRecord.clicks),
-            func.sum(PerformanceRecord.conversions),
-            func.max(PerformanceRecord.ad_ref),
-            func.max(PerformanceRecord.campaign_id),
+            col(PerformanceRecord.object_id),
+            func.sum(col(PerformanceRecord.impressions)),
+            func.sum(col(PerformanceRecord.clicks)),
+            func.sum(col(PerformanceRecord.conversions)),
+            func.max(col(PerformanceRecord.ad_ref)),
+            func.max(col(PerformanceRecord.campaign_id)),
         )
         .where(
             col(PerformanceRecord.tenant_id) == uow.tenant_id,
@@ -347,11 +347,11 @@ async def ad_figures(
         leads = 0
         if ad_ref is not None:
             counted = await uow.session.execute(
-                select(func.count(func.distinct(TouchpointRecord.lead_id))).where(
+                select(func.count(func.distinct(col(TouchpointRecord.lead_id)))).where(
                     col(TouchpointRecord.tenant_id) == uow.tenant_id,
                     col(TouchpointRecord.campaign_id) == campaign_id,
                     col(TouchpointRecord.ad_ref) == ad_ref,
-                    func.date(TouchpointRecord.occurred_at) >= since,
+                    func.date(col(TouchpointRecord.occurred_at)) >= since,
                 )
             )
             leads = int(counted.scalar_one())

@@ -28,7 +28,7 @@ ENTITLEMENT: dict[str, str] = {"markov": "data_driven", "shapley": "data_driven"
 
 def entitlement_of(model: ModelName) -> str:
     """The plan catalogue's name for a model."""
-    return ENTITLEMENT.get(model, model)
+    return ENTITLEMENT.get(model, str(model))
 
 
 def check_models(models: Sequence[ModelName], allowed: frozenset[str], plan_name: str) -> None:

@@ -115,11 +115,11 @@ def view(record: ExperimentRecord) -> ExperimentView:
     return ExperimentView(
         id=record.id,
         name=record.name,
-        subject=record.subject,  # type: ignore[arg-type]  # checked on the way in
+        subject=record.subject,
         campaign_id=record.campaign_id,
-        status=record.status,  # type: ignore[arg-type]
+        status=record.status,
         variants=[VariantView.model_validate(item) for item in record.variants],
-        primary_metric=record.primary_metric,  # type: ignore[arg-type]
+        primary_metric=record.primary_metric,
         guardrails=list(record.guardrails),
         design=DesignView.model_validate(record.design),
         started_at=record.started_at,
@@ -149,7 +149,12 @@ async def create(uow: UnitOfWork, command: CreateExperiment) -> ExperimentView:
         started_at=uow.now,
     )
     await repo.save(uow, record)
-    uow.audit("analytics.create_experiment", target_type="experiment", target_id=record.id, changes=command)
+    uow.audit(
+        "analytics.create_experiment",
+        target_type="experiment",
+        target_id=record.id,
+        changes=command.model_dump(mode="json"),
+    )
     return view(record)
 
 
@@ -379,5 +384,10 @@ async def end(uow: UnitOfWork, command: EndExperiment) -> ExperimentView:
     record.verdict = {"decision": command.decision, "winner": command.winner or "", "reason": command.reason}
     record.version += 1
     await repo.save(uow, record)
-    uow.audit("analytics.end_experiment", target_type="experiment", target_id=record.id, changes=command)
+    uow.audit(
+        "analytics.end_experiment",
+        target_type="experiment",
+        target_id=record.id,
+        changes=command.model_dump(mode="json"),
+    )
     return view(record)

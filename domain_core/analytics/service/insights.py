@@ -173,7 +173,8 @@ def _forecast_words(tracking: CampaignTracking, totals: Totals, today: date) -> 
     expected = forecast.total.conversions
     actual = _kpi_actual("conversions", totals, summary.objective) or 0.0
     return (
-        f"Forecast for the whole flight: {expected.expected:,.0f} conversions ({expected.low:,.0f}-{expected.high:,.0f}); "
+        f"Forecast for the whole flight: {expected.expected:,.0f} conversions "
+        f"({expected.low:,.0f}-{expected.high:,.0f}); "
         f"{actual:,.0f} so far with {elapsed} of {days} days gone ({elapsed / days:.0%})."
     )
 

@@ -1,0 +1,1 @@
+"""MCP tools of analytics (thin functions over the analytics facade), served by the campaigns server."""

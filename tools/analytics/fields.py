@@ -1,0 +1,26 @@
+"""Parameter types shared by the analytics tools, described once for the model."""
+
+from datetime import date
+from typing import Annotated
+
+from pydantic import Field
+
+from promptsales.domain_core.analytics.commands import CampaignId as CampaignIdValue
+
+CampaignIds = Annotated[
+    list[CampaignIdValue] | None,
+    Field(default=None, max_length=20, description="Campaigns (cp_…) to include; omit for all that have run."),
+]
+Since = Annotated[date | None, Field(default=None, description="First day (YYYY-MM-DD); default 28 days before until.")]
+Until = Annotated[date | None, Field(default=None, description="Last day; default today (UTC).")]
+ExperimentId = Annotated[
+    str, Field(min_length=1, max_length=40, pattern=r"^exp_[A-Za-z0-9]+$", description="The experiment (exp_…).")
+]
+
+
+def window(since: date | None, until: date | None, *, default_days: int = 28) -> tuple[date, date]:
+    """The asked window, or the ``default_days`` up to today (UTC)."""
+    from datetime import UTC, datetime, timedelta
+
+    last = until or datetime.now(UTC).date()
+    return since or last - timedelta(days=default_days - 1), last
