@@ -15,16 +15,25 @@ import os
 import platform
 import time
 from collections.abc import Callable
+from functools import partial
 
 import numpy as np
 
-from promptsales.domain_core.analytics.model.attribution import AttributionOptions, attribute
+from promptsales.domain_core.analytics.model.attribution import AttributionOptions, ModelName, attribute
 from promptsales.domain_core.analytics.model.journeys import Journeys
 
 NAMES = (
     "search", "social", "email", "display", "direct", "affiliate",
     "video", "referral", "sms", "push", "podcast", "print",
 )  # fmt: skip
+RULES: tuple[ModelName, ...] = (
+    "first_touch",
+    "last_touch",
+    "last_non_direct",
+    "linear",
+    "time_decay",
+    "position_based",
+)
 
 
 def synthetic(n_journeys: int, n_touches: int, n_channels: int, seed: int = 7) -> Journeys:
@@ -83,14 +92,11 @@ def main() -> None:
     )
     size = len(journeys.channels)
     baseline = best_of(args.repeat, lambda: np.bincount(journeys.codes, minlength=size))
-    cases: list[tuple[str, Callable[[], object]]] = [
-        (name, lambda name=name: attribute(journeys, name))  # type: ignore[misc]
-        for name in ("first_touch", "last_touch", "last_non_direct", "linear", "time_decay", "position_based")
-    ]
+    cases: list[tuple[str, Callable[[], object]]] = [(name, partial(attribute, journeys, name)) for name in RULES]
     for order in (1, 2, 3):
         options = AttributionOptions(markov_order=order)
-        cases.append((f"markov order {order}", lambda options=options: attribute(journeys, "markov", options)))
-    cases.append(("shapley", lambda: attribute(journeys, "shapley")))
+        cases.append((f"markov order {order}", partial(attribute, journeys, "markov", options)))
+    cases.append(("shapley", partial(attribute, journeys, "shapley")))
 
     print(f"\n{'model':<18}{'seconds':>10}{'journeys/s':>14}{'x bincount':>12}")
     print(f"{'bincount baseline':<18}{baseline:>10.4f}{journeys.n_journeys / baseline:>14,.0f}{1.0:>12.1f}")

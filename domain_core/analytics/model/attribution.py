@@ -261,4 +261,5 @@ def compare(results: Sequence[ModelResult], journeys: Journeys) -> tuple[Disagre
                 explanation=explanation,
             )
         )
-    return tuple(sorted(found, key=lambda d: (-d.spread, d.channel)))
+    # Rounded so float noise in equal spreads does not decide the order; names do.
+    return tuple(sorted(found, key=lambda d: (-round(d.spread, 9), d.channel)))

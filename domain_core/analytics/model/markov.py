@@ -8,9 +8,13 @@ probability of reaching conversion from start, and removing c sends every transi
 
 States of order k follow the ChannelAttribution package (Altomare & Loris): a state is a window of k consecutive
 channels sliding one touch at a time, so a journey A B C D of order 2 walks (A,B) (B,C) (C,D), and a journey shorter
-than k is one state holding all its touches (A) or (A,B). Consecutive repeats of a channel are kept as they were
-recorded (A A B walks A -> A -> B at order 1): at order 1 the self-loop cancels out of every absorption probability,
-so the credits are the same as with repeats collapsed; at higher orders (A,A) is a state of its own.
+than k is one state holding all its touches (A) or (A,B). Walking the growing prefixes (A) (A,B) first instead gives
+the same probabilities and removal effects: the prefixes only split start's step into the first window.
+
+Consecutive repeats of a channel are kept as recorded (A A B walks A -> A -> B at order 1). At order 1 a self-loop
+cancels out of every absorption probability, so the credits equal those with repeats collapsed; at higher orders
+(A,A) is a state of its own. (ChannelAttribution 2.x's C++ core drops a window equal to the one before it, so its
+higher-order chains differ from ours on journeys with repeats.)
 """
 
 from dataclasses import dataclass
