@@ -79,7 +79,7 @@ def _p_from_start(matrix: sparse.csr_matrix, to_conversion: np.ndarray) -> float
     """Solve (I - Q) x = r for the absorption probabilities and return start's: a linear solve, never powers of Q."""
     if matrix.shape[0] > DIRECT_MAX_STATES:
         # Krylov iterations need only products with the sparse matrix; the spectral radius of Q is below 1 because
-        # every state is left towards conversion or null, so GMRES converges. Fall back to the LU if it stalls.
+        # every state has a path to conversion or null, so I - Q is invertible. Fall back to the LU if GMRES stalls.
         x, info = gmres(matrix.tocsr(), to_conversion, rtol=_GMRES_RTOL, atol=0.0)
         if info == 0:
             return float(x[0])
