@@ -209,9 +209,12 @@ def test_every_model_hands_out_exactly_the_conversions_and_value(model: str) -> 
 
 def test_no_conversions_gives_zero_credit() -> None:
     journeys = Journeys.from_paths([[("a", 1), ("b", 0)]], [False], [0])
+    nothing = Journeys.from_paths([[]], [True], [3.0])  # the only journey has no touch: dropped
+    assert nothing.n_journeys == 0 and nothing.channels == ()
     for model in MODEL_NAMES:
         result = attribute(journeys, model)
         assert result.conversions == 0 and all(c.conversions == 0 and c.share == 0 for c in result.credits)
+        assert attribute(nothing, model).credits == ()
 
 
 def test_from_paths_builds_columns_and_drops_empty_journeys() -> None:
