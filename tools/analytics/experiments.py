@@ -44,8 +44,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         baseline: Annotated[float, Field(gt=0, description="Control's expected rate, e.g. 0.04 (mean for revenue).")],
         units_per_day: Annotated[float, Field(gt=0, le=100_000_000, description="Contacts or clicks a day, all arms.")],
         guardrails: Annotated[
-            list[Metric], Field(default_factory=list, max_length=4, description="Metrics that must not get worse.")
-        ] = [],  # noqa: B006  # pydantic copies defaults
+            list[Metric] | None, Field(default=None, max_length=4, description="Metrics that must not get worse.")
+        ] = None,
         relative_effect: Annotated[bool, Field(description="The effect is relative (else absolute).")] = True,
         baseline_sd: Annotated[float | None, Field(default=None, gt=0, description="Revenue: sd per contact.")] = None,
         alpha: Annotated[float, Field(ge=0.001, le=0.2)] = 0.05,
@@ -60,7 +60,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             campaign_id=campaign_id,
             variants=variants,
             primary_metric=primary_metric,
-            guardrails=guardrails,
+            guardrails=guardrails or [],
             minimum_detectable_effect=minimum_detectable_effect,
             relative_effect=relative_effect,
             baseline=baseline,
