@@ -268,6 +268,7 @@ class Runtime:
             analytics = build_analytics(
                 self._uow,
                 campaigns=campaigns,
+                crm=self._crm,
                 integrations=integrations,
                 business=business,
                 fresh_for=timedelta(minutes=settings.analytics_refresh_minutes),

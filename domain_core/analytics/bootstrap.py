@@ -6,6 +6,7 @@ from promptsales.domain_core.analytics.facade import AnalyticsFacade
 from promptsales.domain_core.analytics.service.pulls import Puller
 from promptsales.domain_core.business.facade import BusinessFacade
 from promptsales.domain_core.campaigns.facade import CampaignsFacade
+from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import Caller
@@ -15,6 +16,7 @@ def build_analytics(
     uow: UnitOfWorkFactory,
     *,
     campaigns: CampaignsFacade,
+    crm: CrmFacade,
     integrations: IntegrationsFacade,
     business: BusinessFacade,
     fresh_for: timedelta,
@@ -26,4 +28,4 @@ def build_analytics(
         return frozenset(plan.analytics_models), plan.name
 
     puller = Puller(uow, campaigns=campaigns, integrations=integrations, fresh_for=fresh_for)
-    return AnalyticsFacade(uow, campaigns=campaigns, puller=puller, models_allowed=models_allowed)
+    return AnalyticsFacade(uow, campaigns=campaigns, crm=crm, puller=puller, models_allowed=models_allowed)

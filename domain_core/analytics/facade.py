@@ -26,8 +26,10 @@ from promptsales.domain_core.analytics.service import attribution, experiments, 
 from promptsales.domain_core.analytics.service.charts import chart_for
 from promptsales.domain_core.analytics.service.pulls import Puller
 from promptsales.domain_core.campaigns.facade import CampaignsFacade
+from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
+from promptsales.domain_core.shared.errors import NotFound
 from promptsales.domain_core.shared.events import DomainEvent
 from promptsales.domain_core.shared.pagination import clamp_page_size
 
@@ -43,10 +45,17 @@ class AnalyticsFacade:
     JOURNEY_EVENTS = journal.EVENTS
 
     def __init__(
-        self, uow: UnitOfWorkFactory, *, campaigns: CampaignsFacade, puller: Puller, models_allowed: ModelsAllowed
+        self,
+        uow: UnitOfWorkFactory,
+        *,
+        campaigns: CampaignsFacade,
+        crm: CrmFacade,
+        puller: Puller,
+        models_allowed: ModelsAllowed,
     ) -> None:
         self._uow = uow
         self._campaigns = campaigns
+        self._crm = crm
         self._puller = puller
         self._models_allowed = models_allowed
 
@@ -59,6 +68,9 @@ class AnalyticsFacade:
     async def get_insights(self, caller: Caller, query: InsightsQuery) -> InsightsView:
         """The window's figures; campaigns not pulled within the freshness interval are pulled first."""
         trackings = await self._campaigns.tracking(caller, campaign_ids=query.campaign_ids)
+        missing = sorted(set(query.campaign_ids or ()) - {t.summary.id for t in trackings})
+        if missing:
+            raise NotFound("campaign", missing[0], field="campaign_ids", lookup="campaigns_list_campaigns")
         if trackings:
             await self._puller.refresh(caller, campaign_ids=[t.summary.id for t in trackings], only_stale=True)
         today = datetime.now(ZoneInfo("UTC")).date()
@@ -101,6 +113,7 @@ class AnalyticsFacade:
 
     async def assign_variant(self, caller: Caller, command: AssignVariant) -> AssignmentView:
         """The contact's variant (deterministic), recorded on first exposure."""
+        await self._crm.get_contact(caller, contact_id=command.contact_id)  # NotFound names the contact
         return await self._uow.write(caller, lambda uow: experiments.assign_variant(uow, command))
 
     async def get_experiment_results(self, caller: Caller, *, experiment_id: str) -> ExperimentResults:

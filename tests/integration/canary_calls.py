@@ -75,6 +75,7 @@ class Planted:
     campaign_id: str = ""  # A's live campaign (on A's Google Ads sandbox account)
     campaign_token: str = ""  # the confirmation token A's activation used
     change_id: str = ""  # A's pause of that campaign
+    experiment_id: str = ""  # A's experiment on that campaign (A's lead was assigned a variant)
     assets: dict[str, str] = field(default_factory=dict)  # A's library asset ids, by role (state)
     files: dict[str, str] = field(default_factory=dict)  # sha256 of A's stored files (logo, image, video)
     keys: dict[str, str] = field(default_factory=dict)  # idempotency keys A used, by tool
@@ -340,6 +341,17 @@ def _no_caps(_: World, outcome: Outcome) -> None:
     caps = outcome.structured
     assert (caps["per_campaign"], caps["per_day"], caps["per_month"]) == (None, None, None), "B sees A's caps"
     assert float(caps["committed_daily"]) == 0, "A's live campaigns count against B's caps"
+
+
+def _no_campaign_figures(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["campaigns"] == [], "A's campaigns are measured in B's insights"
+    assert outcome.structured["totals"]["leads"] == 0, "A's leads are counted in B's insights"
+
+
+def _nothing_pulled(_: World, outcome: Outcome) -> None:
+    assert isinstance(outcome.structured, dict)
+    assert outcome.structured["campaigns"] == [], "B's refresh pulled A's campaigns"
 
 
 def _b_caps(_: World, outcome: Outcome) -> None:
@@ -907,6 +919,48 @@ CASES: list[Case] = [
         check=_b_own_portal,
     ),
     # ------------------------------------------------------------ campaigns: A's campaign, changes and caps stay A's
+    # ------------------------------------------------ analytics (campaigns server)
+    tool("campaigns_get_insights", "plain", expect="ok", reveals=True, check=_no_campaign_figures),
+    tool("campaigns_get_insights", "a-campaign", lambda w: {"campaign_ids": [w.a.campaign_id]}, "not_found"),
+    tool("campaigns_refresh_performance", "plain", expect="ok", check=_nothing_pulled),
+    tool("campaigns_refresh_performance", "a-campaign", lambda w: {"campaign_ids": [w.a.campaign_id]}, "not_found"),
+    tool("campaigns_get_attribution", "plain", lambda w: {"models": ["last_touch"], "conversion": "lead"}),
+    tool("campaigns_compare_attribution_models", "plain", lambda w: {"models": ["last_touch", "linear"]}),
+    tool(
+        "campaigns_create_experiment",
+        "a-campaign",
+        lambda w: {
+            "name": "B's test",
+            "subject": "email",
+            "variants": [{"key": "a"}, {"key": "b"}],
+            "primary_metric": "customer",
+            "minimum_detectable_effect": 0.2,
+            "baseline": 0.05,
+            "units_per_day": 100,
+            "campaign_id": w.a.campaign_id,
+        },
+        "not_found",
+    ),
+    tool(
+        "campaigns_assign_variant",
+        "a-experiment",
+        lambda w: {"experiment_id": w.a.experiment_id, "contact_id": w.b.contact_id},
+        "not_found",
+    ),
+    tool(
+        "campaigns_get_experiment_results",
+        "a-experiment",
+        lambda w: {"experiment_id": w.a.experiment_id},
+        "not_found",
+    ),
+    tool("campaigns_list_experiments", "plain", expect="ok", reveals=True, check=_no_items),
+    tool("campaigns_list_experiments", "a-cursor", lambda w: {"cursor": w.a.cursors["experiments"]}),
+    tool(
+        "campaigns_end_experiment",
+        "a-experiment",
+        lambda w: {"experiment_id": w.a.experiment_id, "decision": "stop"},
+        "not_found",
+    ),
     tool("campaigns_list_campaigns", "plain", expect="ok", reveals=True, check=_no_items),
     tool("campaigns_list_campaigns", "a-status", lambda w: {"status": "active"}, "ok", reveals=True, check=_no_items),
     tool("campaigns_list_campaigns", "a-cursor", lambda w: {"cursor": w.a.cursors["campaigns"]}),

@@ -758,6 +758,24 @@ async def _plant_campaigns(client: Client[Any], runtime: Runtime, a: Planted) ->
     page = await _ok(client, "campaigns_list_campaigns", limit=1)
     assert page["next_cursor"], page
     a.cursors["campaigns"] = page["next_cursor"]
+    # Analytics: two experiments on A's campaign (one shown to A's lead), so B has ids and a cursor to aim at.
+    experiment = {
+        "subject": "email",
+        "variants": [{"key": "control", "description": f"Plain {m}"}, {"key": "bold", "description": f"Bold {m}"}],
+        "primary_metric": "customer",
+        "minimum_detectable_effect": 0.2,
+        "baseline": 0.05,
+        "units_per_day": 100,
+        "campaign_id": a.campaign_id,
+    }
+    made = await _ok(client, "campaigns_create_experiment", name=f"Experiment {m}", **experiment)
+    await _ok(client, "campaigns_create_experiment", name=f"Other experiment {m}", **experiment)
+    a.experiment_id = made["id"]
+    await _ok(client, "campaigns_assign_variant", experiment_id=a.experiment_id, contact_id=a.lead_contact_id)
+    a.ids.add(a.experiment_id)
+    listed = await _ok(client, "campaigns_list_experiments", limit=1)
+    assert listed["next_cursor"], listed
+    a.cursors["experiments"] = listed["next_cursor"]
 
 
 async def _baseline_b(client: Client[Any], runtime: Runtime, b: BOwn) -> None:

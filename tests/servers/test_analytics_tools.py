@@ -199,8 +199,10 @@ async def test_an_email_experiment_is_sized_assigned_read_and_ended(client: Clie
         "end_experiment", experiment_id=experiment["id"], decision="stop", reason="Subject lines tie"
     )
     assert ended["status"] == "finished" and ended["decision"]["decision"] == "stop"
-    late = await campaigns.error("assign_variant", experiment_id=experiment["id"], contact_id="ct_x")
+    someone = (await crm.ok("capture_lead", email="late@ab.example", source_channel="email"))["contact"]["id"]
+    late = await campaigns.error("assign_variant", experiment_id=experiment["id"], contact_id=someone)
     assert "finished" in late
+    assert "ct_nobody" in await campaigns.error("assign_variant", experiment_id=experiment["id"], contact_id="ct_nobody")
     listed = await campaigns.ok("list_experiments", status="finished")
     assert [item["id"] for item in listed["items"]] == [experiment["id"]]
 
@@ -253,6 +255,7 @@ async def test_insights_refuse_bad_windows_and_cursors(crm: Crm, client: Client)
             ({"cursor": "not-a-cursor"}, "cursor"),
             ({"limit": 0}, "limit"),
             ({"chart": "pie"}, "chart"),
+            ({"campaign_ids": ["cp_unknown"]}, "cp_unknown"),
         ],
     )
     await campaigns.rejects("refresh_performance", [({"campaign_ids": ["cp_nope"]}, "cp_nope")])

@@ -16,7 +16,7 @@ from promptsales.domain_core.campaigns.facade import CampaignsFacade
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
 from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.domain_core.shared.errors import DomainError, ValidationFailed
+from promptsales.domain_core.shared.errors import DomainError, NotFound, ValidationFailed
 from promptsales.domain_core.shared.ids import new_id
 
 # Platforms revise recent days as late conversions arrive (Google Ads: conversions are attributed to the click
@@ -94,13 +94,8 @@ class Puller:
         trackings = await self._campaigns.tracking(caller, campaign_ids=campaign_ids)
         if campaign_ids is not None:
             missing = sorted(set(campaign_ids) - {t.summary.id for t in trackings})
-            if missing:
-                raise ValidationFailed(
-                    f"No measured campaign {', '.join(missing)}: only scheduled, live or finished campaigns have "
-                    "results.",
-                    field="campaign_ids",
-                    hint="See campaigns_list_campaigns.",
-                )
+            if missing:  # drafts and plans have no results either: only campaigns that ran or will are measured
+                raise NotFound("campaign", missing[0], field="campaign_ids", lookup="campaigns_list_campaigns")
         states = await self._uow.read(caller, lambda uow: repo.pull_state(uow, [t.summary.id for t in trackings]))
         now = datetime.now(ZoneInfo("UTC"))
         pulls = []
