@@ -8,7 +8,9 @@ from pydantic import Field
 from promptsales.domain_core.analytics.model.attribution import ModelName
 from promptsales.domain_core.shared.commands import Command
 
-CampaignId = Annotated[str, Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
+CampaignId = Annotated[str, Field(min_length=4, max_length=40, pattern=r"^cp_[0-9A-Za-z]+$")]
+ExperimentId = Annotated[str, Field(min_length=5, max_length=40, pattern=r"^exp_[0-9A-Za-z]+$")]
+ContactId = Annotated[str, Field(min_length=4, max_length=40, pattern=r"^ct_[0-9A-Za-z]+$")]
 Breakdown = Literal["none", "channel", "campaign", "ad", "country", "day", "week"]
 Chart = Literal["none", "trend", "channels", "funnel"]
 ConversionStage = Literal["lead", "mql", "sql", "opportunity", "customer"]
@@ -77,14 +79,14 @@ class CreateExperiment(Command):
 class AssignVariant(Command):
     """Show a contact an experiment's variant (deterministic: the same contact always gets the same one)."""
 
-    experiment_id: str = Field(min_length=1, max_length=40)
-    contact_id: str = Field(min_length=1, max_length=40)
+    experiment_id: ExperimentId
+    contact_id: ContactId
 
 
 class EndExperiment(Command):
     """Stop an experiment, keeping the decision taken."""
 
-    experiment_id: str = Field(min_length=1, max_length=40)
+    experiment_id: ExperimentId
     decision: Literal["ship", "stop"]
     winner: str | None = Field(default=None, max_length=40)
     reason: str = Field(default="", max_length=500)

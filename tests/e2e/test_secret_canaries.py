@@ -402,6 +402,25 @@ def test_campaign_tokens_and_secrets_in_arguments_never_reach_an_error_or_the_lo
             "campaigns_rollback_change",
             {"campaign_id": campaign_id, "change_id": f"chg_{CANARIES.api_key}", "reason": "undo"},
         ),
+        "a secret as the insights campaign": ("campaigns_get_insights", {"campaign_ids": [CANARIES.api_key]}),
+        "a secret as the insights cursor": ("campaigns_get_insights", {"cursor": CANARIES.api_key}),
+        "a secret as an experiment id": ("campaigns_get_experiment_results", {"experiment_id": CANARIES.api_key}),
+        "a card as the contact shown a variant": (
+            "campaigns_assign_variant",
+            {"experiment_id": "exp_01ARZ3NDEKTSV4RRFFQ69G5FAV", "contact_id": CANARIES.card},
+        ),
+        "a card as an experiment's baseline": (
+            "campaigns_create_experiment",
+            {
+                "name": f"card {CANARIES.card_spaced}",
+                "subject": "email",
+                "variants": [{"key": "a"}, {"key": "b"}],
+                "primary_metric": "customer",
+                "minimum_detectable_effect": 0.1,
+                "baseline": CANARIES.card,
+                "units_per_day": 100,
+            },
+        ),
     }
     for label, (tool, arguments) in refused.items():
         response = server.call(tool, arguments, token)

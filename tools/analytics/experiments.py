@@ -13,11 +13,13 @@ from promptsales.domain_core.analytics.commands import (
     Subject,
     VariantInput,
 )
+from promptsales.domain_core.analytics.commands import CampaignId as CampaignIdValue
+from promptsales.domain_core.analytics.commands import ContactId as ContactIdValue
 from promptsales.domain_core.analytics.dto import AssignmentView, ExperimentPage, ExperimentResults, ExperimentView
 from promptsales.tools.analytics.fields import ExperimentId
 from promptsales.tools.context import CREATE, READ, UPSERT, IdempotencyKey, ToolRuntime
 
-ContactId = Annotated[str, Field(min_length=1, max_length=40, description="The CRM contact (ct_…) being shown it.")]
+ContactId = Annotated[ContactIdValue, Field(description="The CRM contact (ct_…) being shown it.")]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -50,7 +52,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         baseline_sd: Annotated[float | None, Field(default=None, gt=0, description="Revenue: sd per contact.")] = None,
         alpha: Annotated[float, Field(ge=0.001, le=0.2)] = 0.05,
         power: Annotated[float, Field(ge=0.5, le=0.99)] = 0.8,
-        campaign_id: Annotated[str | None, Field(default=None, max_length=40, description="Its campaign.")] = None,
+        campaign_id: Annotated[CampaignIdValue | None, Field(default=None, description="Its campaign (cp_…).")] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ExperimentView:
         """Start an A/B test after sizing it: the sample per arm and days its minimum detectable effect needs."""

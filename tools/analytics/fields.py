@@ -6,6 +6,7 @@ from typing import Annotated
 from pydantic import Field
 
 from promptsales.domain_core.analytics.commands import CampaignId as CampaignIdValue
+from promptsales.domain_core.analytics.commands import ExperimentId as ExperimentIdValue
 
 CampaignIds = Annotated[
     list[CampaignIdValue] | None,
@@ -13,9 +14,7 @@ CampaignIds = Annotated[
 ]
 Since = Annotated[date | None, Field(default=None, description="First day (YYYY-MM-DD); default 28 days before until.")]
 Until = Annotated[date | None, Field(default=None, description="Last day; default today (UTC).")]
-ExperimentId = Annotated[
-    str, Field(min_length=1, max_length=40, pattern=r"^exp_[A-Za-z0-9]+$", description="The experiment (exp_…).")
-]
+ExperimentId = Annotated[ExperimentIdValue, Field(description="The experiment (exp_…).")]
 
 
 def window(since: date | None, until: date | None, *, default_days: int = 28) -> tuple[date, date]:
