@@ -3,12 +3,22 @@
 Each playbook names the tools to call, in order. A test checks every tool it names exists in the gateway.
 """
 
+from datetime import date, timedelta
 from typing import Annotated, Literal
 
 from fastmcp import FastMCP
 from pydantic import Field
 
 Channel = Literal["google_ads", "meta", "tiktok", "linkedin", "x", "email", "sms", "whatsapp", "push"]
+
+
+def _is_day(text: str) -> bool:
+    """Whether ``text`` is a YYYY-MM-DD date (the prompt still renders, naming the week loosely, when it is not)."""
+    try:
+        date.fromisoformat(text)
+    except ValueError:
+        return False
+    return len(text) == 10
 
 
 def register(server: FastMCP) -> None:
@@ -86,20 +96,32 @@ def register(server: FastMCP) -> None:
             "each was chosen (lengths vs limits, hook, proof)."
         )
 
-    @server.prompt(name="weekly_performance_report", description="Weekly report on pipeline, content and plan usage.")
+    @server.prompt(
+        name="weekly_performance_report",
+        description="Weekly report on campaign results, attribution, experiments, pipeline and plan usage.",
+    )
     def weekly_performance_report(
         week_start: Annotated[str, Field(max_length=10, description="First day of the week, YYYY-MM-DD.")],
     ) -> str:
+        start = date.fromisoformat(week_start) if _is_day(week_start) else None
+        until = (start + timedelta(days=6)).isoformat() if start else "six days later"
         return (
-            f"Write the weekly report for the week starting {week_start}.\n"
-            "1. crm_list_leads (newest first, page through with next_cursor) for leads created that week; count them "
-            "by source channel and stage, and note the top 5 by score with crm_classify_lead explanations.\n"
-            "2. crm_list_segments and crm_preview_segment for each key segment: size now.\n"
-            "3. content_list_assets created that week: counts by kind and status; list assets waiting in review.\n"
-            "4. business_get_usage: quota use (contacts, generations, activations, seats) and anything near its limit; "
-            "business_list_payments for payments that week.\n"
-            "5. Report: headline numbers first, then what changed versus last week, risks (quotas, stale reviews, "
-            "negative-sentiment conversations from crm_get_customer_360 timelines), and three recommended actions."
+            f"Write the weekly report for {week_start} to {until}.\n"
+            f"1. campaigns_get_insights with since {week_start}, until {until}, breakdown 'channel' and chart 'trend': "
+            "spend, leads, customers, CPL/CPA/ROAS, the change against the week before, each campaign's pacing and "
+            "KPI targets, and the anomalies it names. Call it again with breakdown 'campaign' and chart 'funnel'. "
+            "Show both charts.\n"
+            "2. campaigns_compare_attribution_models for the last 90 days ending that week, conversion 'customer', "
+            "with the models the plan allows (last_touch, linear, position_based; add markov and shapley if allowed): "
+            "which channels each model credits, and where they disagree and why.\n"
+            "3. campaigns_list_experiments (running and those finished that week) and campaigns_get_experiment_results "
+            "for each: the verdict (ship, keep running and for how long, or stop), the lift with its interval, and "
+            "any sample-ratio warning.\n"
+            "4. crm_list_leads for leads created that week: counts by source channel and stage; the top 5 by score.\n"
+            "5. business_get_usage: quotas near their limits (contacts, generations, activations).\n"
+            "6. Report: headline numbers first, then what changed versus last week, anomalies and pacing risks, "
+            "experiment decisions to take, and three recommended actions (budget moves between channels backed by "
+            "CPL and attribution, creatives to refresh, experiments to start)."
         )
 
     @server.prompt(name="follow_up_sequence", description="Draft a follow-up sequence for one lead, in its context.")

@@ -40,3 +40,15 @@ async def test_the_launch_prompt_checks_each_channel_and_the_follow_up_respects_
     follow = await era_client.get_prompt("follow_up_sequence", ARGUMENTS["follow_up_sequence"])
     text = follow.messages[0].content.text
     assert "consented to sms" in text and "format 'text'" in text
+
+
+async def test_the_weekly_report_runs_on_insights_attribution_and_experiments(era_client: Client) -> None:
+    rendered = await era_client.get_prompt("weekly_performance_report", {"week_start": "2026-11-30"})
+    text = rendered.messages[0].content.text  # type: ignore[union-attr]
+    for tool in (
+        "campaigns_get_insights",
+        "campaigns_compare_attribution_models",
+        "campaigns_get_experiment_results",
+    ):
+        assert tool in text
+    assert "until 2026-12-06" in text and "chart 'trend'" in text and "chart 'funnel'" in text

@@ -44,7 +44,9 @@ CAMPAIGN_PLATFORM_TOOLS = {
     "campaigns_update_budget",
     "campaigns_rollback_change",
 }
-OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS | CAMPAIGN_PLATFORM_TOOLS
+# Analytics tools that read the ad and email platforms' reports (insights pull stale results first).
+ANALYTICS_PLATFORM_TOOLS = {"campaigns_get_insights", "campaigns_refresh_performance"}
+OPEN_WORLD = PAYPAL_TOOLS | MODEL_TOOLS | PLATFORM_TOOLS | CAMPAIGN_PLATFORM_TOOLS | ANALYTICS_PLATFORM_TOOLS
 
 
 def describe(tool: Any) -> dict[str, Any]:
@@ -147,6 +149,10 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "campaigns_list_campaigns",
         "campaigns_check_compliance",
         "campaigns_get_spend_caps",
+        "campaigns_get_insights",
+        "campaigns_get_attribution",
+        "campaigns_compare_attribution_models",
+        "campaigns_list_experiments",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
     assert hints["crm_capture_lead"].idempotent_hint is False
@@ -168,6 +174,9 @@ async def test_hints_match_what_the_tools_do(client) -> None:
     stopping = {"campaigns_pause_campaign", "campaigns_end_campaign", "campaigns_update_budget"}
     assert all(hints[name].destructive_hint for name in stopping | {"campaigns_rollback_change"})
     assert hints["campaigns_plan_campaign"].open_world_hint is False
+    # A look at an experiment lowers its running always-valid p-values; an exposure is recorded once.
+    assert hints["campaigns_get_experiment_results"].read_only_hint is False
+    assert hints["campaigns_assign_variant"].idempotent_hint is True
 
 
 async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:

@@ -28,7 +28,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=CREATE, tags={"campaigns", "write", "analytics"})
     async def create_experiment(
         ctx: Context,
-        name: Annotated[str, Field(min_length=1, max_length=200)],
+        name: Annotated[str, Field(min_length=1, max_length=200, description="What is tested, in a phrase.")],
         subject: Annotated[Subject, Field(description="ad (platform ads), or email/landing_page/message (contacts).")],
         variants: Annotated[
             list[VariantInput], Field(min_length=2, max_length=6, description="The first is the control.")
@@ -50,8 +50,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ] = None,
         relative_effect: Annotated[bool, Field(description="The effect is relative (else absolute).")] = True,
         baseline_sd: Annotated[float | None, Field(default=None, gt=0, description="Revenue: sd per contact.")] = None,
-        alpha: Annotated[float, Field(ge=0.001, le=0.2)] = 0.05,
-        power: Annotated[float, Field(ge=0.5, le=0.99)] = 0.8,
+        alpha: Annotated[float, Field(ge=0.001, le=0.2, description="False-positive rate.")] = 0.05,
+        power: Annotated[float, Field(ge=0.5, le=0.99, description="Chance to detect the effect.")] = 0.8,
         campaign_id: Annotated[CampaignIdValue | None, Field(default=None, description="Its campaign (cp_…).")] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ExperimentView:
@@ -89,9 +89,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=READ, tags={"campaigns", "read", "analytics"})
     async def list_experiments(
         ctx: Context,
-        status: Annotated[Literal["running", "finished"] | None, Field(default=None)] = None,
-        cursor: Annotated[str | None, Field(default=None, max_length=500)] = None,
-        limit: Annotated[int | None, Field(default=None, ge=1, le=100)] = None,
+        status: Annotated[Literal["running", "finished"] | None, Field(default=None, description="Only these.")] = None,
+        cursor: Annotated[str | None, Field(default=None, max_length=500, description="next_cursor.")] = None,
+        limit: Annotated[int | None, Field(default=None, ge=1, le=100, description="Page size.")] = None,
     ) -> ExperimentPage:
         """Experiments newest first."""
         return await runtime.analytics.list_experiments(runtime.caller(ctx), status=status, cursor=cursor, limit=limit)
