@@ -41,6 +41,7 @@ from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.integrations.commands import Connect, StartSync
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import Conflict
+from promptsales.servers.demo_analytics import seed_analytics
 from promptsales.servers.demo_campaigns import seed_campaigns
 from promptsales.servers.demo_data import (
     FLOW_ID,
@@ -131,9 +132,13 @@ async def seed_demo(settings: Settings, *, today: date | None = None) -> str:
         report = await seed_with(runtime.crm, caller, today=today)
         integrations = await seed_integrations(runtime, caller)
         campaigns = await seed_campaigns(runtime.campaigns, runtime.content, caller)
+        analytics = await seed_analytics(
+            runtime.analytics, runtime.campaigns, runtime.crm, caller, today=today or datetime.now(UTC).date()
+        )
+        await runtime.drain_events()  # journeys and conversions reach analytics before the server starts
     finally:
         await runtime.stop()
-    return f"{report.summary()}; {integrations}; {campaigns}"
+    return f"{report.summary()}; {integrations}; {campaigns}; {analytics}"
 
 
 async def seed_integrations(runtime: Runtime, caller: Caller) -> str:

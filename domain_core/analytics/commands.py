@@ -1,6 +1,7 @@
 """The inputs of analytics use cases, carried whole from the tool to the service (and hashed for idempotency)."""
 
 from datetime import date
+from decimal import Decimal
 from typing import Annotated, Literal
 
 from pydantic import Field
@@ -98,3 +99,22 @@ class RefreshPerformance(Command):
     campaign_ids: list[CampaignId] | None = Field(default=None, max_length=20)
     since: date | None = None
     until: date | None = None
+
+
+class PerformanceDay(Command):
+    """One platform ad's results on one day, as the platform's own export gives them (campaign currency)."""
+
+    object_id: str = Field(min_length=1, max_length=200)
+    day: date
+    impressions: int = Field(ge=0, le=10**12)
+    clicks: int = Field(ge=0, le=10**12)
+    spend: Decimal = Field(ge=0, le=Decimal("100000000"), decimal_places=2)
+    conversions: float = Field(default=0.0, ge=0, le=1e12)
+    conversion_value: Decimal = Field(default=Decimal(0), ge=0, le=Decimal("1000000000"), decimal_places=2)
+
+
+class ImportPerformance(Command):
+    """Past results of a campaign's ads (e.g. days before PromptSales read them); a day already stored is replaced."""
+
+    campaign_id: CampaignId
+    days: list[PerformanceDay] = Field(min_length=1, max_length=10_000)

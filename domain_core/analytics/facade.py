@@ -4,17 +4,20 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from promptsales.domain_core.analytics import repository as repo
 from promptsales.domain_core.analytics.commands import (
     AssignVariant,
     AttributionQuery,
     CreateExperiment,
     EndExperiment,
+    ImportPerformance,
     InsightsQuery,
     RefreshPerformance,
 )
 from promptsales.domain_core.analytics.dto import (
     AssignmentView,
     AttributionView,
+    CampaignPull,
     ExperimentPage,
     ExperimentResults,
     ExperimentView,
@@ -24,7 +27,7 @@ from promptsales.domain_core.analytics.dto import (
 )
 from promptsales.domain_core.analytics.service import attribution, experiments, insights, journal
 from promptsales.domain_core.analytics.service.charts import chart_for
-from promptsales.domain_core.analytics.service.pulls import Puller
+from promptsales.domain_core.analytics.service.pulls import Puller, imported_rows
 from promptsales.domain_core.campaigns.facade import CampaignsFacade
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
@@ -63,6 +66,20 @@ class AnalyticsFacade:
         """Pull platform results now: the given days again (restated days replace stored ones), or what is new."""
         return await self._puller.refresh(
             caller, campaign_ids=command.campaign_ids, since=command.since, until=command.until
+        )
+
+    async def import_performance(self, caller: Caller, command: ImportPerformance) -> CampaignPull:
+        """Store past results of a campaign's ads (days already stored are replaced, as a re-pull would)."""
+        found = await self._campaigns.tracking(caller, campaign_ids=[command.campaign_id])
+        if not found:
+            raise NotFound("campaign", command.campaign_id, field="campaign_id", lookup="campaigns_list_campaigns")
+        rows = imported_rows(found[0], command.days, caller.tenant_id, datetime.now(ZoneInfo("UTC")))
+        await self._uow.write(caller, lambda uow: repo.store_performance(uow, rows))
+        return CampaignPull(
+            campaign_id=command.campaign_id,
+            since=min(row.day for row in rows),
+            until=max(row.day for row in rows),
+            rows=len(rows),
         )
 
     async def get_insights(self, caller: Caller, query: InsightsQuery) -> InsightsView:

@@ -98,9 +98,10 @@ async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_p
     second = await snapshot(tmp_path)
 
     people = len({touch.person for touch in TOUCHES})
-    crm_part, integrations_part, campaigns_part = first_summary.split("; ")
+    crm_part, integrations_part, campaigns_part, analytics_part = first_summary.split("; ")
     assert campaigns_part == "campaigns: Contabilidad pymes · ES + MX active, AI forecasting webinar · US planned"
-    assert second_summary.endswith(f"; {campaigns_part} (nothing added)")
+    assert second_summary.endswith(f"; {campaigns_part} (nothing added); analytics: already seeded")
+    assert analytics_part.startswith("analytics: 60 ad-days imported") and "won deals" in analytics_part
     google_id = re.search(r"test customer (\d{3}-\d{3}-\d{4})", integrations_part)
     assert google_id is not None, integrations_part
     google_id = google_id.group(1)
@@ -119,7 +120,10 @@ async def test_demo_seeds_a_realistic_tenant_and_a_second_run_adds_nothing(tmp_p
     # The demo's people, plus the five contacts (and their companies) synced from the HubSpot sandbox portal.
     assert len(second.contacts) == len(PEOPLE) + 5 and len(PEOPLE) == people
     assert len(second.leads) == people + 2  # the HubSpot portal's open and won deals made two leads
-    assert sum(view.touch_count for view in second.lead_views) == len(TOUCHES) + 2  # one touch per deal lead
+    # One touch per deal lead; every second demo lead came back through the live campaign's search ad.
+    returns = int(analytics_part.split(", ")[1].split()[0])
+    assert returns >= 10
+    assert sum(view.touch_count for view in second.lead_views) == len(TOUCHES) + 2 + returns
     assert sum(1 for view in second.lead_views if view.touch_count > 1) >= 5
     assert len(second.organization_ids) == len(ORGANIZATIONS) + 5
     assert second.interactions == len(INTERACTIONS)
@@ -202,3 +206,38 @@ async def test_the_demo_tenant_gets_a_pro_trial_once(tmp_path: Path) -> None:
         await runtime.stop()
     assert (view.plan, view.status, view.provider) == ("pro", "trialing", "manual")
     assert (view.current_period_end - view.current_period_start).days == 30
+
+
+async def test_every_analytics_tool_has_something_real_to_show_on_the_demo(tmp_path: Path) -> None:
+    from promptsales.domain_core.analytics.commands import AttributionQuery, InsightsQuery
+
+    await seed_demo(settings_for(tmp_path))
+    runtime = Runtime(settings_for(tmp_path))
+    await runtime.start()
+    try:
+        await runtime.drain_events()  # the seeding's CRM events reach analytics through the outbox
+        caller = demo_caller(runtime.settings.tenant)
+        today = datetime.now(UTC).date()
+        window = {"since": today - timedelta(days=27), "until": today}
+        insights = await runtime.analytics.get_insights(caller, InsightsQuery(breakdown="day", **window))
+        assert insights.totals.spend > 0 and insights.totals.impressions > 0 and insights.totals.leads >= 10
+        assert insights.totals.customers >= 3 and insights.totals.revenue > 0 and insights.metrics["roas"]
+        assert any(a.metric == "spend" and a.direction == "spike" for a in insights.anomalies), insights.anomalies
+        assert len(insights.rows) == 25 and insights.next_cursor  # 28 days, a page of 25
+        png = await runtime.analytics.chart(caller, InsightsQuery(**window), "trend", insights)
+        assert png.startswith(b"\x89PNG")
+
+        models = ["last_touch", "linear", "position_based"]
+        query = AttributionQuery(models=models, since=today - timedelta(days=89), until=today)  # type: ignore[arg-type]
+        view = await runtime.analytics.compare_attribution_models(caller, query)
+        credited = {c.channel for m in view.attribution.models for c in m.credits if c.conversions}
+        assert view.attribution.conversions >= 3 and len(credited) >= 2, view
+        assert view.disagreements
+
+        experiments = (await runtime.analytics.list_experiments(caller)).items
+        assert sorted(e.status for e in experiments) == ["finished", "running"]
+        for experiment in experiments:
+            results = await runtime.analytics.get_experiment_results(caller, experiment_id=experiment.id)
+            assert results.primary and results.sample_ratio is not None and results.verdict.reason
+    finally:
+        await runtime.stop()

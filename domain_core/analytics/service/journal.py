@@ -25,6 +25,18 @@ def _text(value: object, limit: int) -> str | None:
     return value[:limit] if isinstance(value, str) and value else None
 
 
+def _moment(payload: Mapping[str, Any], fallback: datetime) -> datetime:
+    """When the capture happened (an import or a late form post says so), else when the event was emitted."""
+    found = payload.get("occurred_at")
+    if isinstance(found, str):
+        try:
+            moment = datetime.fromisoformat(found)
+        except ValueError:
+            return fallback
+        return moment if moment.tzinfo else fallback
+    return fallback
+
+
 def stages_reached(stage: object) -> tuple[str, ...]:
     """The stage and every funnel stage before it (a lead captured as an MQL was a lead first)."""
     if stage not in STAGES:
@@ -96,7 +108,7 @@ async def record(uow: UnitOfWork, event: DomainEvent) -> None:
                 campaign_id=ref.campaign_id if ref else None,
                 ad_ref=_text(ref.content, 200) if ref else None,
                 country=_text(payload.get("country"), 2),
-                occurred_at=event.occurred_at,
+                occurred_at=_moment(payload, event.occurred_at),
             ),
         )
-    await _reach(uow, payload, event.occurred_at)
+    await _reach(uow, payload, _moment(payload, event.occurred_at))

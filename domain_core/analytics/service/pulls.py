@@ -9,6 +9,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from promptsales.domain_core.analytics import repository as repo
+from promptsales.domain_core.analytics.commands import PerformanceDay
 from promptsales.domain_core.analytics.dto import CampaignPull, RefreshResult
 from promptsales.domain_core.analytics.tables import PerformanceRecord, PullRecord
 from promptsales.domain_core.campaigns.dto import CampaignTracking, TrackedObject
@@ -156,7 +157,6 @@ class Puller:
         return PerformanceRecord.model_validate(
             {
                 "id": new_id("apf"),
-                "tenant_id": "",
                 "day": day,
                 "campaign_id": tracking.summary.id,
                 "channel": item.channel,
@@ -247,3 +247,45 @@ class Puller:
                 tenant_id=caller.tenant_id,
             )
         ]
+
+
+def imported_rows(
+    tracking: CampaignTracking, days: Sequence[PerformanceDay], tenant_id: str, now: datetime
+) -> list[PerformanceRecord]:
+    """Imported days as facts of the campaign's ads (an id that is not one of its ads is refused, naming it)."""
+    ads = {item.platform_id: item for item in tracking.objects if item.kind == "ad"}
+    today = _today(tracking, now)
+    rows = []
+    for index, day in enumerate(days):
+        item = ads.get(day.object_id)
+        if item is None:
+            raise ValidationFailed(
+                f"days[{index}].object_id {day.object_id!r} is not an ad of campaign {tracking.summary.id}.",
+                field="days",
+                hint="Use the platform ids campaigns_get_campaign lists for its ads.",
+            )
+        if day.day > today:
+            raise ValidationFailed(f"days[{index}].day {day.day} is in the future.", field="days")
+        rows.append(
+            PerformanceRecord(
+                id=new_id("apf"),
+                tenant_id=tenant_id,
+                day=day.day,
+                campaign_id=tracking.summary.id,
+                channel=item.channel,
+                platform=item.platform or "",
+                object_kind=item.kind,
+                object_id=item.platform_id,
+                object_name=item.name[:200],
+                ad_ref=item.ad_ref,
+                country=tracking.countries[0] if len(tracking.countries) == 1 else None,
+                impressions=day.impressions,
+                clicks=day.clicks,
+                spend=day.spend,
+                currency=tracking.summary.currency,
+                conversions=day.conversions,
+                conversion_value=day.conversion_value,
+                pulled_at=now,
+            )
+        )
+    return rows

@@ -226,6 +226,7 @@ async def capture_lead(uow: UnitOfWork, command: CaptureLead) -> CaptureResult:
         "landing_page": command.landing_page,
         "referrer": command.referrer,
         "country": contact.country,
+        "occurred_at": touched_at.isoformat(),
         "stage": lead.stage,
         "score": lead.score,
     }
