@@ -4,7 +4,6 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from promptsales.domain_core.analytics import repository as repo
 from promptsales.domain_core.analytics.commands import (
     AssignVariant,
     AttributionQuery,
@@ -27,7 +26,7 @@ from promptsales.domain_core.analytics.dto import (
 )
 from promptsales.domain_core.analytics.service import attribution, experiments, insights, journal
 from promptsales.domain_core.analytics.service.charts import chart_for
-from promptsales.domain_core.analytics.service.pulls import Puller, imported_rows
+from promptsales.domain_core.analytics.service.pulls import Puller, imported_rows, store_imported
 from promptsales.domain_core.campaigns.facade import CampaignsFacade
 from promptsales.domain_core.crm.facade import CrmFacade
 from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
@@ -74,7 +73,7 @@ class AnalyticsFacade:
         if not found:
             raise NotFound("campaign", command.campaign_id, field="campaign_id", lookup="campaigns_list_campaigns")
         rows = imported_rows(found[0], command.days, caller.tenant_id, datetime.now(ZoneInfo("UTC")))
-        await self._uow.write(caller, lambda uow: repo.store_performance(uow, rows))
+        await self._uow.write(caller, lambda uow: store_imported(uow, rows))
         return CampaignPull(
             campaign_id=command.campaign_id,
             since=min(row.day for row in rows),

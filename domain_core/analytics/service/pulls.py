@@ -289,3 +289,8 @@ def imported_rows(
             )
         )
     return rows
+
+
+async def store_imported(uow: UnitOfWork, rows: Sequence[PerformanceRecord]) -> None:
+    """Keep imported days like pulled ones: a day already stored is replaced."""
+    await repo.store_performance(uow, rows)
