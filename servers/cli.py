@@ -20,9 +20,11 @@ app = typer.Typer(help="PromptSales: MCP servers for AI-run sales and marketing.
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 crm_app = typer.Typer(help="CRM utilities.", no_args_is_help=True)
 keys_app = typer.Typer(help="Encryption keys for stored secrets.", no_args_is_help=True)
+analytics_app = typer.Typer(help="Campaign analytics.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(crm_app, name="crm")
 app.add_typer(keys_app, name="keys")
+app.add_typer(analytics_app, name="analytics")
 app.add_typer(auth_app, name="auth")
 console = Console(stderr=True)
 
@@ -128,6 +130,40 @@ def demo() -> None:
     settings = _settings()
     summary = asyncio.run(seed_demo(settings))
     console.print(f"[green]Demo data ready for tenant '{settings.tenant}':[/green] {summary}")
+
+
+@analytics_app.command("refresh")
+def analytics_refresh(
+    tenants: Annotated[
+        list[str] | None, typer.Option("--tenant", help="Tenant to refresh (repeatable); default PROMPTSALES_TENANT.")
+    ] = None,
+) -> None:
+    """Pull new platform results for the tenants' campaigns (run it from cron or a scheduled job, e.g. hourly)."""
+    from promptsales.domain_core.analytics.commands import RefreshPerformance
+    from promptsales.servers.runtime import Runtime
+
+    settings = _settings()
+
+    async def run() -> list[str]:
+        runtime = Runtime(settings)
+        await runtime.start()
+        try:
+            lines = []
+            for tenant in tenants or [settings.tenant]:
+                caller = Caller(tenant_id=tenant, actor_id="analytics-scheduler", actor_kind="system", source="cli")
+                result = await runtime.analytics.refresh(caller, RefreshPerformance())
+                rows = sum(pull.rows for pull in result.campaigns)
+                errors = [error for pull in result.campaigns for error in pull.errors]
+                lines.append(
+                    f"{tenant}: {len(result.campaigns)} campaigns, {rows} ad-days"
+                    + (f", errors: {errors}" if errors else "")
+                )
+            return lines
+        finally:
+            await runtime.stop()
+
+    for line in asyncio.run(run()):
+        console.print(line)
 
 
 @crm_app.command("import")

@@ -21,7 +21,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -450,17 +450,18 @@ def _burst_with_key(tool: str, arguments: dict[str, Any], key: str) -> list[dict
     return [{**arguments, "idempotency_key": key}] * CALLS
 
 
-async def planned_campaign(t: Tenant, *, creatives: bool = True) -> str:
-    """A campaign planned from a goal, with approved copy on each channel (platforms connected)."""
+async def planned_campaign(t: Tenant, *, creatives: bool = True, today: bool = False) -> str:
+    """A campaign planned from a goal (next March, or from ``today``), with approved copy on each channel."""
     year = datetime.now(UTC).year + 1
+    start = datetime.now(UTC).date() if today else date(year, 3, 1)
     planned = await t.ok(
         "campaigns_plan_campaign",
         name="Spring accounting",
         objective="leads",
         product="Accounting software for small businesses",
         markets=[{"country": "ES", "languages": ["es"]}],
-        start_date=f"{year}-03-01",
-        end_date=f"{year}-03-31",
+        start_date=start.isoformat(),
+        end_date=(start + timedelta(days=30)).isoformat(),
         landing_url="https://books.example/es",
         budget=6000,
         currency="EUR",
@@ -482,8 +483,8 @@ async def planned_campaign(t: Tenant, *, creatives: bool = True) -> str:
     return str(planned["id"])
 
 
-async def approved_campaign(t: Tenant) -> str:
-    campaign_id = await planned_campaign(t)
+async def approved_campaign(t: Tenant, *, today: bool = False) -> str:
+    campaign_id = await planned_campaign(t, today=today)
     submitted = await t.ok("campaigns_submit_for_review", campaign_id=campaign_id)
     if submitted["campaign"]["status"] == "in_review":
         await t.ok(
@@ -492,8 +493,8 @@ async def approved_campaign(t: Tenant) -> str:
     return campaign_id
 
 
-async def live_campaign(t: Tenant) -> str:
-    campaign_id = await approved_campaign(t)
+async def live_campaign(t: Tenant, *, today: bool = False) -> str:
+    campaign_id = await approved_campaign(t, today=today)
     token = (await t.ok("campaigns_preview_activation", campaign_id=campaign_id))["confirmation_token"]
     await t.ok("campaigns_activate_campaign", campaign_id=campaign_id, confirmation_token=token)
     return campaign_id
@@ -656,6 +657,68 @@ async def one_set_of_caps(t: Tenant) -> None:
     assert audited(t, "campaigns.set_spend_caps", t.tenant) == 1
 
 
+EXPERIMENT = {
+    "name": "Subject line",
+    "subject": "email",
+    "variants": [{"key": "control"}, {"key": "question"}],
+    "primary_metric": "customer",
+    "minimum_detectable_effect": 0.2,
+    "baseline": 0.05,
+    "units_per_day": 200,
+}
+
+
+def experiments(t: Tenant) -> int:
+    return int(t.scalar("SELECT count(*) FROM analytics_experiments WHERE tenant_id = %s"))
+
+
+async def one_experiment_created(t: Tenant) -> None:
+    outcome = Outcome(await t.burst("campaigns_create_experiment", _burst_with_key("exp", EXPERIMENT, "exp-1")))
+    outcome.check(None)
+    assert len({s["id"] for s in outcome.successes}) == 1 and experiments(t) == 1
+
+
+async def one_contact_assigned(t: Tenant) -> None:
+    experiment = await t.ok("campaigns_create_experiment", **EXPERIMENT)
+    person = await t.ok("crm_capture_lead", source_channel="email", email="shown@ab.example")
+    call = {"experiment_id": experiment["id"], "contact_id": person["contact"]["id"]}
+    outcome = Outcome(await t.burst("campaigns_assign_variant", [call] * CALLS))
+    outcome.check(None)
+    assert len({s["variant"] for s in outcome.successes}) == 1
+    assert t.scalar("SELECT count(*) FROM analytics_assignments WHERE tenant_id = %s") == 1
+
+
+async def one_experiment_looked_at(t: Tenant) -> None:
+    experiment = await t.ok("campaigns_create_experiment", **EXPERIMENT)
+    for i in range(4):
+        person = await t.ok("crm_capture_lead", source_channel="email", email=f"look{i}@ab.example")
+        await t.ok("campaigns_assign_variant", experiment_id=experiment["id"], contact_id=person["contact"]["id"])
+    outcome = Outcome(await t.burst("campaigns_get_experiment_results", [{"experiment_id": experiment["id"]}] * CALLS))
+    outcome.check(None)
+    assert len({json.dumps(s["primary"], sort_keys=True) for s in outcome.successes}) == 1  # one state, read alike
+    assert experiments(t) == 1
+
+
+async def one_experiment_ended(t: Tenant) -> None:
+    experiment = await t.ok("campaigns_create_experiment", **EXPERIMENT)
+    call = {"experiment_id": experiment["id"], "decision": "ship", "winner": "question", "reason": "Won"}
+    outcome = Outcome(await t.burst("campaigns_end_experiment", _burst_with_key("end", call, "end-1")))
+    outcome.check(None)
+    assert {s["status"] for s in outcome.successes} == {"finished"}
+    assert audited(t, "analytics.end_experiment", experiment["id"]) == 1
+
+
+async def one_day_pulled(t: Tenant) -> None:
+    campaign_id = await live_campaign(t, today=True)
+    today = datetime.now(UTC).date().isoformat()
+    call = {"campaign_ids": [campaign_id], "since": today, "until": today}
+    outcome = Outcome(await t.burst("campaigns_refresh_performance", [call] * CALLS))
+    outcome.check(None)
+    ads = t.scalar("SELECT count(*) FROM campaigns_objects WHERE tenant_id = %s AND kind = 'ad'")
+    assert ads >= 2 and t.scalar("SELECT count(*) FROM analytics_performance WHERE tenant_id = %s") == ads
+    assert t.scalar("SELECT count(*) FROM analytics_pulls WHERE tenant_id = %s") == 1
+
+
 # ------------------------------------------------------------------------------------------------ the table
 
 
@@ -807,6 +870,11 @@ async def one_message_sent_for_one_key(t: Tenant) -> None:
 
 
 SCENARIOS = [
+    Scenario("one experiment created", "campaigns_create_experiment", one_experiment_created),
+    Scenario("one contact assigned", "campaigns_assign_variant", one_contact_assigned),
+    Scenario("one experiment looked at", "campaigns_get_experiment_results", one_experiment_looked_at),
+    Scenario("one experiment ended", "campaigns_end_experiment", one_experiment_ended),
+    Scenario("one day pulled", "campaigns_refresh_performance", one_day_pulled, actors=CAMPAIGN_ACTORS),
     Scenario("organizations with one domain", "crm_create_organization", organizations_with_one_domain),
     Scenario("contacts with one email", "crm_create_contact", contacts_with_one_email),
     Scenario("one contact updated", "crm_update_contact", one_contact_updated),

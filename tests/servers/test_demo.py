@@ -193,6 +193,12 @@ def test_cli_demo_command_seeds_and_prints_the_summary(tmp_path: Path) -> None:
     assert "6 organizations" in output and "2 flow runs" in output
     assert (tmp_path / "promptsales.db").exists()
 
+    # The scheduled pull a cron job would run: the live demo campaign's ads for today, from the sandbox.
+    scheduled = [str(Path(sys.executable).parent / "promptsales"), "analytics", "refresh"]
+    pulled = subprocess.run(scheduled, env=env, capture_output=True, text=True, timeout=120)
+    assert pulled.returncode == 0, pulled.stdout + pulled.stderr
+    assert re.search(rf"{TENANT}: 1 campaigns, [1-9]\d* ad-days", pulled.stdout + pulled.stderr), pulled
+
 
 async def test_the_demo_tenant_gets_a_pro_trial_once(tmp_path: Path) -> None:
     settings = settings_for(tmp_path).model_copy(update={"default_plan": "free"})

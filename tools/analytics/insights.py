@@ -70,6 +70,6 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context, campaign_ids: CampaignIds = None, since: Since = None, until: Until = None
     ) -> RefreshResult:
         """Pull platform results now: what is new since the last pull, or the days given again (a restated day
-        replaces the stored one). get_insights does this itself when figures are over an hour old."""
+        replaces the stored one). campaigns_get_insights does this itself when figures are over an hour old."""
         command = RefreshPerformance(campaign_ids=campaign_ids, since=since, until=until)
         return await runtime.analytics.refresh(runtime.caller(ctx), command)

@@ -181,7 +181,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             Field(description="A won deal's value (with stage customer)."),
         ] = None,
         deal_currency: Annotated[
-            str | None, Field(pattern=r"^[A-Z]{3}$", description="ISO 4217, with deal_value.")
+            Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")] | None,
+            Field(description="ISO 4217, with deal_value."),
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> LeadView:
