@@ -32,7 +32,6 @@ KPI_TOTALS = {
     "leads": "leads",
     "revenue": "revenue",
 }
-HIGHER_IS_BETTER_KPIS = frozenset({"impressions", "reach", "clicks", "leads", "conversions", "revenue", "ctr", "roas"})
 
 
 def _bounds(since: date, until: date) -> tuple[datetime, datetime]:
