@@ -63,6 +63,31 @@ def _chunks(window: _Window) -> list[_Window]:
     return found
 
 
+def fact(
+    tracking: CampaignTracking, item: TrackedObject, day: date, now: datetime, tenant_id: str, **figures: object
+) -> PerformanceRecord:
+    """One object-day of the campaign as a fact row (country set when the campaign targets one market)."""
+    countries = tracking.countries
+    return PerformanceRecord.model_validate(
+        {
+            "id": new_id("apf"),
+            "tenant_id": tenant_id,
+            "day": day,
+            "campaign_id": tracking.summary.id,
+            "channel": item.channel,
+            "platform": item.platform or "",
+            "object_kind": item.kind,
+            "object_id": item.platform_id,
+            "object_name": item.name[:200],
+            "ad_ref": item.ad_ref,
+            "country": countries[0] if len(countries) == 1 else None,
+            "currency": tracking.summary.currency,
+            "pulled_at": now,
+            **figures,
+        }
+    )
+
+
 class Puller:
     """Reads campaign results from the platforms through the integrations facade and stores them as facts."""
 
@@ -150,28 +175,6 @@ class Puller:
             campaign_id=tracking.summary.id, since=window.since, until=window.until, rows=len(rows), errors=errors
         )
 
-    def _fact(
-        self, tracking: CampaignTracking, item: TrackedObject, day: date, now: datetime, **figures: object
-    ) -> PerformanceRecord:
-        countries = tracking.countries
-        return PerformanceRecord.model_validate(
-            {
-                "id": new_id("apf"),
-                "day": day,
-                "campaign_id": tracking.summary.id,
-                "channel": item.channel,
-                "platform": item.platform,
-                "object_kind": item.kind,
-                "object_id": item.platform_id,
-                "object_name": item.name[:200],
-                "ad_ref": item.ad_ref,
-                "country": countries[0] if len(countries) == 1 else None,
-                "currency": tracking.summary.currency,
-                "pulled_at": now,
-                **figures,
-            }
-        )
-
     async def _ads(
         self,
         caller: Caller,
@@ -198,7 +201,7 @@ class Puller:
                     continue
                 for day in days:
                     found.append(
-                        self._fact(
+                        fact(
                             tracking,
                             by_id[day.object_id],
                             day.day,
@@ -233,7 +236,7 @@ class Puller:
         day = report.send_time.astimezone(ZoneInfo(tracking.time_zone)).date()
         # Opens stand in for reach and deliveries for impressions: email has no auction, the send costs nothing here.
         return [
-            self._fact(
+            fact(
                 tracking,
                 item,
                 day,
@@ -267,25 +270,17 @@ def imported_rows(
         if day.day > today:
             raise ValidationFailed(f"days[{index}].day {day.day} is in the future.", field="days")
         rows.append(
-            PerformanceRecord(
-                id=new_id("apf"),
-                tenant_id=tenant_id,
-                day=day.day,
-                campaign_id=tracking.summary.id,
-                channel=item.channel,
-                platform=item.platform or "",
-                object_kind=item.kind,
-                object_id=item.platform_id,
-                object_name=item.name[:200],
-                ad_ref=item.ad_ref,
-                country=tracking.countries[0] if len(tracking.countries) == 1 else None,
+            fact(
+                tracking,
+                item,
+                day.day,
+                now,
+                tenant_id,
                 impressions=day.impressions,
                 clicks=day.clicks,
                 spend=day.spend,
-                currency=tracking.summary.currency,
                 conversions=day.conversions,
                 conversion_value=day.conversion_value,
-                pulled_at=now,
             )
         )
     return rows
