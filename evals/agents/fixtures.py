@@ -104,7 +104,7 @@ def approved_campaign(*, live_from_today: bool = False) -> tuple[Step, ...]:
 def advance_sandbox(hours: float) -> Hook:
     """Let the sandbox ad platforms deliver for ``hours``."""
 
-    async def hook(suite: Suite, client: Client, saved: dict[str, Any]) -> None:
+    async def hook(suite: Suite, client: Client[Any], saved: dict[str, Any]) -> None:
         suite.runtime.integrations.sandbox.advance(timedelta(hours=hours))
 
     return hook

@@ -1,4 +1,4 @@
-"""The agent loop: fixtures, then model turn → tool calls over MCP → results, until an answer or the step cap; then the check."""
+"""The agent loop: fixtures, then model turn → tool calls over MCP → results until an answer or the cap; the check."""
 
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -53,7 +53,7 @@ def specs_of(tools: Sequence[Tool]) -> list[ToolSpec]:
     return [ToolSpec(t.name, t.description or "", dict(t.input_schema)) for t in tools]
 
 
-async def run_setup(suite: Suite, client: Client, task: Task, saved: dict[str, Any]) -> None:
+async def run_setup(suite: Suite, client: Client[Any], task: Task, saved: dict[str, Any]) -> None:
     """Seed the task's fixtures through the real tools (and hooks such as advancing the sandbox clock)."""
     for item in task.setup:
         if not isinstance(item, Step):
@@ -136,7 +136,7 @@ async def run_task(
     return result
 
 
-async def _execute(client: Client, name: str, arguments: dict[str, Any], parse_error: str | None) -> CallRecord:
+async def _execute(client: Client[Any], name: str, arguments: dict[str, Any], parse_error: str | None) -> CallRecord:
     """Run one requested call (unreadable arguments count as a failed call without reaching the server)."""
     if parse_error is not None:
         return CallRecord(name=name, arguments={}, is_error=True, data=None, text=parse_error)

@@ -32,7 +32,7 @@ class Step:
     actor: str | None = None  # setup only: call as another person (a reviewer approving what the agent wrote)
 
 
-Hook = Callable[[Suite, Client, dict[str, Any]], Awaitable[None]]
+Hook = Callable[[Suite, Client[Any], dict[str, Any]], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,7 +50,7 @@ class CallRecord:
 class CheckContext:
     """What a check sees: a client on the task's database, the saved fixtures and the agent's calls."""
 
-    client: Client
+    client: Client[Any]
     saved: dict[str, Any]
     calls: list[CallRecord]
 

@@ -1,4 +1,4 @@
-"""The PromptSales suite in-process for evals: the gateway on a throwaway SQLite database per task, sandbox connectors."""
+"""The suite in-process for evals: the gateway on a throwaway SQLite database per task, sandbox connectors."""
 
 import logging
 import os
@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from fastmcp import Client, FastMCP
-from mcp.types import CallToolResult, Tool
+from mcp.types import CallToolResult, TextContent, Tool
 
 from promptsales.domain_core.infrastructure.schema import upgrade_to_head
 from promptsales.domain_core.infrastructure.settings import Settings
@@ -36,7 +36,7 @@ class Outcome:
 
 def outcome_of(result: CallToolResult) -> Outcome:
     """Flatten a CallToolResult into what the runner records and shows the model (text blocks only)."""
-    texts = [block.text for block in result.content if getattr(block, "type", "") == "text"]
+    texts = [block.text for block in result.content if isinstance(block, TextContent)]
     data = result.structured_content if isinstance(result.structured_content, dict) else None
     return Outcome(is_error=bool(result.is_error), data=data, text="\n".join(texts))
 
@@ -95,7 +95,7 @@ class Suite:
         return folder
 
     @asynccontextmanager
-    async def session(self, **overrides: Any) -> AsyncIterator[Client]:
+    async def session(self, **overrides: Any) -> AsyncIterator[Client[Any]]:
         """A client on a brand-new database (settings ``overrides`` such as default_plan apply to this task)."""
         assert self.runtime._users == 0, "a previous task left the runtime running"
         self.runtime.settings = settings_for(self._fresh_dir(), **overrides)
@@ -130,6 +130,6 @@ def _scratch() -> str | None:
     return str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
 
 
-async def call(client: Client, tool: str, arguments: dict[str, Any]) -> Outcome:
+async def call(client: Client[Any], tool: str, arguments: dict[str, Any]) -> Outcome:
     """tools/call without raising on isError."""
     return outcome_of(await client.call_tool_mcp(tool, arguments))

@@ -91,9 +91,13 @@ def _journeys() -> tuple[Step, ...]:
     return (
         Step(
             "crm_capture_lead",
-            {"email": "a@x.example", "source_channel": "web_form", "occurred_at": "$dates.ago_3d",
-             "landing_page": "https://books.example/?gclid=abc"},
-        ),  # fmt: skip
+            {
+                "email": "a@x.example",
+                "source_channel": "web_form",
+                "occurred_at": "$dates.ago_3d",
+                "landing_page": "https://books.example/?gclid=abc",
+            },
+        ),
         Step(
             "crm_capture_lead",
             {"email": "a@x.example", "source_channel": "email", "occurred_at": "$dates.ago_1d"},

@@ -2,9 +2,9 @@
 
 from typing import Any
 
-from evals.agents.fixtures import CAMPAIGN, approved_campaign, approved_copy, live_campaign, plan_args, planned_campaign
 from fastmcp import Client
 
+from evals.agents.fixtures import CAMPAIGN, approved_campaign, approved_copy, live_campaign, plan_args, planned_campaign
 from evals.agents.spec import CheckContext, Step, Task, need
 from evals.agents.suite import Suite
 
@@ -82,7 +82,7 @@ async def check_ended(ctx: CheckContext) -> None:
     need(campaign["status"] in {"completed", "archived"}, f"status {campaign['status']}")
 
 
-async def _raised_budget(suite: Suite, client: Client, saved: dict[str, Any]) -> None:
+async def _raised_budget(suite: Suite, client: Client[Any], saved: dict[str, Any]) -> None:
     """The Google Search daily budget plus 20 % (what the scripted agent computes from the campaign it read)."""
     before = next(c for c in saved["plan_live"]["channels"] if c["channel"] == "google_search")["daily_budget"]
     saved["raised"] = round(float(before) * 1.2, 2)
@@ -162,7 +162,10 @@ TASKS = [
             Step("content_list_assets", {"status": "approved", "channel": "google_ads"}, save="assets"),
             Step(
                 "campaigns_update_campaign",
-                {"campaign_id": _ID, "channels": [{"channel": "google_search", "creative_ids": ["$assets.items.0.id"]}]},
+                {
+                    "campaign_id": _ID,
+                    "channels": [{"channel": "google_search", "creative_ids": ["$assets.items.0.id"]}],
+                },
             ),
         ),
         check=check_creatives,

@@ -125,7 +125,7 @@ TASKS = [
     Task(
         id="content-fix-sms",
         context="content",
-        request=f"Is this SMS OK under our brand rules? If not, fix it: \"{BAD_SMS}\"",
+        request=f'Is this SMS OK under our brand rules? If not, fix it: "{BAD_SMS}"',
         setup=(
             Step(
                 "content_set_brand_kit",
@@ -194,7 +194,7 @@ TASKS = [
         context="content",
         request=(
             "What does this customer want? \"Hi, we'd like to cancel our subscription at the end of the month, "
-            "the tool is too expensive for us.\""
+            'the tool is too expensive for us."'
         ),
         path=(
             Step(

@@ -1,12 +1,14 @@
 """CRM tasks: capture, classify, segment, flows, deals, owners, imports and merges."""
 
+from typing import Any
+
 from evals.agents.fixtures import ANA, LUIS, capture
 from evals.agents.spec import CheckContext, Step, Task, need
 
 ANA_EMAIL = ANA["email"]
 
 
-async def _ana(ctx: CheckContext) -> dict:
+async def _ana(ctx: CheckContext) -> dict[str, Any]:
     """Ana's customer 360 (exactly one contact with her email)."""
     found = await ctx.read("crm_search_contacts", query=ANA_EMAIL)
     need(len(found["items"]) == 1, f"expected one contact {ANA_EMAIL}, found {len(found['items'])}")

@@ -67,7 +67,10 @@ TASKS = [
         id="integrations-hubspot-sync",
         context="integrations",
         request="Connect our HubSpot in sandbox mode and bring its contacts into the CRM.",
-        path=(Step("integrations_connect", {"platform": "hubspot"}), Step("integrations_sync", {"platform": "hubspot"})),
+        path=(
+            Step("integrations_connect", {"platform": "hubspot"}),
+            Step("integrations_sync", {"platform": "hubspot"}),
+        ),
         check=check_hubspot_synced,
     ),
     Task(
