@@ -92,6 +92,7 @@ class CompactTools(Middleware):
         return list(self._tools[view.read_only].values())
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        """Run a meta-tool called on a compact connection; pass everything else on."""
         name = context.message.name
         if name not in META_TOOLS or through_meta_tool.get():
             return await call_next(context)
@@ -120,6 +121,7 @@ class CompactTools(Middleware):
             ctx: Context,
             limit: Annotated[int, Field(ge=1, le=50, description="Most tools to return.")] = 10,
         ) -> dict[str, Any]:
+            """The best matches of ``query`` among the tools this connection may use."""
             tools = await self.catalogue(ctx)
             by_name = {tool.name: tool for tool in tools}
             found = rank([Card(tool.name, tool.description or "") for tool in tools], query, limit)
@@ -139,6 +141,7 @@ class CompactTools(Middleware):
             name: Annotated[str, Field(min_length=1, max_length=200, description="A name from search_tools.")],
             ctx: Context,
         ) -> dict[str, Any]:
+            """One reachable tool's full description, input schema and annotations."""
             tool = next((tool for tool in await self.catalogue(ctx) if tool.name == name), None)
             if tool is None:
                 raise ToolError(_unknown(name))
@@ -158,6 +161,7 @@ class CompactTools(Middleware):
                 dict[str, Any] | None, Field(description="Arguments matching describe_tool's input_schema.")
             ] = None,
         ) -> ToolResult:
+            """The named tool's own result, called through the server's tools/call path."""
             if name in META_TOOLS:
                 raise ToolError(f"{name} is a meta-tool: call it directly, not through call_tool.")
             token = through_meta_tool.set(True)
@@ -198,8 +202,10 @@ class CompactTools(Middleware):
 
 
 def _reads(tool: Tool) -> bool:
+    """Whether the tool declares that it only reads (readOnlyHint)."""
     return bool(tool.annotations and tool.annotations.read_only_hint)
 
 
 def _unknown(name: str) -> str:
+    """The refusal of a name this connection cannot reach, pointing at search_tools."""
     return f"Unknown tool: {name!r}. search_tools lists the tools this connection can use."

@@ -70,6 +70,7 @@ class ToolViewGate(Middleware):
         return facts is not None and view.allows(name, *facts)
 
     async def on_list_tools(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        """The meta-tools on a compact connection; otherwise the listing, less what the view hides."""
         view = self.current_view()
         if view.compact and not reading_catalogue.get():
             return list(self._compact_listing(view))
@@ -79,6 +80,7 @@ class ToolViewGate(Middleware):
         return [tool for tool in tools if self.visible(view, tool.name, tool)]
 
     async def on_call_tool(self, context: MiddlewareContext[Any], call_next: CallNext[Any, Any]) -> Any:
+        """Refuse a tool the view hides as if it did not exist (compact: only the meta-tools, from the client)."""
         view = self.current_view()
         name = context.message.name
         if view.compact and not through_meta_tool.get():

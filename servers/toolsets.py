@@ -127,6 +127,7 @@ def request_selection(
     """
 
     def both(param: str, header: str) -> list[str] | None:
+        """Values of a query parameter and its header together (None: neither given)."""
         values = [*_as_list(query.get(param)), *_as_list(headers.get(header))]
         return values or None
 
@@ -151,12 +152,14 @@ def path_selection(suffix: str) -> Selection | None:
 
 
 def _as_list(value: str | list[str] | None) -> list[str]:
+    """A query or header value as a list."""
     if value is None:
         return []
     return [value] if isinstance(value, str) else list(value)
 
 
 def _first(value: str | list[str] | None) -> str | None:
+    """The first value given, if any."""
     values = _as_list(value)
     return values[0] if values else None
 

@@ -24,6 +24,7 @@ class ToolViewRoutes:
         self.mcp_path = mcp_path
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Route ``/mcp[/<view>]`` to ``/mcp`` with the request's view in the scope."""
         path = scope.get("path", "") if scope["type"] == "http" else ""
         if path != self.mcp_path and not path.startswith(self.mcp_path + "/"):
             await self.app(scope, receive, send)

@@ -14,6 +14,7 @@ pytestmark = pytest.mark.slow
 
 
 def _client(data_dir: Path, log: Path, *options: str) -> tuple[Client, StdioTransport]:
+    """A client of ``promptsales serve --transport stdio OPTIONS`` (not yet connected) and its transport."""
     env = {
         "PROMPTSALES_DATA_DIR": str(data_dir),
         "PROMPTSALES_DEFAULT_PLAN": "enterprise",

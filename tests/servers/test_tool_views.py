@@ -43,10 +43,12 @@ class Served:
         return server.client(headers=headers, auth=token, mode=mode)
 
     def token(self, scopes: str) -> str:
+        """A dev-issuer token of tenant acme with these scopes."""
         return mint_dev_token(self.data_dir, tenant="acme", subject="agent-1", scopes=scopes)
 
 
 async def _serve(folder: Path, template: Path, *, auth: bool = False, **overrides: Any) -> AsyncIterator[Served]:
+    """A gateway app on its own copy of the template database, running (dev auth keys made when ``auth``)."""
     settings = database_settings(folder, template, **({"auth_mode": "dev"} if auth else {}), **overrides)
     if auth:
         create_dev_keys(folder)
@@ -78,18 +80,22 @@ async def served_free(tmp_path_factory: pytest.TempPathFactory, migrated_templat
 
 
 async def _names(client: Client) -> list[str]:
+    """The tool names the client is shown."""
     return [tool.name for tool in await client.list_tools()]
 
 
 def _text(result: CallToolResult) -> str:
+    """The first text block of a result."""
     return result.content[0].text if result.content else ""  # type: ignore[union-attr]
 
 
 def _lead(email: str, **extra: Any) -> dict[str, Any]:
+    """capture_lead arguments of a web-form lead."""
     return {"source_channel": "web_form", "email": email, "first_name": "Ada", **extra}
 
 
 def _email() -> str:
+    """An address no other test uses."""
     return f"lead.{uuid.uuid4().hex[:10]}@views.example.com"
 
 
