@@ -3,7 +3,7 @@
 import asyncio
 import gc
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
@@ -15,6 +15,11 @@ from promptsales.domain_core.infrastructure.settings import CONTEXTS, Settings
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import DomainError
 from promptsales.servers.auth_cli import auth_app
+
+if TYPE_CHECKING:
+    from fastmcp import FastMCP
+
+    from promptsales.servers.toolsets import View
 
 app = typer.Typer(help="PromptSales: MCP servers for AI-run sales and marketing.", no_args_is_help=True)
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
@@ -48,10 +53,27 @@ def serve(
     json_response: Annotated[
         bool, typer.Option("--json-response", help="Plain JSON responses (faster, no progress).")
     ] = False,
+    toolsets: Annotated[
+        str | None,
+        typer.Option(
+            help=f"Show clients only these toolsets (comma-separated: {','.join(CONTEXTS)}).", show_default=False
+        ),
+    ] = None,
+    tools: Annotated[
+        str | None,
+        typer.Option(help="Show clients only these tools (exact names, comma-separated).", show_default=False),
+    ] = None,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Hide and refuse every tool that changes data.")
+    ] = False,
+    compact: Annotated[
+        bool, typer.Option("--compact", help="Three meta-tools (search, describe, call) for small-context clients.")
+    ] = False,
 ) -> None:
     """Serve the suite (gateway with every enabled context)."""
     from promptsales.servers.gateway import build_gateway
     from promptsales.servers.runtime import Runtime
+    from promptsales.servers.views import install_tool_views
 
     settings = _settings()
     if context:
@@ -77,6 +99,7 @@ def serve(
             raise typer.Exit(1) from None
     runtime = Runtime(settings)
     gateway = build_gateway(runtime, auth=auth)
+    install_tool_views(gateway, runtime, default=_server_view(gateway, toolsets, tools, read_only, compact))
     if transport == "stdio":
         gateway.run(transport="stdio", show_banner=False)
         return
@@ -96,6 +119,23 @@ def serve(
         log_level="warning",
         lifespan="on",
     )
+
+
+def _server_view(gateway: "FastMCP", toolsets: str | None, tools: str | None, read_only: bool, compact: bool) -> "View":
+    """The view every client of this server gets (``--toolsets/--tools/--read-only/--compact``); exits on a bad one."""
+    from promptsales.servers.toolsets import View, parse_selection
+
+    known: set[str] = set()
+    if tools:  # check the names against the catalogue, so a typo does not silently hide everything
+        known = {tool.name for tool in asyncio.run(gateway.list_tools(run_middleware=False))}
+    try:
+        selection = parse_selection(
+            toolsets=toolsets, tools=tools, read_only=read_only, mode="compact" if compact else None, known_tools=known
+        )
+    except ValueError as exc:
+        console.print(f"[red]Invalid tool selection:[/red] {exc}", highlight=False)
+        raise typer.Exit(2) from None
+    return View().narrowed(selection)
 
 
 @keys_app.command("generate")

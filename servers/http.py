@@ -1,4 +1,5 @@
-"""The HTTP face of the suite: streamable MCP at /mcp, /healthz, /readyz, /metrics and the billing routes."""
+"""The HTTP face of the suite: streamable MCP at /mcp (and its views /mcp/<toolset>, /mcp/compact), /healthz,
+/readyz, /metrics and the billing routes."""
 
 from typing import Any
 
@@ -14,6 +15,10 @@ from promptsales.servers.body_limit import BodyLimit
 from promptsales.servers.integration_routes import add_integration_routes
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.scope_guard import ScopeGuard
+from promptsales.servers.view_routes import ToolViewRoutes
+from promptsales.servers.views import install_tool_views
+
+MCP_PATH = "/mcp"
 
 
 def add_operational_routes(server: FastMCP, runtime: Runtime) -> None:
@@ -35,17 +40,18 @@ def add_operational_routes(server: FastMCP, runtime: Runtime) -> None:
 
 def http_app(server: FastMCP, runtime: Runtime, *, json_response: bool = False) -> Any:
     """The ASGI app: stateless (any replica serves any request), SSE by default, Host/Origin checked."""
+    gate = install_tool_views(server, runtime)
     add_operational_routes(server, runtime)
     add_billing_routes(server, runtime)  # before /webhooks/{platform}: PayPal's route is billing's
     add_integration_routes(server, runtime)
-    middleware = [Middleware(BodyLimit)]
+    middleware = [Middleware(ToolViewRoutes, gate=gate, mcp_path=MCP_PATH), Middleware(BodyLimit)]
     if server.auth is not None:
         metadata_url = None
         if isinstance(server.auth, RemoteAuthProvider):
             metadata_url = f"{str(server.auth.base_url).rstrip('/')}/.well-known/oauth-protected-resource/mcp"
         middleware.append(Middleware(ScopeGuard, tool_scopes=runtime.tool_scopes, resource_metadata_url=metadata_url))
     return server.http_app(
-        path="/mcp",
+        path=MCP_PATH,
         stateless_http=True,
         json_response=json_response,
         host_origin_protection="auto",
