@@ -236,6 +236,8 @@ async def test_search_contacts_by_text_and_filters(crm) -> None:
         return [c["id"] for c in (await crm.ok("search_contacts", **filters))["items"]]
 
     assert await ids(query="hopper") == [grace["id"]]
+    assert await ids(query="Grace Hopper") == [grace["id"]] == await ids(query="  hopper   GRACE ")
+    assert await ids(query="Grace Turing") == []  # every word must match
     assert await ids(query="GRACE@ACME") == [grace["id"]]
     assert await ids(query="codebreak") == [alan["id"]]
     assert await ids(query="612345") == [phone["id"]]

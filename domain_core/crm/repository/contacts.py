@@ -79,6 +79,9 @@ async def save(uow: UnitOfWork, record: ContactRecord) -> None:
     await uow.session.flush()
 
 
+SEARCH_WORDS = 5  # words of a query that must each match (the rest are ignored)
+
+
 async def search(
     uow: UnitOfWork, *, text: str | None, filters: dict[str, Any], after_id: str | None, limit: int
 ) -> Sequence[ContactRecord]:
@@ -86,8 +89,9 @@ async def search(
     query = select(ContactRecord).where(
         col(ContactRecord.tenant_id) == uow.tenant_id, col(ContactRecord.merged_into_id).is_(None)
     )
-    if text:
-        pattern = like_pattern(text)
+    # Every word must match some field, so "Ana García" finds Ana whose last name is García.
+    for word in (text or "").split()[:SEARCH_WORDS]:
+        pattern = like_pattern(word)
         query = query.where(
             or_(
                 func.lower(col(ContactRecord.first_name)).like(pattern, escape="\\"),
