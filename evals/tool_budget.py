@@ -21,12 +21,12 @@ from typing import Any
 os.environ.setdefault("FASTMCP_CHECK_FOR_UPDATES", "off")
 os.environ.setdefault("FASTMCP_MCP_CAMELCASE_COMPAT", "false")
 
-from fastmcp import Client  # noqa: E402
+from fastmcp import Client
 
-from promptsales.domain_core.infrastructure.settings import CONTEXTS, Settings  # noqa: E402
-from promptsales.servers.gateway import build_gateway  # noqa: E402
-from promptsales.servers.runtime import Runtime  # noqa: E402
-from promptsales.servers.tool_budget import Budget, measure, tokens, wire  # noqa: E402
+from promptsales.domain_core.infrastructure.settings import CONTEXTS, Settings
+from promptsales.servers.gateway import build_gateway
+from promptsales.servers.runtime import Runtime
+from promptsales.servers.tool_budget import Budget, measure, tokens, wire
 
 
 async def list_wire_tools(data_dir: Path) -> list[dict[str, Any]]:

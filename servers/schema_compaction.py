@@ -6,9 +6,11 @@ pydantic model (fastmcp's ``FunctionTool.run``), never by the published schema, 
 what a call accepts; it must only keep the published schema true to it.
 
 Input schemas (what a model reads) stay self-contained, without ``$ref``: some clients cannot follow one,
-which is why fastmcp inlines them by default. Output schemas (read by clients to check ``structuredContent``,
-not shown to models) also lose their annotations (``description``, ``default``, ``examples``) and share
-repeated parts through ``$defs``.
+which is why fastmcp inlines them by default; they lose auto titles, ``default: null`` and docstrings doubled
+by a field description. Output schemas (read by clients to check ``structuredContent``, not shown to models)
+lose their annotations (``description``, ``default``, ``examples``), fold nullable unions, share repeated parts
+through ``$defs`` and, above ``OUTPUT_SCHEMA_CHAR_CAP``, describe fewer levels of nesting. Each output change
+only loosens the schema, so whatever the tools return still conforms.
 """
 
 import json
@@ -107,9 +109,7 @@ class SchemaCompaction(Transform):
         """Every tool, compacted."""
         return [compact_tool(tool, self._cache) for tool in tools]
 
-    async def get_tool(
-        self, name: str, call_next: GetToolNext, *, version: VersionSpec | None = None
-    ) -> Tool | None:
+    async def get_tool(self, name: str, call_next: GetToolNext, *, version: VersionSpec | None = None) -> Tool | None:
         """The tool, compacted."""
         tool = await call_next(name, version=version)
         return None if tool is None else compact_tool(tool, self._cache)
@@ -161,21 +161,24 @@ def _has_ref(node: Any) -> bool:
     return False
 
 
-def _walk(node: Any, rule: Rule) -> Any:
-    """Apply ``rule`` to every subschema of ``node``, innermost first; data (enum, const, default) is kept."""
-    if not isinstance(node, dict):
-        return node
+def _walk(schema: Schema, rule: Rule) -> Schema:
+    """Apply ``rule`` to every subschema of ``schema``, innermost first; data (enum, const, default) is kept."""
     out: Schema = {}
-    for key, value in node.items():
+    for key, value in schema.items():
         if key in SCHEMA_VALUED:
-            out[key] = _walk(value, rule)
+            out[key] = _walk_value(value, rule)
         elif key in SCHEMA_LISTS and isinstance(value, list):
-            out[key] = [_walk(item, rule) for item in value]
+            out[key] = [_walk_value(item, rule) for item in value]
         elif key in SCHEMA_MAPS and isinstance(value, dict):
-            out[key] = {name: _walk(sub, rule) for name, sub in value.items()}
+            out[key] = {name: _walk_value(sub, rule) for name, sub in value.items()}
         else:
             out[key] = value
     return rule(out)
+
+
+def _walk_value(value: Any, rule: Rule) -> Any:
+    """``_walk`` for a schema position, which may also hold a boolean schema."""
+    return _walk(value, rule) if isinstance(value, dict) else value
 
 
 def _compact_input_node(node: Schema) -> Schema:
@@ -268,7 +271,9 @@ def _limit_depth(node: Any, depth: int) -> Any:
         if key == "properties" and isinstance(value, dict):
             out[key] = {name: _limit_depth(sub, depth - 1) for name, sub in value.items()}
         elif key in ("items", "additionalProperties", "prefixItems", *SCHEMA_LISTS):
-            out[key] = [_limit_depth(v, depth) for v in value] if isinstance(value, list) else _limit_depth(value, depth)
+            out[key] = (
+                [_limit_depth(v, depth) for v in value] if isinstance(value, list) else _limit_depth(value, depth)
+            )
         else:
             out[key] = value
     return out

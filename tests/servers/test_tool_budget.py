@@ -9,7 +9,7 @@ until the descriptions are tightened further). Every published schema is valid J
 from typing import Any
 
 import pytest
-from fastmcp import Client
+from fastmcp import Client, FastMCP
 from jsonschema import Draft202012Validator
 
 from promptsales.servers.runtime import Runtime
@@ -110,3 +110,9 @@ async def test_results_validate_against_the_published_output_schemas(client: Cli
     for name, content in checked.items():
         errors = list(Draft202012Validator(schemas[name]).iter_errors(content))
         assert not errors, (name, [e.message for e in errors[:3]])
+
+
+async def test_the_schema_lookup_table_holds_the_compacted_input_schemas(client: Client, gateway: FastMCP) -> None:
+    lookup = gateway._mcp_server.get_tool_input_schema
+    listed_inputs = {tool["name"]: tool["inputSchema"] for tool in await listed(client)}
+    assert {name: lookup(name) for name in listed_inputs} == listed_inputs
