@@ -17,7 +17,7 @@ import json
 import re
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, cast
 
 from fastmcp import FastMCP
 from fastmcp.server.middleware.dereference import DereferenceRefsMiddleware
@@ -58,6 +58,7 @@ MIN_SHARED_CHARS = 60
 # deepest kept level are published as just ``{"type": "object"}``, which the same results still satisfy.
 OUTPUT_SCHEMA_CHAR_CAP = 1_500
 OUTPUT_DEPTHS = (3, 2, 1)
+MAX_CACHED_SCHEMAS = 4_096
 Rule = Callable[[Schema], Schema]
 
 
@@ -89,7 +90,7 @@ def compact_output_schema(schema: Schema) -> Schema:
     return compacted
 
 
-def compact_tool(tool: Tool, cache: dict[str, Schema]) -> Tool:
+def compact_tool(tool: Tool, cache: dict[Any, Any]) -> Tool:
     """A copy of ``tool`` with compacted schemas (``cache`` maps a schema's JSON to its compacted form)."""
     parameters = _cached(tool.parameters, compact_input_schema, cache)
     output = tool.output_schema
@@ -103,7 +104,7 @@ class SchemaCompaction(Transform):
     """Lists and looks up every tool with compacted input and output schemas."""
 
     def __init__(self) -> None:
-        self._cache: dict[str, Schema] = {}
+        self._cache: dict[Any, Any] = {}
 
     async def list_tools(self, tools: Sequence[Tool]) -> Sequence[Tool]:
         """Every tool, compacted."""
@@ -138,13 +139,23 @@ def _mounted_servers(gateway: FastMCP) -> list[FastMCP]:
     return servers
 
 
-def _cached(schema: Schema, compact: Rule, cache: dict[str, Schema]) -> Schema:
-    """``compact(schema)``, computed once per distinct schema (listings copy tools but not their schemas)."""
-    key = f"{compact.__name__}:{json.dumps(schema, sort_keys=True)}"
+def _cached(schema: Schema, compact: Rule, cache: dict[Any, Any]) -> Schema:
+    """``compact(schema)``, computed once per distinct schema (listings copy tools but not always their schemas).
+
+    A schema object seen before is found by identity (a tool call's lookup: no serialising on the hot path);
+    an equal copy by its JSON. The identity entries keep their schema alive, so an id is never reused for another.
+    """
+    seen = cache.get((compact.__name__, id(schema)))
+    if seen is not None and seen[0] is schema:
+        return cast(Schema, seen[1])
+    key = (compact.__name__, json.dumps(schema, sort_keys=True))
     found = cache.get(key)
     if found is None:
         found = cache[key] = compact(schema)
-    return found
+    if len(cache) > MAX_CACHED_SCHEMAS:  # listings that build new schema objects each time must not grow it forever
+        cache.clear()
+    cache[(compact.__name__, id(schema))] = (schema, found)
+    return cast(Schema, found)
 
 
 def _inline(schema: Schema) -> Schema:
