@@ -5,6 +5,7 @@ from fastmcp import FastMCP
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
+from promptsales.servers.schema_compaction import compact_tool_schemas
 from promptsales.tools.analytics import attribution, experiments, insights
 from promptsales.tools.campaigns import activation, caps, changes, planning, review
 
@@ -35,4 +36,6 @@ def build_campaigns_server(runtime: Runtime, *, standalone: bool = True) -> Fast
     insights.register(server, runtime)
     attribution.register(server, runtime)
     experiments.register(server, runtime)
+    if standalone:  # mounted servers are compacted by the gateway, once, after mounting
+        compact_tool_schemas(server)
     return server

@@ -5,6 +5,7 @@ from fastmcp import FastMCP
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
+from promptsales.servers.schema_compaction import compact_tool_schemas
 from promptsales.tools.content import ai, brand, copywriting, creatives, library
 
 INSTRUCTIONS = (
@@ -28,4 +29,6 @@ def build_content_server(runtime: Runtime, *, standalone: bool = True) -> FastMC
     creatives.register(server, runtime)
     library.register(server, runtime)
     ai.register(server, runtime)
+    if standalone:  # mounted servers are compacted by the gateway, once, after mounting
+        compact_tool_schemas(server)
     return server

@@ -6,6 +6,7 @@ from promptsales.prompts.crm import register as register_prompts
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
+from promptsales.servers.schema_compaction import compact_tool_schemas
 from promptsales.tools.crm import contacts, engagement, leads
 
 INSTRUCTIONS = (
@@ -28,4 +29,6 @@ def build_crm_server(runtime: Runtime, *, standalone: bool = True) -> FastMCP:
     leads.register(server, runtime)
     engagement.register(server, runtime)
     register_prompts(server, tool_prefix="" if standalone else "crm_")
+    if standalone:  # mounted servers are compacted by the gateway, once, after mounting
+        compact_tool_schemas(server)
     return server

@@ -12,6 +12,7 @@ from promptsales.servers.integrations import build_integrations_server
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
+from promptsales.servers.schema_compaction import compact_tool_schemas
 
 WORKFLOW_CONTEXTS = {"crm", "campaigns", "business", "content"}
 CONTEXT_BUILDERS = {
@@ -41,4 +42,5 @@ def build_gateway(
         gateway.mount(CONTEXT_BUILDERS[name](runtime, standalone=False), namespace=name)
     if set(mounted) >= WORKFLOW_CONTEXTS:  # the playbooks name tools of all of them
         register_workflows(gateway)
+    compact_tool_schemas(gateway)
     return gateway

@@ -5,6 +5,7 @@ from fastmcp import FastMCP
 from promptsales.servers.lifecycle import runtime_lifespan
 from promptsales.servers.middleware import call_middleware
 from promptsales.servers.runtime import Runtime
+from promptsales.servers.schema_compaction import compact_tool_schemas
 from promptsales.tools.integrations import ad_accounts, connections, designs, messaging
 
 INSTRUCTIONS = (
@@ -26,4 +27,6 @@ def build_integrations_server(runtime: Runtime, *, standalone: bool = True) -> F
     designs.register(server, runtime)
     messaging.register(server, runtime)
     ad_accounts.register(server, runtime)
+    if standalone:  # mounted servers are compacted by the gateway, once, after mounting
+        compact_tool_schemas(server)
     return server

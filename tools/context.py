@@ -64,8 +64,8 @@ IdempotencyKey = Annotated[
         default=None,
         min_length=1,
         max_length=255,
-        description="Optional client-chosen key; resending the same key with the same arguments returns the "
-        "first result without repeating the change (keys are kept 48 h).",
+        # Shown in ~40 tools' schemas, so kept short (issue 12 budgets).
+        description="Retry key: a repeat with the same arguments returns the first result (kept 48 h).",
     ),
 ]
 Cursor = Annotated[
