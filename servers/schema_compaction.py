@@ -216,7 +216,6 @@ def _tidy_property(name: str, schema: Any, *, optional: bool) -> Any:
     tidy = dict(schema)
     if optional and "default" in tidy and tidy["default"] is None:
         del tidy["default"]
-        tidy = _without_null_branch(tidy)
     description = tidy.get("description")
     if isinstance(description, str) and _words(description) == _words(name):
         del tidy["description"]
@@ -224,19 +223,6 @@ def _tidy_property(name: str, schema: Any, *, optional: bool) -> Any:
         # The field's own description says what it is for here; its model's docstring would say it twice.
         tidy["anyOf"] = [_without_description(branch) for branch in tidy["anyOf"]]
     return tidy
-
-
-def _without_null_branch(schema: Schema) -> Schema:
-    """An optional field whose default is None, published without its null branch: leaving it out means the same,
-    so a model is shown one way to say "not given" (pydantic still accepts an explicit null)."""
-    branches = schema.get("anyOf")
-    if not isinstance(branches, list) or NULL not in branches:
-        return schema
-    kept = [branch for branch in branches if branch != NULL]
-    rest = {key: value for key, value in schema.items() if key != "anyOf"}
-    if len(kept) == 1 and isinstance(kept[0], dict) and not set(kept[0]) & set(rest):
-        return {**kept[0], **rest}
-    return {**rest, "anyOf": kept}
 
 
 def _without_description(schema: Any) -> Any:

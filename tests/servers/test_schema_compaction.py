@@ -75,16 +75,16 @@ def test_big_output_schemas_lose_deep_levels_but_still_accept_every_result() -> 
     assert accepts(limited, {"a": {"b": "x"}}) and not accepts(limited, {"a": 3})
 
 
-def test_input_schemas_stay_inline_keep_every_bound_and_show_optional_fields_without_null() -> None:
+def test_input_schemas_stay_inline_and_keep_every_bound_and_null() -> None:
     original = Forecast.model_json_schema()
     compacted = sc.compact_input_schema(original)
     assert "$defs" not in compacted and "$ref" not in str(compacted)
     label = compacted["properties"]["label"]
-    # Optional with a None default: leaving it out says "not given", so the null branch is not shown.
-    assert label == {"maxLength": 5, "type": "string", "description": "A label."}
+    # null stays published where the tool accepts it: the fuzzer holds the server to its schema both ways.
+    assert label == {"anyOf": [{"maxLength": 5, "type": "string"}, {"type": "null"}], "description": "A label."}
     assert "default" not in compacted["properties"]["cpa"]
     assert "title" not in str(compacted)
-    for instance in ({"clicks": {"low": 1, "high": 2}, "cost": {"low": 1, "high": 2}},):
+    for instance in ({"clicks": {"low": 1, "high": 2}, "cost": {"low": 1, "high": 2}, "label": None},):
         assert accepts(compacted, instance)
     assert not accepts(compacted, {"clicks": {"low": 1, "high": 2}, "cost": {"low": 1, "high": 2}, "label": "x" * 6})
 

@@ -25,8 +25,8 @@ from tests.servers.conftest import Crm
 from tests.servers.test_analytics_tools import TODAY, live_campaign
 
 # What the compaction reached (README "Tool budget"); a change that grows the list past these must say why.
-MODEL_FACING_TOKEN_CEILING = 27_000
-FULL_TOKEN_CEILING = 44_000
+MODEL_FACING_TOKEN_CEILING = 29_000
+FULL_TOKEN_CEILING = 46_000
 
 
 async def listed(client: Client) -> list[dict[str, Any]]:
