@@ -40,7 +40,9 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         units_per_day: Annotated[float, Field(gt=0, le=100_000_000, description="Per day, all arms.")],
         guardrails: Annotated[list[Metric] | None, Field(default=None, max_length=4)] = None,
         relative_effect: Annotated[bool, Field()] = True,
-        baseline_sd: Annotated[float | None, Field(default=None, gt=0)] = None,
+        baseline_sd: Annotated[
+            float | None, Field(default=None, gt=0, description="Revenue only: sd per contact.")
+        ] = None,
         alpha: Annotated[float, Field(ge=0.001, le=0.2)] = 0.05,
         power: Annotated[float, Field(ge=0.5, le=0.99)] = 0.8,
         campaign_id: Annotated[CampaignIdValue | None, Field(default=None)] = None,
@@ -90,7 +92,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         experiment_id: ExperimentId,
         decision: Annotated[Literal["ship", "stop"], Field()],
-        winner: Annotated[str | None, Field(default=None, max_length=40)] = None,
+        winner: Annotated[str | None, Field(default=None, max_length=40, description="Variant key shipped.")] = None,
         reason: Annotated[str, Field(max_length=500)] = "",
         idempotency_key: IdempotencyKey = None,
     ) -> ExperimentView:

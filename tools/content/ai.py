@@ -44,7 +44,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         max_sentences: Annotated[int, Field(ge=1, le=10)] = 3,
         max_chars: Annotated[int | None, Field(default=None, ge=40, le=4000)] = None,
     ) -> SummaryView | InputRequiredResult:
-        """Summarise a text."""
+        """Summarise a text in its key sentences."""
         caller = runtime.caller(ctx)
         return await with_sampling(
             ctx,

@@ -31,10 +31,10 @@ RULE_HELP = (
 # The HTTP body limit is sized from this (at most 4 bytes per character, plus the JSON-RPC envelope).
 MAX_CSV_CHARS = 1_000_000
 CSV_HELP = (
-    "CSV with header (split bigger files). Columns: email and/or phone (required), first_name, last_name, title, "
-    "company, company_domain, industry, employee_count, country, region, source, campaign, utm_source, "
-    "utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, occurred_at, consent_email, "
-    "consent_sms, consent_whatsapp (yes/no), tags (a;b), owner."
+    "CSV with header, at most 1,000,000 characters (split bigger files). Columns: email and/or phone (required), "
+    "first_name, last_name, title, company, company_domain, industry, employee_count, country, region, source, "
+    "campaign, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, occurred_at, "
+    "consent_email, consent_sms, consent_whatsapp (yes/no), tags (a;b), owner."
 )
 
 
