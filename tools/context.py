@@ -64,15 +64,14 @@ IdempotencyKey = Annotated[
         default=None,
         min_length=1,
         max_length=255,
-        # Shown in ~40 tools' schemas, so kept short (issue 12 budgets).
-        description="Retry key: a repeat with the same arguments returns the first result (kept 48 h).",
+        # Shown in ~40 tools' schemas, so kept as short as can be (issue 12 budgets).
     ),
 ]
 Cursor = Annotated[
     str | None,
-    Field(default=None, max_length=2000, description="next_cursor from the previous page; omit to start."),
+    Field(default=None, max_length=2000),
 ]
-Limit = Annotated[int, Field(default=20, ge=1, le=100, description="Page size (max 100).")]
+Limit = Annotated[int, Field(default=20, ge=1, le=100)]
 
 # Free-form JSON arguments (contact attributes, scoring overrides, segment rules, extraction schemas) are bounded
 # as a whole, as strings are: their JSON columns have no length of their own.

@@ -51,7 +51,7 @@ class AttributionQuery(Command):
 
 
 class VariantInput(Command):
-    """One arm of an experiment; ``ad_id`` (the platform's id) is required for ad experiments."""
+    """An arm; ad_id required for ad experiments."""
 
     key: str = Field(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_.-]+$")
     weight: float = Field(default=1.0, gt=0, le=100)

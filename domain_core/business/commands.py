@@ -21,22 +21,20 @@ ConfirmationToken = Annotated[
         default=None,
         min_length=8,
         max_length=100,
-        description="From the preview; omit it to get a preview (nothing changes without it).",
+        description="Omit to preview first.",
     ),
 ]
 # PayPal REST app credentials are 80 characters today; they are kept sealed (8000-character column) and the
 # client id only as a 4-character hint, so 200 leaves room without letting a huge value in.
-PayPalClientId = Annotated[str, Field(min_length=1, max_length=200, description="PayPal REST app client id.")]
-PayPalClientSecret = Annotated[
-    SecretStr, Field(min_length=1, max_length=200, description="PayPal REST app secret (stored sealed).")
-]
+PayPalClientId = Annotated[str, Field(min_length=1, max_length=200)]
+PayPalClientSecret = Annotated[SecretStr, Field(min_length=1, max_length=200)]
 PayPalWebhookId = Annotated[
     str,
     Field(
         min_length=1,
         max_length=64,
         pattern=r"^[A-Za-z0-9]+$",
-        description="Id of the PayPal webhook pointing at this deployment's /webhooks/paypal.",
+        description="PayPal webhook for /webhooks/paypal.",
     ),
 ]
 

@@ -31,7 +31,7 @@ TimeZone = Annotated[str, Field(min_length=1, max_length=64)]
 
 
 class Influencer(Dto):
-    """An influencer hired for the campaign: the brief they get, their code, and where their link lands."""
+    """A hired influencer."""
 
     handle: Annotated[str, Field(min_length=2, max_length=80, pattern=r"^@?[A-Za-z0-9_.]+$")]
     platform: Literal["instagram", "tiktok", "youtube", "x", "linkedin", "twitch", "other"]
@@ -68,7 +68,7 @@ class PlanCampaign(Command):
 
 
 class ChannelChange(Dto):
-    """What to change on one channel of a planned campaign (omitted fields stay)."""
+    """Changes to one channel; omitted fields stay."""
 
     channel: ChannelId
     creative_ids: Annotated[tuple[AssetId, ...], Field(max_length=20)] | None = None

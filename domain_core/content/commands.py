@@ -15,14 +15,14 @@ from promptsales.domain_core.shared.commands import Command
 CHANNEL_SPECS_URI = "content://content/channel-specs"
 
 BrandKitName = Annotated[  # content_brand_kits.name
-    str, Field(min_length=1, max_length=80, description="Kit name, e.g. the brand or product line.")
+    str, Field(min_length=1, max_length=80)
 ]
 Brief = Annotated[  # kept in the asset's body (JSON); titles take its first 80 characters
     str,
     Field(
         min_length=3,
         max_length=4000,
-        description="What to say: product, audience, benefits, proof (numbers), offer and call to action.",
+        description="Product, audience, offer, proof.",
     ),
 ]
 Channel = Annotated[
@@ -31,14 +31,12 @@ Channel = Annotated[
         min_length=1,
         max_length=40,  # content_assets.channel
         pattern=r"^[a-z_]+$",
-        description=f"google_ads, meta, tiktok, linkedin, x, email, sms, whatsapp or push (see {CHANNEL_SPECS_URI}).",
+        description="e.g. google_ads, meta, sms.",
     ),
 ]
 Format = Annotated[
     str,
-    Field(
-        min_length=1, max_length=40, pattern=r"^[a-z_]+$", description="Format of the channel, e.g. rsa, feed, post."
-    ),
+    Field(min_length=1, max_length=40, pattern=r"^[a-z_]+$", description="e.g. rsa, feed."),
 ]
 Placement = Annotated[
     str,
@@ -46,52 +44,42 @@ Placement = Annotated[
         min_length=1,
         max_length=60,  # content_assets.target
         pattern=r"^[a-z0-9_]+$",
-        description=f"Image/video placement from {CHANNEL_SPECS_URI}, e.g. meta_feed_square.",
+        description=f"From {CHANNEL_SPECS_URI}, e.g. meta_feed_square.",
     ),
 ]
-Language = Annotated[Literal["en", "es"], Field(description="Language of the copy.")]
-Tone = Annotated[Literal["professional", "friendly", "bold", "playful", "urgent"], Field(description="Tone of voice.")]
-AssetId = Annotated[
-    str, Field(min_length=4, max_length=40, pattern=r"^as_[0-9A-Z]{26}$", description="Asset id (as_…).")
-]
-Note = Annotated[str, Field(max_length=1000, description="Why (required to reject).")]  # content_assets.decision_note
+Language = Annotated[Literal["en", "es"], Field()]
+Tone = Annotated[Literal["professional", "friendly", "bold", "playful", "urgent"], Field()]
+AssetId = Annotated[str, Field(min_length=4, max_length=40, pattern=r"^as_[0-9A-Z]{26}$")]
+Note = Annotated[str, Field(max_length=1000, description="Required to reject.")]  # content_assets.decision_note
 Decision = Literal["submit", "approve", "reject"]
 HexColor = Annotated[str, Field(pattern=r"^#[0-9A-Fa-f]{6}$", max_length=7)]
 Word = Annotated[str, Field(min_length=1, max_length=80)]
 Phrase = Annotated[str, Field(min_length=1, max_length=300)]
 # Brand kit parts: optional, so the tools show each description at the parameter's top level.
-Voice = Annotated[
-    str | None, Field(default=None, max_length=1000, description="How the brand speaks, in a few sentences.")
-]
-Colors = Annotated[
-    list[HexColor] | None, Field(default=None, max_length=8, description="Brand colours, #RRGGBB, main first.")
-]
+Voice = Annotated[str | None, Field(default=None, max_length=1000, description="How the brand speaks.")]
+Colors = Annotated[list[HexColor] | None, Field(default=None, max_length=8, description="#RRGGBB, main first.")]
 # 1,000,000 base64 characters (a 750 kB PNG) keep the call inside the 4 MiB request body limit.
-LogoPng = Annotated[
-    str | None, Field(default=None, max_length=1_000_000, description="Logo as base64 PNG (at most 750 kB).")
-]
-Fonts = Annotated[
-    list[Word] | None, Field(default=None, max_length=4, description="Font names, e.g. headings then body.")
-]
+LogoPng = Annotated[str | None, Field(default=None, max_length=1_000_000, description="Base64 PNG, ≤750 kB.")]
+Fonts = Annotated[list[Word] | None, Field(default=None, max_length=4, description="Headings then body.")]
 BannedWords = Annotated[
     list[Word] | None,
-    Field(default=None, max_length=200, description="Words copy must never use (whole words, any case)."),
+    Field(default=None, max_length=200, description="Never in copy (whole words)."),
 ]
 RequiredPhrases = Annotated[
-    list[Phrase] | None, Field(default=None, max_length=20, description="Disclaimers copy must include verbatim.")
+    list[Phrase] | None, Field(default=None, max_length=20, description="Must appear verbatim.")
 ]
 SubstantiatedClaims = Annotated[
     list[Phrase] | None,
     Field(
         default=None,
         max_length=20,
-        description="Claims the brand can prove, allowed in copy (e.g. '#1 in G2 CRM grid').",
+        description="Provable claims copy may make.",
     ),
 ]
-MaxEmoji = Annotated[int | None, Field(default=None, ge=0, le=20, description="Emoji allowed per field (default 2).")]
+MaxEmoji = Annotated[int | None, Field(default=None, ge=0, le=20, description="Per field (default 2).")]
 ModelId = Annotated[str, Field(min_length=1, max_length=80)]  # content_ai_settings.text_model / image_model
 # OpenAI project keys are about 170 characters, Anthropic keys about 110; kept sealed in an 8000-character column.
-ApiKey = Annotated[SecretStr, Field(min_length=1, max_length=500, description="Stored encrypted; never shown again.")]
+ApiKey = Annotated[SecretStr, Field(min_length=1, max_length=500, description="Stored encrypted.")]
 
 
 def _sha256(text: str) -> str:
@@ -143,7 +131,7 @@ class GenerateImage(Command):
 
 
 class StoryboardScene(BaseModel):
-    """One scene of a video: what it shows and for how long (relative; scaled to the video's length)."""
+    """A video scene; seconds are relative."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -197,7 +185,6 @@ DesignId = Annotated[
         min_length=1,
         max_length=38,  # content_assets.target holds "design:<platform>:<id>" in 60 characters
         pattern=r"^[A-Za-z0-9_-]+$",
-        description="The design's id on the platform (integrations_list_designs).",
     ),
 ]
 

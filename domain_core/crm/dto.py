@@ -29,15 +29,15 @@ class Utm(Dto):
 
 
 class ConsentGrant(Dto):
-    """A consent decision for one channel, as given by the person."""
+    """One channel's consent."""
 
-    granted: bool = Field(description="true = opted in, false = opted out.")
-    source: str | None = Field(default=None, max_length=80, description="Where it was given, e.g. web_form.")
-    at: datetime | None = Field(default=None, description="When it was given (ISO-8601); default now.")
+    granted: bool = Field()
+    source: str | None = Field(default=None, max_length=80)
+    at: datetime | None = Field(default=None)
 
 
 class ConsentInput(Dto):
-    """Consent per channel; omitted channels are left unchanged."""
+    """Consent per channel; omitted ones unchanged."""
 
     email: ConsentGrant | None = None
     sms: ConsentGrant | None = None

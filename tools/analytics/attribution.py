@@ -14,14 +14,14 @@ from promptsales.tools.context import READ, ToolRuntime
 
 Models = Annotated[
     list[ModelName],
-    Field(min_length=1, max_length=8, description="Models; markov and shapley are data-driven (plan permitting)."),
+    Field(min_length=1, max_length=8, description="markov/shapley need the plan."),
 ]
-Conversion = Annotated[ConversionStage, Field(description="The stage that counts as converting.")]
-By = Annotated[Literal["channel", "campaign"], Field(description="Credit channels or campaigns.")]
-Lookback = Annotated[int, Field(ge=1, le=180, description="Days of touches before a conversion that count.")]
-HalfLife = Annotated[float, Field(gt=0, le=365, description="time_decay: days for a touch's weight to halve.")]
-Position = Annotated[float, Field(ge=0, le=1, description="position_based share of the first / last touch.")]
-MarkovOrder = Annotated[int, Field(ge=1, le=3, description="markov: how many previous steps a state remembers.")]
+Conversion = Annotated[ConversionStage, Field(description="Converting stage.")]
+By = Annotated[Literal["channel", "campaign"], Field()]
+Lookback = Annotated[int, Field(ge=1, le=180, description="Days before a conversion.")]
+HalfLife = Annotated[float, Field(gt=0, le=365, description="time_decay half-life (days).")]
+Position = Annotated[float, Field(ge=0, le=1, description="position_based first/last share.")]
+MarkovOrder = Annotated[int, Field(ge=1, le=3, description="markov memory (steps).")]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -69,8 +69,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         position_last: Position = 0.4,
         markov_order: MarkovOrder = 1,
     ) -> AttributionView:
-        """Credit for the window's conversions (and won value) per channel or campaign under each model, from CRM
-        journeys (captures through links and ad clicks) within the lookback. Default window: the last 90 days."""
+        """Credit for conversions per channel or campaign under each attribution model."""
         built = query(
             models, since, until, conversion, by, lookback_days, half_life_days, position_first, position_last,
             markov_order,
@@ -91,8 +90,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         position_last: Position = 0.4,
         markov_order: MarkovOrder = 1,
     ) -> ModelComparison:
-        """The models side by side and the channels they disagree on most, explained (which ones open journeys,
-        which close them)."""
+        """Attribution models side by side and the channels they disagree on."""
         built = query(
             models, since, until, conversion, by, lookback_days, half_life_days, position_first, position_last,
             markov_order,

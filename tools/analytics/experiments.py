@@ -19,7 +19,7 @@ from promptsales.domain_core.analytics.dto import AssignmentView, ExperimentPage
 from promptsales.tools.analytics.fields import ExperimentId
 from promptsales.tools.context import CREATE, READ, UPSERT, IdempotencyKey, ToolRuntime
 
-ContactId = Annotated[ContactIdValue, Field(description="The CRM contact (ct_…) being shown it.")]
+ContactId = Annotated[ContactIdValue, Field()]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -28,34 +28,27 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=CREATE, tags={"campaigns", "write", "analytics"})
     async def create_experiment(
         ctx: Context,
-        name: Annotated[str, Field(min_length=1, max_length=200, description="What is tested, in a phrase.")],
-        subject: Annotated[Subject, Field(description="ad (platform ads), or email/landing_page/message (contacts).")],
-        variants: Annotated[
-            list[VariantInput], Field(min_length=2, max_length=6, description="The first is the control.")
-        ],
+        name: Annotated[str, Field(min_length=1, max_length=200)],
+        subject: Annotated[Subject, Field()],
+        variants: Annotated[list[VariantInput], Field(min_length=2, max_length=6, description="First is control.")],
         primary_metric: Annotated[
             Metric,
-            Field(
-                description="Contacts: lead..customer (stage reached) or revenue; ads: ctr, conversion_rate, "
-                "click_to_lead."
-            ),
+            Field(description="Contacts: a stage or revenue; ads: ctr, conversion_rate, click_to_lead."),
         ],
-        minimum_detectable_effect: Annotated[
-            float, Field(gt=0, le=10, description="Smallest lift worth detecting, e.g. 0.1 (= +10 %).")
-        ],
-        baseline: Annotated[float, Field(gt=0, description="Control's expected rate, e.g. 0.04 (mean for revenue).")],
-        units_per_day: Annotated[float, Field(gt=0, le=100_000_000, description="Contacts or clicks a day, all arms.")],
-        guardrails: Annotated[
-            list[Metric] | None, Field(default=None, max_length=4, description="Metrics that must not get worse.")
+        minimum_detectable_effect: Annotated[float, Field(gt=0, le=10, description="e.g. 0.1 (= +10 %).")],
+        baseline: Annotated[float, Field(gt=0, description="Control rate, e.g. 0.04 (revenue: mean).")],
+        units_per_day: Annotated[float, Field(gt=0, le=100_000_000, description="Per day, all arms.")],
+        guardrails: Annotated[list[Metric] | None, Field(default=None, max_length=4)] = None,
+        relative_effect: Annotated[bool, Field()] = True,
+        baseline_sd: Annotated[
+            float | None, Field(default=None, gt=0, description="Revenue only: sd per contact.")
         ] = None,
-        relative_effect: Annotated[bool, Field(description="The effect is relative (else absolute).")] = True,
-        baseline_sd: Annotated[float | None, Field(default=None, gt=0, description="Revenue: sd per contact.")] = None,
-        alpha: Annotated[float, Field(ge=0.001, le=0.2, description="False-positive rate.")] = 0.05,
-        power: Annotated[float, Field(ge=0.5, le=0.99, description="Chance to detect the effect.")] = 0.8,
-        campaign_id: Annotated[CampaignIdValue | None, Field(default=None, description="Its campaign (cp_…).")] = None,
+        alpha: Annotated[float, Field(ge=0.001, le=0.2)] = 0.05,
+        power: Annotated[float, Field(ge=0.5, le=0.99)] = 0.8,
+        campaign_id: Annotated[CampaignIdValue | None, Field(default=None)] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ExperimentView:
-        """Start an A/B test after sizing it: the sample per arm and days its minimum detectable effect needs."""
+        """Start an A/B test, sized: sample per arm and days needed."""
         command = CreateExperiment(
             name=name,
             subject=subject,
@@ -75,23 +68,21 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=UPSERT, tags={"campaigns", "write", "analytics"})
     async def assign_variant(ctx: Context, experiment_id: ExperimentId, contact_id: ContactId) -> AssignmentView:
-        """The variant to show a contact (email, landing page or message experiments): the same one every time,
-        recorded at first exposure so the contact's later conversions count for it."""
+        """The experiment variant to show a contact (stable; recorded at first exposure)."""
         command = AssignVariant(experiment_id=experiment_id, contact_id=contact_id)
         return await runtime.analytics.assign_variant(runtime.caller(ctx), command)
 
     @mcp.tool(annotations=UPSERT, tags={"campaigns", "write", "analytics"})
     async def get_experiment_results(ctx: Context, experiment_id: ExperimentId) -> ExperimentResults:
-        """Read an experiment now: split check, lift with CIs, Bayesian odds, always-valid p-values (safe to look
-        daily), Benjamini-Hochberg across comparisons, and a verdict: ship, keep running (how long) or stop."""
+        """An experiment's results: lift, odds, p-values and a verdict (ship, keep running or stop)."""
         return await runtime.analytics.get_experiment_results(runtime.caller(ctx), experiment_id=experiment_id)
 
     @mcp.tool(annotations=READ, tags={"campaigns", "read", "analytics"})
     async def list_experiments(
         ctx: Context,
-        status: Annotated[Literal["running", "finished"] | None, Field(default=None, description="Only these.")] = None,
-        cursor: Annotated[str | None, Field(default=None, max_length=500, description="next_cursor.")] = None,
-        limit: Annotated[int | None, Field(default=None, ge=1, le=100, description="Page size.")] = None,
+        status: Annotated[Literal["running", "finished"] | None, Field(default=None)] = None,
+        cursor: Annotated[str | None, Field(default=None, max_length=500)] = None,
+        limit: Annotated[int | None, Field(default=None, ge=1, le=100)] = None,
     ) -> ExperimentPage:
         """Experiments newest first."""
         return await runtime.analytics.list_experiments(runtime.caller(ctx), status=status, cursor=cursor, limit=limit)
@@ -100,11 +91,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def end_experiment(
         ctx: Context,
         experiment_id: ExperimentId,
-        decision: Annotated[Literal["ship", "stop"], Field(description="ship the winner, or stop without one.")],
+        decision: Annotated[Literal["ship", "stop"], Field()],
         winner: Annotated[str | None, Field(default=None, max_length=40, description="Variant key shipped.")] = None,
-        reason: Annotated[str, Field(max_length=500, description="Why, in a sentence.")] = "",
+        reason: Annotated[str, Field(max_length=500)] = "",
         idempotency_key: IdempotencyKey = None,
     ) -> ExperimentView:
-        """Finish an experiment with the decision taken; it assigns no one afterwards."""
+        """Finish an experiment with the decision taken."""
         command = EndExperiment(experiment_id=experiment_id, decision=decision, winner=winner, reason=reason)
         return await runtime.analytics.end_experiment(runtime.caller(ctx), command, idempotency_key=idempotency_key)

@@ -10,11 +10,11 @@ from promptsales.domain_core.analytics.commands import ExperimentId as Experimen
 
 CampaignIds = Annotated[
     list[CampaignIdValue] | None,
-    Field(default=None, max_length=20, description="Campaigns (cp_…) to include; omit for all that have run."),
+    Field(default=None, max_length=20, description="cp_… ids; omit for all."),
 ]
-Since = Annotated[date | None, Field(default=None, description="First day (YYYY-MM-DD); default 28 days before until.")]
-Until = Annotated[date | None, Field(default=None, description="Last day; default today (UTC).")]
-ExperimentId = Annotated[ExperimentIdValue, Field(description="The experiment (exp_…).")]
+Since = Annotated[date | None, Field(default=None, description="Default 28 days before until.")]
+Until = Annotated[date | None, Field(default=None, description="Default today (UTC).")]
+ExperimentId = Annotated[ExperimentIdValue, Field()]
 
 
 def window(since: date | None, until: date | None, *, default_days: int = 28) -> tuple[date, date]:

@@ -33,14 +33,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         campaign_ids: CampaignIds = None,
         since: Since = None,
         until: Until = None,
-        breakdown: Annotated[Breakdown, Field(description="How to cut the rows.")] = "channel",
-        compare_previous: Annotated[bool, Field(description="Compare with the period just before.")] = True,
-        chart: Annotated[Chart, Field(description="Also return a PNG: trend, channels or funnel.")] = "none",
-        cursor: Annotated[str | None, Field(default=None, max_length=500, description="next_cursor.")] = None,
-        limit: Annotated[int, Field(ge=1, le=100, description="Rows per page.")] = 25,
+        breakdown: Annotated[Breakdown, Field()] = "channel",
+        compare_previous: Annotated[bool, Field()] = True,
+        chart: Annotated[Chart, Field(description="Also a PNG chart.")] = "none",
+        cursor: Annotated[str | None, Field(default=None, max_length=500)] = None,
+        limit: Annotated[int, Field(ge=1, le=100)] = 25,
     ) -> ToolResult:
-        """Spend, reach, clicks and the CRM's leads, customers and revenue for the campaigns, with CPL/CPA/ROAS,
-        change vs the previous period, pacing and KPI targets, and anomalies in words."""
+        """Campaign performance: spend, clicks, leads, revenue, CPL/CPA/ROAS, pacing, targets and anomalies."""
         first, last = window(since, until)
         query = InsightsQuery(
             campaign_ids=campaign_ids,
@@ -69,7 +68,6 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def refresh_performance(
         ctx: Context, campaign_ids: CampaignIds = None, since: Since = None, until: Until = None
     ) -> RefreshResult:
-        """Pull platform results now: what is new since the last pull, or the days given again (a restated day
-        replaces the stored one). campaigns_get_insights does this itself when figures are over an hour old."""
+        """Pull platform results now (campaigns_get_insights does it when figures are stale)."""
         command = RefreshPerformance(campaign_ids=campaign_ids, since=since, until=until)
         return await runtime.analytics.refresh(runtime.caller(ctx), command)

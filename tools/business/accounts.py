@@ -29,12 +29,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         webhook_id: PayPalWebhookId,
         idempotency_key: IdempotencyKey = None,
     ) -> PaymentAccountView:
-        """Bill this tenant through its own PayPal app (live mode only). The credentials are checked with PayPal,
-        then stored encrypted (AES-256-GCM); the secret is never shown again. Replaces earlier credentials."""
+        """Bill this tenant through its own PayPal app (live only); credentials are checked, then stored encrypted."""
         command = SetPaypalAccount(client_id=client_id, client_secret=client_secret, webhook_id=webhook_id)
         return await runtime.business.set_paypal_account(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"business", "read"})
     async def get_paypal_account(ctx: Context) -> PaymentAccountView:
-        """Which PayPal account bills the tenant: the deployment's, or its own (client id hint, webhook id)."""
+        """Which PayPal account bills the tenant."""
         return await runtime.business.get_paypal_account(runtime.caller(ctx))

@@ -39,16 +39,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags=READS)
     async def list_plans(ctx: Context) -> PlanList:
-        """Every plan with its monthly price, trial, included contexts/channels/analytics models, whether live
-        connectors are allowed, and quotas (null = unlimited). Cheapest first."""
+        """Every plan with price, trial, included features and quotas, cheapest first."""
         runtime.caller(ctx)
         return runtime.business.list_plans()
 
     @mcp.tool(annotations=READ, tags=READS)
     async def get_subscription(ctx: Context) -> SubscriptionView:
-        """The tenant's plan and subscription status (trialing, active, past_due, canceled, suspended), the
-        current period, whether access is full or read-only and why, a scheduled downgrade, and the approval
-        link of a checkout not yet approved."""
+        """The tenant's plan, subscription status, period and access."""
         return await runtime.business.get_subscription(runtime.caller(ctx))
 
     @mcp.tool(annotations=READ, tags=READS)
@@ -59,15 +56,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             Field(
                 min_length=1,
                 max_length=120,
-                description="A tool name (crm_capture_lead), a quota (contacts, content_generations, activations, "
-                "seats, tool_calls_per_minute), or context:<name>, channel:<name> (activating campaigns and "
-                "sending on it; copy and creatives for any channel are content features), analytics:<model>, "
-                "connectors:live.",
+                description="A tool name, a quota (e.g. contacts), context:<name>, channel:<name> (activating "
+                "campaigns and sending on it; copy and creatives for any channel are content features), "
+                "analytics:<model>, connectors:live.",
             ),
         ],
     ) -> EntitlementCheck:
-        """Whether the tenant may use a feature now: allowed, the reason, the quota left and when it resets,
-        and the cheapest plan that would lift the limit. Check before spending effort on a blocked step."""
+        """Whether the tenant may use a feature now, quota left, and the plan that would allow it."""
         caller = runtime.caller(ctx)
         name = feature.strip()
         tool = None
@@ -84,15 +79,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags=READS)
     async def get_usage(ctx: Context) -> UsageReport:
-        """Usage this billing period of every counted quota (contacts kept, content generations, activations,
-        seats) with limits, remaining and reset times."""
+        """Quota usage this billing period, with limits and reset times."""
         return await runtime.business.get_usage(runtime.caller(ctx))
 
     @mcp.tool(annotations=CHECKOUT, tags=MANAGE)
     async def start_checkout(ctx: Context, plan: PlanId, idempotency_key: IdempotencyKey = None) -> CheckoutView:
-        """Start paying for a plan through PayPal. New subscription: returns approve_url for the buyer; the
-        plan applies once PayPal confirms. Upgrade: charges the prorated difference for the rest of the period
-        (approve_url), then applies at once. Downgrade: scheduled for the end of the paid period, no charge."""
+        """Subscribe, upgrade or downgrade through PayPal; returns approve_url when the buyer must approve."""
         return await runtime.business.start_checkout(
             runtime.caller(ctx), StartCheckout(plan=plan), idempotency_key=idempotency_key
         )
@@ -103,8 +95,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         confirmation_token: ConfirmationToken = None,
         idempotency_key: IdempotencyKey = None,
     ) -> CancellationView:
-        """Cancel the paid subscription in two steps: call without confirmation_token for a preview (what
-        ends when, refund) and a token, then call again with it. Access stays until the period ends."""
+        """Cancel the subscription: first call previews and returns a confirmation_token; call again with it."""
         return await runtime.business.cancel_subscription(
             runtime.caller(ctx),
             CancelSubscription(confirmation_token=confirmation_token),
@@ -113,8 +104,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags=READS)
     async def list_payments(ctx: Context, cursor: Cursor = None, limit: Limit = 20) -> PaymentPage:
-        """Payments PayPal reported (recurring charges and prorated upgrades, including failed or declined
-        ones), newest first."""
+        """PayPal payments, newest first."""
         return await runtime.business.list_payments(runtime.caller(ctx), cursor=cursor, limit=limit)
 
     @mcp.resource("business://plans", mime_type="application/json", description="The plans catalogue.")

@@ -21,8 +21,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def preview_activation(
         ctx: Context, campaign_id: CampaignId, idempotency_key: IdempotencyKey = None
     ) -> ActivationPreview:
-        """What campaigns_activate_campaign would create on each platform for an approved campaign, the most it
-        can spend per day and in total, warnings, and the confirmation_token (15 minutes, one use) for exactly this."""
+        """What activation would create and spend, with the confirmation_token for campaigns_activate_campaign."""
         return await runtime.campaigns.preview_activation(
             runtime.caller(ctx), campaign_id=campaign_id, idempotency_key=idempotency_key
         )
@@ -34,7 +33,6 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         confirmation_token: ConfirmationToken,
         idempotency_key: IdempotencyKey = None,
     ) -> ActivationResult:
-        """Create the previewed objects on their platforms (paused) and enable them once all exist; if any fails,
-        nothing is left delivering. Returns each object's platform id, tracking URL and status."""
+        """Launch the previewed campaign on its platforms; returns platform ids and tracking URLs."""
         command = ActivateCampaign(campaign_id=campaign_id, confirmation_token=confirmation_token)
         return await runtime.campaigns.activate(runtime.caller(ctx), command, idempotency_key=idempotency_key)

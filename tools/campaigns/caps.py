@@ -15,8 +15,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"campaigns", "read"})
     async def get_spend_caps(ctx: Context) -> SpendCapsView:
-        """The tenant's spend caps (per campaign, per day, per month), the largest budget step allowed without a
-        confirmation, and what live campaigns already commit against them."""
+        """The tenant's spend caps and what live campaigns commit against them."""
         return await runtime.campaigns.get_spend_caps(runtime.caller(ctx))
 
     @mcp.tool(annotations=REPLACE, tags={"campaigns", "write", "admin"})
@@ -29,8 +28,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         max_change_factor: ChangeFactor = Decimal(2),
         idempotency_key: IdempotencyKey = None,
     ) -> SpendCapsView:
-        """Replace the tenant's spend caps (admin): an omitted cap is lifted. Activation and budget changes that
-        would exceed a cap are refused."""
+        """Replace the tenant's spend caps (admin); an omitted cap is lifted."""
         command = SetSpendCaps(
             currency=currency,
             per_campaign=per_campaign,

@@ -19,7 +19,7 @@ RESTART = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempote
 
 ChangeId = Annotated[
     str,
-    Field(min_length=4, max_length=40, pattern=r"^chg_[0-9A-Za-z]+$", description="The change (chg_…) to undo."),
+    Field(min_length=4, max_length=40, pattern=r"^chg_[0-9A-Za-z]+$"),
 ]
 
 
@@ -42,15 +42,14 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def pause_campaign(
         ctx: Context, campaign_id: CampaignId, reason: Reason, idempotency_key: IdempotencyKey = None
     ) -> ChangeResult:
-        """Pause every platform object of a live campaign (delivery stops, nothing is removed). Returns the change
-        recorded; campaigns_rollback_change or campaigns_resume_campaign undoes it."""
+        """Pause a live campaign on every platform; undo with campaigns_resume_campaign."""
         return await change(ctx, campaign_id, "pause", reason, idempotency_key)
 
     @mcp.tool(annotations=RESTART, tags={"campaigns", "write"})
     async def resume_campaign(
         ctx: Context, campaign_id: CampaignId, reason: Reason, idempotency_key: IdempotencyKey = None
     ) -> ChangeResult:
-        """Resume a paused campaign on every platform it runs on. Returns the change recorded."""
+        """Resume a paused campaign on every platform."""
         return await change(ctx, campaign_id, "resume", reason, idempotency_key)
 
     @mcp.tool(annotations=STOP, tags={"campaigns", "write"})
@@ -58,11 +57,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         campaign_id: CampaignId,
         reason: Reason,
-        archive: Annotated[bool, Field(description="Also archive it (ends a campaign that never ran).")] = False,
+        archive: Annotated[bool, Field(description="Also archive.")] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> ChangeResult:
-        """End a campaign for good: its platform objects stop delivering and it is completed (archive=true also
-        archives it, or archives a campaign that never went live)."""
+        """End a campaign for good (archive=true also archives it)."""
         return await change(ctx, campaign_id, "end", reason, idempotency_key, archive=archive)
 
     @mcp.tool(annotations=STOP, tags={"campaigns", "write"})
@@ -71,14 +69,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         campaign_id: CampaignId,
         daily_budget: DailyBudget,
         reason: Reason,
-        channel: Annotated[ChannelId | None, Field(default=None, description="One channel; omit to scale all.")] = None,
+        channel: Annotated[ChannelId | None, Field(default=None, description="Omit for all.")] = None,
         confirmation_token: Annotated[
-            ConfirmationToken | None, Field(default=None, description="The token a needs_confirmation answer gave.")
+            ConfirmationToken | None, Field(default=None, description="From needs_confirmation.")
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ChangeResult:
-        """Set a live campaign's daily budget on its platforms, within the tenant's spend caps. A step larger than
-        allowed returns needs_confirmation: call again with its confirmation_token."""
+        """Set a live campaign's daily budget within the spend caps; a large step returns needs_confirmation."""
         command = UpdateBudget(
             campaign_id=campaign_id,
             daily_budget=daily_budget,
@@ -96,7 +93,6 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         reason: Reason,
         idempotency_key: IdempotencyKey = None,
     ) -> ChangeResult:
-        """Restore the status or budgets a change (campaigns_get_campaign lists them) replaced, on every platform
-        it touched."""
+        """Undo a recorded change (campaigns_get_campaign lists them) on every platform."""
         command = RollbackChange(campaign_id=campaign_id, change_id=change_id, reason=reason)
         return await runtime.campaigns.rollback_change(runtime.caller(ctx), command, idempotency_key=idempotency_key)

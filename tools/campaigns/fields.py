@@ -13,22 +13,14 @@ from promptsales.domain_core.shared.decimals import decimal_schema
 
 MoneyValue = Annotated[Money, decimal_schema(minimum=0, maximum=100_000_000)]
 
-CampaignId = Annotated[
-    CampaignIdValue, Field(description="The campaign (cp_…), as campaigns_plan_campaign returned it.")
-]
-ChannelId = Annotated[ChannelIdValue, Field(description="A channel of the campaign's plan, e.g. google_search.")]
-Reason = Annotated[ReasonText, Field(description="Why, in a sentence; kept with the change and the audit entry.")]
-OptionalReason = Annotated[ReasonText | None, Field(default=None, description="Why, in a sentence.")]
-ConfirmationToken = Annotated[
-    str, Field(min_length=8, max_length=100, description="The confirmation_token the preview returned.")
-]
-Amount = Annotated[MoneyValue | None, Field(default=None, description="Money in the campaign's currency, e.g. 15000.")]
-Cap = Annotated[
-    MoneyValue | None, Field(default=None, description="The most that may be committed; omit to lift the cap.")
-]
-Currency = Annotated[
-    str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217 currency code, e.g. EUR.")
-]
+CampaignId = Annotated[CampaignIdValue, Field()]
+ChannelId = Annotated[ChannelIdValue, Field(description="Plan channel, e.g. google_search.")]
+Reason = Annotated[ReasonText, Field()]
+OptionalReason = Annotated[ReasonText | None, Field(default=None)]
+ConfirmationToken = Annotated[str, Field(min_length=8, max_length=100, description="From the preview.")]
+Amount = Annotated[MoneyValue | None, Field(default=None, description="e.g. 15000.")]
+Cap = Annotated[MoneyValue | None, Field(default=None, description="Omit to lift the cap.")]
+Currency = Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$", description="ISO 4217, e.g. EUR.")]
 DailyBudget = Annotated[
     Decimal,
     Field(gt=0, le=Decimal("10000000"), max_digits=12, decimal_places=2),
@@ -36,7 +28,7 @@ DailyBudget = Annotated[
         minimum=0,
         maximum=10_000_000,
         exclusive_minimum=True,
-        description="The new daily budget in the campaign's currency, e.g. 250.",
+        description="e.g. 250.",
     ),
 ]
 TargetNumber = Annotated[
@@ -44,15 +36,13 @@ TargetNumber = Annotated[
     Field(gt=0, le=Decimal("1000000000")),
     decimal_schema(minimum=0, maximum=1_000_000_000, exclusive_minimum=True),
 ]
-TargetValue = Annotated[
-    TargetNumber | None, Field(default=None, description="How much of the target metric, e.g. 300 (leads).")
-]
+TargetValue = Annotated[TargetNumber | None, Field(default=None, description="e.g. 300 (leads).")]
 ChangeFactor = Annotated[
     Decimal,
     Field(ge=Decimal("1.1"), le=Decimal("100")),
     decimal_schema(
         minimum=1.1,
         maximum=100,
-        description="The largest budget step (new / old) allowed without a confirmation.",
+        description="Largest budget step (new/old) without confirmation.",
     ),
 ]

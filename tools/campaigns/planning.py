@@ -29,13 +29,9 @@ from promptsales.domain_core.campaigns.model.plan import (
 from promptsales.tools.campaigns.fields import Amount, CampaignId, ChannelId, Currency, OptionalReason, TargetValue
 from promptsales.tools.context import CREATE, READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
 
-CampaignName = Annotated[str, Field(min_length=1, max_length=200, description="A name people recognise.")]
-Owner = Annotated[
-    str | None, Field(default=None, min_length=1, max_length=128, description="Who is responsible (user id or email).")
-]
-SegmentId = Annotated[
-    str | None, Field(default=None, min_length=1, max_length=40, description="CRM segment (seg_…) to reach.")
-]
+CampaignName = Annotated[str, Field(min_length=1, max_length=200)]
+Owner = Annotated[str | None, Field(default=None, min_length=1, max_length=128, description="User id or email.")]
+SegmentId = Annotated[str | None, Field(default=None, min_length=1, max_length=40)]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -45,39 +41,28 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def plan_campaign(
         ctx: Context,
         name: CampaignName,
-        objective: Annotated[Objective, Field(description="What the campaign is for.")],
-        product: Annotated[str, Field(min_length=1, max_length=500, description="What is advertised, in a line.")],
-        markets: Annotated[
-            list[Market], Field(min_length=1, max_length=20, description="Countries and their languages.")
-        ],
-        start_date: Annotated[date, Field(description="First day (YYYY-MM-DD).")],
-        end_date: Annotated[date, Field(description="Last day, inclusive.")],
-        landing_url: Annotated[LandingUrl, Field(description="Where ads lead; tracking parameters are added.")],
+        objective: Annotated[Objective, Field()],
+        product: Annotated[str, Field(min_length=1, max_length=500)],
+        markets: Annotated[list[Market], Field(min_length=1, max_length=20)],
+        start_date: Annotated[date, Field()],
+        end_date: Annotated[date, Field(description="Inclusive.")],
+        landing_url: Annotated[LandingUrl, Field(description="Where ads lead.")],
         budget: Amount = None,
         currency: Currency = "USD",
-        target_metric: Annotated[KpiMetric | None, Field(default=None, description="The goal's metric.")] = None,
+        target_metric: Annotated[KpiMetric | None, Field(default=None)] = None,
         target_value: TargetValue = None,
         max_cpa: Amount = None,
-        industry: Annotated[
-            str | None, Field(default=None, min_length=1, max_length=80, description="The buyers' industry.")
-        ] = None,
-        channels: Annotated[
-            list[ChannelId] | None, Field(default=None, max_length=12, description="Only these channels.")
-        ] = None,
+        industry: Annotated[str | None, Field(default=None, min_length=1, max_length=80)] = None,
+        channels: Annotated[list[ChannelId] | None, Field(default=None, max_length=12)] = None,
         segment_id: SegmentId = None,
-        pacing: Annotated[Pacing, Field(description="How spend is spread over the flight.")] = "even",
-        time_zone: Annotated[TimeZone, Field(description="IANA zone of the dates, e.g. Europe/Madrid.")] = "UTC",
-        special_ad_category: Annotated[
-            SpecialAdCategory, Field(description="Regulated ad category (housing, employment, credit…).")
-        ] = "none",
-        product_category: Annotated[
-            ProductCategory, Field(description="Restricted product kind, if any (alcohol, pharma…).")
-        ] = "general",
+        pacing: Annotated[Pacing, Field()] = "even",
+        time_zone: Annotated[TimeZone, Field(description="e.g. Europe/Madrid.")] = "UTC",
+        special_ad_category: Annotated[SpecialAdCategory, Field()] = "none",
+        product_category: Annotated[ProductCategory, Field()] = "general",
         owner: Owner = None,
         idempotency_key: IdempotencyKey = None,
     ) -> CampaignView:
-        """Plan a campaign from a goal (e.g. 300 leads in Spain and Mexico for 15,000 EUR in March): channels,
-        budget split, bidding, targeting and a forecast with its assumptions. Kept as planned; nothing is spent."""
+        """Plan a campaign from a goal: channels, budget split, bidding, targeting and forecast. Nothing is spent."""
         command = PlanCampaign(
             name=name,
             objective=objective,
@@ -104,18 +89,17 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"campaigns", "read"})
     async def get_campaign(ctx: Context, campaign_id: CampaignId) -> CampaignView:
-        """A campaign: plan, status and history, the objects it runs on each platform (ids, tracking URLs), recent
-        changes, leads it brought in, and the next steps."""
+        """A campaign: plan, status, platform objects, recent changes, leads and next steps."""
         return await runtime.campaigns.get_campaign(runtime.caller(ctx), campaign_id=campaign_id)
 
     @mcp.tool(annotations=READ, tags={"campaigns", "read"})
     async def list_campaigns(
         ctx: Context,
-        status: Annotated[Status | None, Field(default=None, description="Only campaigns in this status.")] = None,
+        status: Annotated[Status | None, Field(default=None)] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> CampaignPage:
-        """Campaigns newest first, optionally only those in one status."""
+        """Campaigns newest first."""
         return await runtime.campaigns.list_campaigns(runtime.caller(ctx), status=status, cursor=cursor, limit=limit)
 
     @mcp.tool(annotations=UPSERT, tags={"campaigns", "write"})
@@ -127,29 +111,20 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         landing_url: Annotated[LandingUrl | None, Field(default=None, description="Where ads lead.")] = None,
         channels: Annotated[
             list[ChannelChange] | None,
-            Field(default=None, max_length=12, description="Per channel: approved creative_ids, bidding, budget…"),
+            Field(default=None, max_length=12, description="Approved creative_ids, bidding, budget."),
         ] = None,
-        remove_channels: Annotated[
-            list[ChannelId] | None, Field(default=None, max_length=12, description="Channels to drop.")
-        ] = None,
-        start_date: Annotated[date | None, Field(default=None, description="New first day.")] = None,
-        end_date: Annotated[date | None, Field(default=None, description="New last day, inclusive.")] = None,
-        dayparting: Annotated[
-            list[Daypart] | None, Field(default=None, max_length=14, description="Hours ads may deliver.")
-        ] = None,
-        kpis: Annotated[
-            list[Kpi] | None, Field(default=None, max_length=10, description="Targets to judge by.")
-        ] = None,
+        remove_channels: Annotated[list[ChannelId] | None, Field(default=None, max_length=12)] = None,
+        start_date: Annotated[date | None, Field(default=None)] = None,
+        end_date: Annotated[date | None, Field(default=None, description="Inclusive.")] = None,
+        dayparting: Annotated[list[Daypart] | None, Field(default=None, max_length=14)] = None,
+        kpis: Annotated[list[Kpi] | None, Field(default=None, max_length=10)] = None,
         special_ad_category: Annotated[SpecialAdCategory | None, Field(default=None)] = None,
         product_category: Annotated[ProductCategory | None, Field(default=None)] = None,
-        influencers: Annotated[
-            list[Influencer] | None, Field(default=None, max_length=50, description="Influencers and their briefs.")
-        ] = None,
+        influencers: Annotated[list[Influencer] | None, Field(default=None, max_length=50)] = None,
         reason: OptionalReason = None,
         idempotency_key: IdempotencyKey = None,
     ) -> CampaignView:
-        """Edit a campaign that is not live (omitted fields stay): attach approved creatives to channels, change
-        bidding, budget, dates or targeting. An approved campaign goes back to planned and needs approval again."""
+        """Edit a campaign that is not live (omitted fields stay); an approved one needs approval again."""
         command = UpdateCampaign(
             campaign_id=campaign_id,
             name=name,

@@ -16,16 +16,14 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"campaigns", "read"})
     async def check_compliance(ctx: Context, campaign_id: CampaignId) -> ComplianceView:
-        """Every compliance finding for the campaign as it stands (ad policies, consent, creatives, plan and
-        spend limits), each with its severity and what to change. Run it before campaigns_submit_for_review."""
+        """Compliance findings for a campaign, with severity and fix. Run before campaigns_submit_for_review."""
         return await runtime.campaigns.check_compliance(runtime.caller(ctx), campaign_id=campaign_id)
 
     @mcp.tool(annotations=CREATE, tags={"campaigns", "write"})
     async def submit_for_review(
         ctx: Context, campaign_id: CampaignId, note: OptionalReason = None, idempotency_key: IdempotencyKey = None
     ) -> SubmitResult:
-        """Ask for a planned campaign to be approved: refused while a blocking finding stands; findings that need
-        a person send it to review (campaigns_approve_campaign), otherwise it is approved at once."""
+        """Ask for a planned campaign's approval; refused while a blocking finding stands."""
         command = SubmitCampaign(campaign_id=campaign_id, note=note)
         return await runtime.campaigns.submit_for_review(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
@@ -33,11 +31,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def approve_campaign(
         ctx: Context,
         campaign_id: CampaignId,
-        decision: Annotated[Literal["approve", "reject"], Field(description="approve, or reject back to planned.")],
+        decision: Annotated[Literal["approve", "reject"], Field()],
         note: Reason,
         idempotency_key: IdempotencyKey = None,
     ) -> DecisionResult:
-        """A person's decision on a campaign in review (needs the campaigns:approve scope; not whoever submitted it).
-        Approved campaigns can be activated; rejected ones go back to planned with the note."""
+        """Approve or reject a campaign in review (needs campaigns:approve; not the submitter)."""
         command = DecideCampaign(campaign_id=campaign_id, decision=decision, note=note)
         return await runtime.campaigns.decide(runtime.caller(ctx), command, idempotency_key=idempotency_key)

@@ -31,8 +31,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def classify_text(
         ctx: Context, text: Text, intents: Labels = None, topics: Labels = None
     ) -> ClassificationView | InputRequiredResult:
-        """Intent (default sales labels: purchase, pricing, demo_request, support, complaint, churn_risk,
-        unsubscribe, information, scheduling, other — or yours), sentiment (-1..1) and, with labels, topic."""
+        """Classify a text's intent (sales labels or yours), sentiment and topic."""
         caller = runtime.caller(ctx)
         return await with_sampling(
             ctx, lambda s: runtime.content.classify_text(caller, text=text, intents=intents, topics=topics, sampled=s)
@@ -42,12 +41,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def summarize(
         ctx: Context,
         text: Text,
-        max_sentences: Annotated[int, Field(ge=1, le=10, description="Longest summary, in sentences.")] = 3,
-        max_chars: Annotated[
-            int | None, Field(default=None, ge=40, le=4000, description="Longest summary, in characters.")
-        ] = None,
+        max_sentences: Annotated[int, Field(ge=1, le=10)] = 3,
+        max_chars: Annotated[int | None, Field(default=None, ge=40, le=4000)] = None,
     ) -> SummaryView | InputRequiredResult:
-        """Summarise a text (locally: its most informative sentences, verbatim and in order)."""
+        """Summarise a text in its key sentences."""
         caller = runtime.caller(ctx)
         return await with_sampling(
             ctx,
@@ -62,13 +59,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         text: Text,
         schema: Annotated[
             JsonObject,
-            Field(
-                description="JSON Schema object: properties with type, optional format (email, date, uri, phone), "
-                "enum and description; required."
-            ),
+            Field(description="JSON Schema object: properties (type, format, enum, description), required."),
         ],
     ) -> ExtractionView | InputRequiredResult:
-        """Pull the schema's fields out of a text (emails, calls, notes); missing ones are listed, never invented."""
+        """Extract a JSON schema's fields from a text; missing ones are listed, never invented."""
         caller = runtime.caller(ctx)
         return await with_sampling(
             ctx, lambda s: runtime.content.extract_fields(caller, text=text, schema=schema, sampled=s)
@@ -76,7 +70,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"content", "read"})
     async def get_ai_settings(ctx: Context) -> AiSettingsView:
-        """Which text and image providers and models write for this tenant (keys are never shown)."""
+        """The tenant's text and image providers and models."""
         return await runtime.content.get_ai_settings(runtime.caller(ctx))
 
     @mcp.tool(annotations=SETTINGS, tags={"content", "write", "admin"})
@@ -84,33 +78,25 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         text_provider: Annotated[
             TextProviderKind,
-            Field(
-                description="local (offline), openai, anthropic, openai_compatible, or sampling (the client's model)."
-            ),
+            Field(description="sampling: the client's model."),
         ],
-        text_model: Annotated[
-            ModelId | None, Field(default=None, description="Model id; default per provider.")
-        ] = None,
-        image_provider: Annotated[
-            ImageProviderKind, Field(description="local (offline renderer) or openai.")
-        ] = "local",
-        image_model: Annotated[
-            ModelId | None, Field(default=None, description="Image model id; default per provider.")
-        ] = None,
+        text_model: Annotated[ModelId | None, Field(default=None, description="Default per provider.")] = None,
+        image_provider: Annotated[ImageProviderKind, Field()] = "local",
+        image_model: Annotated[ModelId | None, Field(default=None, description="Default per provider.")] = None,
         base_url: Annotated[
             str | None,
-            Field(default=None, max_length=300, pattern=r"^https?://", description="For openai_compatible servers."),
+            Field(default=None, max_length=300, pattern=r"^https?://"),
         ] = None,
         api_key: Annotated[
             ApiKey | None, Field(default=None, description="Stored encrypted; never shown again.")
         ] = None,
         allow_self_approval: Annotated[
             bool | None,
-            Field(default=None, description="Let an asset's generator approve it (default false); omit to keep."),
+            Field(default=None, description="Generator may approve own assets."),
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> AiSettingsView:
-        """Choose the tenant's text and image model providers; an API key given here is sealed (AES-256-GCM)."""
+        """Choose the tenant's text and image model providers."""
         command = SetAiProvider(
             text_provider=text_provider,
             text_model=text_model,

@@ -43,11 +43,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         required_phrases: RequiredPhrases = None,
         substantiated_claims: SubstantiatedClaims = None,
         max_emoji: MaxEmoji = None,
-        is_default: Annotated[bool, Field(description="Make it the kit used when none is named.")] = False,
+        is_default: Annotated[bool, Field()] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> BrandKitView:
-        """Create or replace the brand kit called name: voice, colours, logo, fonts, banned words, required
-        disclaimers and substantiated claims. Copy lint and creatives use it; the first kit becomes the default."""
+        """Create or replace a brand kit (voice, colours, logo, banned words, disclaimers, claims) used by lint and
+        creatives."""
         command = SetBrandKit(
             name=name,
             voice=voice,
@@ -65,12 +65,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=PUSH, tags={"content", "write"})
     async def push_brand_kit(
         ctx: Context,
-        platform: Annotated[DesignPlatform, Field(description="The connected design platform.")],
+        platform: Annotated[DesignPlatform, Field()],
         brand_kit: BrandKitName = None,
         idempotency_key: IdempotencyKey = None,
     ) -> BrandKitPush:
-        """Send a brand kit's logo to a connected design platform where its API allows (Canva: into the user's
-        uploads); no platform's API takes brand colours. The same logo is sent once."""
+        """Send a brand kit's logo to a connected design platform."""
         command = PushBrandKit(platform=platform, brand_kit=brand_kit)
         return await runtime.content.push_brand_kit(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 

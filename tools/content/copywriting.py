@@ -22,8 +22,7 @@ CopyFields = Annotated[
     ],
     Field(
         max_length=20,
-        description='The copy by field name as in the format\'s spec, e.g. {"headlines": [...], "descriptions": '
-        '[...]} for google_ads/rsa or {"text": "..."} for sms/text.',
+        description='Fields as in the format spec, e.g. {"headlines": [...]} or {"text": "..."}.',
     ),
 ]
 
@@ -39,13 +38,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         format: Format,
         language: Language = "en",
         tone: Tone = "professional",
-        variants: Annotated[int, Field(ge=1, le=10, description="How many variants (each is a library draft).")] = 3,
+        variants: Annotated[int, Field(ge=1, le=10)] = 3,
         brand_kit: BrandKitName = None,
         idempotency_key: IdempotencyKey = None,
     ) -> CopyResult | InputRequiredResult:
-        """Write N copy variants for a channel format (e.g. google_ads/rsa, meta/feed, sms/text), each within the
-        platform's limits as it counts length (graphemes, X weighting, GSM-7/UCS-2 segments) and linted
-        against the brand kit. Every variant is saved as a draft asset (asset_id) and counts one generation."""
+        """Write copy variants for a channel format within platform limits, linted; each saved as a draft asset."""
         caller = runtime.caller(ctx)
         command = GenerateCopy(
             brief=brief,
@@ -67,9 +64,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def check_copy(
         ctx: Context, copy: CopyFields, channel: Channel, format: Format, brand_kit: BrandKitName = None
     ) -> CheckResult:
-        """Lint copy against the channel spec and the brand kit: lengths as the platform counts them, missing or
-        extra items, banned words, required disclaimers, unsubstantiated claims, ALL CAPS, emoji, repeated items,
-        filler after opt-out lines, stacked superlatives and channel rules."""
+        """Lint copy against the channel spec and brand kit: lengths, banned words, disclaimers, claims, caps, emoji."""
         return await runtime.content.check_copy(
             runtime.caller(ctx), copy_fields=_plain(copy), channel=channel, format=format, brand_kit=brand_kit
         )
@@ -78,9 +73,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def rewrite_copy(
         ctx: Context, copy: CopyFields, channel: Channel, format: Format, brand_kit: BrandKitName = None
     ) -> CheckResult:
-        """Fix failing copy deterministically (drop banned words and repeats, soften unproven claims, sentence-case
-        shouting, trim emoji and superlatives, add required phrases, shorten to the limits) and return it with its
-        new lint and the changes."""
+        """Fix failing copy and return it with its new lint and the changes."""
         return await runtime.content.check_copy(
             runtime.caller(ctx),
             copy_fields=_plain(copy),

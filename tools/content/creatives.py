@@ -20,8 +20,7 @@ Storyboard = Annotated[
     Field(
         default=None,
         max_length=12,
-        description="Scenes [{headline, body?, call_to_action?, seconds}]; omit to storyboard the brief "
-        "(hook, benefit, call to action).",
+        description="Omit to storyboard the brief.",
     ),
 ]
 
@@ -40,11 +39,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         placement: Placement,
         brand_kit: BrandKitName = None,
         language: Language = "en",
-        variant: Annotated[int, Field(ge=0, le=9, description="Layout/text variant to render.")] = 0,
+        variant: Annotated[int, Field(ge=0, le=9)] = 0,
         idempotency_key: IdempotencyKey = None,
     ) -> ToolResult | InputRequiredResult:
-        """Render a PNG at the placement's exact size (e.g. meta_feed_square 1080x1080) with the brand kit's
-        colours and logo, a headline and a call to action. Returns the image and its library asset (draft)."""
+        """Render a branded PNG at a placement's size; saved as a draft asset."""
         caller = runtime.caller(ctx)
         command = GenerateImage(
             brief=brief, placement=placement, brand_kit=brand_kit, language=language, variant=variant
@@ -78,14 +76,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         storyboard: Storyboard = None,
         duration_seconds: Annotated[
             float | None,
-            Field(default=None, ge=1, le=60, description="Length; default the placement's recommendation."),
+            Field(default=None, ge=1, le=60, description="Default: the placement's."),
         ] = None,
         brand_kit: BrandKitName = None,
         language: Language = "en",
         idempotency_key: IdempotencyKey = None,
     ) -> CreativeResult | InputRequiredResult:
-        """Render an H.264 MP4 for a video placement (e.g. tiktok_in_feed 9:16) from a storyboard or a brief, with
-        transitions between scenes; reports progress while encoding. Saved as a draft asset (file_uri)."""
+        """Render an MP4 for a video placement from a storyboard or brief; saved as a draft asset."""
         caller = runtime.caller(ctx)
 
         async def progress(done: int, total: int) -> None:

@@ -17,9 +17,9 @@ from promptsales.domain_core.content.commands import BrandKitName as KitName
 
 __all__ = ["AssetId", "BrandKitName", "Brief", "Channel", "Format", "Labels", "Language", "Placement", "Text", "Tone"]
 
-BrandKitName = Annotated[KitName | None, Field(default=None, description="Brand kit name; default kit if omitted.")]
-Text = Annotated[str, Field(min_length=1, max_length=20000, description="The text to analyse.")]
+BrandKitName = Annotated[KitName | None, Field(default=None, description="Default kit if omitted.")]
+Text = Annotated[str, Field(min_length=1, max_length=20000)]
 Labels = Annotated[
     list[Annotated[str, Field(min_length=1, max_length=40)]] | None,
-    Field(default=None, max_length=30, description="Candidate labels; omit for the default set."),
+    Field(default=None, max_length=30, description="Omit for defaults."),
 ]

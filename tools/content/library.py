@@ -13,7 +13,7 @@ from promptsales.domain_core.content.dto import AssetPage, AssetView, CreativeRe
 from promptsales.tools.content.fields import AssetId
 from promptsales.tools.context import READ, UPSERT, Cursor, IdempotencyKey, Limit, ToolRuntime
 
-Note = Annotated[NoteText | None, Field(default=None, description="Why (required to reject).")]
+Note = Annotated[NoteText | None, Field(default=None, description="Required to reject.")]
 # Reads the design platform (open world); the same unchanged design adds nothing (idempotent).
 IMPORT = ToolAnnotations(read_only_hint=False, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
@@ -26,11 +26,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         kind: Annotated[Literal["copy", "image", "video"] | None, Field(default=None)] = None,
         status: Annotated[Literal["draft", "in_review", "approved", "rejected"] | None, Field(default=None)] = None,
-        channel: Annotated[str | None, Field(default=None, max_length=40, description="Only this channel.")] = None,
+        channel: Annotated[str | None, Field(default=None, max_length=40)] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> AssetPage:
-        """Library assets newest first, filtered by kind, review status or channel."""
+        """Library assets newest first."""
         return await runtime.content.list_assets(
             runtime.caller(ctx), kind=kind, status=status, channel=channel, cursor=cursor, limit=limit
         )
@@ -38,22 +38,21 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=IMPORT, tags={"content", "write"})
     async def import_design(
         ctx: Context,
-        platform: Annotated[DesignPlatform, Field(description="The connected design platform.")],
+        platform: Annotated[DesignPlatform, Field()],
         design_id: DesignId,
         title: Annotated[
             str | None,
-            Field(default=None, min_length=1, max_length=200, description="Library title (default: the design's)."),
+            Field(default=None, min_length=1, max_length=200),
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> CreativeResult:
-        """Bring a design from a connected Canva / Adobe Express account into the library as a PNG draft asset;
-        importing it again after it changed adds a version (and sends it back to review)."""
+        """Import a Canva / Adobe Express design into the library as a PNG draft asset."""
         command = ImportDesign(platform=platform, design_id=design_id, title=title)
         return await runtime.content.import_design(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"content", "read"})
     async def get_asset(ctx: Context, asset_id: AssetId) -> AssetView:
-        """An asset with every version (copy fields and lint, or the file's URI), status and who decided."""
+        """An asset with its versions, status and review decisions."""
         return await runtime.content.get_asset(runtime.caller(ctx), asset_id)
 
     async def decide(ctx: Context, asset_id: str, decision: Decision, note: str | None, key: str | None) -> AssetView:
@@ -62,22 +61,21 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=UPSERT, tags={"content", "write"})
     async def submit_asset(ctx: Context, asset_id: AssetId, idempotency_key: IdempotencyKey = None) -> AssetView:
-        """Send a draft for review (draft → in_review); repeating it changes nothing."""
+        """Send a draft asset for review."""
         return await decide(ctx, asset_id, "submit", None, idempotency_key)
 
     @mcp.tool(annotations=UPSERT, tags={"content", "write"})
     async def approve_asset(
         ctx: Context, asset_id: AssetId, note: Note = None, idempotency_key: IdempotencyKey = None
     ) -> AssetView:
-        """Approve an asset in review (in_review → approved) as a reviewer: whoever generated it cannot. Campaigns
-        only activate approved assets; approving again changes nothing."""
+        """Approve an asset in review (not by whoever generated it); campaigns only use approved assets."""
         return await decide(ctx, asset_id, "approve", note, idempotency_key)
 
     @mcp.tool(annotations=UPSERT, tags={"content", "write"})
     async def reject_asset(
         ctx: Context, asset_id: AssetId, note: Note = None, idempotency_key: IdempotencyKey = None
     ) -> AssetView:
-        """Reject an asset in review with a reason (in_review → rejected); rejecting again changes nothing."""
+        """Reject an asset in review, with a reason."""
         return await decide(ctx, asset_id, "reject", note, idempotency_key)
 
     @mcp.resource("content://assets/{asset_id}", mime_type="application/json", description="A library asset.")

@@ -41,20 +41,15 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def create_organization(
         ctx: Context,
-        name: Annotated[str, Field(min_length=1, max_length=200, description="Company name.")],
-        domain: Annotated[
-            str | None, Field(default=None, max_length=253, description="Web domain, e.g. acme.com.")
-        ] = None,
-        industry: Annotated[
-            str | None, Field(default=None, max_length=80, description="Industry, e.g. software.")
-        ] = None,
+        name: Annotated[str, Field(min_length=1, max_length=200)],
+        domain: Annotated[str | None, Field(default=None, max_length=253, description="e.g. acme.com.")] = None,
+        industry: Annotated[str | None, Field(default=None, max_length=80, description="e.g. software.")] = None,
         employee_count: EmployeeCount = None,
         country: Country = None,
         region: Region = None,
         idempotency_key: IdempotencyKey = None,
     ) -> OrganizationView:
-        """Create a company record. A second company with the same domain is rejected with the existing id;
-        find companies with crm_search_organizations."""
+        """Create a company record; a duplicate domain is rejected with the existing id."""
         command = CreateOrganization(
             name=name, domain=domain, industry=industry, employee_count=employee_count, country=country, region=region
         )
@@ -63,14 +58,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def search_organizations(
         ctx: Context,
-        query: Annotated[
-            str | None, Field(default=None, max_length=200, description="Text in the company name or domain.")
-        ] = None,
+        query: Annotated[str | None, Field(default=None, max_length=200)] = None,
         domain: Annotated[str | None, Field(default=None, max_length=253, description="Exact web domain.")] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> OrganizationPage:
-        """Find companies by name or domain, in creation order, paginated (for organization_id elsewhere)."""
+        """Find companies by name or domain, paginated."""
         return await runtime.crm.search_organizations(
             runtime.caller(ctx), text=query, domain=domain, cursor=cursor, limit=limit
         )
@@ -88,12 +81,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         region: Region = None,
         owner: Owner = None,
         tags: Tags = None,
-        attributes: Annotated[JsonObject | None, Field(default=None, description="Extra fields.")] = None,
+        attributes: Annotated[JsonObject | None, Field(default=None)] = None,
         consent: ConsentArg = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ContactView:
-        """Create a person. Email/phone are normalized and must be unique; to record a lead from a channel
-        with provenance, use crm_capture_lead instead (it upserts)."""
+        """Create a person (email/phone unique). To record a lead with provenance, use crm_capture_lead."""
         command = CreateContact(
             first_name=first_name,
             last_name=last_name,
@@ -112,7 +104,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_contact(ctx: Context, contact_id: ContactId) -> ContactView:
-        """Read one contact: identity, organization id, tags, attributes and consent per channel."""
+        """Read one contact: identity, organization, tags, attributes and consent."""
         return await runtime.crm.get_contact(runtime.caller(ctx), contact_id=contact_id)
 
     @mcp.tool(annotations=UPSERT, tags={"crm", "write"})
@@ -131,12 +123,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         tags: Annotated[list[Tag] | None, Field(default=None, max_length=50, description="Replaces all tags.")] = None,
         attributes: Annotated[
             JsonObject | None,
-            Field(default=None, description="Merged into attributes; null values delete keys."),
+            Field(default=None, description="Merged; null deletes a key."),
         ] = None,
         consent: ConsentArg = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ContactView:
-        """Change some fields of a contact; omitted fields stay as they are."""
+        """Change some fields of a contact; omitted fields stay."""
         command = UpdateContact(
             contact_id=contact_id,
             first_name=first_name,
@@ -157,21 +149,17 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def search_contacts(
         ctx: Context,
-        query: Annotated[
-            str | None, Field(default=None, max_length=200, description="Name, email, phone or title text.")
-        ] = None,
+        query: Annotated[str | None, Field(default=None, max_length=200)] = None,
         organization_id: Annotated[OrganizationId | None, Field(default=None)] = None,
         country: Annotated[
             str | None, Field(default=None, max_length=2, pattern=r"^[A-Z]{2}$", description="ISO-2 code.")
         ] = None,
-        tag: Annotated[
-            str | None, Field(default=None, max_length=60, description="Only contacts with this tag.")
-        ] = None,
+        tag: Annotated[str | None, Field(default=None, max_length=60)] = None,
         owner: Owner = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> ContactPage:
-        """Find active (not merged) contacts by text and filters, in creation order, paginated."""
+        """Find active contacts by text and filters, paginated."""
         filters = {
             k: v
             for k, v in {
@@ -189,11 +177,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=DESTRUCTIVE, tags={"crm", "write"})
     async def merge_contacts(
         ctx: Context,
-        survivor_id: Annotated[ContactId, Field(description="Contact that remains.")],
-        duplicate_id: Annotated[ContactId, Field(description="Contact folded into the survivor.")],
+        survivor_id: Annotated[ContactId, Field()],
+        duplicate_id: Annotated[ContactId, Field()],
         idempotency_key: IdempotencyKey = None,
     ) -> ContactView:
-        """Merge a duplicate person into a survivor: leads, interactions, flow runs, tags and consent history
-        move over; the survivor keeps its values and fills gaps; the duplicate stays as a pointer (audited)."""
+        """Merge a duplicate person into a survivor; leads, interactions and consent history move over."""
         command = MergeContacts(survivor_id=survivor_id, duplicate_id=duplicate_id)
         return await runtime.crm.merge_contacts(runtime.caller(ctx), command, idempotency_key=idempotency_key)

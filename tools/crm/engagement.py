@@ -31,10 +31,10 @@ RULE_HELP = (
 # The HTTP body limit is sized from this (at most 4 bytes per character, plus the JSON-RPC envelope).
 MAX_CSV_CHARS = 1_000_000
 CSV_HELP = (
-    "CSV with a header row, at most 1,000,000 characters (split bigger files). Columns: email and/or phone "
-    "(required), first_name, last_name, title, company, company_domain, industry, employee_count, country, "
-    "region, source, campaign, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, "
-    "landing_page, occurred_at, consent_email, consent_sms, consent_whatsapp (yes/no), tags (a;b), owner."
+    "CSV with header, at most 1,000,000 characters (split bigger files). Columns: email and/or phone (required), "
+    "first_name, last_name, title, company, company_domain, industry, employee_count, country, region, source, "
+    "campaign, utm_source, utm_medium, utm_campaign, utm_term, utm_content, referrer, landing_page, occurred_at, "
+    "consent_email, consent_sms, consent_whatsapp (yes/no), tags (a;b), owner."
 )
 
 
@@ -45,10 +45,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def create_segment(
         ctx: Context,
         name: Annotated[str, Field(min_length=1, max_length=120, description="Unique segment name.")],
-        rule: Annotated[JsonObject, Field(description="Segment rule (see tool description).")],
-        description: Annotated[
-            str | None, Field(default=None, max_length=1000, description="What the segment is for.")
-        ] = None,
+        rule: Annotated[JsonObject, Field()],
+        description: Annotated[str | None, Field(default=None, max_length=1000)] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> SegmentView:
         command = CreateSegment(name=name, description=description, rule=rule)
@@ -57,11 +55,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(
         annotations=READ,
         tags={"crm", "read"},
-        description=f"Count the contacts a rule (or saved segment) selects now, with a sample of 10. {RULE_HELP}",
+        description="Count the contacts a rule (as in crm_create_segment) or saved segment selects now, with a sample.",
     )
     async def preview_segment(
         ctx: Context,
-        rule: Annotated[JsonObject | None, Field(default=None, description="Rule to try.")] = None,
+        rule: Annotated[JsonObject | None, Field(default=None)] = None,
         segment_id: Annotated[SegmentId | None, Field(default=None, description="Or a saved segment.")] = None,
     ) -> SegmentPreview:
         if (rule is None) == (segment_id is None):
@@ -72,25 +70,24 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def list_segment_members(
         ctx: Context, segment_id: SegmentId, cursor: Cursor = None, limit: Limit = 20
     ) -> ContactPage:
-        """The contacts in a saved segment right now (rules are evaluated live), paginated."""
+        """The contacts in a saved segment now, paginated."""
         return await runtime.crm.list_segment_members(
             runtime.caller(ctx), segment_id=segment_id, cursor=cursor, limit=limit
         )
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def list_segments(ctx: Context) -> SegmentList:
-        """The tenant's saved segments with a readable summary of each rule."""
+        """The tenant's saved segments with a summary of each rule."""
         return await runtime.crm.list_segments(runtime.caller(ctx))
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_customer_360(
         ctx: Context,
         contact_id: ContactId,
-        timeline_limit: Annotated[int, Field(ge=1, le=50, description="Interactions per page.")] = 20,
+        timeline_limit: Annotated[int, Field(ge=1, le=50)] = 20,
         timeline_cursor: Cursor = None,
     ) -> Customer360:
-        """Everything about one person: contact, organization, leads with scores and explanations, interaction
-        timeline (newest first, paginated), segments they belong to, consent. A merged id shows its survivor."""
+        """Everything about one person: contact, organization, scored leads, timeline, segments, consent."""
         return await runtime.crm.get_customer_360(
             runtime.caller(ctx),
             contact_id=contact_id,
@@ -100,7 +97,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def list_flows(ctx: Context) -> FlowList:
-        """Attention flows (chat/voice bot scripts) that crm_start_flow accepts, e.g. bant-qualification."""
+        """Bot conversation flows crm_start_flow accepts."""
         return await runtime.crm.list_flows(runtime.caller(ctx))
 
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
@@ -112,15 +109,15 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
                 min_length=1,
                 max_length=80,
                 pattern=r"^[a-z0-9][a-z0-9_-]*$",
-                description="Flow id, e.g. bant-qualification.",
+                description="e.g. bant-qualification.",
             ),
         ],
         contact_id: ContactId,
-        channel: Annotated[FlowChannel, Field(description="chat renders numbered options; voice speaks them.")],
+        channel: Annotated[FlowChannel, Field()],
         idempotency_key: IdempotencyKey = None,
     ) -> FlowRunView:
-        """Start a bot conversation with a contact. Returns run_id and the bot's first message(s); relay the
-        person's replies with crm_advance_flow."""
+        """Start a bot conversation with a contact; returns run_id and the first message. Relay replies with
+        crm_advance_flow."""
         command = StartFlow(flow_id=flow_id, contact_id=contact_id, channel=channel)
         return await runtime.crm.start_flow(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
@@ -128,13 +125,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def advance_flow(
         ctx: Context,
         run_id: RunId,
-        user_input: Annotated[str, Field(max_length=2000, description="What the person said or typed.")],
+        user_input: Annotated[str, Field(max_length=2000)],
         channel: Annotated[FlowChannel | None, Field(default=None, description="Switch chat/voice.")] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> FlowRunView:
-        """Give the person's answer to a running flow, as said: free text is understood ("about 50k USD",
-        "decide mi jefe"); unclear answers are asked again. Answers are saved on the contact/lead (budget,
-        authority, need, timeline...) and the lead is re-scored. done=true at the end."""
+        """Give the person's answer to a running flow in their words; saves it, re-scores the lead, done=true at the
+        end."""
         command = AdvanceFlow(run_id=run_id, user_input=user_input, channel=channel)
         return await runtime.crm.advance_flow(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
@@ -150,9 +146,8 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
             ),
         ],
     ) -> ImportReport:
-        """Import leads from CSV text. Each valid row is captured (upsert by person); invalid rows are reported
-        with their row number and field. Rows are keyed by their content, so re-importing the same rows
-        changes nothing (no idempotency_key needed). Sends progress."""
+        """Import leads from CSV text (upsert by person); returns invalid rows with their field. Re-importing changes
+        nothing."""
 
         async def progress(done: int, total: int) -> None:
             await ctx.report_progress(done, total, f"{done}/{total} rows")

@@ -12,8 +12,7 @@ def _id(prefix: str, what: str) -> object:
     return Field(
         pattern=rf"^{prefix}_[0-9A-HJKMNP-TV-Z]{{26}}$",
         min_length=size,
-        max_length=size,
-        description=f"{what} id ({prefix}_...).",
+        max_length=size,  # the pattern shows the prefix, so no description (issue 12 budgets)
     )
 
 
@@ -22,31 +21,29 @@ LeadId = Annotated[str, _id("ld", "Lead")]
 OrganizationId = Annotated[str, _id("org", "Organization")]
 SegmentId = Annotated[str, _id("seg", "Segment")]
 RunId = Annotated[str, _id("run", "Flow run")]
-Name = Annotated[str | None, Field(default=None, min_length=1, max_length=100, description="Given or family name.")]
-Email = Annotated[str | None, Field(default=None, min_length=3, max_length=320, description="Email address.")]
+Name = Annotated[str | None, Field(default=None, min_length=1, max_length=100)]
+Email = Annotated[str | None, Field(default=None, min_length=3, max_length=320)]
 Phone = Annotated[
     str | None,
     Field(
         default=None,
         min_length=3,
         max_length=40,
-        description="Phone, international (+14155550123) or national.",
+        description="e.g. +14155550123.",
     ),
 ]
-EmployeeCount = Annotated[
-    int | None, Field(default=None, ge=0, le=10_000_000, description="Number of employees of the company.")
-]
+EmployeeCount = Annotated[int | None, Field(default=None, ge=0, le=10_000_000)]
 Country = Annotated[
     str | None,
-    Field(default=None, min_length=2, max_length=60, description="ISO country code (US, ES) or name."),
+    Field(default=None, min_length=2, max_length=60, description="e.g. US."),
 ]
-Region = Annotated[str | None, Field(default=None, max_length=100, description="State or province.")]
-Title = Annotated[str | None, Field(default=None, max_length=150, description="Job title, e.g. 'VP Marketing'.")]
-Owner = Annotated[str | None, Field(default=None, max_length=128, description="Owning sales rep (user id or email).")]
+Region = Annotated[str | None, Field(default=None, max_length=100)]
+Title = Annotated[str | None, Field(default=None, max_length=150)]
+Owner = Annotated[str | None, Field(default=None, max_length=128, description="User id or email.")]
 Tag = Annotated[str, Field(min_length=1, max_length=60)]
 Tags = Annotated[
     list[Tag] | None,
-    Field(default=None, max_length=50, description="Free-form tags."),
+    Field(default=None, max_length=50),
 ]
-ConsentArg = Annotated[ConsentInput | None, Field(default=None, description="Consent per channel.")]
-UtmArg = Annotated[Utm | None, Field(default=None, description="UTM parameters of the touch.")]
+ConsentArg = Annotated[ConsentInput | None, Field(default=None)]
+UtmArg = Annotated[Utm | None, Field(default=None)]

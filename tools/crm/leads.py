@@ -57,7 +57,7 @@ from promptsales.tools.crm.fields import (
     UtmArg,
 )
 
-Url = Annotated[str | None, Field(default=None, max_length=2048, description="Full URL.")]
+Url = Annotated[str | None, Field(default=None, max_length=2048)]
 
 
 def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
@@ -67,19 +67,15 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=CREATE, tags={"crm", "write"})
     async def capture_lead(
         ctx: Context,
-        source_channel: Annotated[SourceChannel, Field(description="Channel the lead came from.")],
+        source_channel: Annotated[SourceChannel, Field()],
         email: Email = None,
         phone: Phone = None,
         first_name: Name = None,
         last_name: Name = None,
         title: Title = None,
-        company: Annotated[str | None, Field(default=None, max_length=200, description="Company name.")] = None,
-        company_domain: Annotated[
-            str | None, Field(default=None, max_length=253, description="Company web domain, e.g. acme.com.")
-        ] = None,
-        industry: Annotated[
-            str | None, Field(default=None, max_length=80, description="Company industry, e.g. software.")
-        ] = None,
+        company: Annotated[str | None, Field(default=None, max_length=200)] = None,
+        company_domain: Annotated[str | None, Field(default=None, max_length=253, description="e.g. acme.com.")] = None,
+        industry: Annotated[str | None, Field(default=None, max_length=80, description="e.g. software.")] = None,
         employee_count: EmployeeCount = None,
         country: Country = None,
         region: Region = None,
@@ -89,18 +85,15 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         utm: UtmArg = None,
         referrer: Url = None,
         landing_page: Url = None,
-        occurred_at: Annotated[
-            datetime | None, Field(default=None, description="When it happened; default now.")
-        ] = None,
+        occurred_at: Annotated[datetime | None, Field(default=None, description="Default now.")] = None,
         consent: ConsentArg = None,
         owner: Owner = None,
-        subscribed_only: Annotated[bool, Field(description="Newsletter sign-up without sales intent.")] = False,
+        subscribed_only: Annotated[bool, Field(description="Newsletter only, no sales intent.")] = False,
         tags: Tags = None,
         idempotency_key: IdempotencyKey = None,
     ) -> CaptureResult:
-        """Record a lead from any channel with its provenance (campaign, UTM, referrer, landing page, consent).
-        Finds the person by normalized email, else E.164 phone: a known person gets a new touch, never a
-        duplicate. The lead is classified at once (stage, 0-100 score, potential, explanation)."""
+        """Record a lead from any channel with its provenance; a known person (email, else phone) gets a new touch.
+        Returns the classified lead."""
         command = CaptureLead(
             email=email,
             phone=phone,
@@ -128,24 +121,24 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_lead(ctx: Context, lead_id: LeadId) -> LeadView:
-        """Read one lead: provenance (first/last touch, UTM), stage, score and its explanation."""
+        """Read one lead: provenance, stage, score and its explanation."""
         return await runtime.crm.get_lead(runtime.caller(ctx), lead_id=lead_id)
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def list_leads(
         ctx: Context,
         stage: LifecycleStage | None = None,
-        min_score: Annotated[int | None, Field(default=None, ge=0, le=100, description="Score at least.")] = None,
-        max_score: Annotated[int | None, Field(default=None, ge=0, le=100, description="Score at most.")] = None,
+        min_score: Annotated[int | None, Field(default=None, ge=0, le=100)] = None,
+        max_score: Annotated[int | None, Field(default=None, ge=0, le=100)] = None,
         source: SourceChannel | None = None,
         segment_id: Annotated[SegmentId | None, Field(default=None)] = None,
         owner: Owner = None,
-        created_from: Annotated[datetime | None, Field(default=None, description="Created at or after.")] = None,
-        created_to: Annotated[datetime | None, Field(default=None, description="Created before.")] = None,
+        created_from: Annotated[datetime | None, Field(default=None)] = None,
+        created_to: Annotated[datetime | None, Field(default=None)] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> LeadPage:
-        """List leads newest first, filtered by stage, score range, source, segment, owner or creation time."""
+        """List leads newest first, filtered by stage, score, source, segment, owner or date."""
         filters: dict[str, Any] = {
             "stage": stage,
             "min_score": min_score,
@@ -167,27 +160,24 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def update_lead(
         ctx: Context,
         lead_id: LeadId,
-        owner: Annotated[
-            str | None, Field(default=None, max_length=128, description="New owner; '' unassigns.")
-        ] = None,
+        owner: Annotated[str | None, Field(default=None, max_length=128, description="'' unassigns.")] = None,
         stage: Annotated[
             Literal["opportunity", "customer"] | None,
-            Field(default=None, description="Set by a person when a deal opens or is won; kept until cleared."),
+            Field(default=None, description="Manual stage; kept until cleared."),
         ] = None,
-        clear_manual_stage: Annotated[bool, Field(description="Return to the computed stage.")] = False,
+        clear_manual_stage: Annotated[bool, Field()] = False,
         deal_value: Annotated[
             Annotated[Decimal, Field(ge=0, decimal_places=2), decimal_schema(minimum=0, maximum=999_999_999_999)]
             | None,
-            Field(description="A won deal's value (with stage customer)."),
+            Field(description="Won deal value."),
         ] = None,
         deal_currency: Annotated[
             Annotated[str, Field(min_length=3, max_length=3, pattern=r"^[A-Z]{3}$")] | None,
-            Field(description="ISO 4217, with deal_value."),
+            Field(description="With deal_value."),
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> LeadView:
-        """Assign a lead's owner or set a manual stage (opportunity, customer); a won deal may carry its value,
-        which analytics counts as revenue."""
+        """Assign a lead's owner or set a manual stage; a won deal may carry its value (counted as revenue)."""
         command = UpdateLead(
             lead_id=lead_id,
             owner=owner,
@@ -202,15 +192,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     async def classify_lead(
         ctx: Context, lead_id: LeadId, idempotency_key: IdempotencyKey = None
     ) -> ClassificationView:
-        """Re-score a lead now with the tenant's rules: stage, score = fit + engagement + qualification,
-        purchase potential, customer type, and every factor with the points it gave. Deterministic."""
+        """Re-score a lead now: stage, score, potential, customer type and each factor's points."""
         command = ClassifyLead(lead_id=lead_id)
         return await runtime.crm.classify_lead(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
     @mcp.tool(annotations=READ, tags={"crm", "read"})
     async def get_scoring_rules(ctx: Context) -> ScoringRulesView:
-        """The scoring rules in force (points per industry, size, region, seniority, engagement, BANT answers,
-        and stage thresholds). Also readable as the crm://crm/scoring-rules resource."""
+        """The lead scoring rules and stage thresholds in force."""
         return await runtime.crm.get_scoring_rules(runtime.caller(ctx))
 
     @mcp.tool(annotations=REPLACE, tags={"crm", "write", "admin"})
@@ -218,15 +206,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         ctx: Context,
         overrides: Annotated[
             JsonObject,
-            Field(description='Partial rules merged into the current ones, e.g. {"stages": {"mql_min_score": 45}}.'),
+            Field(description='Merged in, e.g. {"stages": {"mql_min_score": 45}}.'),
         ],
-        reset: Annotated[
-            bool, Field(description="Start from the shipped defaults instead of the current rules.")
-        ] = False,
+        reset: Annotated[bool, Field(description="Start from shipped defaults.")] = False,
         idempotency_key: IdempotencyKey = None,
     ) -> ScoringRulesView:
-        """Change the tenant's scoring rules. Validated as a whole; errors name the bad path. Applies to
-        future classifications (run crm_classify_lead to refresh existing leads)."""
+        """Change the scoring rules (validated as a whole); run crm_classify_lead to refresh existing leads."""
         command = SetScoringRules(overrides=overrides, reset=reset)
         return await runtime.crm.set_scoring_rules(runtime.caller(ctx), command, idempotency_key=idempotency_key)
 
@@ -236,20 +221,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         contact_id: ContactId,
         channel: InteractionChannel,
         direction: Direction,
-        summary: Annotated[
-            str | None, Field(default=None, max_length=4000, description="Short summary (or give transcript).")
-        ] = None,
-        transcript: Annotated[
-            str | None, Field(default=None, max_length=100_000, description="Full conversation text.")
-        ] = None,
-        occurred_at: Annotated[datetime | None, Field(default=None, description="Default now.")] = None,
-        lead_id: Annotated[
-            LeadId | None, Field(default=None, description="Default: the contact's latest lead.")
-        ] = None,
+        summary: Annotated[str | None, Field(default=None, max_length=4000, description="Or give transcript.")] = None,
+        transcript: Annotated[str | None, Field(default=None, max_length=100_000)] = None,
+        occurred_at: Annotated[datetime | None, Field(default=None)] = None,
+        lead_id: Annotated[LeadId | None, Field(default=None, description="Default: latest lead.")] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> InteractionView:
-        """Record a chat, call, email, SMS, WhatsApp message, meeting or web visit with a contact. It goes on
-        the timeline, updates last activity and re-scores the lead's engagement."""
+        """Record a chat, call, email, message, meeting or visit with a contact; re-scores the lead."""
         command = LogInteraction(
             contact_id=contact_id,
             channel=channel,

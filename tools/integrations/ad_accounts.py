@@ -10,9 +10,7 @@ from pydantic import Field
 from promptsales.domain_core.integrations.dto import AdAccountList
 from promptsales.tools.context import ToolRuntime
 
-AdPlatform = Annotated[
-    Literal["google_ads", "meta_ads", "tiktok_ads", "linkedin_ads"], Field(description="The connected ad platform.")
-]
+AdPlatform = Annotated[Literal["google_ads", "meta_ads", "tiktok_ads", "linkedin_ads"], Field()]
 # Reads the platform (open world); changes nothing.
 PLATFORM_READ = ToolAnnotations(read_only_hint=True, destructive_hint=False, idempotent_hint=True, open_world_hint=True)
 
@@ -22,6 +20,5 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=PLATFORM_READ, tags={"integrations", "read", "ads"})
     async def list_ad_accounts(ctx: Context, platform: AdPlatform) -> AdAccountList:
-        """The ad accounts a connected ad platform can manage: id (pass it to campaign activation), name, currency
-        and time zone. Connect the platform first (sandbox works on every plan)."""
+        """Ad accounts a connected ad platform can manage (id for activation)."""
         return await runtime.integrations.ad_accounts(runtime.caller(ctx), platform)

@@ -18,9 +18,9 @@ from promptsales.tools.context import READ, Cursor, IdempotencyKey, Limit, ToolR
 
 Platform = Annotated[
     str,
-    Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", description="Connector id, e.g. hubspot."),
+    Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_]*$", description="e.g. hubspot."),
 ]
-RunId = Annotated[str, Field(min_length=1, max_length=40, description="Sync run id (sr_…).")]
+RunId = Annotated[str, Field(min_length=1, max_length=40)]
 # Talks to the platform (open world); connecting again replaces the stored credentials.
 CONNECT = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=True)
 FORGET = ToolAnnotations(read_only_hint=False, destructive_hint=True, idempotent_hint=True, open_world_hint=False)
@@ -33,8 +33,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"integrations", "read"})
     async def list_connectors(ctx: Context) -> ConnectorList:
-        """Every platform PromptSales connects to (capabilities, auth), whether the plan allows live connections,
-        and this tenant's connection to each."""
+        """Platforms PromptSales connects to and this tenant's connection to each."""
         return await runtime.integrations.list_connectors(runtime.caller(ctx))
 
     @mcp.tool(annotations=CONNECT, tags={"integrations", "write"})
@@ -43,14 +42,14 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         platform: Platform,
         mode: Annotated[
             Literal["sandbox", "live"] | None,
-            Field(description="sandbox: instant, against a simulator (default); live: the real platform."),
+            Field(description="sandbox simulates; live is real."),
         ] = None,
         api_key: Annotated[
             str | None,
-            Field(min_length=8, max_length=512, description="Live only, for key-based platforms; stored encrypted."),
+            Field(min_length=8, max_length=512, description="Live key-based platforms only."),
         ] = None,
         subdomain: Annotated[
-            str | None, Field(min_length=1, max_length=63, description="Live Zendesk only: acme for acme.zendesk.com.")
+            str | None, Field(min_length=1, max_length=63, description="Zendesk: acme for acme.zendesk.com.")
         ] = None,
         phone_number_id: Annotated[
             str | None,
@@ -58,13 +57,12 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
                 min_length=1,
                 max_length=32,
                 pattern=r"^[0-9]+$",
-                description="Live WhatsApp only: the business number's id (WhatsApp Manager → API setup).",
+                description="Live WhatsApp: business number id.",
             ),
         ] = None,
         idempotency_key: IdempotencyKey = None,
     ) -> ConnectionView:
-        """Connect a platform. Sandbox connects at once. Live OAuth returns authorization_url for an admin to open
-        (single use, 10 min); live key platforms check api_key first. Credentials are never shown."""
+        """Connect a platform; live OAuth returns an authorization_url for an admin to open."""
         command = Connect(
             platform=platform, mode=mode, api_key=api_key, subdomain=subdomain, phone_number_id=phone_number_id
         )
@@ -72,14 +70,14 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=FORGET, tags={"integrations", "write"})
     async def disconnect(ctx: Context, platform: Platform, idempotency_key: IdempotencyKey = None) -> ConnectionView:
-        """Forget a platform's stored credentials; records already synced stay in the CRM."""
+        """Forget a platform's credentials; synced records stay."""
         return await runtime.integrations.disconnect(
             runtime.caller(ctx), Disconnect(platform=platform), idempotency_key=idempotency_key
         )
 
     @mcp.tool(annotations=PROBE, tags={"integrations", "read"})
     async def test_connection(ctx: Context, platform: Platform) -> ConnectionCheck:
-        """Call the platform once with the stored credentials: ok, latency, and what to do if it failed."""
+        """Check a connection's stored credentials work."""
         return await runtime.integrations.test_connection(runtime.caller(ctx), platform)
 
     @mcp.tool(annotations=SYNC, tags={"integrations", "write", "sync"})
@@ -88,17 +86,15 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
         platform: Platform,
         capability: Annotated[
             Literal["crm_sync", "support_sync", "email_marketing"] | None,
-            Field(description="What to sync (default: the platform's sync)."),
+            Field(),
         ] = None,
-        full: Annotated[bool, Field(description="Re-read everything instead of changes since the last run.")] = False,
+        full: Annotated[bool, Field(description="Re-read everything.")] = False,
         segment_id: Annotated[
             str | None,
-            Field(min_length=1, max_length=40, description="email_marketing: the CRM segment to send (seg_…)."),
+            Field(min_length=1, max_length=40, description="Mailchimp: segment to send."),
         ] = None,
     ) -> SyncRunView:
-        """Sync a connected platform to the end, streaming progress: HubSpot contacts → CRM contacts; Mailchimp
-        email_marketing: a CRM segment (segment_id) → the audience, consenting contacts only. Resumes an interrupted
-        run; re-running creates no duplicates. Returns the run with its counts."""
+        """Sync a connected platform (HubSpot contacts in, Mailchimp segment out); returns the run with counts."""
 
         async def progress(done: int, message: str) -> None:
             await ctx.report_progress(done, None, message)
@@ -108,13 +104,13 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
 
     @mcp.tool(annotations=READ, tags={"integrations", "read"})
     async def get_sync_run(ctx: Context, run_id: RunId) -> SyncRunView:
-        """One sync run: status, counts (created, updated, skipped, failed) and failed records with reasons."""
+        """One sync run: status, counts and failed records."""
         return await runtime.integrations.get_sync_run(runtime.caller(ctx), run_id=run_id)
 
     @mcp.tool(annotations=READ, tags={"integrations", "read"})
     async def list_sync_runs(
         ctx: Context,
-        platform: Annotated[str | None, Field(max_length=32, description="Only this platform's runs.")] = None,
+        platform: Annotated[str | None, Field(max_length=32)] = None,
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> SyncRunPage:

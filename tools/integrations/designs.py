@@ -19,14 +19,11 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=PLATFORM_READ, tags={"integrations", "read"})
     async def list_designs(
         ctx: Context,
-        platform: Annotated[
-            Literal["canva", "adobe_express"], Field(description="The connected design platform.")
-        ] = "canva",
+        platform: Annotated[Literal["canva", "adobe_express"], Field()] = "canva",
         cursor: Cursor = None,
         limit: Limit = 20,
     ) -> DesignPage:
-        """The tenant's designs on a connected design platform, a page at a time (id, title, pages, dates).
-        Adobe Express keeps no design list: its designs are generation job ids."""
+        """Designs on a connected design platform, paginated."""
         return await runtime.integrations.list_designs(
             runtime.caller(ctx), platform=platform, cursor=cursor, limit=limit
         )

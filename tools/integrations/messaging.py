@@ -20,16 +20,14 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
     @mcp.tool(annotations=SEND, tags={"integrations", "write", "messaging"})
     async def send_message(
         ctx: Context,
-        contact_id: Annotated[
-            str, Field(min_length=1, max_length=40, description="CRM contact (ct_…); their phone is the recipient.")
-        ],
+        contact_id: Annotated[str, Field(min_length=1, max_length=40, description="Recipient contact.")],
         template_name: Annotated[
             str | None,
             Field(
                 min_length=1,
                 max_length=512,
                 pattern=r"^[a-z0-9_]+$",
-                description="WhatsApp only: an approved template, e.g. follow_up. Give this or text.",
+                description="WhatsApp template, e.g. follow_up; or text.",
             ),
         ] = None,
         language: Annotated[
@@ -38,7 +36,7 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
                 min_length=2,
                 max_length=10,
                 pattern=r"^[a-z]{2,3}_?[A-Za-z]{0,4}$",
-                description="The template's language code, e.g. en_US.",
+                description="e.g. en_US.",
             ),
         ] = "en_US",
         parameters: Annotated[
@@ -53,13 +51,10 @@ def register(mcp: FastMCP, runtime: ToolRuntime) -> None:
                 description="A free text (SMS: ≤1600 characters; WhatsApp: only within 24 h of their last message).",
             ),
         ] = None,
-        channel: Annotated[
-            Literal["whatsapp", "sms"], Field(description="whatsapp (WhatsApp Cloud API) or sms (Twilio).")
-        ] = "whatsapp",
+        channel: Annotated[Literal["whatsapp", "sms"], Field()] = "whatsapp",
         idempotency_key: IdempotencyKey = None,
     ) -> MessageView:
-        """Send a WhatsApp template or in-window text, or an SMS text, to a CRM contact who opted in to that channel
-        (CRM consent). Logged on their timeline; an idempotency_key makes it send once."""
+        """Send a WhatsApp or SMS message to a CRM contact who opted in to that channel."""
         command = SendMessage(
             channel=channel,
             contact_id=contact_id,

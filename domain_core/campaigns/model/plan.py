@@ -23,12 +23,8 @@ SpecialAdCategory = Literal["none", "housing", "employment", "credit", "social_i
 ProductCategory = Literal["general", "alcohol", "gambling", "tobacco", "pharma", "crypto", "dating", "weight_loss"]
 Gender = Literal["female", "male"]
 
-CountryCode = Annotated[
-    str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2, e.g. ES.")
-]
-LanguageCode = Annotated[
-    str, Field(min_length=2, max_length=2, pattern=r"^[a-z]{2}$", description="ISO 639-1, e.g. es.")
-]
+CountryCode = Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[A-Z]{2}$")]
+LanguageCode = Annotated[str, Field(min_length=2, max_length=2, pattern=r"^[a-z]{2}$")]
 Money = Annotated[
     Decimal,
     Field(ge=0, le=Decimal("100000000"), max_digits=14, decimal_places=2),
@@ -37,7 +33,7 @@ Money = Annotated[
 
 
 class Kpi(Dto):
-    """A target the campaign is judged by, e.g. leads at_least 300, or cpa at_most 40."""
+    """e.g. leads at_least 300."""
 
     metric: KpiMetric
     target: Annotated[Decimal, Field(ge=0, le=Decimal("1000000000")), decimal_schema(minimum=0, maximum=1_000_000_000)]
@@ -45,14 +41,14 @@ class Kpi(Dto):
 
 
 class Market(Dto):
-    """A country the campaign runs in and the languages it speaks there."""
+    """A country and its languages."""
 
     country: CountryCode
     languages: tuple[LanguageCode, ...] = Field(default=(), max_length=5)
 
 
 class Daypart(Dto):
-    """Hours of the campaign's time zone when ads may deliver; days 0=Monday … 6=Sunday, end hour exclusive."""
+    """Local delivery hours; day 0=Monday, end hour exclusive."""
 
     days: tuple[Annotated[int, Field(ge=0, le=6)], ...] = Field(min_length=1, max_length=7)
     start_hour: Annotated[int, Field(ge=0, le=23)]
@@ -70,7 +66,7 @@ class Schedule(Dto):
 
     start_date: date
     end_date: date
-    time_zone: str = Field(default="UTC", max_length=64, description="IANA zone, e.g. Europe/Madrid.")
+    time_zone: str = Field(default="UTC", max_length=64, description="IANA, e.g. Europe/Madrid.")
     dayparting: tuple[Daypart, ...] = Field(default=(), max_length=14)
     pacing: Pacing = "even"
 
@@ -95,7 +91,7 @@ class Budget(Dto):
 
 
 class Bidding(Dto):
-    """How a channel bids: ``amount`` is the cap/target CPA or manual CPC in money, or the ROAS ratio (e.g. 4.0)."""
+    """amount: CPA/CPC in money, or ROAS ratio (e.g. 4.0)."""
 
     strategy: BiddingStrategy
     amount: (
@@ -109,7 +105,7 @@ class Bidding(Dto):
 
 
 class Targeting(Dto):
-    """Who a channel reaches: criteria, or a hashed customer list built from a CRM segment where accepted."""
+    """Who a channel reaches."""
 
     countries: tuple[CountryCode, ...] = Field(default=(), max_length=50)
     languages: tuple[LanguageCode, ...] = Field(default=(), max_length=20)
