@@ -26,6 +26,7 @@ from fastmcp.server.transforms import GetToolNext, Transform
 from fastmcp.tools.base import Tool
 from fastmcp.utilities.json_schema import dereference_refs
 from fastmcp.utilities.versions import VersionSpec
+from mcp.types import ToolAnnotations
 
 Schema = dict[str, Any]
 # Keywords whose value is a schema, a list of schemas, or a map of names to schemas (JSON Schema 2020-12).
@@ -60,13 +61,16 @@ OUTPUT_SCHEMA_CHAR_CAP = 1_000
 OUTPUT_DEPTHS = (3, 2, 1)
 MAX_CACHED_SCHEMAS = 4_096
 Rule = Callable[[Schema], Schema]
+# MCP's defaults for absent tool hints (readOnlyHint false is kept published: read or write is the hint that matters).
+HINT_DEFAULTS: dict[str, bool] = {"destructive_hint": True, "idempotent_hint": False, "open_world_hint": True}
+WRITE_ONLY_HINTS = frozenset({"destructive_hint", "idempotent_hint"})
 
 
 def compact_input_schema(schema: Schema) -> Schema:
     """The input schema without auto titles, ``default: null`` of optional fields and doubled descriptions.
 
-    Nullable unions keep pydantic's ``anyOf: [X, {type: null}]`` form here: folding them into ``type: [X, null]``
-    would save ~5% of the input schemas, but some clients (and this project's fuzzers) read ``type`` as one string.
+    A property's nullable union ``anyOf: [X, {type: null}]`` is published as ``type: [X, "null"]`` where that
+    means the same (X a plain typed schema); the null stays allowed, as the tools accept it.
     """
     return _walk(_inline(schema), _compact_input_node)
 
@@ -90,14 +94,35 @@ def compact_output_schema(schema: Schema) -> Schema:
     return compacted
 
 
+def compact_annotations(annotations: ToolAnnotations | None) -> ToolAnnotations | None:
+    """The hints without those that say what MCP's defaults say, keeping ``readOnlyHint`` (read or write) always.
+
+    Defaults (MCP spec, ToolAnnotations): destructiveHint true, idempotentHint false, openWorldHint true; and
+    destructiveHint / idempotentHint mean nothing for a read-only tool.
+    """
+    if annotations is None:
+        return None
+    read_only = annotations.read_only_hint is True
+    dropped = {
+        name: None
+        for name, default in HINT_DEFAULTS.items()
+        if getattr(annotations, name) == default or (read_only and name in WRITE_ONLY_HINTS)
+    }
+    dropped = {name: None for name in dropped if getattr(annotations, name) is not None}
+    return annotations.model_copy(update=dropped) if dropped else annotations
+
+
 def compact_tool(tool: Tool, cache: dict[Any, Any]) -> Tool:
-    """A copy of ``tool`` with compacted schemas (``cache`` maps a schema's JSON to its compacted form)."""
+    """A copy of ``tool`` with compacted schemas (``cache`` maps a schema's JSON to its compacted form) and hints."""
     parameters = _cached(tool.parameters, compact_input_schema, cache)
     output = tool.output_schema
     compacted_output = None if output is None else _cached(output, compact_output_schema, cache)
-    if parameters is tool.parameters and compacted_output is output:
+    annotations = compact_annotations(tool.annotations)
+    if parameters is tool.parameters and compacted_output is output and annotations is tool.annotations:
         return tool
-    return tool.model_copy(update={"parameters": parameters, "output_schema": compacted_output})
+    return tool.model_copy(
+        update={"parameters": parameters, "output_schema": compacted_output, "annotations": annotations}
+    )
 
 
 class SchemaCompaction(Transform):
@@ -222,7 +247,8 @@ def _tidy_property(name: str, schema: Any, *, optional: bool) -> Any:
     elif isinstance(description, str) and isinstance(tidy.get("anyOf"), list):
         # The field's own description says what it is for here; its model's docstring would say it twice.
         tidy["anyOf"] = [_without_description(branch) for branch in tidy["anyOf"]]
-    return tidy
+    # ``type: [X, "null"]`` says what ``anyOf: [X, {type: null}]`` says in fewer tokens (~8k over the catalogue).
+    return _fold_nullable(tidy)
 
 
 def _without_description(schema: Any) -> Any:

@@ -117,6 +117,9 @@ def branches(schema: Schema, root: Schema) -> list[Schema]:
     options = schema.get("anyOf") or schema.get("oneOf")
     if options:
         return [resolve(option, root) for option in options]
+    kinds = schema.get("type")
+    if isinstance(kinds, list):  # a nullable field published as type: [X, "null"]
+        return [{"type": "null"} if kind == "null" else {**schema, "type": kind} for kind in kinds]
     return [schema]
 
 

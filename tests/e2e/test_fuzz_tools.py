@@ -47,6 +47,7 @@ from .fuzz_arguments import (
     ArgumentFuzzer,
     FuzzCase,
     Pools,
+    branches,
     cases_for,
     fresh_key,
     pooled,
@@ -627,7 +628,7 @@ async def test_every_string_parameter_is_bounded(fuzz_server: ServerProcess) -> 
     for tool in await listed_tools(fuzz_server.mcp_url):
         fuzzer = ArgumentFuzzer(random.Random(0))
         for path, prop, _ in fuzzer.slots(tool.input_schema):
-            for branch in prop.get("anyOf", [prop]):
+            for branch in branches(prop, tool.input_schema):
                 # A date or date-time is parsed, not stored as text; everything else needs a bound that fits its column.
                 bounded = {"maxLength", "enum", "const"} & set(branch) or branch.get("format") in ("date-time", "date")
                 if branch.get("type") == "string" and not bounded:

@@ -61,9 +61,11 @@ def strings(schema: dict[str, Any], defs: dict[str, Any], path: str) -> Iterator
         return
     for variant in schema.get("anyOf", []):
         yield from strings(variant, defs, path)
-    if schema.get("type") == "string":
+    kinds = schema.get("type")
+    kinds = kinds if isinstance(kinds, list) else [kinds]  # a nullable field reads type: ["string", "null"]
+    if "string" in kinds:
         yield path, schema
-    if schema.get("type") == "array":
+    if "array" in kinds:
         yield from strings(schema.get("items", {}), defs, f"{path}[]")
     for name, prop in schema.get("properties", {}).items():
         yield from strings(prop, defs, f"{path}.{name}")

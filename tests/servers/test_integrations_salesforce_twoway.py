@@ -13,8 +13,6 @@ import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
-from promptsales.domain_core.integrations.crm_push import CrmPush
-from promptsales.domain_core.integrations.salesforce.driver import SalesforceSource
 from promptsales.domain_core.integrations.salesforce.simulator import SalesforceSimulator
 from promptsales.servers.runtime import Runtime
 from tests.servers.conftest import Crm
@@ -190,11 +188,14 @@ async def test_pushes_of_one_new_contact_at_the_same_moment_create_one_salesforc
 ) -> None:
     _, simulator, org = await connected(crm, runtime)
     made = await crm.ok("create_contact", email="kai@crm-only.example.com", last_name="Kai")
-    push = CrmPush(runtime.uow, runtime.integrations.sessions, runtime.crm, {"salesforce": SalesforceSource})
+    # The runtime's own pusher (the outbox consumer of contact_created) races with these pushes, so they go through
+    # the same instance and take turns with it.
+    push = runtime.integrations._push
     caller = runtime.caller(None)
 
     # A create is sent once and not deduplicated by Salesforce: two pushes of one contact must take turns.
     outcomes = await asyncio.gather(*(push.push(caller, "salesforce", made["id"]) for _ in range(3)))
-    assert sorted(outcomes) == ["echo", "echo", "pushed"]
+    await runtime.drain_events()
+    assert sorted(outcomes) in (["echo", "echo", "pushed"], ["echo", "echo", "echo"])  # or the consumer went first
     assert writes(simulator) == [("POST", "/services/data/v66.0/sobjects/Contact")]
     assert [r["LastName"] for r in simulator.org(org).records["Contact"].values()].count("Kai") == 1

@@ -96,6 +96,9 @@ def from_schema(schema: dict[str, Any], root: dict[str, Any], ids: dict[str, lis
     schema = resolve(schema, root)
     if "anyOf" in schema:
         return st.one_of([from_schema(branch, root, ids) for branch in schema["anyOf"]])
+    if isinstance(schema.get("type"), list):  # a nullable field published as type: [X, "null"]
+        kinds = schema["type"]
+        return st.one_of([st.none() if k == "null" else from_schema({**schema, "type": k}, root, ids) for k in kinds])
     if "enum" in schema:
         return st.sampled_from(schema["enum"])
     kind = schema.get("type")

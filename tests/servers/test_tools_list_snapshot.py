@@ -178,13 +178,25 @@ async def test_every_tool_is_described_and_annotated_truthfully(client) -> None:
             assert is_documented(prop, name), f"{wire['name']}.{name} has no description"
         annotations = wire["annotations"]
         assert annotations is not None, wire["name"]
-        for hint in HINTS:
-            assert isinstance(annotations.get(hint), bool), f"{wire['name']} lacks {hint}"
-        if annotations["readOnlyHint"]:
-            assert annotations["destructiveHint"] is False, wire["name"]
-            assert annotations["idempotentHint"] is True, wire["name"]
+        # readOnlyHint is always published; the others only where they differ from MCP's defaults.
+        assert isinstance(annotations.get("readOnlyHint"), bool), f"{wire['name']} lacks readOnlyHint"
+        for name, value in annotations.items():
+            assert name in HINTS and isinstance(value, bool) and value != WIRE_HINT_DEFAULTS.get(name), (wire, name)
+        if annotations["readOnlyHint"]:  # the write hints mean nothing for a read-only tool
+            assert not {"destructiveHint", "idempotentHint"} & annotations.keys(), wire["name"]
         # Only PayPal's tools, those that may call a model provider and the platform tools reach outside.
-        assert annotations["openWorldHint"] is (wire["name"] in OPEN_WORLD), wire["name"]
+        assert annotations.get("openWorldHint", True) is (wire["name"] in OPEN_WORLD), wire["name"]
+
+
+# MCP's defaults for hints a tool leaves out (mcp.types.ToolAnnotations); readOnlyHint is always published.
+HINT_DEFAULTS = {"read_only_hint": False, "destructive_hint": True, "idempotent_hint": False, "open_world_hint": True}
+WIRE_HINT_DEFAULTS = {"destructiveHint": True, "idempotentHint": False, "openWorldHint": True}
+
+
+def hint(annotations: Any, name: str) -> bool:
+    """A tool's hint as a client must read it: the published value, else MCP's default."""
+    value = getattr(annotations, name)
+    return HINT_DEFAULTS[name] if value is None else bool(value)
 
 
 async def test_hints_match_what_the_tools_do(client) -> None:
@@ -233,28 +245,28 @@ async def test_hints_match_what_the_tools_do(client) -> None:
         "campaigns_list_experiments",
     }
     # capture_lead appends a touch on every call, so a repeat is not free of effects.
-    assert hints["crm_capture_lead"].idempotent_hint is False
-    assert hints["crm_log_interaction"].idempotent_hint is False
-    assert hints["crm_merge_contacts"].destructive_hint is True
-    assert hints["crm_set_scoring_rules"].destructive_hint is True
-    assert hints["crm_import_leads"].idempotent_hint is True
+    assert hint(hints["crm_capture_lead"], "idempotent_hint") is False
+    assert hint(hints["crm_log_interaction"], "idempotent_hint") is False
+    assert hint(hints["crm_merge_contacts"], "destructive_hint") is True
+    assert hint(hints["crm_set_scoring_rules"], "destructive_hint") is True
+    assert hint(hints["crm_import_leads"], "idempotent_hint") is True
     # Connecting again replaces the stored credentials; a sync re-run changes nothing more.
-    assert hints["integrations_connect"].destructive_hint is True
-    assert hints["integrations_sync"].idempotent_hint is True
+    assert hint(hints["integrations_connect"], "destructive_hint") is True
+    assert hint(hints["integrations_sync"], "idempotent_hint") is True
     # Without an idempotency_key a repeat sends another message; a message is not taken back.
-    assert hints["integrations_send_message"].idempotent_hint is False
-    assert hints["integrations_send_message"].destructive_hint is False
+    assert hint(hints["integrations_send_message"], "idempotent_hint") is False
+    assert hint(hints["integrations_send_message"], "destructive_hint") is False
     # The preview writes a one-use confirmation token; activation starts delivery; pausing, ending and budget moves
     # stop or replace what delivers.
-    assert hints["campaigns_preview_activation"].read_only_hint is False
-    assert hints["campaigns_preview_activation"].destructive_hint is False
-    assert hints["campaigns_activate_campaign"].destructive_hint is False
+    assert hint(hints["campaigns_preview_activation"], "read_only_hint") is False
+    assert hint(hints["campaigns_preview_activation"], "destructive_hint") is False
+    assert hint(hints["campaigns_activate_campaign"], "destructive_hint") is False
     stopping = {"campaigns_pause_campaign", "campaigns_end_campaign", "campaigns_update_budget"}
-    assert all(hints[name].destructive_hint for name in stopping | {"campaigns_rollback_change"})
-    assert hints["campaigns_plan_campaign"].open_world_hint is False
+    assert all(hint(hints[name], "destructive_hint") for name in stopping | {"campaigns_rollback_change"})
+    assert hint(hints["campaigns_plan_campaign"], "open_world_hint") is False
     # A look at an experiment lowers its running always-valid p-values; an exposure is recorded once.
-    assert hints["campaigns_get_experiment_results"].read_only_hint is False
-    assert hints["campaigns_assign_variant"].idempotent_hint is True
+    assert hint(hints["campaigns_get_experiment_results"], "read_only_hint") is False
+    assert hint(hints["campaigns_assign_variant"], "idempotent_hint") is True
 
 
 async def test_resources_and_templates_are_listed_and_readable(era_client) -> None:
