@@ -81,6 +81,9 @@ def _branches(schema: dict[str, Any]) -> list[dict[str, Any]]:
     options = schema.get("anyOf") or schema.get("oneOf")
     if options:
         return [o for o in options if o.get("type") != "null"]
+    kinds = schema.get("type")
+    if isinstance(kinds, list):  # Optional[...] published as type: [X, "null"]
+        return [{**schema, "type": kind} for kind in kinds if kind != "null"]
     return [schema]
 
 

@@ -109,6 +109,7 @@ async def test_retrieval_ranks_tools_and_reports_per_context(tools: list[Tool]) 
     assert 0 <= report.overall["top1"] <= report.overall["top3"] <= 1
     assert report.overall["top3"] >= 0.5  # a working ranker; far above chance (3/87)
     assert len(report.misses) == round(pairs * (1 - report.overall["top3"]))
+    print(f"\nretrieval over {pairs} pairs: top-1 {report.overall['top1']:.2f}, top-3 {report.overall['top3']:.2f}")
 
 
 def test_bm25_prefers_the_document_with_the_rare_query_term() -> None:
@@ -124,6 +125,7 @@ async def test_lint_counts_every_rule_over_tools_list(tools: list[Tool]) -> None
     assert set(report.counts()) == set(RULES)
     assert sum(report.counts().values()) == len(report.findings)
     json.dumps(report.to_json())
+    print(f"\nschema lint over {report.tools} tools: {report.counts()}")
 
 
 def test_lint_flags_a_badly_described_tool() -> None:

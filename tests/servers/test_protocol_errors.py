@@ -301,7 +301,9 @@ async def test_every_prompt_text_argument_is_bounded(client: Client) -> None:
 
 def _free_form_objects(schema: dict[str, Any], path: str) -> Iterator[tuple[str, dict[str, Any]]]:
     """Object-typed schemas with no declared properties (free-form JSON), with their paths."""
-    if schema.get("type") == "object" and "properties" not in schema and path:
+    kinds = schema.get("type")
+    is_object = kinds == "object" or (isinstance(kinds, list) and "object" in kinds)  # type: [object, null]
+    if is_object and "properties" not in schema and path:
         yield path, schema
     for name, sub in (schema.get("properties") or {}).items():
         yield from _free_form_objects(sub, f"{path}.{name}" if path else name)
