@@ -24,6 +24,7 @@ from promptsales.domain_core.analytics.dto import (
     ModelComparison,
     RefreshResult,
 )
+from promptsales.domain_core.analytics.model.journeys import Journeys
 from promptsales.domain_core.analytics.service import attribution, experiments, insights, journal
 from promptsales.domain_core.analytics.service.charts import chart_for
 from promptsales.domain_core.analytics.service.pulls import Puller, imported_rows, store_imported
@@ -83,12 +84,8 @@ class AnalyticsFacade:
 
     async def get_insights(self, caller: Caller, query: InsightsQuery) -> InsightsView:
         """The window's figures; campaigns not pulled within the freshness interval are pulled first."""
-        trackings = await self._campaigns.tracking(caller, campaign_ids=query.campaign_ids)
-        missing = sorted(set(query.campaign_ids or ()) - {t.summary.id for t in trackings})
-        if missing:
-            raise NotFound("campaign", missing[0], field="campaign_ids", lookup="campaigns_list_campaigns")
-        if trackings:
-            await self._puller.refresh(caller, campaign_ids=[t.summary.id for t in trackings], only_stale=True)
+        trackings = await self._puller.measured(caller, query.campaign_ids)
+        await self._puller.pull(caller, trackings, only_stale=True)
         today = datetime.now(ZoneInfo("UTC")).date()
         return await self._uow.read(caller, lambda uow: insights.insights(uow, query, trackings, today))
 
@@ -96,21 +93,19 @@ class AnalyticsFacade:
         """A PNG of the insights: the trend by day, the channels compared, or the funnel."""
         return await self._uow.read(caller, lambda uow: chart_for(uow, query, kind, view))
 
-    async def _check_models(self, caller: Caller, query: AttributionQuery) -> None:
+    async def _journeys(self, caller: Caller, query: AttributionQuery) -> tuple[Journeys, bool]:
+        """The window's journeys, once the plan is known to include every model asked for."""
         allowed, plan = await self._models_allowed(caller)
         attribution.check_models(query.models, allowed, plan)
+        return await self._uow.read(caller, lambda uow: attribution.read_journeys(uow, query))
 
     async def get_attribution(self, caller: Caller, query: AttributionQuery) -> AttributionView:
         """Credit per channel or campaign under each model the plan includes."""
-        await self._check_models(caller, query)
-        journeys, _, capped = await self._uow.read(caller, lambda uow: attribution.read_journeys(uow, query))
-        return attribution.attribution(journeys, query, capped)
+        return attribution.attribution(*await self._journeys(caller, query), query=query)
 
     async def compare_attribution_models(self, caller: Caller, query: AttributionQuery) -> ModelComparison:
         """The models side by side and where they disagree, in words."""
-        await self._check_models(caller, query)
-        journeys, _, capped = await self._uow.read(caller, lambda uow: attribution.read_journeys(uow, query))
-        return attribution.comparison(journeys, query, capped)
+        return attribution.comparison(*await self._journeys(caller, query), query=query)
 
     async def create_experiment(
         self, caller: Caller, command: CreateExperiment, *, idempotency_key: str | None = None

@@ -24,6 +24,12 @@ async def save(uow: UnitOfWork, record: Any) -> None:
     await uow.session.flush()
 
 
+async def remove(uow: UnitOfWork, record: Any) -> None:
+    """Delete a loaded record now."""
+    await uow.session.delete(record)
+    await uow.session.flush()
+
+
 # ---------------------------------------------------------------------------------------------- campaigns
 
 

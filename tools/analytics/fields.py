@@ -1,6 +1,6 @@
 """Parameter types shared by the analytics tools, described once for the model."""
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
 
 from pydantic import Field
@@ -19,7 +19,5 @@ ExperimentId = Annotated[ExperimentIdValue, Field()]
 
 def window(since: date | None, until: date | None, *, default_days: int = 28) -> tuple[date, date]:
     """The asked window, or the ``default_days`` up to today (UTC)."""
-    from datetime import UTC, datetime, timedelta
-
     last = until or datetime.now(UTC).date()
     return since or last - timedelta(days=default_days - 1), last

@@ -50,9 +50,9 @@ def _utc(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def read_journeys(uow: UnitOfWork, query: AttributionQuery) -> tuple[Journeys, int, bool]:
+async def read_journeys(uow: UnitOfWork, query: AttributionQuery) -> tuple[Journeys, bool]:
     """Each contact's steps in the lookback window before its conversion (or before the window's end if it did not
-    convert), labelled by channel or campaign; how many contacts were read and whether the cap cut them."""
+    convert), labelled by channel or campaign, and whether the cap on contacts read cut some off."""
     start, end = _bounds(query.since, query.until)
     lookback = timedelta(days=query.lookback_days)
     contacts = await repo.journey_contacts(uow, since=start - lookback, until=end, limit=JOURNEYS_MAX + 1)
@@ -84,7 +84,7 @@ async def read_journeys(uow: UnitOfWork, query: AttributionQuery) -> tuple[Journ
         paths.append(kept)
         flags.append(conversion is not None)
         values.append(conversion[1] if conversion else 0.0)
-    return Journeys.from_paths(paths, flags, values), len(contacts), capped
+    return Journeys.from_paths(paths, flags, values), capped
 
 
 def _options(query: AttributionQuery) -> AttributionOptions:
@@ -109,7 +109,7 @@ def _notes(journeys: Journeys, query: AttributionQuery, capped: bool) -> list[st
     return notes
 
 
-def attribution(journeys: Journeys, query: AttributionQuery, capped: bool) -> AttributionView:
+def attribution(journeys: Journeys, capped: bool, *, query: AttributionQuery) -> AttributionView:
     """Credit per channel or campaign under each model asked for."""
     if journeys.n_conversions == 0:
         raise ValidationFailed(
@@ -134,7 +134,7 @@ def attribution(journeys: Journeys, query: AttributionQuery, capped: bool) -> At
     )
 
 
-def comparison(journeys: Journeys, query: AttributionQuery, capped: bool) -> ModelComparison:
+def comparison(journeys: Journeys, capped: bool, *, query: AttributionQuery) -> ModelComparison:
     """The models side by side and where they disagree most, in words."""
-    view = attribution(journeys, query, capped)
+    view = attribution(journeys, capped, query=query)
     return ModelComparison(attribution=view, disagreements=list(compare(view.models, journeys))[:10])

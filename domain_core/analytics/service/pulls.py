@@ -104,6 +104,14 @@ class Puller:
         self._integrations = integrations
         self._fresh_for = fresh_for
 
+    async def measured(self, caller: Caller, campaign_ids: list[str] | None) -> list[CampaignTracking]:
+        """The measured campaigns asked for, or all of them (NotFound names one asked for that is not measured)."""
+        trackings = await self._campaigns.tracking(caller, campaign_ids=campaign_ids)
+        missing = sorted(set(campaign_ids or ()) - {t.summary.id for t in trackings})
+        if missing:  # drafts and plans have no results either: only campaigns that ran or will are measured
+            raise NotFound("campaign", missing[0], field="campaign_ids", lookup="campaigns_list_campaigns")
+        return trackings
+
     async def refresh(
         self,
         caller: Caller,
@@ -111,17 +119,23 @@ class Puller:
         campaign_ids: list[str] | None = None,
         since: date | None = None,
         until: date | None = None,
-        only_stale: bool = False,
     ) -> RefreshResult:
-        """Pull each measured campaign's days (``since``-``until`` or incrementally); ``only_stale`` skips campaigns
-        pulled within the freshness interval and those no longer live that were pulled after they ended."""
+        """Pull each measured campaign's days: ``since``-``until``, or incrementally from its last pull."""
         if since is not None and until is not None and until < since:
             raise ValidationFailed("until is before since.", field="until")
-        trackings = await self._campaigns.tracking(caller, campaign_ids=campaign_ids)
-        if campaign_ids is not None:
-            missing = sorted(set(campaign_ids) - {t.summary.id for t in trackings})
-            if missing:  # drafts and plans have no results either: only campaigns that ran or will are measured
-                raise NotFound("campaign", missing[0], field="campaign_ids", lookup="campaigns_list_campaigns")
+        return await self.pull(caller, await self.measured(caller, campaign_ids), since=since, until=until)
+
+    async def pull(
+        self,
+        caller: Caller,
+        trackings: Sequence[CampaignTracking],
+        *,
+        since: date | None = None,
+        until: date | None = None,
+        only_stale: bool = False,
+    ) -> RefreshResult:
+        """Pull ``trackings``' days; ``only_stale`` skips campaigns pulled within the freshness interval and those no
+        longer live that were pulled after they ended."""
         states = await self._uow.read(caller, lambda uow: repo.pull_state(uow, [t.summary.id for t in trackings]))
         now = datetime.now(ZoneInfo("UTC"))
         pulls = []
@@ -153,7 +167,7 @@ class Puller:
             if item.kind == "ad" and item.platform in AD_PLATFORMS and item.account_id:
                 by_account[(item.platform, item.account_id)].append(item)
             elif item.kind == "email_campaign" and item.platform:
-                rows.extend(await self._email(caller, tracking, item, window, now, errors))
+                rows.extend(await self._email(caller, tracking, item, now, errors))
         for (platform, account_id), items in by_account.items():
             rows.extend(await self._ads(caller, tracking, platform, account_id, items, window, now, errors))
         through = window.until if not errors else (state.through_day if state else None)
@@ -221,7 +235,6 @@ class Puller:
         caller: Caller,
         tracking: CampaignTracking,
         item: TrackedObject,
-        window: _Window,
         now: datetime,
         errors: list[str],
     ) -> list[PerformanceRecord]:

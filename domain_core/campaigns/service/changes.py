@@ -422,8 +422,7 @@ class Changes:
         await repo.save(uow, record)
         change = await repo.change(uow, cast(str, plan.change_id), for_update=True)
         if change is not None:
-            await uow.session.delete(change)
-            await uow.session.flush()
+            await repo.remove(uow, change)
 
     # ------------------------------------------------------------------------------------------------ rollback
 
