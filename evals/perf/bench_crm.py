@@ -25,7 +25,7 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from types import FrameType
@@ -206,6 +206,14 @@ def write_arguments(email: str, first_name: str) -> JsonObject:
 
 def write_factory(connection: int, sequence: int) -> tuple[str, JsonObject]:
     return WRITE_TOOL, write_arguments(f"bench-{connection}-{sequence}@example.com", "Bench")
+
+
+def _writes(_lead_ids: Sequence[str]) -> CallFactory:
+    return write_factory
+
+
+# Each scenario's calls, given the ids of the seeded leads.
+SCENARIO_FACTORIES: dict[str, Callable[[Sequence[str]], CallFactory]] = {"read": read_factory, "write": _writes}
 
 
 async def seed_leads(endpoint: Endpoint, protocol: Protocol, count: int) -> list[str]:
