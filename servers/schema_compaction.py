@@ -1,7 +1,7 @@
 """Smaller tool schemas in tools/list that accept exactly the same instances (issue 12, budgets).
 
-Applied once to the built gateway (``compact_tool_schemas``) as a transform, so every listing, the schema
-lookup table and every tool lookup see the compacted schemas. Arguments are still validated by each tool's
+Applied once to the built server (``compact_tool_schemas``), rewriting its tools in place, so every listing, the
+schema lookup table and every tool call see the compacted schemas. Arguments are still validated by each tool's
 pydantic model (fastmcp's ``FunctionTool.run``), never by the published schema, so compaction cannot change
 what a call accepts; it must only keep the published schema true to it.
 
@@ -16,17 +16,17 @@ only loosens the schema, so whatever the tools return still conforms.
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, cast
 
 from fastmcp import FastMCP
 from fastmcp.server.middleware.dereference import DereferenceRefsMiddleware
 from fastmcp.server.providers.fastmcp_provider import FastMCPProvider
-from fastmcp.server.transforms import GetToolNext, Transform
 from fastmcp.tools.base import Tool
 from fastmcp.utilities.json_schema import dereference_refs
-from fastmcp.utilities.versions import VersionSpec
 from mcp.types import ToolAnnotations
+
+from promptsales.servers.catalogue import rewrite_local_tools
 
 Schema = dict[str, Any]
 # Keywords whose value is a schema, a list of schemas, or a map of names to schemas (JSON Schema 2020-12).
@@ -125,32 +125,19 @@ def compact_tool(tool: Tool, cache: dict[Any, Any]) -> Tool:
     )
 
 
-class SchemaCompaction(Transform):
-    """Lists and looks up every tool with compacted input and output schemas."""
+def compact_tool_schemas(server: FastMCP) -> None:
+    """Publish compacted schemas for every tool of the built ``server`` (a gateway adopts its contexts' tools first).
 
-    def __init__(self) -> None:
-        self._cache: dict[Any, Any] = {}
-
-    async def list_tools(self, tools: Sequence[Tool]) -> Sequence[Tool]:
-        """Every tool, compacted."""
-        return [compact_tool(tool, self._cache) for tool in tools]
-
-    async def get_tool(self, name: str, call_next: GetToolNext, *, version: VersionSpec | None = None) -> Tool | None:
-        """The tool, compacted."""
-        tool = await call_next(name, version=version)
-        return None if tool is None else compact_tool(tool, self._cache)
-
-
-def compact_tool_schemas(gateway: FastMCP) -> None:
-    """Publish compacted schemas for every tool of the built ``gateway``.
-
-    The ``$ref``-inlining middleware of the gateway and its mounted servers is removed: it would undo the
-    shared ``$defs`` of the output schemas, and the compaction inlines input schemas itself.
+    The tools are rewritten once, in place, so listings, the schema lookup table and tool calls all see the
+    compacted schemas without a per-call transform. The ``$ref``-inlining middleware of the server and its
+    mounted servers is removed: it would undo the shared ``$defs`` of the output schemas, and the compaction
+    inlines input schemas itself.
     """
-    for server in (gateway, *_mounted_servers(gateway)):
+    for each in (server, *_mounted_servers(server)):
         # Mounted servers keep their $defs too, so the shared parts keep their models' names.
-        server.middleware[:] = [m for m in server.middleware if not isinstance(m, DereferenceRefsMiddleware)]
-    gateway.add_transform(SchemaCompaction())
+        each.middleware[:] = [m for m in each.middleware if not isinstance(m, DereferenceRefsMiddleware)]
+    cache: dict[Any, Any] = {}
+    rewrite_local_tools(server, lambda tool: compact_tool(tool, cache))
 
 
 def _mounted_servers(gateway: FastMCP) -> list[FastMCP]:

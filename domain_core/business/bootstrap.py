@@ -11,7 +11,7 @@ from promptsales.domain_core.business.paypal.simulator import PayPalSimulator
 from promptsales.domain_core.business.provider.account import PayPalAccount, account_key
 from promptsales.domain_core.business.provider.clients import PaymentAccounts
 from promptsales.domain_core.business.service.metering import BusinessMeter
-from promptsales.domain_core.business.service.standing import Policy
+from promptsales.domain_core.business.service.standing import Policy, StandingCache
 from promptsales.domain_core.infrastructure.credentials import CredentialStore
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
@@ -112,11 +112,12 @@ def build_business(uow: UnitOfWorkFactory, settings: Settings) -> Business:
         account = _account(settings, client, SANDBOX_WEBHOOK_ID, sandbox_url, SANDBOX_CLIENT_ID, "sandbox")
     accounts = PaymentAccounts(account, client_factory=client_factory, base_url=base_url)
     credentials = CredentialStore(settings.key_ring())
-    facade = BusinessFacade(uow, policy, accounts, credentials, standing_ttl_s=settings.entitlement_cache_seconds)
+    standings = StandingCache(policy, settings.entitlement_cache_seconds)
+    facade = BusinessFacade(uow, policy, accounts, credentials, standings)
     if simulator is not None:
         # The simulator delivers its webhooks straight to the handler the HTTP route uses.
         async def deliver(headers: dict[str, str], body: bytes) -> int:
             return (await facade.handle_paypal_webhook(headers, body)).status_code
 
         simulator.deliver = deliver
-    return Business(facade=facade, meter=BusinessMeter(policy), simulator=simulator)
+    return Business(facade=facade, meter=BusinessMeter(policy, standings), simulator=simulator)

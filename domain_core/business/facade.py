@@ -5,7 +5,6 @@ between units (never inside a transaction), and paid calls go through ``mutate_p
 idempotency key returns the first result without calling PayPal again.
 """
 
-import time
 from collections.abc import Mapping, Sequence
 
 import structlog
@@ -47,9 +46,9 @@ from promptsales.domain_core.business.service import (
     subscriptions,
     webhooks,
 )
-from promptsales.domain_core.business.service.standing import Policy, load_standing
+from promptsales.domain_core.business.service.standing import Policy, StandingCache
 from promptsales.domain_core.infrastructure.credentials import CredentialStore
-from promptsales.domain_core.infrastructure.uow import UnitOfWork, UnitOfWorkFactory
+from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.errors import NotEntitled, UpstreamError
 from promptsales.domain_core.shared.ids import new_id
@@ -67,15 +66,13 @@ class BusinessFacade:
         policy: Policy,
         accounts: PaymentAccounts,
         credentials: CredentialStore,
-        *,
-        standing_ttl_s: float = 5.0,
+        standings: StandingCache,
     ) -> None:
         self._uow = uow
         self._policy = policy
         self._accounts = accounts
         self._credentials = credentials
-        self._ttl = standing_ttl_s
-        self._standings: dict[str, tuple[float, Standing]] = {}
+        self._standings = standings
 
     @property
     def account(self) -> PayPalAccount:
@@ -91,20 +88,12 @@ class BusinessFacade:
     async def standing(self, caller: Caller) -> Standing:
         """The caller's tenant standing, cached a few seconds per process (quotas are exact regardless:
         they are counted in the transaction of the change). Raises Unavailable when it cannot be read."""
-        cached = self._standings.get(caller.tenant_id)
-        if cached is not None and cached[0] > time.monotonic():
-            return cached[1]
-
-        async def work(uow: UnitOfWork) -> Standing:
-            return (await load_standing(uow, self._policy))[0]
-
-        value = await self._uow.read(caller, work)
-        self._standings[caller.tenant_id] = (time.monotonic() + self._ttl, value)
-        return value
+        known = self._standings.known(caller.tenant_id, self._uow.clock())
+        return known if known is not None else await self._uow.read(caller, self._standings.standing)
 
     def forget_standing(self, tenant_id: str) -> None:
         """Drop the cached standing after this process changed the tenant's subscription."""
-        self._standings.pop(tenant_id, None)
+        self._standings.forget(tenant_id)
 
     async def authorize_tool(self, caller: Caller, tool: ToolInfo) -> Standing:
         """Refuse (NotEntitled) a tool the tenant's plan or standing does not allow; the standing otherwise."""

@@ -7,7 +7,7 @@ from promptsales.domain_core.business.dto import QuotaUsage, UsageReport
 from promptsales.domain_core.business.model.entitlements import Standing, lifting_plan, quota_headroom, quota_resets_at
 from promptsales.domain_core.business.model.plans import PERIOD_QUOTAS, STOCK_QUOTAS, Catalogue
 from promptsales.domain_core.business.repository import usage as usage_repo
-from promptsales.domain_core.business.service.standing import Policy, load_standing
+from promptsales.domain_core.business.service.standing import Policy, StandingCache, load_standing
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.errors import QuotaExceeded
 
@@ -35,8 +35,9 @@ class BusinessMeter:
     (servers/runtime.py) hands it to the shared factory.
     """
 
-    def __init__(self, policy: Policy) -> None:
+    def __init__(self, policy: Policy, standings: StandingCache) -> None:
         self._policy = policy
+        self._standings = standings
         # (tenant, actor) -> end of the period its seat is known for; saves a statement on every write.
         self._seated: OrderedDict[tuple[str, str], datetime] = OrderedDict()
 
@@ -56,7 +57,7 @@ class BusinessMeter:
         seat = takes_seat(uow) and not self._seat_known(uow)
         if not deltas and not seat:
             return
-        standing, _ = await load_standing(uow, self._policy)
+        standing = await self._standings.standing(uow)
         # A fixed order of counter rows keeps concurrent units from locking them in opposite orders.
         for quota in sorted(deltas):
             await self._count(uow, standing, quota, deltas[quota])
