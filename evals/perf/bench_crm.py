@@ -1,22 +1,24 @@
-"""One-command throughput benchmark of the PromptSales CRM tools over streamable HTTP.
+"""One-command throughput benchmark of the PromptSales suite's tools over streamable HTTP.
 
 In one run it creates a scratch Postgres database, migrates it, starts the whole suite
 (``promptsales serve --transport http``), a plain Starlette baseline and a bare FastMCP server
 (one no-I/O tool, configured like the suite), drives them with the raw-socket load generator
 (``loadgen.py``) and prints, per scenario: calls/s, calls per server-CPU-second, p50/p99
 latency, errors, the CPU of server / Postgres backends / load generator, and the ratios to the
-baseline and to the bare FastMCP server. Read and write are measured at saturation and then
-paced at a fraction (default 70 %) of the saturated rate. Everything started is stopped and the
-database dropped at the end, also on errors and signals. It prints figures; it asserts nothing.
+baseline and to the bare FastMCP server, then the targets (relative to the bare FastMCP row).
+Reads, writes, campaign reads and copy generation are measured at saturation and then paced at a
+fraction (default 70 %) of the saturated rate; writes spread over 50 tenants at saturation. Everything
+started is stopped and the database dropped at the end, also on errors and signals. It prints
+figures; it asserts nothing.
 
     .venv/bin/python evals/perf/bench_crm.py [--duration 8] [--warmup 2] [--connections 16]
-        [--protocol modern|legacy] [--json-response | --sse] [--only baseline --only read ...]
+        [--protocol modern|legacy] [--json-response | --sse] [--only read --only tenants ...]
         [--json-out FILE]
+    .venv/bin/python evals/perf/bench_crm.py --only leak [--leak-calls 100000]
 """
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import json
 import os
@@ -25,232 +27,77 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
-from loadgen import (
-    REQUEST_TIMEOUT_S,
-    CallFactory,
-    Endpoint,
-    JsonObject,
-    Protocol,
-    SessionPool,
-    ToolSession,
-    process_cpu_seconds,
-)
-from proctree import pids_cpu_seconds, tree_cpu_seconds
-from report import Measurement, print_report, report_json
+import config
+from config import SCENARIOS, BenchConfig
+from leak import run_leak
+from loadgen import CallFactory, Endpoint, Protocol, SessionPool, process_cpu_seconds
+from measurement import LeakFigures, Measurement
+from phases import CpuProbe, saturate, saturate_then_pace
+from report import print_report, report_json
 from rich.console import Console
-from services import (
-    BackendPids,
-    Postgres,
-    StartupError,
-    free_port,
-    run_command,
-    running_server,
-    scratch_database,
+from scenarios import SCENARIO_FACTORIES as SCENARIO_FACTORIES
+from scenarios import (
+    baseline_factory,
+    campaigns_factory,
+    copy_factory,
+    fastmcp_factory,
+    read_factory,
+    seed_campaigns,
+    seed_leads,
+    write_factory,
 )
+from services import StartupError, free_port, running_server, scratch_database
+from suite import MIGRATE_TIMEOUT_S as MIGRATE_TIMEOUT_S
+from suite import RunningSuite, migrate, running_suite, suite_env
+from tenants import tenants_section
 
-SCENARIOS = ("baseline", "fastmcp", "read", "write")
 PERF_DIR = Path(__file__).resolve().parent
-FASTMCP_TOOL = "echo_lead"
-READ_TOOL = "crm_get_lead"
-WRITE_TOOL = "crm_capture_lead"
-MIGRATE_TIMEOUT_S = 120.0
 TABLE_WIDTH = 150
+# Scenarios served by the suite without auth (one tenant); `tenants` gets a server of its own.
+SUITE_SCENARIOS = ("read", "write", "campaigns", "copy", "leak")
 
-
-@dataclass(frozen=True, slots=True)
-class BenchConfig:
-    """Command-line settings of one benchmark run."""
-
-    duration: float
-    warmup: float
-    connections: int
-    protocol: Protocol
-    json_response: bool
-    only: tuple[str, ...]
-    leads: int
-    paced_fraction: float
-    startup_timeout: float
-    mcp_path: str
-    json_out: Path | None
-    pg: Postgres
-
-    def to_json(self) -> dict[str, Any]:
-        data = asdict(self)
-        data |= {"protocol": self.protocol.value, "json_out": self.json_out and str(self.json_out)}
-        return data
+__all__ = ["MIGRATE_TIMEOUT_S", "SCENARIO_FACTORIES", "BenchConfig", "main", "parse_args", "seed_leads", "suite_env"]
 
 
 def parse_args(argv: Sequence[str] | None) -> BenchConfig:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--duration", type=float, default=8.0, help="measured seconds per phase")
-    parser.add_argument("--warmup", type=float, default=2.0, help="warm-up seconds before each scenario")
-    parser.add_argument("--connections", type=int, default=16, help="keep-alive connections, 1 call in flight each")
-    parser.add_argument("--protocol", choices=["modern", "legacy"], default="modern", help="MCP protocol era")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--json-response", dest="json_response", action="store_true", help="serve JSON responses")
-    mode.add_argument("--sse", dest="json_response", action="store_false", help="serve SSE responses (default)")
-    parser.add_argument("--only", action="append", choices=SCENARIOS, help="run only these scenarios (repeatable)")
-    parser.add_argument("--leads", type=int, default=50, help="leads captured before the read scenario")
-    parser.add_argument("--paced-fraction", type=float, default=0.7, help="paced load as a fraction of saturation")
-    parser.add_argument("--startup-timeout", type=float, default=60.0, help="seconds to wait for /readyz")
-    parser.add_argument("--mcp-path", default="/mcp", help="MCP endpoint path of the suite")
-    parser.add_argument("--json-out", type=Path, default=None, help="also write all figures to this JSON file")
-    parser.add_argument("--pg-host", default="127.0.0.1")
-    parser.add_argument("--pg-port", type=int, default=5432)
-    parser.add_argument("--pg-user", default="postgres")
-    ns = parser.parse_args(argv)
-    return BenchConfig(
-        duration=ns.duration,
-        warmup=ns.warmup,
-        connections=ns.connections,
-        protocol=Protocol(ns.protocol),
-        json_response=ns.json_response,
-        only=tuple(s for s in SCENARIOS if s in (ns.only or SCENARIOS)),
-        leads=ns.leads,
-        paced_fraction=ns.paced_fraction,
-        startup_timeout=ns.startup_timeout,
-        mcp_path=ns.mcp_path,
-        json_out=ns.json_out,
-        pg=Postgres(ns.pg_host, ns.pg_port, ns.pg_user),
-    )
+    return config.parse_args(argv, __doc__)
 
 
-# --------------------------------------------------------------------------- measuring
+@dataclass(slots=True)
+class Figures:
+    """Everything one run produced, filled in as the sections run."""
+
+    results: list[Measurement] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    leak: LeakFigures | None = None
+
+    def ordered(self) -> list[Measurement]:
+        """Rows in scenario order (the tenants row after write, wherever it ran)."""
+        return sorted(self.results, key=lambda m: SCENARIOS.index(m.scenario))
 
 
-@dataclass(frozen=True, slots=True)
-class CpuSnapshot:
-    """Cumulative CPU seconds of the server tree and of each database backend at one instant."""
-
-    server_s: float
-    backends_s: dict[int, float]
+# --------------------------------------------------------------------------- reference servers
 
 
-class CpuProbe:
-    """Snapshots the CPU of the server's process tree and of the database's backends."""
-
-    def __init__(self, server_pid: int, backends: BackendPids | None = None) -> None:
-        self.server_pid = server_pid
-        self.backends = backends
-
-    def snapshot(self) -> CpuSnapshot:
-        backends = pids_cpu_seconds(self.backends()) if self.backends else {}
-        return CpuSnapshot(tree_cpu_seconds(self.server_pid), backends)
-
-    def charge(self, before: CpuSnapshot, after: CpuSnapshot) -> tuple[float, float | None]:
-        """(server CPU s, DB CPU s) between two snapshots; backends that appeared count in full."""
-        if self.backends is None:
-            return after.server_s - before.server_s, None
-        db = sum(cpu - before.backends_s.get(pid, 0.0) for pid, cpu in after.backends_s.items())
-        return after.server_s - before.server_s, db
-
-
-async def measure(
-    pool: SessionPool,
-    factory: CallFactory,
-    probe: CpuProbe,
-    label: tuple[str, str],
-    duration: float,
-    rate: float | None,
-) -> Measurement:
-    """Run one phase and charge the CPU it used."""
-    before = probe.snapshot()
-    stats = await pool.run(factory, duration, rate)
-    server_cpu, db_cpu = probe.charge(before, probe.snapshot())
-    return Measurement(label[0], label[1], stats, server_cpu, db_cpu)
-
-
-async def saturate_then_pace(
-    pool: SessionPool, factory: CallFactory, probe: CpuProbe, scenario: str, cfg: BenchConfig
-) -> list[Measurement]:
-    """Warm up, measure saturation, then a paced phase at ``paced_fraction`` of it."""
-    if cfg.warmup > 0:
-        await pool.run(factory, cfg.warmup)
-    saturated = await measure(pool, factory, probe, (scenario, "saturation"), cfg.duration, None)
-    rate = saturated.stats.calls_per_s * cfg.paced_fraction
-    if rate <= 0:
-        return [saturated]
-    paced = await measure(pool, factory, probe, (scenario, "paced"), cfg.duration, rate)
-    return [saturated, paced]
-
-
-def baseline_factory(_connection: int, sequence: int) -> tuple[str, JsonObject]:
-    return "crm_get_lead", {"lead_id": f"lead-{sequence % 50}"}
-
-
-def fastmcp_factory(_connection: int, sequence: int) -> tuple[str, JsonObject]:
-    return FASTMCP_TOOL, {"lead_id": f"lead-{sequence % 50}"}
-
-
-def read_factory(lead_ids: Sequence[str]) -> CallFactory:
-    def factory(connection: int, sequence: int) -> tuple[str, JsonObject]:
-        return READ_TOOL, {"lead_id": lead_ids[(connection * 7 + sequence) % len(lead_ids)]}
-
-    return factory
-
-
-def write_arguments(email: str, first_name: str) -> JsonObject:
-    return {
-        "email": email,
-        "source_channel": "web_form",
-        "first_name": first_name,
-        "utm": {"source": "google", "medium": "cpc", "campaign": "bench"},
-    }
-
-
-def write_factory(connection: int, sequence: int) -> tuple[str, JsonObject]:
-    return WRITE_TOOL, write_arguments(f"bench-{connection}-{sequence}@example.com", "Bench")
-
-
-def _writes(_lead_ids: Sequence[str]) -> CallFactory:
-    return write_factory
-
-
-# Each scenario's calls, given the ids of the seeded leads.
-SCENARIO_FACTORIES: dict[str, Callable[[Sequence[str]], CallFactory]] = {"read": read_factory, "write": _writes}
-
-
-async def seed_leads(endpoint: Endpoint, protocol: Protocol, count: int) -> list[str]:
-    """Capture ``count`` leads and return their ids (so reads hit existing rows)."""
-    session = ToolSession(endpoint, protocol)
-    ids: list[str] = []
-    try:
-        for index in range(count):
-            async with asyncio.timeout(REQUEST_TIMEOUT_S):
-                outcome = await session.call(WRITE_TOOL, write_arguments(f"seed-{index}@example.com", "Seed"))
-            if not outcome.ok or outcome.result is None:
-                raise StartupError(f"seeding with {WRITE_TOOL} failed: {outcome.error}")
-            ids.append(str(outcome.result["structuredContent"]["lead"]["id"]))
-    except (OSError, KeyError, TypeError, ValueError) as exc:
-        raise StartupError(f"seeding with {WRITE_TOOL} failed: {type(exc).__name__}: {exc}") from exc
-    finally:
-        session.close()
-    return ids
-
-
-# --------------------------------------------------------------------------- sections
-
-
-def baseline_section(cfg: BenchConfig, logs: Path, results: list[Measurement], console: Console) -> None:
+def baseline_section(cfg: BenchConfig, logs: Path, figures: Figures, console: Console) -> None:
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "baseline_app:app", "--app-dir", str(PERF_DIR)]
     argv += ["--host", "127.0.0.1", "--port", str(port), "--log-level", "warning", "--no-access-log"]
     console.print(f"[dim]starting baseline (Starlette + uvicorn) on :{port}[/dim]")
     with running_server("baseline", argv, os.environ, logs / "baseline.log", (port, "/readyz"), 30.0) as server:
         endpoint = Endpoint("127.0.0.1", port, "/rpc")
-        probe = CpuProbe(server.pid)
-        asyncio.run(_closed_loop(endpoint, Protocol.PLAIN, baseline_factory, probe, cfg, results, "baseline"))
+        asyncio.run(
+            _closed_loop(endpoint, Protocol.PLAIN, baseline_factory, CpuProbe(server.pid), cfg, figures, "baseline")
+        )
 
 
-def fastmcp_section(
-    cfg: BenchConfig, logs: Path, results: list[Measurement], notes: list[str], console: Console
-) -> None:
+def fastmcp_section(cfg: BenchConfig, logs: Path, figures: Figures, console: Console) -> None:
     """The framework's ceiling: a bare FastMCP tool, same transport settings and protocol era as the suite."""
     port = free_port()
     argv = [sys.executable, "-m", "uvicorn", "bare_fastmcp_app:app", "--app-dir", str(PERF_DIR)]
@@ -262,10 +109,9 @@ def fastmcp_section(
     console.print(f"[dim]starting bare FastMCP ({'json' if cfg.json_response else 'sse'}) on :{port}[/dim]")
     with running_server("fastmcp", argv, env, logs / "fastmcp.log", (port, "/readyz"), cfg.startup_timeout) as server:
         endpoint = Endpoint("127.0.0.1", port, "/mcp")
-        probe = CpuProbe(server.pid)
-        seen = asyncio.run(_closed_loop(endpoint, cfg.protocol, fastmcp_factory, probe, cfg, results, "fastmcp"))
-        if seen:
-            notes.append(f"fastmcp: server returned Mcp-Session-Id on {seen} connections")
+        asyncio.run(
+            _closed_loop(endpoint, cfg.protocol, fastmcp_factory, CpuProbe(server.pid), cfg, figures, "fastmcp")
+        )
 
 
 async def _closed_loop(
@@ -274,73 +120,61 @@ async def _closed_loop(
     factory: CallFactory,
     probe: CpuProbe,
     cfg: BenchConfig,
-    results: list[Measurement],
+    figures: Figures,
     scenario: str,
-) -> int:
-    """Warm up, then one saturation phase; returns how many connections got an ``Mcp-Session-Id``."""
+) -> None:
+    """Warm up, then one saturation phase; notes a returned ``Mcp-Session-Id`` (everything here is stateless)."""
     async with SessionPool(endpoint, protocol, cfg.connections) as pool:
-        if cfg.warmup > 0:
-            await pool.run(factory, cfg.warmup)
-        results.append(await measure(pool, factory, probe, (scenario, "saturation"), cfg.duration, None))
-        return pool.session_ids_seen
+        figures.results.append(await saturate(pool, factory, probe, scenario, cfg))
+        if pool.session_ids_seen:
+            figures.notes.append(f"{scenario}: server returned Mcp-Session-Id on {pool.session_ids_seen} connections")
 
 
-def suite_env(cfg: BenchConfig, database: str) -> dict[str, str]:
-    return os.environ | {
-        "PROMPTSALES_DATABASE_URL": cfg.pg.sqlalchemy_url(database),
-        "PROMPTSALES_TENANT": "bench",
-        "PROMPTSALES_LOG_LEVEL": "warning",
-        # One tenant at full speed would exceed the default per-tenant limits; this measures raw capacity.
-        "PROMPTSALES_RATE_LIMITS_ENABLED": "false",
-        # The write scenario creates thousands of contacts: no plan quota should stop it (entitlement checks
-        # and metering still run on every call).
-        "PROMPTSALES_DEFAULT_PLAN": "enterprise",
-        "FASTMCP_CHECK_FOR_UPDATES": "off",
-    }
+# --------------------------------------------------------------------------- the suite
 
 
-def crm_section(cfg: BenchConfig, logs: Path, results: list[Measurement], notes: list[str], console: Console) -> None:
-    cli = str(Path(sys.executable).parent / "promptsales")
+def crm_section(cfg: BenchConfig, logs: Path, figures: Figures, console: Console) -> None:
+    """One scratch database: the single-tenant scenarios on one server, then the tenants scenario on another."""
+    data_dir = logs / "data"  # the suite's local keys (and the dev issuer's) live here, not in the user's home
     with scratch_database(cfg.pg) as database:
         console.print(f"[dim]created database {database}; migrating[/dim]")
-        env = suite_env(cfg, database)
-        run_command([cli, "db", "upgrade"], env, MIGRATE_TIMEOUT_S, logs / "migrate.log")
-        port = free_port()
-        argv = [cli, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)]
-        argv += ["--json-response"] if cfg.json_response else []
-        console.print(f"[dim]starting suite: {' '.join(argv[1:])}[/dim]")
-        ready = (port, "/readyz")
-        with running_server("promptsales", argv, env, logs / "suite.log", ready, cfg.startup_timeout) as server:
-            backends = BackendPids(cfg.pg, database)
-            try:
-                endpoint = Endpoint("127.0.0.1", port, cfg.mcp_path)
-                probe = CpuProbe(server.pid, backends)
-                asyncio.run(_crm_load(endpoint, probe, cfg, results, notes, console))
-            finally:
-                backends.close()
+        env = suite_env(cfg, database, data_dir)
+        migrate(env, logs)
+        if set(SUITE_SCENARIOS) & set(cfg.only):
+            with running_suite(cfg, database, env, logs / "suite.log", console) as suite:
+                asyncio.run(_suite_load(suite, cfg, figures, console))
+        if "tenants" in cfg.only:
+            tenants_section(cfg, database, logs, data_dir, figures.results, figures.notes, console)
 
 
-async def _crm_load(
-    endpoint: Endpoint,
-    probe: CpuProbe,
-    cfg: BenchConfig,
-    results: list[Measurement],
-    notes: list[str],
-    console: Console,
-) -> None:
+async def _suite_load(suite: RunningSuite, cfg: BenchConfig, figures: Figures, console: Console) -> None:
+    endpoint, selected = suite.endpoint, set(cfg.only)
+    lead_ids: list[str] = []
+    if {"read", "leak"} & selected:
+        console.print(f"[dim]capturing {cfg.leads} leads for the read scenarios[/dim]")
+        lead_ids = await seed_leads(endpoint, cfg.protocol, cfg.leads)
     factories: dict[str, CallFactory] = {}
-    if "read" in cfg.only:
-        console.print(f"[dim]capturing {cfg.leads} leads for the read scenario[/dim]")
-        factories["read"] = read_factory(await seed_leads(endpoint, cfg.protocol, cfg.leads))
-    if "write" in cfg.only:
+    if "read" in selected:
+        factories["read"] = read_factory(lead_ids)
+    if "write" in selected:
         factories["write"] = write_factory
+    if "campaigns" in selected:
+        console.print(f"[dim]planning {cfg.campaigns} campaigns for the campaigns scenario[/dim]")
+        factories["campaigns"] = campaigns_factory(await seed_campaigns(endpoint, cfg.protocol, cfg.campaigns))
+    if "copy" in selected:
+        factories["copy"] = copy_factory
     for scenario, factory in factories.items():
         phases = f"warm-up {cfg.warmup:g} s, saturation {cfg.duration:g} s, paced {cfg.duration:g} s"
         console.print(f"[dim]{scenario}: {phases}[/dim]")
         async with SessionPool(endpoint, cfg.protocol, cfg.connections) as pool:
-            results.extend(await saturate_then_pace(pool, factory, probe, scenario, cfg))
+            figures.results.extend(await saturate_then_pace(pool, factory, suite.probe, scenario, cfg))
             if pool.session_ids_seen:
-                notes.append(f"{scenario}: server returned Mcp-Session-Id on {pool.session_ids_seen} connections")
+                figures.notes.append(
+                    f"{scenario}: server returned Mcp-Session-Id on {pool.session_ids_seen} connections"
+                )
+    if "leak" in selected:
+        measured, figures.leak = await run_leak(endpoint, suite.probe, suite.pid, lead_ids, cfg, console)
+        figures.results.append(measured)
 
 
 # --------------------------------------------------------------------------- entry point
@@ -361,16 +195,16 @@ def environment() -> dict[str, Any]:
     }
 
 
-def run(cfg: BenchConfig, console: Console, results: list[Measurement], notes: list[str]) -> int:
-    """Run the selected sections; returns the exit status (figures are in ``results``)."""
+def run(cfg: BenchConfig, console: Console, figures: Figures) -> int:
+    """Run the selected sections; returns the exit status (figures are in ``figures``)."""
     with tempfile.TemporaryDirectory(prefix="promptsales-bench-") as tmp:
         try:
             if "baseline" in cfg.only:
-                baseline_section(cfg, Path(tmp), results, console)
+                baseline_section(cfg, Path(tmp), figures, console)
             if "fastmcp" in cfg.only:
-                fastmcp_section(cfg, Path(tmp), results, notes, console)
-            if {"read", "write"} & set(cfg.only):
-                crm_section(cfg, Path(tmp), results, notes, console)
+                fastmcp_section(cfg, Path(tmp), figures, console)
+            if {*SUITE_SCENARIOS, "tenants"} & set(cfg.only):
+                crm_section(cfg, Path(tmp), figures, console)
         except StartupError as exc:
             console.print(f"[red]could not run the benchmark:[/red] {exc}", markup=True, highlight=False)
             return 2
@@ -385,16 +219,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     env = environment()
     mode = "json" if cfg.json_response else "sse"
     console.print(
-        f"PromptSales CRM benchmark: protocol={cfg.protocol.value} responses={mode} "
+        f"PromptSales benchmark: protocol={cfg.protocol.value} responses={mode} "
         f"connections={cfg.connections} warmup={cfg.warmup:g}s duration={cfg.duration:g}s "
-        f"paced={cfg.paced_fraction:.0%} cpus={env['cpus']} loadavg={env['loadavg'][0]:.2f}"
+        f"paced={cfg.paced_fraction:.0%} scenarios={','.join(cfg.only)} cpus={env['cpus']} "
+        f"loadavg={env['loadavg'][0]:.2f}"
     )
-    results: list[Measurement] = []
-    notes: list[str] = []
+    figures = Figures()
     started, cpu0 = time.monotonic(), process_cpu_seconds()
     status = 130
     try:
-        status = run(cfg, console, results, notes)
+        status = run(cfg, console, figures)
     except KeyboardInterrupt as exc:
         console.print(f"[yellow]interrupted ({exc}); cleaned up[/yellow]")
     finally:
@@ -402,11 +236,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             "elapsed_s": round(time.monotonic() - started, 1),
             "bench_cpu_s": round(process_cpu_seconds() - cpu0, 2),
         }
-        print_report(console, results, f"PromptSales CRM — {cfg.protocol.value}, {mode}, {cfg.connections} conns")
-        for note in notes:
+        results = figures.ordered()
+        title = f"PromptSales — {cfg.protocol.value}, {mode}, {cfg.connections} conns"
+        print_report(console, results, title, figures.leak)
+        for note in figures.notes:
             console.print(f"[yellow]note:[/yellow] {note}")
         if cfg.json_out is not None:
-            payload = report_json(cfg.to_json(), env, results) | {"notes": notes, "exit_status": status}
+            payload = report_json(cfg.to_json(), env, results, figures.leak)
+            payload |= {"notes": figures.notes, "exit_status": status}
             cfg.json_out.write_text(json.dumps(payload, indent=2) + "\n")
             console.print(f"[dim]figures written to {cfg.json_out}[/dim]")
     return status

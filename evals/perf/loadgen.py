@@ -1,10 +1,9 @@
 """Low-overhead HTTP/1.1 load generator for MCP ``tools/call`` and plain JSON-RPC endpoints.
 
 Each connection is a raw ``asyncio`` stream with keep-alive and exactly one request in flight.
-Request bytes are written by hand and responses are read by a minimal parser that understands
-``Content-Length`` and ``Transfer-Encoding: chunked`` bodies, and pulls the JSON-RPC message out
-of ``text/event-stream`` bodies (``data:`` lines). That keeps the client well under 0.2 core at a
-few thousand calls/s, so the server, not the client, is what gets measured.
+Request bytes are written by hand and responses read by a minimal parser (``wire.py``). That keeps
+the client well under 0.2 core at a few thousand calls/s, so the server, not the client, is what
+gets measured. A pool can give each connection its own headers (e.g. a tenant's bearer token).
 
 Protocols (see MCP_NOTES §5):
 
@@ -34,11 +33,15 @@ import math
 import resource
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
-from urllib.parse import urlsplit
+
+from wire import REQUEST_TIMEOUT_S as REQUEST_TIMEOUT_S
+from wire import CallOutcome, HttpConnection, ProtocolError, clip, encode, judge_call, request_prefix, response_message
+from wire import Endpoint as Endpoint
+from wire import JsonObject as JsonObject
 
 MODERN_VERSION = "2026-07-28"
 LEGACY_VERSION = "2025-11-25"
@@ -47,15 +50,13 @@ MODERN_META: dict[str, Any] = {
     "io.modelcontextprotocol/clientCapabilities": {},
 }
 ACCEPT_MCP = "application/json, text/event-stream"
-REQUEST_TIMEOUT_S = 10.0
 WATCHDOG_PERIOD_S = 0.5
 RECONNECT_PAUSE_S = 0.05
 MAX_DISTINCT_ERRORS = 20
-ERROR_TEXT_LIMIT = 200
-
-JsonObject = dict[str, Any]
 CallFactory = Callable[[int, int], tuple[str, JsonObject]]
 """Maps (connection number, per-connection sequence number) to (tool name, arguments)."""
+HeadersFor = Callable[[int], Mapping[str, str]]
+"""Maps a connection's index in its pool (0, 1, ...) to extra request headers (e.g. its bearer token)."""
 
 _connection_numbers = itertools.count(1)
 
@@ -68,218 +69,16 @@ class Protocol(StrEnum):
     PLAIN = "plain"
 
 
-class ProtocolError(Exception):
-    """The server answered with something this client cannot interpret."""
-
-
-@dataclass(frozen=True, slots=True)
-class Endpoint:
-    """Host, port and path of an HTTP endpoint."""
-
-    host: str
-    port: int
-    path: str
-
-    @classmethod
-    def from_url(cls, url: str) -> Endpoint:
-        parts = urlsplit(url)
-        if parts.scheme != "http" or not parts.hostname or not parts.port:
-            raise ValueError(f"expected http://host:port/path, got {url!r}")
-        return cls(parts.hostname, parts.port, parts.path or "/")
-
-
-@dataclass(frozen=True, slots=True)
-class HttpResponse:
-    """A fully read HTTP response."""
-
-    status: int
-    headers: dict[str, str]
-    body: bytes
-    keep_alive: bool
-
-
-@dataclass(frozen=True, slots=True)
-class CallOutcome:
-    """Verdict on one ``tools/call``: ``ok`` or an ``error`` text; ``result`` when ok."""
-
-    ok: bool
-    error: str | None = None
-    result: JsonObject | None = None
-
-
-# --------------------------------------------------------------------------- HTTP layer
-
-
-def request_prefix(endpoint: Endpoint, headers: dict[str, str]) -> bytes:
-    """Request line and headers up to (and including) the ``Content-Length:`` name."""
-    lines = [f"POST {endpoint.path} HTTP/1.1", f"Host: {endpoint.host}:{endpoint.port}"]
-    lines += [f"{name}: {value}" for name, value in headers.items()]
-    return ("\r\n".join(lines) + "\r\nContent-Length: ").encode("latin-1")
-
-
-def parse_head(head: bytes) -> tuple[int, dict[str, str]]:
-    """Status code and lower-cased headers of a response head."""
-    lines = head.decode("latin-1").split("\r\n")
-    try:
-        status = int(lines[0].split(" ", 2)[1])
-    except (IndexError, ValueError) as exc:
-        raise ProtocolError(f"bad status line {lines[0]!r}") from exc
-    headers: dict[str, str] = {}
-    for line in lines[1:]:
-        name, sep, value = line.partition(":")
-        if sep:
-            headers[name.strip().lower()] = value.strip()
-    return status, headers
-
-
-class HttpConnection:
-    """One keep-alive HTTP/1.1 connection with a single request in flight."""
-
-    def __init__(self, endpoint: Endpoint) -> None:
-        self.endpoint = endpoint
-        self.busy_since: float | None = None
-        self._reader: asyncio.StreamReader | None = None
-        self._writer: asyncio.StreamWriter | None = None
-        self._aborted = False
-
-    @property
-    def is_open(self) -> bool:
-        return self._writer is not None
-
-    async def connect(self) -> None:
-        self._reader, self._writer = await asyncio.open_connection(self.endpoint.host, self.endpoint.port)
-
-    def close(self) -> None:
-        if self._writer is not None:
-            self._writer.close()
-        self._reader = self._writer = None
-        self.busy_since = None
-
-    def abort(self) -> None:
-        """Drop the connection under a pending request (watchdog); the request fails with TimeoutError."""
-        if self._writer is not None:
-            self._aborted = True
-            self._writer.transport.abort()
-
-    async def post(self, prefix: bytes, body: bytes) -> HttpResponse:
-        """Send ``prefix`` (from :func:`request_prefix`) plus ``body``; read the whole answer.
-
-        No per-request timer (it would cost more than the rest of the client): a watchdog calls
-        :meth:`abort` on requests older than the timeout.
-        """
-        if self._reader is None or self._writer is None:
-            raise ProtocolError("connection is not open")
-        self.busy_since = time.perf_counter()
-        self._writer.write(b"%s%d\r\n\r\n%s" % (prefix, len(body), body))
-        try:
-            response = await self._read_response(self._reader)
-        except (OSError, asyncio.IncompleteReadError) as exc:
-            if self._aborted:
-                self._aborted = False
-                raise TimeoutError(f"no answer within {REQUEST_TIMEOUT_S:g} s") from exc
-            raise
-        self.busy_since = None
-        if not response.keep_alive:
-            self.close()
-        return response
-
-    async def _read_response(self, reader: asyncio.StreamReader) -> HttpResponse:
-        status, headers = parse_head(await reader.readuntil(b"\r\n\r\n"))
-        keep_alive = headers.get("connection", "").lower() != "close"
-        if status in (204, 304) or 100 <= status < 200:
-            body = b""
-        elif "chunked" in headers.get("transfer-encoding", "").lower():
-            body = await self._read_chunked(reader)
-        elif "content-length" in headers:
-            body = await reader.readexactly(int(headers["content-length"]))
-        else:
-            body, keep_alive = await reader.read(), False
-        return HttpResponse(status, headers, body, keep_alive)
-
-    @staticmethod
-    async def _read_chunked(reader: asyncio.StreamReader) -> bytes:
-        parts: list[bytes] = []
-        while True:
-            size_line = await reader.readuntil(b"\r\n")
-            size = int(size_line.split(b";", 1)[0].strip(), 16)
-            if size == 0:
-                while await reader.readuntil(b"\r\n") != b"\r\n":  # trailers, then the blank line
-                    pass
-                return b"".join(parts)
-            parts.append(await reader.readexactly(size))
-            await reader.readexactly(2)
-
-
-# --------------------------------------------------------------------------- JSON-RPC layer
-
-
-def sse_messages(body: bytes) -> list[JsonObject]:
-    """JSON objects carried by the ``data:`` lines of a ``text/event-stream`` body."""
-    messages: list[JsonObject] = []
-    text = body.decode("utf-8").replace("\r\n", "\n")
-    for event in text.split("\n\n"):
-        data = [line[5:].removeprefix(" ") for line in event.split("\n") if line.startswith("data:")]
-        if data and (payload := "\n".join(data).strip()):
-            message = json.loads(payload)
-            if isinstance(message, dict):
-                messages.append(message)
-    return messages
-
-
-def response_message(response: HttpResponse, request_id: int) -> JsonObject:
-    """The JSON-RPC response to ``request_id`` from a JSON or SSE body."""
-    if response.headers.get("content-type", "").startswith("text/event-stream"):
-        for message in sse_messages(response.body):
-            if message.get("id") == request_id and ("result" in message or "error" in message):
-                return message
-        raise ProtocolError(f"no response to id {request_id} in event stream")
-    message = json.loads(response.body)
-    if not isinstance(message, dict):
-        raise ProtocolError("JSON-RPC response is not an object")
-    return message
-
-
-def _clip(text: str) -> str:
-    return text if len(text) <= ERROR_TEXT_LIMIT else text[:ERROR_TEXT_LIMIT] + "…"
-
-
-def _tool_error_text(result: JsonObject) -> str:
-    content = result.get("content")
-    if isinstance(content, list) and content and isinstance(content[0], dict):
-        return str(content[0].get("text", ""))
-    return json.dumps(result)
-
-
-def judge_call(response: HttpResponse, request_id: int) -> CallOutcome:
-    """OK only for HTTP 200 with a JSON-RPC result whose ``isError`` is false."""
-    if response.status != 200:
-        text = response.body.decode("utf-8", "replace")
-        return CallOutcome(False, _clip(f"HTTP {response.status}: {text}"))
-    message = response_message(response, request_id)
-    if "error" in message:
-        error = message["error"] if isinstance(message["error"], dict) else {}
-        return CallOutcome(False, _clip(f"JSON-RPC {error.get('code')}: {error.get('message')}"))
-    result = message.get("result")
-    if not isinstance(result, dict):
-        return CallOutcome(False, "JSON-RPC response without a result object")
-    if result.get("isError") is not False:
-        return CallOutcome(False, _clip(f"isError: {_tool_error_text(result)}"))
-    return CallOutcome(True, result=result)
-
-
-def encode(message: JsonObject) -> bytes:
-    return json.dumps(message, separators=(",", ":")).encode()
-
-
 # --------------------------------------------------------------------------- sessions
 
 
 class ToolSession:
     """A connection that speaks one protocol and calls tools on it (handshake when legacy)."""
 
-    def __init__(self, endpoint: Endpoint, protocol: Protocol) -> None:
+    def __init__(self, endpoint: Endpoint, protocol: Protocol, headers: Mapping[str, str] | None = None) -> None:
         self.endpoint = endpoint
         self.protocol = protocol
+        self.extra_headers = dict(headers or {})
         self.number = next(_connection_numbers)
         self.session_id: str | None = None
         self.session_ids_seen = 0
@@ -326,8 +125,8 @@ class ToolSession:
 
     def _headers(self, tool: str) -> dict[str, str]:
         if self.protocol is Protocol.PLAIN:
-            return {"Content-Type": "application/json", "Accept": "application/json"}
-        headers = {"Accept": ACCEPT_MCP, "Content-Type": "application/json"}
+            return {"Content-Type": "application/json", "Accept": "application/json", **self.extra_headers}
+        headers = {"Accept": ACCEPT_MCP, "Content-Type": "application/json", **self.extra_headers}
         if self.protocol is Protocol.MODERN:
             headers |= {"MCP-Protocol-Version": MODERN_VERSION, "Mcp-Method": "tools/call", "Mcp-Name": tool}
         else:
@@ -347,7 +146,7 @@ class ToolSession:
                 "clientInfo": {"name": "promptsales-loadgen", "version": "1"},
             },
         }
-        plain_headers = {"Accept": ACCEPT_MCP, "Content-Type": "application/json"}
+        plain_headers = {"Accept": ACCEPT_MCP, "Content-Type": "application/json", **self.extra_headers}
         response = await self._http.post(request_prefix(self.endpoint, plain_headers), encode(init))
         if response.status != 200 or "result" not in response_message(response, 0):
             raise ProtocolError(f"initialize failed: HTTP {response.status} {response.body[:200]!r}")
@@ -434,8 +233,13 @@ def process_cpu_seconds() -> float:
 class SessionPool:
     """N sessions driven together; reuse it across warm-up, saturation and paced phases."""
 
-    def __init__(self, endpoint: Endpoint, protocol: Protocol, connections: int) -> None:
-        self.sessions = [ToolSession(endpoint, protocol) for _ in range(connections)]
+    def __init__(
+        self, endpoint: Endpoint, protocol: Protocol, connections: int, headers_for: HeadersFor | None = None
+    ) -> None:
+        self.sessions = [
+            ToolSession(endpoint, protocol, headers_for(index) if headers_for else None) for index in range(connections)
+        ]
+        self._calls_left: int | None = None
 
     async def __aenter__(self) -> SessionPool:
         async with asyncio.timeout(REQUEST_TIMEOUT_S):
@@ -450,13 +254,17 @@ class SessionPool:
     def session_ids_seen(self) -> int:
         return sum(session.session_ids_seen for session in self.sessions)
 
-    async def run(self, factory: CallFactory, duration_s: float, rate: float | None = None) -> PhaseStats:
+    async def run(
+        self, factory: CallFactory, duration_s: float, rate: float | None = None, max_calls: int | None = None
+    ) -> PhaseStats:
         """Closed loop for ``duration_s``; with ``rate`` (calls/s, all connections) paced instead.
 
         Paced: each connection sends at a fixed interval ``connections / rate`` (staggered), and
         latency counts from the time a call was *due*, so a server that falls behind shows it.
+        ``max_calls`` ends the phase once that many calls (OK or not) were sent, if that comes first.
         """
         stats = PhaseStats(target_rate=rate)
+        self._calls_left = max_calls
         interval = len(self.sessions) / rate if rate else None
         cpu0, start = process_cpu_seconds(), time.perf_counter()
         deadline = start + duration_s
@@ -502,6 +310,10 @@ class SessionPool:
                 return
             else:
                 started = now
+            if self._calls_left is not None:
+                if self._calls_left <= 0:
+                    return
+                self._calls_left -= 1
             tool, arguments = factory(session.number, session.next_sequence())
             await _timed_call(session, tool, arguments, stats, started)
 
@@ -520,7 +332,7 @@ async def _timed_call(
         outcome = await session.call(tool, arguments)
     except (OSError, EOFError, TimeoutError, ValueError, ProtocolError, asyncio.IncompleteReadError) as exc:
         session.close()
-        stats.record_error(_clip(f"{type(exc).__name__}: {exc}"))
+        stats.record_error(clip(f"{type(exc).__name__}: {exc}"))
         await asyncio.sleep(RECONNECT_PAUSE_S)
         return
     if outcome.ok:

@@ -1,4 +1,4 @@
-"""CPU accounting for process trees from ``/proc`` (Linux).
+"""CPU and memory accounting for process trees from ``/proc`` (Linux).
 
 The server under test may fork (workers, helpers), so its CPU is the sum over the whole tree:
 ``utime + stime`` of every live descendant plus ``cutime + cstime`` (children already reaped).
@@ -73,3 +73,31 @@ def pids_cpu_seconds(pids: Iterable[int]) -> dict[int, float]:
         if (stat := read_stat(pid)) is not None:
             result[pid] = stat.own_ticks / CLOCK_TICKS
     return result
+
+
+def parse_vm_rss_kib(status: str) -> int | None:
+    """``VmRSS`` in KiB from the text of ``/proc/<pid>/status``; None without that line (kernel threads, zombies)."""
+    for line in status.splitlines():
+        name, _, value = line.partition(":")
+        if name == "VmRSS":
+            amount, _, unit = value.strip().partition(" ")
+            if unit.strip() != "kB":  # the kernel always writes kB; anything else is not this file
+                raise ValueError(f"unexpected VmRSS unit in {line!r}")
+            return int(amount)
+    return None
+
+
+def tree_rss_kib(root: int) -> int:
+    """Resident memory (KiB) of ``root`` and its live descendants: the sum of their ``VmRSS``.
+
+    Pages shared between processes of the tree count once per process, so with children this overstates the
+    tree's footprint; compared over time in one run it still shows growth.
+    """
+    total = 0
+    for pid in descendants(root, all_stats()):
+        try:
+            status = (PROC / str(pid) / "status").read_text()
+        except OSError:
+            continue  # exited between listing and reading
+        total += parse_vm_rss_kib(status) or 0
+    return total

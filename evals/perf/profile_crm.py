@@ -101,7 +101,8 @@ async def drive(cfg: BenchConfig, port: int, scenario: str, seconds: float, pid:
         await pool.run(factory, cfg.warmup)
         spy = [shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(pid)]
         spy += ["--format", "raw", "--output", str(out), "--duration", str(int(seconds)), "--rate", str(rate)]
-        recorder = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # Popen returns at once; py-spy must record while this loop drives the load, and is only waited for after.
+        recorder = subprocess.Popen(spy, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)  # noqa: ASYNC220
         stats = await pool.run(factory, seconds + 1)
         _, err = recorder.communicate(timeout=30)
         if recorder.returncode:
@@ -125,7 +126,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         port = free_port()
         argv_ = [cli, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port)]
         out = own.out or logs / "stacks.txt"
-        with running_server("promptsales", argv_, env, logs / "suite.log", (port, "/readyz"), cfg.startup_timeout) as srv:
+        ready = (port, "/readyz")
+        with running_server("promptsales", argv_, env, logs / "suite.log", ready, cfg.startup_timeout) as srv:
             asyncio.run(drive(cfg, port, own.scenario, own.seconds, srv.pid, out, own.rate))
         print(summarise(out, own.top))
     return 0

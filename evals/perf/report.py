@@ -1,103 +1,17 @@
-"""Figures of the CRM benchmark: per-phase measurements, targets, the printed table and JSON."""
+"""The CRM benchmark's output: the figures table, the targets table, the leak run's memory, and JSON."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import Any
 
-from loadgen import PhaseStats
+from measurement import LeakFigures, Measurement, find
 from rich.console import Console
 from rich.table import Table
+from targets import TargetCheck, target_checks
 
-READ_TARGET_CALLS_PER_CPU_S = 500.0
-WRITE_TARGET_CALLS_PER_CPU_S = 250.0
-PACED_P99_TARGET_MS = 50.0
-EFFICIENCY_TARGETS = {"read": READ_TARGET_CALLS_PER_CPU_S, "write": WRITE_TARGET_CALLS_PER_CPU_S}
-
-
-@dataclass(frozen=True, slots=True)
-class Measurement:
-    """One measured phase: the client's view plus CPU charged to server, database and client."""
-
-    scenario: str  # baseline | fastmcp | read | write
-    phase: str  # saturation | paced
-    stats: PhaseStats
-    server_cpu_s: float
-    db_cpu_s: float | None = None
-
-    @property
-    def label(self) -> str:
-        return self.scenario if self.phase == "saturation" else f"{self.scenario} @ paced"
-
-    @property
-    def calls_per_cpu_s(self) -> float:
-        return self.stats.ok / self.server_cpu_s if self.server_cpu_s > 0 else math.nan
-
-    def cores(self, cpu_s: float | None) -> float:
-        if cpu_s is None or not self.stats.wall_s:
-            return math.nan
-        return cpu_s / self.stats.wall_s
-
-    def ratio_to(self, reference: Measurement | None) -> float:
-        """``calls_per_cpu_s`` relative to a reference row (NaN without one)."""
-        if reference is None or not reference.calls_per_cpu_s > 0:
-            return math.nan
-        return self.calls_per_cpu_s / reference.calls_per_cpu_s
-
-    def to_json(self, baseline: Measurement | None, fastmcp: Measurement | None) -> dict[str, Any]:
-        return {
-            "scenario": self.scenario,
-            "phase": self.phase,
-            **self.stats.summary(),
-            "server_cpu_s": round(self.server_cpu_s, 3),
-            "server_cores": _round(self.cores(self.server_cpu_s), 3),
-            "db_cpu_s": None if self.db_cpu_s is None else round(self.db_cpu_s, 3),
-            "db_cores": _round(self.cores(self.db_cpu_s), 3),
-            "calls_per_server_cpu_s": _round(self.calls_per_cpu_s, 1),
-            "ratio_to_baseline": _round(self.ratio_to(baseline), 4),
-            "ratio_to_fastmcp": _round(self.ratio_to(fastmcp), 4),
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class TargetCheck:
-    """A target line: what was measured against what is wanted (printed, never asserted)."""
-
-    name: str
-    measured: float
-    wanted: str
-    met: bool
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "target": self.name,
-            "measured": _round(self.measured, 2),
-            "wanted": self.wanted,
-            "met": self.met,
-        }
-
-
-def _round(value: float, digits: int) -> float | None:
-    return None if math.isnan(value) else round(value, digits)
-
-
-def find(results: list[Measurement], scenario: str, phase: str = "saturation") -> Measurement | None:
-    return next((m for m in results if m.scenario == scenario and m.phase == phase), None)
-
-
-def target_checks(results: list[Measurement]) -> list[TargetCheck]:
-    checks: list[TargetCheck] = []
-    for scenario, wanted in EFFICIENCY_TARGETS.items():
-        if (saturated := find(results, scenario)) is not None:
-            value = saturated.calls_per_cpu_s
-            name = f"{scenario}: calls per server-CPU-second"
-            checks.append(TargetCheck(name, value, f">= {wanted:.0f}", value >= wanted))
-        if (paced := find(results, scenario, "paced")) is not None:
-            p99 = paced.stats.percentile_ms(0.99)
-            name = f"{scenario}: p99 ms at paced load"
-            checks.append(TargetCheck(name, p99, f"<= {PACED_P99_TARGET_MS:.0f}", p99 <= PACED_P99_TARGET_MS))
-    return checks
+KIB_PER_MIB = 1024
+STATUS_STYLE = {"met": "green", "missed": "red", "not measured": "yellow", "shown": "cyan"}
 
 
 def _fmt(value: float, digits: int = 0) -> str:
@@ -141,12 +55,21 @@ def targets_table(checks: list[TargetCheck]) -> Table:
     for header in ("target", "measured", "wanted", "status"):
         table.add_column(header, justify="left" if header == "target" else "right")
     for check in checks:
-        status = "[green]met[/green]" if check.met else "[red]missed[/red]"
-        table.add_row(check.name, _fmt(check.measured, 1), check.wanted, status)
+        style = STATUS_STYLE[check.status]
+        table.add_row(check.name, check.shown, check.wanted, f"[{style}]{check.status}[/{style}]")
     return table
 
 
-def print_report(console: Console, results: list[Measurement], title: str) -> None:
+def leak_table(leak: LeakFigures) -> Table:
+    table = Table(title="Server memory (VmRSS summed over the server's process tree)", title_justify="left")
+    for header in (f"RSS after {leak.warm_calls:,} calls", f"RSS after {leak.total_calls:,} calls", "growth"):
+        table.add_column(header, justify="right")
+    mib = (_fmt(kib / KIB_PER_MIB, 1) + " MiB" for kib in (leak.rss_warm_kib, leak.rss_end_kib))
+    table.add_row(*mib, f"{leak.growth_pct:+.2f} %")
+    return table
+
+
+def print_report(console: Console, results: list[Measurement], title: str, leak: LeakFigures | None = None) -> None:
     if not results:
         console.print("[yellow]no scenario produced figures[/yellow]")
         return
@@ -156,18 +79,36 @@ def print_report(console: Console, results: list[Measurement], title: str) -> No
         "vs baseline / vs fastmcp = calls/srv-CPU-s relative to the bare Starlette / bare FastMCP row. "
         "pg cores = Postgres backends of the bench database (not in calls/srv-CPU-s)."
     )
-    if checks := target_checks(results):
+    if leak is not None:
+        console.print(leak_table(leak))
+    if checks := target_checks(results, leak):
         console.print(targets_table(checks))
+        legend = []
+        if any("vs fastmcp" in check.name for check in checks):
+            legend.append(
+                "vs fastmcp lines: measured = share of the fastmcp row's calls/srv-CPU-s (the row's own figure), "
+                "wanted = the share (that many calls/srv-CPU-s)."
+            )
+        if any(check.status == "shown" for check in checks):
+            legend.append("'shown' lines are for comparison by hand.")
+        if legend:
+            console.print(" ".join(legend))
     for m in results:
         if m.stats.errors:
             console.print(f"[red]{m.label}: {m.stats.errors} errors[/red]; most frequent: {m.stats.top_error()!r}")
 
 
-def report_json(config: dict[str, Any], environment: dict[str, Any], results: list[Measurement]) -> dict[str, Any]:
+def report_json(
+    config: dict[str, Any],
+    environment: dict[str, Any],
+    results: list[Measurement],
+    leak: LeakFigures | None = None,
+) -> dict[str, Any]:
     baseline, fastmcp = find(results, "baseline"), find(results, "fastmcp")
     return {
         "config": config,
         "environment": environment,
         "measurements": [m.to_json(baseline, fastmcp) for m in results],
-        "targets": [check.to_json() for check in target_checks(results)],
+        "memory": None if leak is None else leak.to_json(),
+        "targets": [check.to_json() for check in target_checks(results, leak)],
     }
