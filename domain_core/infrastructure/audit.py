@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import Update, select, update
 from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -79,19 +79,32 @@ def entry_hash(record: AuditEntryRecord | Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def append_entries(
+@dataclass(frozen=True, slots=True)
+class ChainedEntries:
+    """Entries chained onto a tenant's locked head: the rows to insert and the head's new sequence and hash."""
+
+    tenant_id: str
+    rows: list[dict[str, Any]]
+    seq: int
+    hash: str
+
+
+async def chain_entries(
     session: AsyncSession,
     caller: Caller,
     entries: Sequence[PendingAuditEntry],
     *,
     now: datetime,
     idempotency_key: str | None,
-) -> None:
-    """Chain and insert ``entries``; the head row lock orders concurrent writers of one tenant."""
+) -> ChainedEntries | None:
+    """Lock the tenant's chain head and chain ``entries`` onto it (None: nothing to audit).
+
+    The head row lock orders concurrent writers of one tenant until the transaction ends; the caller writes
+    the rows and the new head in that same transaction (``side_records.write``).
+    """
     if not entries:
-        return
+        return None
     # One statement creates the tenant's head if missing, locks it (DO UPDATE takes the row lock) and reads it.
-    rows: list[dict[str, Any]] = []
     seq, prev = (
         await session.execute(
             upsert_touch(session, AuditChainHeadRecord, ["tenant_id"])
@@ -99,6 +112,7 @@ async def append_entries(
             .returning(col(AuditChainHeadRecord.seq), col(AuditChainHeadRecord.hash))
         )
     ).one()
+    rows: list[dict[str, Any]] = []
     for pending in entries:
         seq += 1
         row: dict[str, Any] = {
@@ -119,14 +133,16 @@ async def append_entries(
         }
         row["hash"] = prev = entry_hash(row)
         rows.append(row)
-    # Core insert: building ORM records costs more than the statement itself on the hot write path.
-    await session.execute(insert(AuditEntryRecord), rows)
-    await session.execute(
+    return ChainedEntries(caller.tenant_id, rows, seq, prev)
+
+
+def head_update(chained: ChainedEntries) -> Update:
+    """The statement that moves the tenant's chain head past ``chained``."""
+    return (
         update(AuditChainHeadRecord)
-        .where(col(AuditChainHeadRecord.tenant_id) == caller.tenant_id)
-        .values(seq=seq, hash=prev)
+        .where(col(AuditChainHeadRecord.tenant_id) == chained.tenant_id)
+        .values(seq=chained.seq, hash=chained.hash)
     )
-    await session.flush()
 
 
 async def verify_chain(session: AsyncSession, tenant_id: str, *, batch: int = 1000) -> ChainVerification:

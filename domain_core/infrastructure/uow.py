@@ -11,13 +11,11 @@ from typing import Any, Protocol, TypeAlias, TypeVar
 import structlog
 from psycopg import sql
 from pydantic import BaseModel
-from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from promptsales.domain_core.infrastructure import audit, idempotency
-from promptsales.domain_core.infrastructure.tables import OutboxEventRecord
+from promptsales.domain_core.infrastructure import audit, idempotency, side_records
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.clock import Clock, utc_now
 from promptsales.domain_core.shared.commands import Command
@@ -108,25 +106,10 @@ class UnitOfWork:
         return bool(self._events)
 
     async def _flush_side_records(self) -> None:
-        if self._events:
-            await self.session.execute(
-                insert(OutboxEventRecord),
-                [
-                    {
-                        "id": event.id,
-                        "tenant_id": event.tenant_id,
-                        "type": event.type,
-                        "payload": event.payload,
-                        "occurred_at": event.occurred_at,
-                        "published_at": None,
-                        "attempts": 0,
-                    }
-                    for event in self._events
-                ],
-            )
-        await audit.append_entries(
+        audited = await audit.chain_entries(
             self.session, self.caller, self._audit, now=self.now, idempotency_key=self.idempotency_key
         )
+        await side_records.write(self.session, self._events, audited)
 
 
 class UnitOfWorkFactory:
