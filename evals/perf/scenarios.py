@@ -76,8 +76,16 @@ def _writes(_lead_ids: Sequence[str]) -> CallFactory:
     return write_factory
 
 
+def _copies(_lead_ids: Sequence[str]) -> CallFactory:
+    return copy_factory
+
+
 # Each scenario's calls, given the ids of the seeded leads (profile_crm.py drives these).
-SCENARIO_FACTORIES: dict[str, Callable[[Sequence[str]], CallFactory]] = {"read": read_factory, "write": _writes}
+SCENARIO_FACTORIES: dict[str, Callable[[Sequence[str]], CallFactory]] = {
+    "read": read_factory,
+    "write": _writes,
+    "copy": _copies,
+}
 
 
 def plan_arguments(index: int, today: date) -> JsonObject:
