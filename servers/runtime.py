@@ -24,6 +24,7 @@ from promptsales.domain_core.content.dto import ImportedDesign
 from promptsales.domain_core.content.facade import ContentFacade
 from promptsales.domain_core.crm.bootstrap import build_crm
 from promptsales.domain_core.crm.facade import CrmFacade
+from promptsales.domain_core.infrastructure import outbox
 from promptsales.domain_core.infrastructure.db import create_engine
 from promptsales.domain_core.infrastructure.outbox import EventHandler, EventPublisher, InProcessBus, OutboxRelay
 from promptsales.domain_core.infrastructure.rate_limit import (
@@ -262,7 +263,12 @@ class Runtime:
                 self._uow, crm=self._crm, content=self._content, business=business, integrations=integrations
             )
             self._campaigns = campaigns
-            await self._subscribe(campaigns.TOUCH_CONSUMER, set(campaigns.TOUCH_EVENTS), campaigns.on_crm_event)
+            await self._subscribe(
+                campaigns.TOUCH_CONSUMER,
+                set(campaigns.TOUCH_EVENTS),
+                campaigns.on_crm_event,
+                wants=campaigns.wants_crm_event,
+            )
             # Analytics joins the platforms' results (through integrations) with CRM journeys and outcomes (outbox
             # events as they happen), measured against the campaigns' plans; the plan says which models it gets.
             analytics = build_analytics(
@@ -317,12 +323,14 @@ class Runtime:
         allowed = await self.business.allowed_tools(self.caller(ctx), known)
         return {name for name in names if name not in known or name in allowed}
 
-    async def _subscribe(self, consumer: str, event_types: set[str], handler: EventHandler) -> None:
+    async def _subscribe(
+        self, consumer: str, event_types: set[str], handler: EventHandler, *, wants: outbox.EventFilter | None = None
+    ) -> None:
         """Deliver ``event_types`` to ``handler`` once per event: a Redis Streams group when Redis is configured
         (shared by all replicas), else this process's bus."""
         assert self._uow is not None and self.bus is not None
         if self._redis is None:
-            self.bus.subscribe(consumer, event_types, handler)
+            self.bus.subscribe(consumer, event_types, handler, wants=wants)
             return
         from promptsales.domain_core.infrastructure.redis_streams import RedisStreamConsumer
 
@@ -332,6 +340,7 @@ class Runtime:
             consumer=consumer,
             event_types=event_types,
             handler=handler,
+            wants=wants,
             stream=self.settings.event_stream,
         )
         await worker.ensure_group()

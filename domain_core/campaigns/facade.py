@@ -202,3 +202,8 @@ class CampaignsFacade:
     async def on_crm_event(self, uow: UnitOfWork, event: DomainEvent) -> None:
         """A lead captured through a campaign's tracking link is counted for that campaign."""
         await touches.record(uow, event)
+
+    @staticmethod
+    def wants_crm_event(event: DomainEvent) -> bool:
+        """Whether ``on_crm_event`` can count the event: its UTM parameters name a campaign."""
+        return touches.names_a_campaign(event)

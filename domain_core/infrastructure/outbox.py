@@ -29,6 +29,8 @@ class EventPublisher(Protocol):
 
 
 EventHandler = Callable[[UnitOfWork, DomainEvent], Awaitable[None]]
+# Whether a consumer can have anything to do with an event, from the event alone (no unit is opened when not).
+EventFilter = Callable[[DomainEvent], bool]
 
 
 def to_event(record: OutboxEventRecord) -> DomainEvent:
@@ -208,17 +210,19 @@ class InProcessBus:
 
     def __init__(self, uow_factory: UnitOfWorkFactory) -> None:
         self._uow = uow_factory
-        self._subscriptions: list[tuple[str, frozenset[str], EventHandler]] = []
+        self._subscriptions: list[tuple[str, frozenset[str], EventHandler, EventFilter | None]] = []
 
-    def subscribe(self, consumer: str, event_types: set[str], handler: EventHandler) -> None:
-        """Register ``handler`` under a stable consumer name (the dedupe key)."""
-        self._subscriptions.append((consumer, frozenset(event_types), handler))
+    def subscribe(
+        self, consumer: str, event_types: set[str], handler: EventHandler, *, wants: EventFilter | None = None
+    ) -> None:
+        """Register ``handler`` under a stable consumer name (the dedupe key); ``wants`` skips events it cannot use."""
+        self._subscriptions.append((consumer, frozenset(event_types), handler, wants))
 
     async def publish(self, events: list[DomainEvent]) -> None:
         """Deliver each event to each interested consumer; a failure leaves the batch unpublished."""
         for event in events:
-            for consumer, types, handler in self._subscriptions:
-                if event.type in types:
+            for consumer, types, handler, wants in self._subscriptions:
+                if event.type in types and (wants is None or wants(event)):
                     await handle_once(self._uow, consumer, event, handler)
 
 

@@ -14,7 +14,7 @@ from redis.exceptions import ResponseError
 from redis.typing import EncodableT, FieldT
 
 from promptsales.domain_core.infrastructure.background import BackgroundTask
-from promptsales.domain_core.infrastructure.outbox import EventHandler, event_time, handle_once
+from promptsales.domain_core.infrastructure.outbox import EventFilter, EventHandler, event_time, handle_once
 from promptsales.domain_core.infrastructure.uow import UnitOfWorkFactory
 from promptsales.domain_core.shared.events import DomainEvent
 
@@ -96,6 +96,7 @@ class RedisStreamConsumer:
         consumer: str,
         event_types: set[str],
         handler: EventHandler,
+        wants: EventFilter | None = None,
         stream: str = DEFAULT_STREAM,
         group: str | None = None,
         worker_name: str | None = None,
@@ -107,6 +108,7 @@ class RedisStreamConsumer:
         self.consumer = consumer
         self._types = frozenset(event_types)
         self._handler = handler
+        self._wants = wants
         self.stream = stream
         self.group = group or consumer
         self.worker_name = worker_name or f"{socket.gethostname()}-{os.getpid()}"
@@ -226,7 +228,7 @@ class RedisStreamConsumer:
         except (KeyError, ValueError, TypeError):
             log.error("stream_message_malformed", stream=self.stream, message_id=message_id)
             return True
-        if event.type not in self._types:
+        if event.type not in self._types or (self._wants is not None and not self._wants(event)):
             return True
         try:
             await handle_once(self._uow, self.consumer, event, self._handler)

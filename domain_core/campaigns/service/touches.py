@@ -2,7 +2,7 @@
 
 from promptsales.domain_core.campaigns import repository as repo
 from promptsales.domain_core.campaigns.model.channels import channel_catalogue
-from promptsales.domain_core.campaigns.model.tracking import read_back
+from promptsales.domain_core.campaigns.model.tracking import TrackingRef, read_back
 from promptsales.domain_core.campaigns.tables import TouchRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
 from promptsales.domain_core.shared.events import DomainEvent
@@ -20,11 +20,20 @@ def channel_of(source: str | None, medium: str | None) -> str | None:
     return None
 
 
+def _named_campaign(event: DomainEvent) -> TrackingRef | None:
+    utm = event.payload.get("utm") or {}
+    return read_back({str(k): str(v) for k, v in utm.items()}) if isinstance(utm, dict) else None
+
+
+def names_a_campaign(event: DomainEvent) -> bool:
+    """Whether a captured lead's UTM parameters name a campaign at all (only those can be counted)."""
+    return _named_campaign(event) is not None
+
+
 async def record(uow: UnitOfWork, event: DomainEvent) -> None:
     """Count a captured lead whose UTM parameters name one of the tenant's campaigns (once per event)."""
     payload = event.payload
-    utm = payload.get("utm") or {}
-    ref = read_back({str(k): str(v) for k, v in utm.items()}) if isinstance(utm, dict) else None
+    ref = _named_campaign(event)
     if ref is None or not await repo.campaign_exists(uow, ref.campaign_id):
         return
     await repo.add_touch(
