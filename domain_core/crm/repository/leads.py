@@ -8,6 +8,7 @@ from sqlalchemy import func, insert, select
 from sqlmodel import col
 
 from promptsales.domain_core.crm.model.segments import SegmentGroup
+from promptsales.domain_core.crm.repository.rows import column_values
 from promptsales.domain_core.crm.segment_query import segment_predicate
 from promptsales.domain_core.crm.tables import ContactRecord, LeadRecord, LeadTouchRecord
 from promptsales.domain_core.infrastructure.uow import UnitOfWork
@@ -34,9 +35,9 @@ async def of_contact(uow: UnitOfWork, contact_id: str, *, for_update: bool = Fal
 
 
 async def add(uow: UnitOfWork, lead: LeadRecord) -> None:
-    """Insert a new lead now."""
-    uow.session.add(lead)
-    await uow.session.flush()
+    """Insert a new lead now, as it is: the unit of work does not track it, so later changes are not written."""
+    # A Core insert: a unit-of-work flush costs more than the statement itself on the capture path (issue 13).
+    await uow.session.execute(insert(LeadRecord).values(**column_values(lead)))
 
 
 async def save(uow: UnitOfWork, lead: LeadRecord) -> None:
