@@ -30,8 +30,14 @@ def add_billing_routes(server: FastMCP, runtime: Runtime) -> None:
     async def paypal_webhook(request: Request) -> Response:
         body = await request.body()
         if len(body) > MAX_WEBHOOK_BYTES:
+            runtime.webhook_metrics.record("paypal", 413)
             return JSONResponse({"outcome": "rejected: body too large"}, status_code=413)
-        outcome = await runtime.business.handle_paypal_webhook(dict(request.headers), body)
+        try:
+            outcome = await runtime.business.handle_paypal_webhook(dict(request.headers), body)
+        except Exception:
+            runtime.webhook_metrics.record("paypal", 500)
+            raise
+        runtime.webhook_metrics.record("paypal", outcome.status_code)
         return JSONResponse({"outcome": outcome.outcome}, status_code=outcome.status_code)
 
     @server.custom_route("/billing/return", methods=["GET"])

@@ -35,7 +35,10 @@ def add_integration_routes(server: FastMCP, runtime: Runtime) -> None:
     @server.custom_route("/webhooks/{platform}", methods=["GET", "POST"])
     async def platform_webhook(request: Request) -> Response:
         body = await request.body()
+        source = request.path_params["platform"][:40]
         if len(body) > MAX_WEBHOOK_BYTES:
+            # The platform is not checked yet, so the label is not taken from the caller's path.
+            runtime.webhook_metrics.record("unknown", 413)
             return JSONResponse({"outcome": "rejected: body too large"}, status_code=413)
         public = runtime.settings.public_url.rstrip("/")
         url = public + request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -46,7 +49,13 @@ def add_integration_routes(server: FastMCP, runtime: Runtime) -> None:
             query=dict(request.query_params),
             body=body,
         )
-        outcome = await runtime.integrations.handle_webhook(request.path_params["platform"][:40], inbound)
+        try:
+            outcome = await runtime.integrations.handle_webhook(source, inbound)
+        except Exception:
+            runtime.webhook_metrics.record("unknown", 500)
+            raise
+        # 404 means no such platform: a caller-chosen name would make the label set unbounded.
+        runtime.webhook_metrics.record("unknown" if outcome.status_code == 404 else source, outcome.status_code)
         if outcome.body is not None:
             return Response(outcome.body, status_code=outcome.status_code, media_type=outcome.media_type)
         return JSONResponse({"outcome": outcome.outcome}, status_code=outcome.status_code)

@@ -43,6 +43,7 @@ from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import ActorKind, Caller
 from promptsales.domain_core.shared.errors import NotEntitled
 from promptsales.servers.metrics import ToolMetrics
+from promptsales.servers.ops_metrics import DbPoolCollector, OutboxMetrics, WebhookMetrics
 from promptsales.servers.request_ids import current_request_id
 
 log = structlog.get_logger(__name__)
@@ -60,6 +61,9 @@ class Runtime:
         self._integrations_transport = integrations_transport
         self.registry = CollectorRegistry()
         self.metrics = ToolMetrics(self.registry)
+        self.outbox_metrics = OutboxMetrics(self.registry)
+        self.webhook_metrics = WebhookMetrics(self.registry)
+        self.registry.register(DbPoolCollector(lambda: self._engine))
         self._users = 0
         self._lock = asyncio.Lock()
         self._engine: AsyncEngine | None = None
@@ -188,7 +192,9 @@ class Runtime:
             publisher: EventPublisher = self.bus
             if settings.redis_url:
                 publisher = await self._redis_publisher(settings.redis_url)
-            self._relay = OutboxRelay(self._uow, publisher, poll_seconds=settings.outbox_poll_seconds)
+            self._relay = OutboxRelay(
+                self._uow, publisher, poll_seconds=settings.outbox_poll_seconds, observer=self.outbox_metrics
+            )
             relay_holder.append(self._relay)
             self._crm = build_crm(self._uow)
             self._business = build_business(self._uow, settings)

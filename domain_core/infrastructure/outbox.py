@@ -33,6 +33,16 @@ EventHandler = Callable[[UnitOfWork, DomainEvent], Awaitable[None]]
 EventFilter = Callable[[DomainEvent], bool]
 
 
+class RelayObserver(Protocol):
+    """Told what each relay pass did, so the server can export outbox lag and failures as metrics."""
+
+    def published(self, events: list[DomainEvent]) -> None: ...
+
+    def pass_succeeded(self) -> None: ...
+
+    def pass_failed(self) -> None: ...
+
+
 def to_event(record: OutboxEventRecord) -> DomainEvent:
     """Rebuild the domain event from its outbox row."""
     return DomainEvent(
@@ -47,9 +57,17 @@ def to_event(record: OutboxEventRecord) -> DomainEvent:
 class OutboxRelay:
     """Moves unpublished outbox rows to the publisher; nudged after commits, polls to recover."""
 
-    def __init__(self, uow_factory: UnitOfWorkFactory, publisher: EventPublisher, *, poll_seconds: float = 1.0) -> None:
+    def __init__(
+        self,
+        uow_factory: UnitOfWorkFactory,
+        publisher: EventPublisher,
+        *,
+        poll_seconds: float = 1.0,
+        observer: RelayObserver | None = None,
+    ) -> None:
         self._uow = uow_factory
         self._publisher = publisher
+        self._observer = observer
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
         self._background = BackgroundTask("outbox-relay")
@@ -88,6 +106,11 @@ class OutboxRelay:
             except Exception:
                 # Publishing failed (e.g. Redis down): rows stay pending and the next poll retries them.
                 log.warning("outbox_relay_failed", exc_info=True)
+                if self._observer is not None:
+                    self._observer.pass_failed()
+            else:
+                if self._observer is not None:
+                    self._observer.pass_succeeded()
 
     async def drain(self, tenants: set[str] | None = None) -> int:
         """Publish pending events now (of ``tenants``, or of every tenant); returns how many went out."""
@@ -123,6 +146,7 @@ class OutboxRelay:
             events = await _claim_pending(uow)
             if events:
                 await self._publisher.publish(events)
+                self._observe(events)
             return len(events)
 
     async def _publish_batch_unlocked(self, caller: Caller) -> int:
@@ -133,10 +157,16 @@ class OutboxRelay:
             records = await _pending_records(uow, lock=False)
         if not records:
             return 0
-        await self._publisher.publish([to_event(r) for r in records])
+        events = [to_event(r) for r in records]
+        await self._publisher.publish(events)
         async with self._uow.begin(caller) as uow:
             await _mark_published(uow, [r.id for r in records])
+        self._observe(events)
         return len(records)
+
+    def _observe(self, events: list[DomainEvent]) -> None:
+        if self._observer is not None:
+            self._observer.published(events)
 
 
 async def _claim_pending(uow: UnitOfWork) -> list[DomainEvent]:
