@@ -42,7 +42,7 @@ from promptsales.domain_core.integrations.dto import EmailCopy
 from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import ActorKind, Caller
 from promptsales.domain_core.shared.errors import NotEntitled
-from promptsales.servers.metrics import ToolMetrics
+from promptsales.servers.metrics import HttpMetrics, ToolMetrics
 from promptsales.servers.request_ids import current_request_id
 
 log = structlog.get_logger(__name__)
@@ -60,6 +60,7 @@ class Runtime:
         self._integrations_transport = integrations_transport
         self.registry = CollectorRegistry()
         self.metrics = ToolMetrics(self.registry)
+        self.http_metrics = HttpMetrics(self.registry)
         self._users = 0
         self._lock = asyncio.Lock()
         self._engine: AsyncEngine | None = None
