@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse, Response
 
 from promptsales.servers.billing_routes import add_billing_routes
 from promptsales.servers.body_limit import BodyLimit
+from promptsales.servers.inflight import InflightRequests
 from promptsales.servers.integration_routes import add_integration_routes
 from promptsales.servers.runtime import Runtime
 from promptsales.servers.scope_guard import ScopeGuard
@@ -50,10 +51,13 @@ def http_app(server: FastMCP, runtime: Runtime, *, json_response: bool = False) 
         if isinstance(server.auth, RemoteAuthProvider):
             metadata_url = f"{str(server.auth.base_url).rstrip('/')}/.well-known/oauth-protected-resource/mcp"
         middleware.append(Middleware(ScopeGuard, tool_scopes=runtime.tool_scopes, resource_metadata_url=metadata_url))
-    return server.http_app(
+    app = server.http_app(
         path=MCP_PATH,
         stateless_http=True,
         json_response=json_response,
         host_origin_protection="auto",
         middleware=middleware,
     )
+    # Outermost of the app's own middleware, so requests refused by the host guard or auth are counted too.
+    app.add_middleware(InflightRequests, metrics=runtime.http_metrics)
+    return app

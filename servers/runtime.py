@@ -42,7 +42,7 @@ from promptsales.domain_core.integrations.dto import EmailCopy
 from promptsales.domain_core.integrations.facade import IntegrationsFacade
 from promptsales.domain_core.shared.caller import ActorKind, Caller
 from promptsales.domain_core.shared.errors import NotEntitled
-from promptsales.servers.metrics import ToolMetrics
+from promptsales.servers.metrics import HttpMetrics, ToolMetrics
 from promptsales.servers.ops_metrics import DbPoolCollector, OutboxMetrics, WebhookMetrics
 from promptsales.servers.request_ids import current_request_id
 
@@ -63,6 +63,7 @@ class Runtime:
         self.metrics = ToolMetrics(self.registry)
         self.outbox_metrics = OutboxMetrics(self.registry)
         self.webhook_metrics = WebhookMetrics(self.registry)
+        self.http_metrics = HttpMetrics(self.registry)
         self.registry.register(DbPoolCollector(lambda: self._engine))
         self._users = 0
         self._lock = asyncio.Lock()
