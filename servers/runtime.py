@@ -2,7 +2,7 @@
 
 import asyncio
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import structlog
@@ -47,6 +47,7 @@ from promptsales.servers.ops_metrics import DbPoolCollector, OutboxMetrics, Webh
 from promptsales.servers.request_ids import current_request_id
 
 log = structlog.get_logger(__name__)
+T = TypeVar("T")
 
 TENANT_MAX_LENGTH = 64
 ACTOR_MAX_LENGTH = 128
@@ -88,44 +89,32 @@ class Runtime:
     @property
     def crm(self) -> CrmFacade:
         """The CRM facade (available once started)."""
-        if self._crm is None:
-            raise RuntimeError("runtime not started")
-        return self._crm
+        return _started(self._crm)
 
     @property
     def business(self) -> BusinessFacade:
         """The business facade (available once started)."""
-        if self._business is None:
-            raise RuntimeError("runtime not started")
-        return self._business.facade
+        return _started(self._business).facade
 
     @property
     def content(self) -> ContentFacade:
         """The content facade (available once started)."""
-        if self._content is None:
-            raise RuntimeError("runtime not started")
-        return self._content
+        return _started(self._content)
 
     @property
     def integrations(self) -> IntegrationsFacade:
         """The integrations facade (available once started)."""
-        if self._integrations is None:
-            raise RuntimeError("runtime not started")
-        return self._integrations
+        return _started(self._integrations)
 
     @property
     def campaigns(self) -> CampaignsFacade:
         """The campaigns facade (available once started)."""
-        if self._campaigns is None:
-            raise RuntimeError("runtime not started")
-        return self._campaigns
+        return _started(self._campaigns)
 
     @property
     def analytics(self) -> AnalyticsFacade:
         """The analytics facade (available once started)."""
-        if self._analytics is None:
-            raise RuntimeError("runtime not started")
-        return self._analytics
+        return _started(self._analytics)
 
     @property
     def paypal_simulator(self) -> PayPalSimulator | None:
@@ -404,3 +393,10 @@ class Runtime:
         except Exception:
             return False
         return True
+
+
+def _started(facade: T | None) -> T:
+    """A facade the runtime built at start; before that, a clear error instead of an attribute error on None."""
+    if facade is None:
+        raise RuntimeError("runtime not started")
+    return facade
