@@ -37,7 +37,7 @@ from ledger import check_ledger
 from loadgen import Endpoint, process_cpu_seconds
 from services import ServerProcess, StartupError, run_command
 from verify import audited_tenants, chain_results, database_facts, quota_mismatches, wait_for_delivery
-from windows import QUIET, WindowFigures, window_figures
+from windows import QUIET, FaultWindow, WindowFigures, window_figures, window_of
 from workload import run_load
 
 from promptsales.servers.dev_issuer import DEV_ISSUER, mint_dev_token
@@ -205,7 +205,7 @@ def report(
     options: argparse.Namespace,
     calls: Sequence[object],
     figures: list[WindowFigures],
-    windows: Sequence[object],
+    windows: Sequence[FaultWindow],
     load_s: float,
     setup_s: float,
     settle_s: float,
@@ -217,7 +217,7 @@ def report(
 ) -> dict[str, object]:
     from ledger import LedgerReport
     from verify import DeliveryFigures
-    from windows import CallRecord, FaultWindow
+    from windows import CallRecord
 
     assert isinstance(delivery, DeliveryFigures) and isinstance(ledger, LedgerReport)
     records = [c for c in calls if isinstance(c, CallRecord)]
@@ -245,11 +245,7 @@ def report(
         "setup_s": round(setup_s, 1),
         "settle_s": round(settle_s, 1),
         "total_s": round(time.monotonic() - started, 1),
-        "faults": [
-            {"name": w.name, "start_s": round(w.start, 2), "end_s": round(w.end, 2)}
-            for w in windows
-            if isinstance(w, FaultWindow)
-        ],
+        "faults": [{"name": w.name, "start_s": round(w.start, 2), "end_s": round(w.end, 2)} for w in windows],
         "windows": [
             {
                 "name": r.name,
@@ -265,6 +261,18 @@ def report(
             for r in figures
         ],
         "error_samples": _error_samples(records),
+        # Every failed attempt (the first 500): when it started, its call's key and first-attempt window, why.
+        "failed_attempts": [
+            {
+                "t": round(a.start, 2),
+                "key": c.key,
+                "window": window_of(c.attempts[0].start, windows, c.attempts[0].end),
+                "error": (a.error or "")[:90],
+            }
+            for c in records
+            for a in c.attempts
+            if not a.ok
+        ][:500],
         "ledger": ledger.summary(),
         "delivery": {
             "events": delivery.events,

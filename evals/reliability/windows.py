@@ -1,7 +1,8 @@
 """Fault-window accounting: which calls fell in which window, their error rates, p99 and recovery times.
 
 Times are seconds since the load started (``time.monotonic()`` minus the start). A call belongs to the
-window in which its *first* attempt started: a fault window runs from the fault's start to its end plus
+first fault window its *first* attempt overlaps (started in it, or was in flight when the fault hit): a fault
+window runs from the fault's start to its end plus
 ``RECOVERY_ALLOWANCE_S`` (the goal's 10 s recovery), so errors the fault causes just after it ends (a pool's
 dead connections, a load balancer still marking a replica down) count against the fault, not against quiet
 time. Everything outside every fault window is the ``quiet`` window.
@@ -69,8 +70,9 @@ class FaultWindow:
     def counted_until(self) -> float:
         return self.end + RECOVERY_ALLOWANCE_S
 
-    def covers(self, t: float) -> bool:
-        return self.start <= t < self.counted_until
+    def covers(self, start: float, end: float | None = None) -> bool:
+        """Whether an attempt from ``start`` to ``end`` (an instant without ``end``) overlaps this window."""
+        return start < self.counted_until and (end if end is not None else start) >= self.start
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,10 +93,10 @@ class WindowFigures:
         return self.first_attempt_errors / self.calls if self.calls else 0.0
 
 
-def window_of(t: float, faults: Sequence[FaultWindow]) -> str:
-    """The name of the fault window covering ``t`` (the earliest one if they overlap), else ``quiet``."""
+def window_of(start: float, faults: Sequence[FaultWindow], end: float | None = None) -> str:
+    """The first fault window the attempt from ``start`` to ``end`` overlaps, else ``quiet``."""
     for fault in faults:
-        if fault.covers(t):
+        if fault.covers(start, end):
             return fault.name
     return QUIET
 
@@ -133,7 +135,8 @@ def window_figures(calls: Sequence[CallRecord], faults: Sequence[FaultWindow], l
     grouped[QUIET] = []
     for call in calls:
         if call.attempts:
-            grouped[window_of(call.started, faults)].append(call)
+            first = call.attempts[0]
+            grouped[window_of(first.start, faults, first.end)].append(call)
     attempts = sorted((a for call in calls for a in call.attempts), key=lambda a: a.start)
     figures: list[WindowFigures] = []
     ordered = sorted(faults, key=lambda f: f.start)

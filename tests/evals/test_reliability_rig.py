@@ -41,6 +41,8 @@ def test_a_fault_window_counts_until_ten_seconds_after_the_fault_ends() -> None:
     assert window_of(10.0, faults) == "kill"
     assert window_of(24.9, faults) == "kill"
     assert window_of(25.0, faults) == QUIET
+    assert window_of(9.0, faults, end=10.5) == "kill"  # in flight when the fault hit
+    assert window_of(9.0, faults, end=9.9) == QUIET
 
 
 def test_recovery_is_when_a_second_of_attempts_all_succeed() -> None:
