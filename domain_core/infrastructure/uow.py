@@ -2,29 +2,27 @@
 
 import asyncio
 import random
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
 from typing import Any, Protocol, TypeAlias, TypeVar
 
+import psycopg
 import structlog
 from psycopg import sql
 from pydantic import BaseModel
-from sqlalchemy.exc import DBAPIError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from promptsales.domain_core.infrastructure import audit, idempotency, side_records
+from promptsales.domain_core.infrastructure import audit, db_errors, idempotency, side_records
 from promptsales.domain_core.shared.caller import Caller
 from promptsales.domain_core.shared.clock import Clock, utc_now
 from promptsales.domain_core.shared.commands import Command
 from promptsales.domain_core.shared.errors import (
-    Conflict,
-    DomainError,
     StillRunning,
-    Unavailable,
-    ValidationFailed,
 )
 from promptsales.domain_core.shared.events import DomainEvent
 
@@ -36,8 +34,8 @@ EventsCommitted = Callable[[str], None]
 # What a mutating use case's idempotency digest is computed from: its command (preferred) or a plain dict.
 Arguments: TypeAlias = Command | dict[str, Any]
 MAX_ATTEMPTS = 5
-# Postgres SQLSTATEs of races the database settles by aborting one transaction.
-RACE_SQLSTATES = {"40P01": "deadlock", "40001": "serialization_failure", "23505": "unique_violation"}
+# How long a unit is run again while Postgres is unreachable (a restart or failover takes a few seconds).
+RECONNECT_WINDOW_S = 5.0
 RESERVATION_WAIT_S = 60.0
 RESERVATION_POLL_S = 0.2
 
@@ -116,9 +114,15 @@ class UnitOfWorkFactory:
     """Opens tenant-scoped transactions on one engine."""
 
     def __init__(
-        self, engine: AsyncEngine, *, clock: Clock = utc_now, on_events: EventsCommitted | None = None
+        self,
+        engine: AsyncEngine,
+        *,
+        clock: Clock = utc_now,
+        on_events: EventsCommitted | None = None,
+        reconnect_window_s: float = RECONNECT_WINDOW_S,
     ) -> None:
         self.engine = engine
+        self.reconnect_window_s = reconnect_window_s
         self.clock = clock
         self.on_events = on_events
         self.dialect = engine.dialect.name
@@ -138,22 +142,25 @@ class UnitOfWorkFactory:
                 if self.usage_meter is not None:
                     await self.usage_meter.settle(uow)
                 await uow._flush_side_records()
-            await session.commit()
+            try:
+                await session.commit()
+            except (DBAPIError, psycopg.Error) as exc:
+                if db_errors.connection_lost(exc):  # COMMIT may have reached the server: never run again blindly
+                    raise db_errors.outcome_unknown() from exc
+                raise
         for callback in uow._after_commit:
             callback()
         if uow.has_events and self.on_events is not None:
             self.on_events(caller.tenant_id)
 
     async def read(self, caller: Caller, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
-        """Run a read-only use case."""
-        try:
+        """Run a read-only use case (again on a fresh connection while Postgres is briefly unreachable)."""
+
+        async def attempt() -> T:
             async with self.begin(caller, read_only=True) as uow:
                 return await work(uow)
-        except DBAPIError as exc:
-            mapped = _database_error(exc)
-            if mapped is None:
-                raise
-            raise mapped from exc
+
+        return await self._retrying(attempt)
 
     async def write(self, caller: Caller, work: Callable[[UnitOfWork], Awaitable[T]]) -> T:
         """Run one step of a longer use case in its own transaction (retried on races like every unit; no
@@ -296,7 +303,7 @@ class UnitOfWorkFactory:
                 if not ours:
                     if response is not None:  # our lease ran out and another caller finished the same request
                         return result_type.model_validate(response)
-                    raise idempotency_lost()
+                    raise db_errors.idempotency_lost()
                 result = await work(uow, prepared)
                 await idempotency.complete(
                     uow.session,
@@ -349,67 +356,38 @@ class UnitOfWorkFactory:
             log.warning("idempotency_release_failed", action=action)
 
     async def _retrying(self, attempt: Callable[[], Awaitable[T]]) -> T:
-        """Run ``attempt`` (one whole transaction), again on races the database resolves by aborting one side.
+        """Run ``attempt`` (one whole transaction), again on failures that left nothing committed.
 
-        Deadlocks, serialization failures and unique violations (a concurrent get-or-create won) are retried
-        with jittered backoff inside the server instead of being handed to the agent.
+        Deadlocks, serialization failures and unique violations (a concurrent get-or-create won) are retried with
+        jittered backoff inside the server instead of being handed to the agent; so is a connection that was lost
+        or refused before COMMIT was sent (a dead pooled connection after a restart, a failover), for up to
+        ``reconnect_window_s``. A connection lost during COMMIT is reported, never retried (``outcome_unknown``).
         """
-        for number in range(1, MAX_ATTEMPTS + 1):
+        races = 0
+        deadline = time.monotonic() + self.reconnect_window_s
+        while True:
             try:
                 return await attempt()
-            except DBAPIError as exc:
-                race = _race_kind(exc)
+            except (DBAPIError, psycopg.Error) as exc:
+                if db_errors.connection_lost(exc) and time.monotonic() < deadline:
+                    log.info("transaction_retried", race="connection_lost")
+                    await asyncio.sleep(random.uniform(0.05, 0.2))
+                    continue
+                race = db_errors.race_kind(exc) if isinstance(exc, DBAPIError) else None
                 if race is None:
-                    mapped = _database_error(exc)
+                    mapped = db_errors.database_error(exc)
                     if mapped is None:
                         raise
                     raise mapped from exc
-                if number == MAX_ATTEMPTS:
-                    raise _race_error(race) from exc
-                log.info("transaction_retried", race=race, attempt=number)
-                await asyncio.sleep(random.uniform(0.005, 0.02) * 2**number)
-        raise AssertionError("unreachable")
+                races += 1
+                if races == MAX_ATTEMPTS:
+                    raise db_errors.race_error(race) from exc
+                log.info("transaction_retried", race=race, attempt=races)
+                await asyncio.sleep(random.uniform(0.005, 0.02) * 2**races)
 
 
 def _digest_source(arguments: Arguments) -> dict[str, Any]:
     return arguments.digest_source() if isinstance(arguments, Command) else arguments
-
-
-def _race_kind(exc: DBAPIError) -> str | None:
-    """Which retryable race aborted the transaction (None: not a race)."""
-    code = getattr(exc.orig, "sqlstate", None)
-    if code in RACE_SQLSTATES:
-        return RACE_SQLSTATES[code]
-    if isinstance(exc, IntegrityError) and "UNIQUE constraint failed" in str(exc.orig):  # SQLite
-        return "unique_violation"
-    if isinstance(exc, OperationalError) and "database is locked" in str(exc.orig):  # SQLite busy timeout
-        return "locked"
-    return None
-
-
-def _race_error(race: str) -> DomainError:
-    if race == "unique_violation":
-        return Conflict(
-            "The change collided with a concurrent change to the same record several times; nothing was changed.",
-            hint="Retry; if it persists, look the record up first.",
-        )
-    return Unavailable(
-        "The database kept aborting this change because of concurrent changes; nothing was changed.",
-        hint="Retry in a few seconds.",
-    )
-
-
-def _database_error(exc: DBAPIError) -> DomainError | None:
-    """A database refusal that is not a race: unreachable, or a value it cannot store (None: a bug)."""
-    code = getattr(exc.orig, "sqlstate", None) or ""
-    if code.startswith("22"):  # data exception: too long, untranslatable character, out of range
-        return ValidationFailed(
-            "A value is too long or has characters the database cannot store; nothing was changed.",
-            hint="Shorten the text fields and remove control characters, then retry.",
-        )
-    if isinstance(exc, OperationalError | InterfaceError):
-        return _unavailable(exc)
-    return None
 
 
 async def _begin_for_tenant(connection: AsyncConnection, tenant_id: str, *, read_only: bool) -> None:
@@ -424,19 +402,3 @@ async def _begin_for_tenant(connection: AsyncConnection, tenant_id: str, *, read
     mode = "BEGIN READ ONLY" if read_only else "BEGIN"
     # is_local=true scopes the setting to this transaction: a pooled connection never carries it over.
     await driver.execute(f"{mode}; SELECT set_config('app.tenant_id', {tenant}, true)")  # type: ignore[union-attr]
-
-
-def idempotency_lost() -> Conflict:
-    """Our reservation was taken over (its lease ran out) and the new holder has not finished."""
-    return Conflict(
-        "This call took longer than its idempotency reservation and another call with the same key took over.",
-        field="idempotency_key",
-        hint="Retry with the same key to get that call's result.",
-    )
-
-
-def _unavailable(exc: Exception) -> Unavailable:
-    return Unavailable(
-        "The database could not complete the request; nothing was changed.",
-        hint="Retry in a few seconds; if it persists, check /readyz.",
-    )

@@ -123,8 +123,13 @@ def start_redis(root: Path, port: int, logs: Path) -> ServerProcess:
 
 def haproxy_config(listen_port: int, replica_ports: Sequence[int], check_path: str = "/readyz") -> str:
     """Round-robin over the replicas; a replica whose readiness check fails twice (1 s apart) is taken out,
-    and a request whose connection was refused is redispatched to another replica."""
-    servers = "\n".join(f"    server r{i} 127.0.0.1:{port} check" for i, port in enumerate(replica_ports))
+    and a request whose connection was refused is redispatched to another replica. When every replica fails the
+    check at once (the database is down) the unchecked backups, the same replicas, take the traffic: each server
+    waits for the database itself for a few seconds instead of the balancer refusing every call."""
+    servers = "\n".join(
+        f"    server r{i} 127.0.0.1:{port} check\n    server r{i}-any 127.0.0.1:{port} backup"
+        for i, port in enumerate(replica_ports)
+    )
     return f"""global
     maxconn 4096
 
@@ -148,6 +153,7 @@ backend replicas
     http-check send meth GET uri {check_path} ver HTTP/1.1 hdr Host 127.0.0.1
     http-check expect status 200
     default-server inter 1s fall 2 rise 1
+    option allbackups
 {servers}
 """
 
