@@ -35,7 +35,7 @@ EventsCommitted = Callable[[str], None]
 Arguments: TypeAlias = Command | dict[str, Any]
 MAX_ATTEMPTS = 5
 # How long a unit is run again while Postgres is unreachable (a restart or failover takes a few seconds).
-RECONNECT_WINDOW_S = 5.0
+RECONNECT_WINDOW_S = 8.0
 RESERVATION_WAIT_S = 60.0
 RESERVATION_POLL_S = 0.2
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 import psycopg
@@ -20,12 +20,14 @@ from ledger import DatabaseFacts
 from promptsales.domain_core.analytics.service import journal
 from promptsales.domain_core.campaigns.service import touches
 from promptsales.domain_core.integrations import crm_push
+from promptsales.domain_core.shared.events import DomainEvent
 
-# Who consumes which event type (the suite's own subscription lists, servers/runtime.py wires them).
-CONSUMERS: Mapping[str, frozenset[str]] = {
-    crm_push.CONSUMER: frozenset(crm_push.EVENT_TYPES),
-    touches.CONSUMER: frozenset(touches.EVENTS),
-    journal.CONSUMER: frozenset(journal.EVENTS),
+# Who consumes which event type, and which of them it can use at all (the suite's own subscription lists and
+# filters, as servers/runtime.py wires them): a consumer leaves no marker for an event its filter skips.
+CONSUMERS: Mapping[str, tuple[frozenset[str], Callable[[DomainEvent], bool] | None]] = {
+    crm_push.CONSUMER: (frozenset(crm_push.EVENT_TYPES), None),
+    touches.CONSUMER: (frozenset(touches.EVENTS), touches.names_a_campaign),
+    journal.CONSUMER: (frozenset(journal.EVENTS), None),
 }
 SETTLE_POLL_S = 2.0
 
@@ -72,17 +74,20 @@ class DeliveryFigures:
 def delivery_figures(conninfo: str) -> DeliveryFigures:
     figures = DeliveryFigures()
     with psycopg.connect(conninfo) as conn:
-        events = conn.execute("SELECT tenant_id, id, type, published_at IS NOT NULL FROM outbox_events").fetchall()
+        events = conn.execute(
+            "SELECT tenant_id, id, type, payload, published_at IS NOT NULL FROM outbox_events"
+        ).fetchall()
         handled = {(t, c, e) for t, c, e in conn.execute("SELECT tenant_id, consumer, event_id FROM processed_events")}
         touched = {(t, e) for t, e in conn.execute("SELECT tenant_id, event_id FROM analytics_touchpoints")}
     expected: set[tuple[str, str, str]] = set()
     figures.events = len(events)
-    for tenant, event_id, event_type, published in events:
+    for tenant, event_id, event_type, payload, published in events:
         if not published:
             figures.unpublished += 1
             _example(figures, f"unpublished {tenant}/{event_id} {event_type}")
-        for consumer, types in CONSUMERS.items():
-            if event_type in types:
+        event = DomainEvent(id=event_id, type=event_type, tenant_id=tenant, payload=payload)
+        for consumer, (types, wants) in CONSUMERS.items():
+            if event_type in types and (wants is None or wants(event)):
                 expected.add((tenant, consumer, event_id))
         if event_type == "crm.lead_captured" and (tenant, event_id) not in touched:
             figures.captures_without_touchpoint += 1
