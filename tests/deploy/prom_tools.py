@@ -29,10 +29,6 @@ STANDARD_METRICS = frozenset(
         "kube_horizontalpodautoscaler_spec_max_replicas",
     }
 )
-# The in-flight gauge the HPA reads (issue 14); added to the server on another branch. Once that lands in the
-# runtime's registry this entry is redundant, not wrong.
-PENDING_SERVER_METRICS = frozenset({"http_requests_inflight"})
-
 _KEYWORDS = frozenset({"and", "or", "unless", "by", "without", "on", "ignoring", "group_left", "group_right"})
 _KEYWORDS |= {"bool", "offset", "inf", "nan"}
 
