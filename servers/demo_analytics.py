@@ -158,9 +158,19 @@ async def _experiments(
             units_per_day=60,
         ),
     )
+    seen: dict[str, set[str]] = {finished.id: set(), running.id: set()}
     for index, lead in enumerate(leads):
         experiment = finished if index % 2 == 0 else running
-        await analytics.assign_variant(caller, AssignVariant(experiment_id=experiment.id, contact_id=lead.contact_id))
+        unit = AssignVariant(experiment_id=experiment.id, contact_id=lead.contact_id)
+        seen[experiment.id].add((await analytics.assign_variant(caller, unit)).variant)
+    # Assignment hashes random contact ids, so a dozen people can all land in one arm: top each test up with people
+    # of the other half until every variant has someone (a person may be in both tests, as on a real site).
+    for experiment in (finished, running):
+        for lead in leads:
+            if seen[experiment.id] >= {variant.key for variant in experiment.variants}:
+                break
+            unit = AssignVariant(experiment_id=experiment.id, contact_id=lead.contact_id)
+            seen[experiment.id].add((await analytics.assign_variant(caller, unit)).variant)
     for index, lead in enumerate(leads):
         if index % 2 == 0 and lead.stage in OPEN_STAGES and rng.random() < 0.35:
             await crm.update_lead(caller, UpdateLead(lead_id=lead.id, stage="opportunity"))

@@ -5,19 +5,15 @@ OWASP Top 10 (2021) category each maps to. Run: ``.venv/bin/python evals/securit
 
 from __future__ import annotations
 
-import base64
-import json
 import random
 import re
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -27,14 +23,12 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path[:0] = [str(ROOT), str(ROOT / "evals" / "perf"), str(Path(__file__).resolve().parent)]
 
 from catalogue import catalogue, id_parameters, string_parameters, url_parameters  # noqa: E402
-from joserfc import jwk, jwt  # noqa: E402
-from services import Postgres, ServerProcess, free_port, run_command, scratch_database  # noqa: E402
+from target import Canary, Suite, foreign_token, forged_token, running_suite, unsigned  # noqa: E402
 
-from promptsales.servers.dev_issuer import DEV_ISSUER, load_dev_private_key, mint_dev_token  # noqa: E402
+from promptsales.servers.dev_issuer import mint_dev_token  # noqa: E402
 from promptsales.servers.scopes import supported_scopes  # noqa: E402
 from tests.e2e.fuzz_arguments import ArgumentFuzzer, Pools  # noqa: E402
 
-PROTOCOL = "2025-11-25"
 ID_RE = re.compile(r"\b[a-z]{2,5}_[0-9A-HJKMNP-TV-Z]{26}\b")
 SECRET_RES = {
     "private key": re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY-----"),
@@ -71,129 +65,6 @@ class Finding:
     @property
     def owasp_2021(self) -> str:
         return OWASP_2021[self.api_class]
-
-
-class Canary(BaseHTTPRequestHandler):
-    """A loopback HTTP server that records every request (a hit means the suite fetched a caller's URL)."""
-
-    hits: list[str] = []
-
-    def do_GET(self) -> None:
-        Canary.hits.append(self.path)
-        self.send_response(200)
-        self.end_headers()
-        self.wfile.write(b"canary-body-7f3a")
-
-    do_POST = do_GET
-
-    def log_message(self, *args: Any) -> None:
-        return
-
-
-class Suite:
-    """JSON-RPC over streamable HTTP (JSON responses) as one bearer token."""
-
-    def __init__(self, base: str, http: httpx.Client) -> None:
-        self.base, self.http = base, http
-        self._ids = iter(range(1, 10**9))
-
-    def post(self, token: str | None, method: str, params: dict[str, Any], **extra: Any) -> httpx.Response:
-        headers = {
-            "Accept": "application/json, text/event-stream",
-            "Content-Type": "application/json",
-            "MCP-Protocol-Version": PROTOCOL,
-        } | extra.pop("headers", {})
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        body = {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
-        return self.http.post(f"{self.base}/mcp", json=body, headers=headers, timeout=60)
-
-    def call(self, token: str, tool: str, arguments: dict[str, Any]) -> tuple[int, bool, str]:
-        """(HTTP status, isError, the result's text) of one tool call."""
-        response = self.post(token, "tools/call", {"name": tool, "arguments": arguments})
-        if response.status_code != 200:
-            return response.status_code, True, response.text[:2000]
-        payload = _json(response.text)
-        if "error" in payload:
-            return 200, True, json.dumps(payload["error"])
-        result = payload.get("result", {})
-        text = json.dumps(result.get("structuredContent")) + " ".join(
-            part.get("text", "") for part in result.get("content", [])
-        )
-        return 200, bool(result.get("isError")), text
-
-    def tools(self, token: str) -> list[dict[str, Any]]:
-        tools, cursor = [], None
-        while True:
-            params = {"cursor": cursor} if cursor else {}
-            result = _json(self.post(token, "tools/list", params).text)["result"]
-            tools += result["tools"]
-            cursor = result.get("nextCursor")
-            if not cursor:
-                return tools
-
-
-def _json(text: str) -> dict[str, Any]:
-    if text.startswith("event:") or text.startswith("data:"):
-        text = next(line[5:] for line in text.splitlines() if line.startswith("data:"))
-    return dict(json.loads(text))
-
-
-def _token(data_dir: Path, audience: str, tenant_id: str, **claims: Any) -> str:
-    """A token of the dev issuer's key with claims overridden (expired, other audience ...)."""
-    pem, kid = load_dev_private_key(data_dir)
-    now = int(time.time())
-    body = {"iss": DEV_ISSUER, "aud": audience, "sub": "dast", "iat": now, "nbf": now, "exp": now + 600}
-    body |= {"scope": " ".join(supported_scopes()), "tenant": tenant_id} | claims
-    body = {name: value for name, value in body.items() if value is not None}  # None drops a claim
-    return jwt.encode({"alg": "RS256", "kid": kid}, body, jwk.RSAKey.import_key(pem), algorithms=["RS256"])
-
-
-def _foreign_token(audience: str, tenant: str) -> str:
-    key = jwk.RSAKey.generate_key(2048)
-    now = int(time.time())
-    claims = {"iss": DEV_ISSUER, "aud": audience, "sub": "x", "iat": now, "exp": now + 600, "tenant": tenant}
-    return jwt.encode({"alg": "RS256", "kid": "dev-1"}, claims, key, algorithms=["RS256"])
-
-
-def _unsigned(token: str) -> str:
-    _header, payload, _ = token.split(".")
-    none = base64.urlsafe_b64encode(b'{"alg":"none","typ":"JWT"}').rstrip(b"=").decode()
-    return f"{none}.{payload}."
-
-
-@contextmanager
-def running_suite(work: Path) -> Iterator[tuple[str, Path, str]]:
-    """(base URL, data dir, audience) of the suite served on a scratch database in dev auth mode."""
-    pg = Postgres()
-    with scratch_database(pg) as database:
-        data_dir = work / "data"
-        data_dir.mkdir()
-        port = free_port()
-        audience = f"http://127.0.0.1:{port}/mcp"
-        env = dict(__import__("os").environ) | {
-            "PROMPTSALES_DATABASE_URL": pg.sqlalchemy_url(database),
-            "PROMPTSALES_DATA_DIR": str(data_dir),
-            "PROMPTSALES_LOG_LEVEL": "warning",
-            "PROMPTSALES_AUTH_MODE": "dev",
-            "PROMPTSALES_AUTH_AUDIENCE": audience,
-            "PROMPTSALES_AUTH_ISSUER": DEV_ISSUER,
-            "PROMPTSALES_AUTH_TENANT_CLAIM": "tenant",
-            "PROMPTSALES_AUTH_ACTOR_CLAIM": "sub",
-            "PROMPTSALES_RATE_LIMITS_ENABLED": "true",
-            "PROMPTSALES_DEFAULT_PLAN": "enterprise",
-            "FASTMCP_CHECK_FOR_UPDATES": "off",
-        }
-        cli = str(ROOT / ".venv" / "bin" / "promptsales")
-        run_command([cli, "db", "upgrade"], env, 120, work / "migrate.log")
-        run_command([cli, "auth", "dev-keys"], env, 60, work / "keys.log")
-        argv = [cli, "serve", "--transport", "http", "--host", "127.0.0.1", "--port", str(port), "--json-response"]
-        server = ServerProcess("promptsales", argv, env, work / "suite.log")
-        try:
-            server.wait_ready(port, "/readyz", 90)
-            yield f"http://127.0.0.1:{port}", data_dir, audience
-        finally:
-            server.stop()
 
 
 class Pass:
@@ -238,12 +109,12 @@ class Pass:
         cases = {
             "no token": None,
             "garbage token": "not-a-jwt",
-            "expired token": _token(self.data_dir, self.audience, "dast-tenant-a", exp=int(time.time()) - 3600),
-            "wrong audience": _token(self.data_dir, "https://other.example/mcp", "dast-tenant-a"),
-            "wrong issuer": _token(self.data_dir, self.audience, "dast-tenant-a", iss="https://evil.example"),
-            "unsigned (alg none)": _unsigned(self.token_a),
-            "signed by a foreign key": _foreign_token(self.audience, "dast-tenant-a"),
-            "no tenant claim": _token(self.data_dir, self.audience, "dast-tenant-a", tenant=None),
+            "expired token": forged_token(self.data_dir, self.audience, "dast-tenant-a", exp=int(time.time()) - 3600),
+            "wrong audience": forged_token(self.data_dir, "https://other.example/mcp", "dast-tenant-a"),
+            "wrong issuer": forged_token(self.data_dir, self.audience, "dast-tenant-a", iss="https://evil.example"),
+            "unsigned (alg none)": unsigned(self.token_a),
+            "signed by a foreign key": foreign_token(self.audience, "dast-tenant-a"),
+            "no tenant claim": forged_token(self.data_dir, self.audience, "dast-tenant-a", tenant=None),
         }
         for name, token in cases.items():
             if name == "no tenant claim":
@@ -258,7 +129,7 @@ class Pass:
                 response = self.suite.post(None, "tools/list", {})
                 if "www-authenticate" not in response.headers:
                     self.add("low", "API2", "/mcp", "401 without WWW-Authenticate (RFC 6750 / MCP auth)")
-        narrow = _token(self.data_dir, self.audience, "dast-tenant-a", scope="crm:read")
+        narrow = forged_token(self.data_dir, self.audience, "dast-tenant-a", scope="crm:read")
         writes = [t for t in self.tools if t["name"].startswith("crm_") and not _read_only(t)]
         if writes:
             status, error, _text = self.suite.call(narrow, writes[0]["name"], {})
