@@ -177,7 +177,11 @@ class Runtime:
                 )
             self._engine = create_engine(settings)
             relay_holder: list[OutboxRelay] = []
-            self._uow = UnitOfWorkFactory(self._engine, on_events=lambda t: relay_holder[0].nudge(t))
+            self._uow = UnitOfWorkFactory(
+                self._engine,
+                on_events=lambda t: relay_holder[0].nudge(t),
+                reconnect_window_s=settings.database_reconnect_seconds,
+            )
             self.bus = InProcessBus(self._uow)
             publisher: EventPublisher = self.bus
             if settings.redis_url:

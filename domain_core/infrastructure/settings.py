@@ -33,6 +33,9 @@ class Settings(BaseSettings):
         description="Postgres non-owner role the app switches to (RLS applies); empty to connect as is.",
     )
     database_pool_size: int = Field(default=10, ge=1, le=200)
+    database_reconnect_seconds: float = Field(
+        default=8.0, ge=0, le=60, description="How long a unit is run again while Postgres is unreachable (failover)."
+    )
     redis_url: str | None = Field(default=None, description="Redis URL; enables Redis Streams relay.")
     event_stream: str = Field(
         default="promptsales:events", min_length=1, max_length=200, description="Redis stream for domain events."

@@ -34,7 +34,8 @@ EventsCommitted = Callable[[str], None]
 # What a mutating use case's idempotency digest is computed from: its command (preferred) or a plain dict.
 Arguments: TypeAlias = Command | dict[str, Any]
 MAX_ATTEMPTS = 5
-# How long a unit is run again while Postgres is unreachable (a restart or failover takes a few seconds).
+# How long a unit is run again while Postgres is unreachable (a restart or failover takes a few seconds);
+# PROMPTSALES_DATABASE_RECONNECT_SECONDS sets it per deployment.
 RECONNECT_WINDOW_S = 8.0
 RESERVATION_WAIT_S = 60.0
 RESERVATION_POLL_S = 0.2

@@ -561,6 +561,7 @@ async def test_a_database_that_is_down_fails_cleanly_without_its_password(
         outbox_poll_seconds=0.05,
         log_level="debug",
         log_format="json",
+        database_reconnect_seconds=0.2,  # nothing comes back on port 1: do not wait out a failover per call
     )
     runtime = Runtime(settings)
     app = http_app(build_gateway(runtime), runtime)
