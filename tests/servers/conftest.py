@@ -9,10 +9,12 @@ import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from fastmcp import Client, FastMCP
@@ -21,6 +23,7 @@ from mcp.types import CallToolResult
 from promptsales.domain_core.infrastructure.schema import upgrade_to_head
 from promptsales.domain_core.infrastructure.settings import Settings
 from promptsales.servers.gateway import build_gateway
+from promptsales.servers.http import http_app
 from promptsales.servers.runtime import Runtime
 
 DB_FILE = "promptsales.db"
@@ -100,6 +103,18 @@ class Crm:
             "country": "US",
         }
         return await self.lead(email, **{**profile, **fields})
+
+
+@asynccontextmanager
+async def served_over_http(runtime: Runtime) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
+    """The whole HTTP app of ``runtime`` (MCP, webhooks, billing, metrics) started and reached in process."""
+    app = http_app(build_gateway(runtime), runtime)
+    await runtime.start()
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as http:
+            yield runtime, http
+    finally:
+        await runtime.stop()
 
 
 def database_settings(data_dir: Path, template: Path, **overrides: Any) -> Settings:

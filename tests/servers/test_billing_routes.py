@@ -8,21 +8,14 @@ import pytest_asyncio
 
 from promptsales.domain_core.business.commands import StartCheckout
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.servers.gateway import build_gateway
-from promptsales.servers.http import http_app
 from promptsales.servers.runtime import Runtime
+from tests.servers.conftest import served_over_http
 
 
 @pytest_asyncio.fixture
 async def served(make_runtime: Callable[..., Runtime]) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    runtime = make_runtime(default_plan="free")
-    app = http_app(build_gateway(runtime), runtime)
-    await runtime.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as http:
-            yield runtime, http
-    finally:
-        await runtime.stop()
+    async with served_over_http(make_runtime(default_plan="free")) as served_app:
+        yield served_app
 
 
 async def test_a_buyer_approves_a_sandbox_checkout_in_the_browser(served: tuple[Runtime, httpx.AsyncClient]) -> None:

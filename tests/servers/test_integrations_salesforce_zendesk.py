@@ -22,10 +22,8 @@ from promptsales.domain_core.integrations.zendesk.signatures import sign
 from promptsales.domain_core.integrations.zendesk.simulator import ZendeskSimulator
 from promptsales.domain_core.integrations.zendesk.webhooks import SANDBOX_WEBHOOK_SECRET
 from promptsales.domain_core.shared.caller import Caller
-from promptsales.servers.gateway import build_gateway
-from promptsales.servers.http import http_app
 from promptsales.servers.runtime import Runtime
-from tests.servers.conftest import Crm
+from tests.servers.conftest import Crm, served_over_http
 
 ANA = "ana.garcia@acme-demo.example.com"
 PRIYA = "priya.nair@vandelay-demo.example.com"
@@ -195,14 +193,8 @@ async def test_an_export_failing_half_way_is_resumed_by_the_next_sync_to_the_sam
 
 @pytest_asyncio.fixture
 async def served(make_runtime: Callable[..., Runtime]) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    runtime = make_runtime()
-    app = http_app(build_gateway(runtime), runtime)
-    await runtime.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as http:
-            yield runtime, http
-    finally:
-        await runtime.stop()
+    async with served_over_http(make_runtime()) as served_app:
+        yield served_app
 
 
 def signed(

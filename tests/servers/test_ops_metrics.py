@@ -7,22 +7,15 @@ import pytest_asyncio
 from prometheus_client import CollectorRegistry
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from promptsales.servers.gateway import build_gateway
-from promptsales.servers.http import http_app
 from promptsales.servers.ops_metrics import DbPoolCollector
 from promptsales.servers.runtime import Runtime
+from tests.servers.conftest import served_over_http
 
 
 @pytest_asyncio.fixture
 async def served(make_runtime: Callable[..., Runtime]) -> AsyncIterator[tuple[Runtime, httpx.AsyncClient]]:
-    runtime = make_runtime()
-    app = http_app(build_gateway(runtime), runtime)
-    await runtime.start()
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1:8000") as http:
-            yield runtime, http
-    finally:
-        await runtime.stop()
+    async with served_over_http(make_runtime()) as served_app:
+        yield served_app
 
 
 def _deliveries(runtime: Runtime, source: str, outcome: str) -> float:
